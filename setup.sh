@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# setup.sh: one entry point for a fresh Debian 12 machine. Idempotent.
+#
+#   ./setup.sh serve   install dependencies (apt), build, start hashscreend on
+#                      its embedded default (RocksDB under ./data, dev config,
+#                      loopback, self-signed dev TLS generated here)
+#   ./setup.sh test    install dependencies, build, fetch the benign image
+#                      corpus (cached), run the whole test suite, then the
+#                      same suite under ASan+UBSan
+#   ./setup.sh build   install dependencies and build only
+#
+# Environment: HASHSCREEN_IMAGES (image corpus dir, default
+# /var/cache/hashscreen/images), HASHSCREEN_SANITIZE=0 skips the sanitizer pass,
+# JOBS (parallel build jobs, default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+JOBS=${JOBS:-$(nproc)}
+IMAGES=${HASHSCREEN_IMAGES:-/var/cache/hashscreen/images}
+
+PACKAGES=(
+  build-essential cmake pkg-config git openssl ca-certificates
+  libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
+)
+
+log() { printf '== %s\n' "$*"; }
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then log "dependencies already installed"; return; fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {  # build DIR [extra cmake args...]
+  local dir=$1; shift
+  log "building in $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+fetch_images() {
+  if [ -f "$IMAGES/MANIFEST.tsv" ]; then log "image corpus present in $IMAGES"; return; fi
+  log "collecting the benign image corpus into $IMAGES (a few minutes, cached afterwards)"
+  $SUDO mkdir -p "$(dirname "$IMAGES")"
+  $SUDO bash ../shared/images/fetch-images.sh --small --no-npm --cache "$(dirname "$IMAGES")/debs" "$IMAGES" \
+    > /tmp/hashscreen-fetch-images.log 2>&1 || { tail -20 /tmp/hashscreen-fetch-images.log; exit 1; }
+}
+
+run_tests() {  # run_tests DIR
+  log "running the test suite in $1"
+  HASHSCREEN_IMAGES="$IMAGES" ctest --test-dir "$1" -j "$JOBS" --output-on-failure
+}
+
+cmd=${1:-}
+case "$cmd" in
+  build)
+    install_deps; build build ;;
+  test)
+    install_deps
+    [ -d ../shared ] || { echo "../shared is missing beside the repository (conformance vectors, image fetcher)" >&2; exit 1; }
+    fetch_images
+    build build -DHASHSCREEN_SANITIZE=OFF
+    run_tests build
+    if [ "${HASHSCREEN_SANITIZE:-1}" != 0 ]; then
+      build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_SANITIZE=ON -DHASHSCREEN_BENCH=OFF
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    fi
+    log "all tests passed" ;;
+  serve)
+    install_deps; build build
+    exec bash config/dev-serve.sh ;;
+  *)
+    sed -n '2,17p' "$0"; exit 2 ;;
+esac

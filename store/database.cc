@@ -1,0 +1,108 @@
+#include "store/database.h"
+
+#include <openssl/rand.h>
+
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "hashing/hex.h"
+
+namespace store {
+
+namespace {
+constexpr const char* kSchemaKey = "schema_version";
+constexpr const char* kInstanceKey = "instance_id";
+
+std::string EncodeU32(uint32_t v) {
+  std::string s(4, '\0');
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (24 - 8 * i));
+  return s;
+}
+
+uint32_t DecodeU32(const std::string& s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions() {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  // XXH3 block checksums: as safe as CRC32c for detecting corruption, faster to verify.
+  table.checksum = rocksdb::kXXH3;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+}  // namespace
+
+Status FromRocks(const rocksdb::Status& s, const char* context) {
+  if (s.ok()) return Status::Ok();
+  std::string m = std::string(context) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(m);
+  if (s.IsCorruption()) return Status::Corruption(m);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(m);
+  return Status::IOError(m);
+}
+
+Status Database::Open(const std::string& dir, const Options& options, std::unique_ptr<Database>* out) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions());
+  for (const char* name : kFamilyNames) families.emplace_back(name, FamilyOptions());
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status rs = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  if (!rs.ok()) return FromRocks(rs, ("opening database " + dir).c_str());
+
+  std::unique_ptr<Database> database(new Database());
+  database->dir_ = dir;
+  database->db_.reset(raw);
+  // handles[0] is the default family, which the data model does not use.
+  database->db_->DestroyColumnFamilyHandle(handles[0]);
+  for (int f = 0; f < kNumFamilies; ++f) database->handles_[f] = handles[f + 1];
+
+  std::string version;
+  Status s = database->Get(kMeta, kSchemaKey, &version);
+  if (s.code() == Status::Code::kNotFound) {
+    // A new database: stamp the schema version and an instance id, atomically.
+    uint8_t id[16];
+    if (RAND_bytes(id, sizeof id) != 1) return Status::IOError("no randomness for the instance id");
+    rocksdb::WriteBatch batch;
+    batch.Put(database->family(kMeta), kSchemaKey, EncodeU32(kSchemaVersion));
+    batch.Put(database->family(kMeta), kInstanceKey, hashing::HexEncode(id));
+    HS_RETURN_IF_ERROR(database->Write(&batch, /*sync=*/true));
+  } else if (!s.ok()) {
+    return s;
+  } else if (version.size() != 4 || DecodeU32(version) != kSchemaVersion) {
+    return Status::Corruption("database " + dir + " has schema version " +
+                              (version.size() == 4 ? std::to_string(DecodeU32(version)) : "?") +
+                              ", this build reads version " + std::to_string(kSchemaVersion));
+  }
+  HS_RETURN_IF_ERROR(database->Get(kMeta, kInstanceKey, &database->instance_id_));
+  *out = std::move(database);
+  return Status::Ok();
+}
+
+Database::~Database() {
+  if (!db_) return;
+  for (auto* h : handles_) if (h) db_->DestroyColumnFamilyHandle(h);
+  db_->Close().PermitUncheckedError();
+}
+
+Status Database::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch), "writing to the database");
+}
+
+Status Database::Get(Family f, const rocksdb::Slice& key, std::string* value) const {
+  return FromRocks(db_->Get(rocksdb::ReadOptions(), handles_[f], key, value),
+                   (std::string("reading ") + kFamilyNames[f]).c_str());
+}
+
+}  // namespace store
