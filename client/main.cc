@@ -1,0 +1,38 @@
+// hashscreen: the command-line client. `hashscreen hash` works offline (it
+// links hashing/); the other commands talk to a hashscreend over HTTPS.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/command.h"
+
+namespace {
+
+const client::Command kCommands[] = {
+    {"hash", "hash image files locally: PDQ (+ dihedral), quality, MD5, SHA-256", client::RunHash},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: hashscreen COMMAND [OPTIONS] [ARGS...]\n\n"
+               "Screens images against known-abuse hash lists (see README.md).\n\n"
+               "commands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n`hashscreen COMMAND --help` explains each command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) == 0) return c.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  std::fprintf(stderr, "hashscreen: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}
