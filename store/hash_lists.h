@@ -1,0 +1,146 @@
+// HashLists: the partners' hash lists, durable in RocksDB and mirrored in the
+// in-memory MatchIndex. Lists (create, rename, enable/disable, threshold),
+// signal batches (atomic, idempotent by batch id), the per-list change feed,
+// signal look-up for audit detail, and screening.
+//
+// On disk (column families of Database, encodings in store/key_encoding.h):
+//   lists    list id                        -> name, owner, kind, threshold, enabled, last seq, count, created
+//   signals  list id, type, hash bytes      -> added time, partner reference
+//   changes  list id, seq (big-endian)      -> add/remove, type, hash, reference, time
+//   batches  list id, batch id              -> the BatchResult first returned
+//   meta     "next_list_id"                 -> next list id
+// Batch ids are scoped by list (a list has exactly one owner partner, so this
+// is the "partner, batch id" of DESIGN.md section 3, made per list).
+//
+// Thread-safety: every method may be called concurrently. Writers (CreateList,
+// UpdateList, ApplyBatch) are serialised among themselves; Screen never waits
+// for a writer: it reads an immutable index snapshot that writers replace with
+// an atomic pointer swap, so a write is visible to every Screen that starts
+// after the write returned. The Database must outlive the HashLists.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/database.h"
+#include "store/screening.h"
+#include "store/signal.h"
+
+namespace store {
+
+class MatchIndex;
+
+struct ListSpec {
+  std::string name;   // unique per owner, 1..256 bytes
+  std::string owner;  // partner name
+  ListKind kind = ListKind::kBlock;
+  int pdq_threshold = kDefaultPdqThreshold;  // 0..kMaxPdqThreshold
+};
+
+struct ListInfo {
+  uint64_t id = 0;
+  std::string name, owner;
+  ListKind kind = ListKind::kBlock;
+  int pdq_threshold = kDefaultPdqThreshold;
+  bool enabled = true;
+  uint64_t last_seq = 0;      // seq of the newest change (0: none yet)
+  uint64_t signal_count = 0;  // signals currently in the list, all types
+  int64_t created_ms = 0;     // Unix time, milliseconds
+};
+
+struct BatchRequest {
+  std::string batch_id;  // caller-chosen, 1..128 bytes; a retry with the same id is a no-op
+  std::vector<SignalEntry> add, remove;
+};
+
+struct BatchResult {
+  uint64_t seq = 0;  // list's last seq after the batch (its last change; unchanged if nothing changed)
+  uint64_t added = 0, removed = 0;
+  uint64_t already_present = 0;  // adds of a hash the list already held
+  uint64_t not_found = 0;        // removes of a hash the list did not hold
+  bool replayed = false;         // true when the batch id was applied before: this is the first result
+};
+
+struct Change {
+  uint64_t seq = 0;
+  bool add = true;  // false: remove
+  SignalType type = SignalType::kPdq;
+  std::string hash;  // raw bytes
+  std::string ref;   // the reference added (for a remove: the reference the signal had)
+  int64_t time_ms = 0;
+};
+
+class HashLists {
+ public:
+  // Reads every list and signal from `db` and builds the index. `db` must
+  // outlive the result.
+  static Status Open(Database* db, std::unique_ptr<HashLists>* out);
+
+  HashLists(const HashLists&) = delete;
+  HashLists& operator=(const HashLists&) = delete;
+  ~HashLists();
+
+  // Creates a list and assigns its id. AlreadyExists if the owner already has
+  // a list of that name; InvalidArgument for an empty or over-long name or a
+  // threshold outside 0..63.
+  Status CreateList(const ListSpec& spec, ListInfo* out);
+  // NotFound if there is no such list.
+  Status GetList(uint64_t id, ListInfo* out) const;
+  // Every list, ordered by id.
+  std::vector<ListInfo> Lists() const;
+  // Changes the given fields; the others stay. NotFound, AlreadyExists (the
+  // new name is taken for this owner), InvalidArgument (bad name/threshold).
+  Status UpdateList(uint64_t id, std::optional<std::string> name, std::optional<bool> enabled,
+                    std::optional<int> pdq_threshold);
+
+  // Applies adds then removes as one atomic, synced WriteBatch (signals,
+  // changes with consecutive seqs, list record, batch record), then updates
+  // the index. A batch id already applied to this list returns the first
+  // result with replayed = true and changes nothing. An invalid entry (unknown
+  // type, wrong hash length, reference too long) rejects the whole batch with
+  // InvalidArgument naming it ("add[3]: ..."). An entry both added and removed
+  // in one batch is added first, then removed. NotFound for an unknown list.
+  Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchResult* out);
+
+  // Up to `limit` changes of the list with seq > after_seq, in seq order.
+  // *next is the seq to pass as after_seq to continue (the last returned, or
+  // after_seq when there are none).
+  Status Changes(uint64_t list_id, uint64_t after_seq, size_t limit, std::vector<Change>* out,
+                 uint64_t* next) const;
+
+  // The stored signal (with its reference) and when it was added; NotFound if
+  // the list does not hold it.
+  Status LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
+                      int64_t* added_ms) const;
+
+  // Screens a query against every enabled list. Thread-safe, lock-free with
+  // respect to writers.
+  ScreenResult Screen(const ScreenQuery& query) const;
+
+  // Total PDQ hashes in the index and its approximate heap bytes (for
+  // /metrics and the benchmark).
+  size_t IndexedPdqHashes() const;
+  size_t IndexMemoryBytes() const;
+
+ private:
+  explicit HashLists(Database* db);
+  Status Load();
+  Status WriteList(const ListInfo& info, rocksdb::WriteBatch* batch);
+
+  Database* db_;
+  std::unique_ptr<MatchIndex> index_;
+  // Serialises writers; the list table below is also read under it (shared).
+  mutable std::shared_mutex mu_;
+  std::unordered_map<uint64_t, ListInfo> lists_;
+  uint64_t next_list_id_ = 1;
+};
+
+}  // namespace store

@@ -1,0 +1,51 @@
+// List import: streams a file of hashes into a list in batches, never holding
+// the file in memory. Formats:
+//   kCsv        "type,hash,ref" per line (comma or tab separated, ref
+//               optional); a first line starting with "type" is a header.
+//   kPlain      one hex hash per line, all of options.type; ref empty.
+//   kPdqCsv     ThreatExchange-style "hash,..." lines of PDQ hashes (the
+//               remaining columns, e.g. quality and file, are ignored); a
+//               first line that is not a hash is a header.
+//   kAuto       kCsv if the first line has a separator and its first field is
+//               "type" or a type name; kPdqCsv if it has a separator
+//               otherwise; kPlain else.
+// Blank lines and lines starting with '#' are skipped. Each batch gets the id
+// "import:<file size>:<mtime>:<basename>:<byte offset of its first line>", so a
+// re-run of the same file after a crash replays the batches already applied
+// (no duplicates, no gaps) and continues.
+//
+// A malformed line fails the import with InvalidArgument naming "path:line";
+// batches before it stay applied.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "store/hash_lists.h"
+
+namespace store {
+
+enum class ImportFormat { kAuto, kCsv, kPlain, kPdqCsv };
+
+struct ImportOptions {
+  ImportFormat format = ImportFormat::kAuto;
+  SignalType type = SignalType::kPdq;  // for kPlain
+  size_t batch_size = 10000;           // signals per batch
+};
+
+struct ImportResult {
+  uint64_t lines = 0;  // data lines read (not counting header, blank, comments)
+  uint64_t batches = 0;
+  uint64_t batches_replayed = 0;  // already applied by an earlier run
+  uint64_t added = 0, already_present = 0;
+  uint64_t bytes = 0;  // bytes of the file consumed
+};
+
+// Called after every batch with the running totals and the file size.
+using ImportProgress = std::function<void(const ImportResult& so_far, uint64_t file_bytes)>;
+
+Status ImportFile(HashLists* lists, uint64_t list_id, const std::string& path, const ImportOptions& options,
+                  const ImportProgress& progress, ImportResult* result);
+
+}  // namespace store
