@@ -1,0 +1,455 @@
+#include "store/audit_log.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+
+#include <rocksdb/iterator.h>
+
+namespace store {
+
+namespace {
+
+constexpr char kHeadKey[] = "audit_head";       // meta: seq(8) + hash(32)
+constexpr char kReviewPrefix[] = "audit_review/";  // meta: target(8) + review(8) -> ""
+constexpr uint8_t kFormatVersion = 1;
+constexpr size_t kMaxScan = 100000;
+
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutStr(std::string* s, const std::string& v) {
+  PutU64(s, v.size());
+  s->append(v);
+}
+
+// A bounds-checked reader; any overrun marks it bad instead of reading past the end.
+struct Reader {
+  const std::string& s;
+  size_t pos = 0;
+  bool bad = false;
+  uint64_t U64() {
+    if (s.size() - pos < 8) { bad = true; return 0; }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[pos++]);
+    return v;
+  }
+  std::string Str() {
+    uint64_t n = U64();
+    if (bad || s.size() - pos < n) { bad = true; return {}; }
+    std::string v = s.substr(pos, n);
+    pos += n;
+    return v;
+  }
+  uint8_t Byte() {
+    if (pos >= s.size()) { bad = true; return 0; }
+    return static_cast<uint8_t>(s[pos++]);
+  }
+  template <size_t N>
+  void Bytes(std::array<uint8_t, N>* a) {
+    if (s.size() - pos < N) { bad = true; return; }
+    std::copy(s.begin() + pos, s.begin() + pos + N, a->begin());
+    pos += N;
+  }
+};
+
+// The canonical bytes: every field in a fixed order, integers big-endian,
+// strings length-prefixed. Unambiguous, so two different entries never
+// serialise alike; this is what the chain hash covers.
+std::string Canonical(const AuditEntry& e) {
+  std::string s;
+  s.push_back(static_cast<char>(kFormatVersion));
+  PutU64(&s, e.seq);
+  PutU64(&s, static_cast<uint64_t>(e.time_ms));
+  s.push_back(static_cast<char>(e.kind));
+  PutStr(&s, e.key_id);
+  if (e.kind == AuditEntry::Kind::kScreen) {
+    PutStr(&s, e.source);
+    PutStr(&s, e.caller_ref);
+    PutStr(&s, e.verdict);
+    PutStr(&s, e.error_code);
+    PutStr(&s, e.pdq_hex);
+    PutU64(&s, static_cast<uint64_t>(static_cast<int64_t>(e.quality)));
+    s.push_back(e.pdq_used ? 1 : 0);
+    PutStr(&s, e.md5_hex);
+    PutStr(&s, e.sha256_hex);
+    PutStr(&s, e.format);
+    PutU64(&s, static_cast<uint64_t>(e.width));
+    PutU64(&s, static_cast<uint64_t>(e.height));
+    PutU64(&s, e.size_bytes);
+    PutU64(&s, e.hits.size());
+    for (const auto& h : e.hits) {
+      PutU64(&s, h.list_id);
+      PutStr(&s, h.list_name);
+      PutStr(&s, h.partner);
+      PutStr(&s, h.partner_ref);
+      PutStr(&s, h.list_kind);
+      PutStr(&s, h.signal);
+      PutStr(&s, h.hash_hex);
+      PutU64(&s, static_cast<uint64_t>(h.distance));
+      PutU64(&s, static_cast<uint64_t>(h.variant));
+    }
+  } else {
+    PutU64(&s, e.target_seq);
+    PutStr(&s, e.disposition);
+    PutStr(&s, e.note);
+  }
+  return s;
+}
+
+Status ParseCanonical(Reader* r, AuditEntry* e) {
+  if (r->Byte() != kFormatVersion) return Status::Corruption("audit entry of an unknown format");
+  e->seq = r->U64();
+  e->time_ms = static_cast<int64_t>(r->U64());
+  uint8_t kind = r->Byte();
+  if (kind != 1 && kind != 2) return Status::Corruption("audit entry of an unknown kind");
+  e->kind = static_cast<AuditEntry::Kind>(kind);
+  e->key_id = r->Str();
+  if (e->kind == AuditEntry::Kind::kScreen) {
+    e->source = r->Str();
+    e->caller_ref = r->Str();
+    e->verdict = r->Str();
+    e->error_code = r->Str();
+    e->pdq_hex = r->Str();
+    e->quality = static_cast<int>(static_cast<int64_t>(r->U64()));
+    e->pdq_used = r->Byte() != 0;
+    e->md5_hex = r->Str();
+    e->sha256_hex = r->Str();
+    e->format = r->Str();
+    e->width = static_cast<int>(r->U64());
+    e->height = static_cast<int>(r->U64());
+    e->size_bytes = r->U64();
+    uint64_t n = r->U64();
+    if (r->bad || n > 1'000'000) return Status::Corruption("audit entry is truncated");
+    e->hits.resize(n);
+    for (auto& h : e->hits) {
+      h.list_id = r->U64();
+      h.list_name = r->Str();
+      h.partner = r->Str();
+      h.partner_ref = r->Str();
+      h.list_kind = r->Str();
+      h.signal = r->Str();
+      h.hash_hex = r->Str();
+      h.distance = static_cast<int>(r->U64());
+      h.variant = static_cast<int>(r->U64());
+      if (r->bad) break;
+    }
+  } else {
+    e->target_seq = r->U64();
+    e->disposition = r->Str();
+    e->note = r->Str();
+  }
+  if (r->bad) return Status::Corruption("audit entry is truncated");
+  return Status::Ok();
+}
+
+std::array<uint8_t, 32> ChainHash(const std::array<uint8_t, 32>& prev, const std::string& canonical) {
+  std::array<uint8_t, 32> out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, prev.data(), prev.size());
+  EVP_DigestUpdate(ctx, canonical.data(), canonical.size());
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+std::string Hmac(const std::string& key, const std::array<uint8_t, 32>& entry_hash) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), entry_hash.data(), entry_hash.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
+// Stored value: canonical bytes, then prev hash, own hash, HMAC length + HMAC.
+std::string EncodeStored(const AuditEntry& e, const std::string& canonical) {
+  std::string v = canonical;
+  v.append(reinterpret_cast<const char*>(e.prev_hash.data()), 32);
+  v.append(reinterpret_cast<const char*>(e.entry_hash.data()), 32);
+  v.push_back(static_cast<char>(e.hmac.size()));
+  v.append(e.hmac);
+  return v;
+}
+
+// Decodes a stored value; `canonical` receives the bytes the hash covers.
+Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical) {
+  Reader r{v};
+  HS_RETURN_IF_ERROR(ParseCanonical(&r, e));
+  *canonical = v.substr(0, r.pos);
+  r.Bytes(&e->prev_hash);
+  r.Bytes(&e->entry_hash);
+  uint8_t n = r.Byte();
+  if (r.bad || v.size() - r.pos != n) return Status::Corruption("audit entry trailer is damaged");
+  e->hmac = v.substr(r.pos, n);
+  return Status::Ok();
+}
+
+uint64_t DecodeSeqKey(const rocksdb::Slice& k) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < k.size(); ++i) v = v << 8 | static_cast<uint8_t>(k[i]);
+  return v;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool ValidDisposition(const std::string& d) {
+  return d == "confirmed" || d == "false_positive" || d == "escalated";
+}
+
+}  // namespace
+
+std::string AuditKey(uint64_t seq) {
+  std::string k;
+  PutU64(&k, seq);
+  return k;
+}
+
+struct AuditLog::Waiter {
+  AuditEntry* entry;
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out) {
+  std::unique_ptr<AuditLog> log(new AuditLog(db, options));
+  std::string head;
+  Status s = db->Get(Database::kMeta, kHeadKey, &head);
+  if (s.ok()) {
+    if (head.size() != 40) return Status::Corruption("audit chain head is damaged");
+    log->head_seq_ = DecodeSeqKey(head);
+    std::copy(head.begin() + 8, head.end(), log->head_hash_.begin());
+  } else if (s.code() != Status::Code::kNotFound) {
+    return s;
+  }
+  // The last stored entry must be the head: a cheap check at every start.
+  std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->family(Database::kAudit)));
+  it->SeekToLast();
+  HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the audit log"));
+  uint64_t last = it->Valid() ? DecodeSeqKey(it->key()) : 0;
+  if (last != log->head_seq_) {
+    return Status::Corruption("audit log ends at seq " + std::to_string(last) + " but its head says " +
+                              std::to_string(log->head_seq_) + " (run verify)");
+  }
+  *out = std::move(log);
+  return Status::Ok();
+}
+
+uint64_t AuditLog::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return head_seq_;
+}
+
+Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
+  // Only the leader runs this, so the head cannot move underneath it.
+  uint64_t seq;
+  std::array<uint8_t, 32> prev;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = head_seq_;
+    prev = head_hash_;
+  }
+  rocksdb::WriteBatch batch;
+  int64_t now = NowMs();
+  for (Waiter* w : group) {
+    AuditEntry& e = *w->entry;
+    e.seq = ++seq;
+    e.time_ms = now;
+    e.prev_hash = prev;
+    std::string canonical = Canonical(e);
+    e.entry_hash = ChainHash(prev, canonical);
+    e.hmac = options_.hmac_key.empty() ? std::string() : Hmac(options_.hmac_key, e.entry_hash);
+    batch.Put(db_->family(Database::kAudit), AuditKey(e.seq), EncodeStored(e, canonical));
+    if (e.kind == AuditEntry::Kind::kReview) {
+      batch.Put(db_->family(Database::kMeta), kReviewPrefix + AuditKey(e.target_seq) + AuditKey(e.seq), "");
+    }
+    prev = e.entry_hash;
+  }
+  std::string head = AuditKey(seq);
+  head.append(reinterpret_cast<const char*>(prev.data()), prev.size());
+  batch.Put(db_->family(Database::kMeta), kHeadKey, head);
+  HS_RETURN_IF_ERROR(db_->Write(&batch, options_.sync));
+  std::lock_guard<std::mutex> lock(mu_);
+  head_seq_ = seq;
+  head_hash_ = prev;
+  return Status::Ok();
+}
+
+Status AuditLog::Append(AuditEntry* entry) {
+  Waiter self;
+  self.entry = entry;
+  if (!options_.group_commit) {
+    std::lock_guard<std::mutex> solo(solo_mu_);
+    return WriteGroup({&self});
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&self);
+  self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return self.status;
+
+  // Leader: everything queued now (up to max_group) shares one synced write.
+  std::vector<Waiter*> group;
+  for (Waiter* w : queue_) {
+    group.push_back(w);
+    if (group.size() == options_.max_group) break;
+  }
+  lock.unlock();
+  Status s = WriteGroup(group);
+  lock.lock();
+  for (Waiter* w : group) {
+    queue_.pop_front();
+    if (w == &self) continue;
+    w->status = s;
+    w->done = true;
+    w->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return s;
+}
+
+Status AuditLog::AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
+                              const std::string& reviewer_key_id, AuditEntry* out) {
+  if (!ValidDisposition(disposition)) {
+    return Status::InvalidArgument("disposition must be confirmed, false_positive or escalated");
+  }
+  if (note.size() > 4096) return Status::InvalidArgument("note is longer than 4096 bytes");
+  AuditEntry target;
+  Status s = Get(target_seq, &target);
+  if (!s.ok()) return s;
+  if (target.kind != AuditEntry::Kind::kScreen) return Status::NotFound("no screen entry " + std::to_string(target_seq));
+  *out = AuditEntry();
+  out->kind = AuditEntry::Kind::kReview;
+  out->key_id = reviewer_key_id;
+  out->target_seq = target_seq;
+  out->disposition = disposition;
+  out->note = note;
+  return Append(out);
+}
+
+Status AuditLog::Get(uint64_t seq, AuditEntry* out) const {
+  std::string v;
+  Status s = db_->Get(Database::kAudit, AuditKey(seq), &v);
+  if (s.code() == Status::Code::kNotFound) return Status::NotFound("no audit entry " + std::to_string(seq));
+  HS_RETURN_IF_ERROR(s);
+  std::string canonical;
+  *out = AuditEntry();
+  return DecodeStored(v, out, &canonical).WithContext("audit entry " + std::to_string(seq));
+}
+
+Status AuditLog::ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) const {
+  out->clear();
+  std::string prefix = kReviewPrefix + AuditKey(target_seq);
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kMeta)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    rocksdb::Slice k = it->key();
+    k.remove_prefix(prefix.size());
+    AuditEntry review;
+    HS_RETURN_IF_ERROR(Get(DecodeSeqKey(k), &review));
+    out->push_back(std::move(review));
+  }
+  return FromRocks(it->status(), "reading reviews");
+}
+
+Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const {
+  out->clear();
+  *next = 0;
+  size_t limit = q.limit == 0 ? 1 : q.limit;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
+  size_t scanned = 0;
+  for (it->Seek(AuditKey(q.after + 1)); it->Valid(); it->Next()) {
+    uint64_t seq = DecodeSeqKey(it->key());
+    if (++scanned > kMaxScan) {
+      *next = seq - 1;
+      return Status::Ok();
+    }
+    AuditEntry e;
+    std::string canonical;
+    HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &e, &canonical).WithContext("audit entry " + std::to_string(seq)));
+    if (q.since_ms && e.time_ms < *q.since_ms) continue;
+    if (q.until_ms && e.time_ms > *q.until_ms) {
+      // Times only grow with seq, so nothing later can match.
+      return FromRocks(it->status(), "reading the audit log");
+    }
+    if (!q.verdict.empty()) {
+      if (q.verdict == "review" ? e.kind != AuditEntry::Kind::kReview
+                                : (e.kind != AuditEntry::Kind::kScreen || e.verdict != q.verdict)) continue;
+    }
+    if (q.list_id) {
+      bool hit = false;
+      for (const auto& h : e.hits) hit |= h.list_id == *q.list_id;
+      if (!hit) continue;
+    }
+    out->push_back(std::move(e));
+    if (out->size() == limit) {
+      *next = seq;
+      break;
+    }
+  }
+  return FromRocks(it->status(), "reading the audit log");
+}
+
+AuditVerifyResult AuditLog::Verify() const {
+  AuditVerifyResult r;
+  auto fail = [&r](uint64_t seq, std::string why) {
+    r.ok = false;
+    r.first_bad_seq = seq;
+    r.problem = std::move(why);
+    return r;
+  };
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
+  std::array<uint8_t, 32> prev{};
+  uint64_t expect = 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
+    uint64_t seq = DecodeSeqKey(it->key());
+    if (it->key().size() != 8 || seq != expect) {
+      return fail(expect, "entry " + std::to_string(expect) + " is missing");
+    }
+    AuditEntry e;
+    std::string canonical;
+    Status s = DecodeStored(it->value().ToString(), &e, &canonical);
+    if (!s.ok()) return fail(seq, "entry " + std::to_string(seq) + ": " + s.message());
+    if (e.seq != seq) return fail(seq, "entry " + std::to_string(seq) + " claims seq " + std::to_string(e.seq));
+    if (CRYPTO_memcmp(e.prev_hash.data(), prev.data(), 32) != 0) {
+      return fail(seq, "entry " + std::to_string(seq) + " does not link to its predecessor");
+    }
+    std::array<uint8_t, 32> h = ChainHash(prev, canonical);
+    if (CRYPTO_memcmp(h.data(), e.entry_hash.data(), 32) != 0) {
+      return fail(seq, "entry " + std::to_string(seq) + " was altered (hash mismatch)");
+    }
+    if (!options_.hmac_key.empty()) {
+      std::string mac = Hmac(options_.hmac_key, h);
+      if (e.hmac.size() != mac.size() || CRYPTO_memcmp(e.hmac.data(), mac.data(), mac.size()) != 0) {
+        return fail(seq, "entry " + std::to_string(seq) + " has a wrong or missing HMAC");
+      }
+    }
+    prev = h;
+    r.entries = seq;
+  }
+  if (!it->status().ok()) return fail(expect, "reading the audit log: " + it->status().ToString());
+  std::string head;
+  Status s = db_->Get(Database::kMeta, kHeadKey, &head);
+  uint64_t head_seq = 0;
+  std::array<uint8_t, 32> head_hash{};
+  if (s.ok() && head.size() == 40) {
+    head_seq = DecodeSeqKey(head);
+    std::copy(head.begin() + 8, head.end(), head_hash.begin());
+  } else if (s.ok() || s.code() != Status::Code::kNotFound) {
+    return fail(r.entries, "the chain head record is damaged");
+  }
+  if (head_seq != r.entries || CRYPTO_memcmp(head_hash.data(), prev.data(), 32) != 0) {
+    return fail(r.entries + 1, "the chain head (seq " + std::to_string(head_seq) + ") does not match the last entry (seq " +
+                                   std::to_string(r.entries) + "): entries were removed or replaced");
+  }
+  r.ok = true;
+  r.head = prev;
+  return r;
+}
+
+}  // namespace store

@@ -1,0 +1,161 @@
+// AuditLog: the append-only, tamper-evident record of every screening decision
+// and every reviewer disposition (DESIGN.md section 3), kept in the `audit`
+// column family under the big-endian sequence number.
+//
+// Each entry carries the hash of its predecessor and its own hash
+//   entry_hash = SHA-256(prev_hash || canonical bytes)
+// so altering, removing or reordering a stored entry breaks Verify(). With an
+// HMAC key configured, each entry also carries HMAC-SHA256(key, entry_hash):
+// someone with only disk access cannot then rebuild a consistent chain.
+// The chain head (last seq + hash) lives in the `meta` family, written in the
+// same WriteBatch as the entries, so a removed tail is detected too.
+//
+// Durability: Append returns only after the entry is in the synced WAL. Many
+// threads appending at once share one synced write (group commit): the first
+// waiting appender leads, takes everything queued behind it into one batch,
+// and wakes the others with the shared result.
+//
+// The image itself is never part of an entry.
+//
+// Thread-safety: every method may be called from any number of threads. The
+// Database must outlive the AuditLog.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/database.h"
+
+namespace store {
+
+// One list hit recorded with a screen (block or allow list).
+struct AuditHit {
+  uint64_t list_id = 0;
+  std::string list_name;
+  std::string partner;      // owner of the list
+  std::string partner_ref;  // the partner's own reference for the signal
+  std::string list_kind;    // "block" or "allow"
+  std::string signal;       // "pdq", "md5", "sha256"
+  std::string hash_hex;     // the list's hash that was hit
+  int distance = 0;         // PDQ Hamming distance (0 for exact digests)
+  int variant = 0;          // dihedral variant of the query that hit (0 = original)
+};
+
+struct AuditEntry {
+  enum class Kind : uint8_t { kScreen = 1, kReview = 2 };
+
+  // Assigned by Append.
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  std::array<uint8_t, 32> prev_hash{};
+  std::array<uint8_t, 32> entry_hash{};
+  std::string hmac;  // 32 bytes, or empty when no key is configured
+
+  Kind kind = Kind::kScreen;
+  std::string key_id;  // the API key that made the request
+
+  // kScreen.
+  std::string source;      // "image" or "hashes"
+  std::string caller_ref;  // <= 256 chars, the caller's own id for the item
+  std::string verdict;     // "match", "no_match" or "error"
+  std::string error_code;  // for "error": too_large, unsupported, corruption, ...
+  std::string pdq_hex;     // empty when no PDQ hash was computed/sent
+  int quality = -1;        // -1 when unknown
+  bool pdq_used = false;   // false when quality was below the threshold
+  std::string md5_hex, sha256_hex;
+  std::string format;
+  int width = 0, height = 0;
+  uint64_t size_bytes = 0;
+  std::vector<AuditHit> hits;  // block hits first, then allow hits
+
+  // kReview: a disposition about entry `target_seq`.
+  uint64_t target_seq = 0;
+  std::string disposition;  // "confirmed", "false_positive", "escalated"
+  std::string note;
+};
+
+struct AuditQuery {
+  uint64_t after = 0;   // entries with seq > after
+  size_t limit = 100;
+  std::string verdict;  // "" = any; also "review" selects review entries
+  std::optional<uint64_t> list_id;  // screens that hit this list
+  std::optional<int64_t> since_ms, until_ms;  // time window, inclusive
+};
+
+struct AuditVerifyResult {
+  bool ok = false;
+  uint64_t entries = 0;
+  std::array<uint8_t, 32> head{};
+  uint64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;         // why it failed; empty when ok
+};
+
+class AuditLog {
+ public:
+  struct Options {
+    std::string hmac_key;     // empty = no HMAC
+    bool sync = true;         // fsync the WAL before Append returns
+    bool group_commit = true; // false: one synced write per entry (benchmark baseline)
+    size_t max_group = 256;   // entries per shared write
+  };
+
+  // Loads the chain head from `db`. The head is checked against the last
+  // stored entry (a cheap consistency check; Verify() walks everything).
+  static Status Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out);
+
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Appends `entry` (seq, time, hashes are filled in) durably; on success
+  // `entry` holds the stored form. An IOError leaves the chain unchanged.
+  Status Append(AuditEntry* entry);
+
+  // A review of screen entry `target_seq`: NotFound if there is no such
+  // screen entry, InvalidArgument for an unknown disposition or a note over
+  // 4096 bytes.
+  Status AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
+                      const std::string& reviewer_key_id, AuditEntry* out);
+
+  Status Get(uint64_t seq, AuditEntry* out) const;
+  // The review entries about `target_seq`, oldest first.
+  Status ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) const;
+
+  // Entries matching `q` in seq order. `*next` is the cursor for the next
+  // page (pass it as `after`), or 0 when the end was reached. At most
+  // 100000 entries are examined per call, so a selective filter cannot make
+  // one call walk the whole log; the cursor then points past them.
+  Status Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const;
+
+  // Walks the whole chain: contiguous seqs from 1, every prev/own hash (and
+  // HMAC when a key is configured), and the stored head.
+  AuditVerifyResult Verify() const;
+
+  uint64_t last_seq() const;
+
+ private:
+  struct Waiter;
+  AuditLog(Database* db, Options options) : db_(db), options_(std::move(options)) {}
+  Status WriteGroup(const std::vector<Waiter*>& group);
+
+  Database* const db_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  std::deque<Waiter*> queue_;  // guarded by mu_; front = current leader
+  // The chain head; written only by the current leader, read under mu_.
+  uint64_t head_seq_ = 0;
+  std::array<uint8_t, 32> head_hash_{};
+  std::mutex solo_mu_;  // serialises appends when group_commit is off
+};
+
+// Encoding exposed for tests that tamper with stored entries.
+std::string AuditKey(uint64_t seq);
+
+}  // namespace store
