@@ -13,28 +13,24 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "hashing/cpu_features.h"
 #include "hashing/decode_limits.h"
+#include "hashing/pdq.h"
 #include "hashing/pdq_hash.h"
 #include "hashing/status.h"
 
 namespace hashing {
 
-// How PDQ sees the image. kFull hashes the full-resolution pixels (Meta's
-// pdqhash wheel, python-threatexchange, HMA: what partner lists hold).
-// kCli512 first squashes images over 512 px to 512x512 by nearest neighbour,
-// as Meta's C++ pdq-photo-hasher does.
-enum class PdqMode { kFull, kCli512 };
-
-// The 8 dihedral variants, in the reference CLI's order.
-enum Dihedral { kOrig, kRot90, kRot180, kRot270, kFlipX, kFlipY, kFlipPlus1, kFlipMinus1, kNumDihedral };
-
 struct HashOptions {
   PdqMode mode = PdqMode::kFull;
   bool dihedral = false;  // fill all 8 variants, not only kOrig
   DecodeLimits limits;
+  // Kernels to use; unset = ActiveSimdLevel(). Tests and benchmarks force one.
+  std::optional<SimdLevel> simd;
 };
 
 struct ImageHashes {

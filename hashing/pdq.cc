@@ -1,0 +1,161 @@
+#include "hashing/pdq.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace hashing {
+
+namespace {
+
+constexpr int kStripRows = 16;
+
+// Top-left aligned nearest neighbour to exactly 512x512 (CImg's resize with
+// interpolation 1, as pdq-photo-hasher calls it). Integer exact.
+LumaImage Squash512(const LumaImage& in) {
+  LumaImage out;
+  out.width = out.height = 512;
+  out.pixels = FloatBuffer(512 * 512);
+  int src_x[512];
+  for (int x = 0; x < 512; ++x) src_x[x] = static_cast<int>(static_cast<int64_t>(x) * in.width / 512);
+  for (int y = 0; y < 512; ++y) {
+    const float* src = in.row(static_cast<int>(static_cast<int64_t>(y) * in.height / 512));
+    float* dst = out.row(y);
+    for (int x = 0; x < 512; ++x) dst[x] = src[src_x[x]];
+  }
+  return out;
+}
+
+// bit k = 16u + v is set iff b[u][v] is strictly above the lower median
+// (the 128th smallest value, what Torben's method returns for 256 values).
+PdqHash HashFromDct(const float b[256]) {
+  float sorted[256];
+  std::memcpy(sorted, b, sizeof sorted);
+  std::nth_element(sorted, sorted + 127, sorted + 256);
+  const float median = sorted[127];
+  PdqHash h;
+  for (int k = 0; k < 256; ++k)
+    if (b[k] > median) h.SetBit(k);
+  return h;
+}
+
+// The 7 other dihedral variants, from the DCT by sign flips and transposes:
+// reversing an axis multiplies frequency f by (-1)^f, and index u is f = u+1.
+void DihedralVariant(Dihedral d, const float b[256], float out[256]) {
+  for (int u = 0; u < 16; ++u) {
+    for (int v = 0; v < 16; ++v) {
+      const float x = b[u * 16 + v];
+      const bool u_odd = u & 1, v_odd = v & 1, sum_odd = (u + v) & 1;
+      switch (d) {
+        case kOrig: out[u * 16 + v] = x; break;
+        case kRot90: out[v * 16 + u] = v_odd ? x : -x; break;
+        case kRot180: out[u * 16 + v] = sum_odd ? -x : x; break;
+        case kRot270: out[v * 16 + u] = u_odd ? x : -x; break;
+        case kFlipX: out[u * 16 + v] = u_odd ? x : -x; break;
+        case kFlipY: out[u * 16 + v] = v_odd ? x : -x; break;
+        case kFlipPlus1: out[v * 16 + u] = x; break;
+        case kFlipMinus1: out[v * 16 + u] = sum_odd ? -x : x; break;
+        case kNumDihedral: break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void PdqDownsample64(const LumaImage& luma, const PdqKernels& k, float out[64 * 64]) {
+  const int W = luma.width, H = luma.height;
+  const int wx = (W + 127) / 128;  // the reference's window sizes
+  const int wy = (H + 127) / 128;
+  FloatBuffer scratch(BoxRowsScratchFloats(static_cast<size_t>(std::max(W, H))));
+
+  // Pass A: along every row, in place.
+  k.box_rows(luma.row(0), W, luma.row(0), W, H, W, wx, scratch.data());
+
+  int col_at[64], row_at[64];
+  for (int j = 0; j < 64; ++j) {
+    col_at[j] = static_cast<int>(((j + 0.5) * W) / 64);
+    row_at[j] = static_cast<int>(((j + 0.5) * H) / 64);
+  }
+
+  // Pass B as running column sums (the reference's phases: accumulate
+  // hy-1 rows, then add/subtract per output row), each strip of 16 output
+  // rows then filtered along rows (pass C) with only the sampled columns kept.
+  FloatBuffer sums(W), strip(static_cast<size_t>(kStripRows) * W), cols(static_cast<size_t>(64) * H);
+  std::fill(sums.data(), sums.data() + W, 0.0f);
+  const int hy = (wy + 2) / 2;
+  for (int r = 0; r < hy - 1; ++r) k.column_step(sums.data(), luma.row(r), nullptr, nullptr, 0.0f, W);
+  int count = hy - 1;
+  for (int y = 0; y < H; ++y) {
+    const int add_row = y + hy - 1, sub_row = y - (wy - hy) - 1;
+    const float* add = add_row < H ? luma.row(add_row) : nullptr;
+    const float* sub = sub_row >= 0 ? luma.row(sub_row) : nullptr;
+    if (add && !sub) ++count;
+    if (!add && sub) --count;
+    k.column_step(sums.data(), add, sub, strip.data() + static_cast<size_t>(y % kStripRows) * W,
+                  static_cast<float>(count), W);
+    if (y % kStripRows == kStripRows - 1 || y == H - 1) {
+      const int y0 = y - y % kStripRows, n = y - y0 + 1;
+      k.box_rows(strip.data(), W, strip.data(), W, n, W, wx, scratch.data());
+      for (int i = 0; i < n; ++i) {
+        const float* row = strip.data() + static_cast<size_t>(i) * W;
+        for (int j = 0; j < 64; ++j) cols.data()[static_cast<size_t>(j) * H + y0 + i] = row[col_at[j]];
+      }
+    }
+  }
+
+  // Pass D: along the 64 sampled columns (rows of `cols`), then decimate.
+  k.box_rows(cols.data(), H, cols.data(), H, 64, H, wy, scratch.data());
+  for (int i = 0; i < 64; ++i)
+    for (int j = 0; j < 64; ++j) out[i * 64 + j] = cols.data()[static_cast<size_t>(j) * H + row_at[i]];
+}
+
+int PdqQuality(const float a[64 * 64]) {
+  // The reference's gradient count, each step in float then truncated to int.
+  int sum = 0;
+  for (int i = 0; i < 63; ++i)
+    for (int j = 0; j < 64; ++j) {
+      const float u = a[i * 64 + j], v = a[(i + 1) * 64 + j];
+      const int d = static_cast<int>(((u - v) * 100.0f) / 255.0f);
+      sum += std::abs(d);
+    }
+  for (int i = 0; i < 64; ++i)
+    for (int j = 0; j < 63; ++j) {
+      const float u = a[i * 64 + j], v = a[i * 64 + j + 1];
+      const int d = static_cast<int>(((u - v) * 100.0f) / 255.0f);
+      sum += std::abs(d);
+    }
+  return std::min(100, sum / 90);
+}
+
+PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKernels& k) {
+  if (mode == PdqMode::kCli512 && (luma.width > 512 || luma.height > 512)) luma = Squash512(luma);
+  PdqResult result;
+  if (luma.width < 5 || luma.height < 5) return result;  // the reference's zero hash, quality 0
+
+  alignas(64) float a[64 * 64];
+  alignas(64) float b[256];
+  const bool exact64 = luma.width == 64 && luma.height == 64;
+  if (exact64) {
+    std::memcpy(a, luma.pixels.data(), sizeof a);
+  } else {
+    PdqDownsample64(luma, k, a);
+  }
+  result.quality = PdqQuality(a);
+  k.dct64_to_16(a, b);
+  result.hashes[kOrig] = HashFromDct(b);
+  if (!dihedral) return result;
+
+  if (exact64) {  // the dihedral entry point filters even at 64x64
+    PdqDownsample64(luma, k, a);
+    k.dct64_to_16(a, b);
+  }
+  float variant[256];
+  for (int d = kRot90; d < kNumDihedral; ++d) {
+    DihedralVariant(static_cast<Dihedral>(d), b, variant);
+    result.hashes[d] = HashFromDct(variant);
+  }
+  return result;
+}
+
+}  // namespace hashing

@@ -1,0 +1,70 @@
+// PdqKernels: the hot stages of PDQ (luma, the Jarosz box filter, the DCT),
+// one implementation per SIMD level behind one table of function pointers.
+//
+// Every implementation computes bit-identical results to the scalar
+// reference: binary32, the reference's operation order, no fused
+// multiply-add, real divisions. SIMD kernels vectorise only across
+// independent rows, columns or outputs, so each lane performs exactly the
+// scalar sequence of operations. Tests assert the equality on every level.
+//
+// The kernels are stateless and thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "hashing/cpu_features.h"
+
+namespace hashing {
+
+struct PdqKernels {
+  SimdLevel level;
+
+  // Luma of n interleaved RGB pixels: out[i] = (cR*R + cG*G) + cB*B, each
+  // product rounded to float. Returns true iff every pixel had R == G == B.
+  bool (*luma_rgb)(const uint8_t* rgb, size_t n, float* out);
+
+  // out[i] = float(grey[i]).
+  void (*luma_grey)(const uint8_t* grey, size_t n, float* out);
+
+  // One-dimensional box filter of `window` along each of `nrows` rows of
+  // length `len` (the reference's box1DFloat with stride 1). Row r is read
+  // from in + r*in_stride and written to out + r*out_stride; in == out is
+  // allowed. `scratch` holds BoxRowsScratchFloats(len) floats, 64-byte aligned.
+  void (*box_rows)(const float* in, size_t in_stride, float* out, size_t out_stride, size_t nrows,
+                   size_t len, int window, float* scratch);
+
+  // One step of the column-wise running sums of the vertical box filter,
+  // across `len` independent columns: s = sum[c]; if add, s = s + add[c]; if
+  // sub, s = s - sub[c]; sum[c] = s; if out, out[c] = s / count.
+  void (*column_step)(float* sum, const float* add, const float* sub, float* out, float count, size_t len);
+
+  // b[16x16] = D * a[64x64] * D^T with D = kPdqDct, each output accumulated
+  // in float with k increasing from 0.
+  void (*dct64_to_16)(const float* a, float* b);
+};
+
+// Scratch floats box_rows needs for rows of length len (any level).
+inline size_t BoxRowsScratchFloats(size_t len) { return 32 * (len + 16); }
+
+// The kernels of `level`, or nullptr when this CPU does not support it.
+const PdqKernels* PdqKernelsFor(SimdLevel level);
+// The kernels of ActiveSimdLevel().
+const PdqKernels& ActivePdqKernels();
+
+// The scalar reference box filter of one row (box1DFloat). SIMD kernels call
+// it for rows that do not fill a whole vector strip. `out` must not alias `in`.
+void BoxFilter1D(const float* in, float* out, int len, int window);
+
+// The luma coefficients: the floats nearest 0.299, 0.587 and 0.114.
+inline constexpr float kLumaR = 0.299f;
+inline constexpr float kLumaG = 0.587f;
+inline constexpr float kLumaB = 0.114f;
+
+namespace internal {
+const PdqKernels& ScalarPdqKernels();
+const PdqKernels& Avx2PdqKernels();
+const PdqKernels& Avx512PdqKernels();
+}  // namespace internal
+
+}  // namespace hashing

@@ -1,0 +1,255 @@
+// AVX2 kernels (compiled with -mavx2, never -mfma; contraction is off
+// project-wide). Lanes are independent rows (box filter along rows, via 8x8
+// in-register transposes), independent columns (column sums) or independent
+// outputs (luma, DCT); each lane does exactly the scalar reference's
+// operations in the same order, so results are bit-identical.
+//
+// No standard-library templates here: an inline function instantiated in a
+// translation unit compiled for AVX2 could be the copy the linker keeps, and
+// would then run on CPUs without AVX2.
+#include <immintrin.h>
+
+#include "hashing/pdq_dct_table.h"
+#include "hashing/pdq_kernels.h"
+
+namespace hashing {
+namespace {
+
+constexpr int kLanes = 8;
+
+// Byte-shuffle masks gathering channel `ch` of 16 interleaved RGB pixels
+// from three 16-byte loads (a = bytes 0..15, b = 16..31, c = 32..47).
+struct RgbMasks {
+  alignas(16) int8_t m[3][3][16];  // [channel][source a/b/c][output byte]
+};
+constexpr RgbMasks MakeRgbMasks() {
+  RgbMasks t{};
+  for (int ch = 0; ch < 3; ++ch)
+    for (int src = 0; src < 3; ++src)
+      for (int j = 0; j < 16; ++j) {
+        const int g = 3 * j + ch;
+        t.m[ch][src][j] = (g / 16 == src) ? static_cast<int8_t>(g % 16) : static_cast<int8_t>(-1);
+      }
+  return t;
+}
+constexpr RgbMasks kRgbMasks = MakeRgbMasks();
+
+inline __m128i GatherChannel(__m128i a, __m128i b, __m128i c, int ch) {
+  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][0]));
+  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][1]));
+  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][2]));
+  return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)), _mm_shuffle_epi8(c, mc));
+}
+
+inline __m256 BytesToFloat(__m128i bytes8) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes8)); }
+
+bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
+  const __m256 cr = _mm256_set1_ps(kLumaR), cg = _mm256_set1_ps(kLumaG), cb = _mm256_set1_ps(kLumaB);
+  int grey_mask = 0xFFFF;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8_t* p = rgb + 3 * i;
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
+    const __m128i r = GatherChannel(a, b, c, 0), g = GatherChannel(a, b, c, 1), bl = GatherChannel(a, b, c, 2);
+    grey_mask &= _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(r, g), _mm_cmpeq_epi8(g, bl)));
+    for (int half = 0; half < 2; ++half) {
+      const __m128i rh = half ? _mm_srli_si128(r, 8) : r;
+      const __m128i gh = half ? _mm_srli_si128(g, 8) : g;
+      const __m128i bh = half ? _mm_srli_si128(bl, 8) : bl;
+      const __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, BytesToFloat(rh)), _mm256_mul_ps(cg, BytesToFloat(gh))),
+                                     _mm256_mul_ps(cb, BytesToFloat(bh)));
+      _mm256_storeu_ps(out + i + 8 * half, y);
+    }
+  }
+  bool grey = grey_mask == 0xFFFF;
+  for (; i < n; ++i) {
+    const uint8_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+    out[i] = (kLumaR * static_cast<float>(r) + kLumaG * static_cast<float>(g)) + kLumaB * static_cast<float>(b);
+    grey &= (r == g) & (g == b);
+  }
+  return grey;
+}
+
+void LumaGrey(const uint8_t* grey, size_t n, float* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(grey + i));
+    _mm256_storeu_ps(out + i, BytesToFloat(v));
+  }
+  for (; i < n; ++i) out[i] = static_cast<float>(grey[i]);
+}
+
+// In-place 8x8 transpose: v[k] holds row k on entry, column k on exit.
+inline void Transpose8(__m256 v[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(v[2 * i], v[2 * i + 1]);
+  }
+  for (int g = 0; g < 2; ++g) {
+    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int k = 0; k < 4; ++k) {
+    v[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
+    v[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
+  }
+}
+
+inline __m256i TailMask(size_t rem) {  // first `rem` lanes set, rem in 1..7
+  alignas(32) static const int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - rem));
+}
+
+// Box filter along a strip of 8 rows. T: the strip transposed (vector i =
+// column i of the 8 rows); O: the filtered vectors.
+void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes], size_t len, int window,
+              float* T, float* O) {
+  size_t c = 0;
+  __m256 v[kLanes];
+  for (; c + kLanes <= len; c += kLanes) {
+    for (int k = 0; k < kLanes; ++k) v[k] = _mm256_loadu_ps(rows_in[k] + c);
+    Transpose8(v);
+    for (int j = 0; j < kLanes; ++j) _mm256_store_ps(T + (c + j) * kLanes, v[j]);
+  }
+  if (c < len) {
+    const size_t rem = len - c;
+    const __m256i m = TailMask(rem);
+    for (int k = 0; k < kLanes; ++k) v[k] = _mm256_maskload_ps(rows_in[k] + c, m);
+    Transpose8(v);
+    for (size_t j = 0; j < rem; ++j) _mm256_store_ps(T + (c + j) * kLanes, v[j]);
+  }
+
+  const int half = (window + 2) / 2;
+  const int phase1 = half - 1, phase2 = window - half + 1, phase3 = static_cast<int>(len) - window, phase4 = half - 1;
+  const float* ri = T;
+  const float* li = T;
+  float* oi = O;
+  __m256 sum = _mm256_setzero_ps();
+  int n = 0;
+  for (int i = 0; i < phase1; ++i, ri += kLanes, ++n) sum = _mm256_add_ps(sum, _mm256_load_ps(ri));
+  for (int i = 0; i < phase2; ++i, ri += kLanes, oi += kLanes) {
+    sum = _mm256_add_ps(sum, _mm256_load_ps(ri));
+    ++n;
+    _mm256_store_ps(oi, _mm256_div_ps(sum, _mm256_set1_ps(static_cast<float>(n))));
+  }
+  const __m256 full = _mm256_set1_ps(static_cast<float>(n));
+  for (int i = 0; i < phase3; ++i, ri += kLanes, li += kLanes, oi += kLanes) {
+    sum = _mm256_add_ps(sum, _mm256_load_ps(ri));
+    sum = _mm256_sub_ps(sum, _mm256_load_ps(li));
+    _mm256_store_ps(oi, _mm256_div_ps(sum, full));
+  }
+  for (int i = 0; i < phase4; ++i, li += kLanes, oi += kLanes) {
+    sum = _mm256_sub_ps(sum, _mm256_load_ps(li));
+    --n;
+    _mm256_store_ps(oi, _mm256_div_ps(sum, _mm256_set1_ps(static_cast<float>(n))));
+  }
+
+  for (c = 0; c + kLanes <= len; c += kLanes) {
+    for (int j = 0; j < kLanes; ++j) v[j] = _mm256_load_ps(O + (c + j) * kLanes);
+    Transpose8(v);
+    for (int k = 0; k < kLanes; ++k) _mm256_storeu_ps(rows_out[k] + c, v[k]);
+  }
+  if (c < len) {
+    const size_t rem = len - c;
+    for (size_t j = 0; j < kLanes; ++j) v[j] = j < rem ? _mm256_load_ps(O + (c + j) * kLanes) : _mm256_setzero_ps();
+    Transpose8(v);
+    const __m256i m = TailMask(rem);
+    for (int k = 0; k < kLanes; ++k) _mm256_maskstore_ps(rows_out[k] + c, m, v[k]);
+  }
+}
+
+void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, size_t nrows, size_t len,
+             int window, float* scratch) {
+  float* T = scratch;
+  float* O = scratch + 16 * (len + 16);
+  size_t r = 0;
+  for (; r + kLanes <= nrows; r += kLanes) {
+    const float* rows_in[kLanes];
+    float* rows_out[kLanes];
+    for (int k = 0; k < kLanes; ++k) {
+      rows_in[k] = in + (r + k) * in_stride;
+      rows_out[k] = out + (r + k) * out_stride;
+    }
+    BoxStrip(rows_in, rows_out, len, window, T, O);
+  }
+  for (; r < nrows; ++r) {  // rows left over: the scalar reference
+    const float* src = in + r * in_stride;
+    for (size_t i = 0; i < len; ++i) O[i] = src[i];
+    BoxFilter1D(O, out + r * out_stride, static_cast<int>(len), window);
+  }
+}
+
+template <bool kAdd, bool kSub, bool kOut>
+void ColumnStepT(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
+  const __m256 cv = _mm256_set1_ps(count);
+  size_t c = 0;
+  for (; c + kLanes <= len; c += kLanes) {
+    __m256 s = _mm256_loadu_ps(sum + c);
+    if (kAdd) s = _mm256_add_ps(s, _mm256_loadu_ps(add + c));
+    if (kSub) s = _mm256_sub_ps(s, _mm256_loadu_ps(sub + c));
+    _mm256_storeu_ps(sum + c, s);
+    if (kOut) _mm256_storeu_ps(out + c, _mm256_div_ps(s, cv));
+  }
+  for (; c < len; ++c) {
+    float s = sum[c];
+    if (kAdd) s += add[c];
+    if (kSub) s -= sub[c];
+    sum[c] = s;
+    if (kOut) out[c] = s / count;
+  }
+}
+
+void ColumnStep(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
+  const int which = (add ? 4 : 0) | (sub ? 2 : 0) | (out ? 1 : 0);
+  switch (which) {
+    case 0: return;
+    case 1: return ColumnStepT<false, false, true>(sum, add, sub, out, count, len);
+    case 2: return ColumnStepT<false, true, false>(sum, add, sub, out, count, len);
+    case 3: return ColumnStepT<false, true, true>(sum, add, sub, out, count, len);
+    case 4: return ColumnStepT<true, false, false>(sum, add, sub, out, count, len);
+    case 5: return ColumnStepT<true, false, true>(sum, add, sub, out, count, len);
+    case 6: return ColumnStepT<true, true, false>(sum, add, sub, out, count, len);
+    case 7: return ColumnStepT<true, true, true>(sum, add, sub, out, count, len);
+  }
+}
+
+void Dct64To16(const float* a, float* b) {
+  alignas(32) float t[16][64];
+  for (int u = 0; u < 16; ++u) {
+    __m256 acc[8];
+    for (int x = 0; x < 8; ++x) acc[x] = _mm256_setzero_ps();
+    for (int k = 0; k < 64; ++k) {
+      const __m256 d = _mm256_set1_ps(kPdqDct[u][k]);
+      for (int x = 0; x < 8; ++x) acc[x] = _mm256_add_ps(acc[x], _mm256_mul_ps(d, _mm256_loadu_ps(a + k * 64 + 8 * x)));
+    }
+    for (int x = 0; x < 8; ++x) _mm256_store_ps(&t[u][8 * x], acc[x]);
+  }
+  alignas(32) float dt[64][16];  // D transposed: dt[k][v] = D[v][k]
+  for (int v = 0; v < 16; ++v)
+    for (int k = 0; k < 64; ++k) dt[k][v] = kPdqDct[v][k];
+  for (int u = 0; u < 16; ++u) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (int k = 0; k < 64; ++k) {
+      const __m256 tv = _mm256_set1_ps(t[u][k]);
+      acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(tv, _mm256_load_ps(&dt[k][0])));
+      acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(tv, _mm256_load_ps(&dt[k][8])));
+    }
+    _mm256_storeu_ps(b + 16 * u, acc0);
+    _mm256_storeu_ps(b + 16 * u + 8, acc1);
+  }
+}
+
+constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, ColumnStep, Dct64To16};
+
+}  // namespace
+
+namespace internal {
+const PdqKernels& Avx2PdqKernels() { return kAvx2Kernels; }
+}  // namespace internal
+
+}  // namespace hashing
