@@ -31,12 +31,11 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/match_index.h"
 #include "store/screening.h"
 #include "store/signal.h"
 
 namespace store {
-
-class MatchIndex;
 
 struct ListSpec {
   std::string name;   // unique per owner, 1..256 bytes
@@ -83,6 +82,8 @@ class HashLists {
   // Reads every list and signal from `db` and builds the index. `db` must
   // outlive the result.
   static Status Open(Database* db, std::unique_ptr<HashLists>* out);
+  // Same, with the index's PDQ strategy and kernels forced (tests, benchmark).
+  static Status Open(Database* db, const MatchIndex::Options& index_options, std::unique_ptr<HashLists>* out);
 
   HashLists(const HashLists&) = delete;
   HashLists& operator=(const HashLists&) = delete;
@@ -131,13 +132,15 @@ class HashLists {
   size_t IndexMemoryBytes() const;
 
  private:
-  explicit HashLists(Database* db);
+  HashLists(Database* db, const MatchIndex::Options& index_options);
   Status Load();
-  Status WriteList(const ListInfo& info, rocksdb::WriteBatch* batch);
+  Status CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const;
 
   Database* db_;
-  std::unique_ptr<MatchIndex> index_;
-  // Serialises writers; the list table below is also read under it (shared).
+  MatchIndex index_;
+  // Serialises writers (held across the RocksDB write and the index update).
+  std::mutex write_mu_;
+  // Guards lists_: writers hold it exclusively only to replace an entry.
   mutable std::shared_mutex mu_;
   std::unordered_map<uint64_t, ListInfo> lists_;
   uint64_t next_list_id_ = 1;

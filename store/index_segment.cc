@@ -1,0 +1,66 @@
+#include "store/index_segment.h"
+
+#include <cstring>
+
+namespace store {
+
+void SignalSet::Add(SignalType type, std::string_view hash) {
+  switch (type) {
+    case SignalType::kPdq: {
+      hashing::PdqHash h;
+      std::memcpy(h.bytes.data(), hash.data(), 32);
+      pdq.push_back(h);
+      break;
+    }
+    case SignalType::kMd5: {
+      std::array<uint8_t, 16> h;
+      std::memcpy(h.data(), hash.data(), 16);
+      md5.push_back(h);
+      break;
+    }
+    case SignalType::kSha256: {
+      std::array<uint8_t, 32> h;
+      std::memcpy(h.data(), hash.data(), 32);
+      sha256.push_back(h);
+      break;
+    }
+  }
+}
+
+IndexSegment::IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy strategy, const PdqKernels* kernels)
+    : generation_(generation),
+      pdq_(signals.pdq.size()),
+      md5_(std::move(signals.md5)),
+      sha256_(std::move(signals.sha256)) {
+  if (!signals.pdq.empty()) std::memcpy(pdq_.data(), signals.pdq.data(), signals.pdq.size() * sizeof(hashing::PdqHash));
+  signals.pdq = {};
+  const uint8_t* pdq_bytes = reinterpret_cast<const uint8_t*>(pdq_.data());
+  pdq_table_ = DigestTable(pdq_bytes, pdq_.size(), 32);
+  md5_table_ = DigestTable(reinterpret_cast<const uint8_t*>(md5_.data()), md5_.size(), 16);
+  sha256_table_ = DigestTable(reinterpret_cast<const uint8_t*>(sha256_.data()), sha256_.size(), 32);
+  if (pdq_.size() == 0) return;
+  switch (strategy) {
+    case PdqStrategy::kBySize: search_ = MakePdqSearch(pdq_.data(), pdq_.size(), kernels); break;
+    case PdqStrategy::kLinear: search_ = std::make_unique<LinearPdqSearch>(pdq_.data(), pdq_.size(), kernels); break;
+    case PdqStrategy::kMultiIndex:
+      search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
+      break;
+  }
+}
+
+bool IndexSegment::Contains(SignalType type, const uint8_t* hash) const {
+  switch (type) {
+    case SignalType::kPdq: return pdq_table_.Find(hash) >= 0;
+    case SignalType::kMd5: return md5_table_.Find(hash) >= 0;
+    case SignalType::kSha256: return sha256_table_.Find(hash) >= 0;
+  }
+  return false;
+}
+
+size_t IndexSegment::MemoryBytes() const {
+  return pdq_.size() * sizeof(hashing::PdqHash) + md5_.capacity() * 16 + sha256_.capacity() * 32 +
+         pdq_table_.MemoryBytes() + md5_table_.MemoryBytes() + sha256_table_.MemoryBytes() +
+         (search_ ? search_->MemoryBytes() : 0);
+}
+
+}  // namespace store

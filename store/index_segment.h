@@ -1,0 +1,70 @@
+// IndexSegment: an immutable set of one list's signals, searchable: the PDQ
+// hashes in one contiguous array with a PdqSearch over it, and exact-match
+// DigestTables for MD5, SHA-256 and (for membership) PDQ. A list's index is a
+// few segments plus tombstones (store/match_index.h); segments are never
+// changed after construction, so readers can hold one without locks.
+//
+// Thread-safety: const methods are safe concurrently.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "hashing/pdq_hash.h"
+#include "store/digest_table.h"
+#include "store/large_array.h"
+#include "store/pdq_search.h"
+#include "store/signal.h"
+
+namespace store {
+
+// Signals to build a segment from: distinct within each type.
+struct SignalSet {
+  std::vector<hashing::PdqHash> pdq;
+  std::vector<std::array<uint8_t, 16>> md5;
+  std::vector<std::array<uint8_t, 32>> sha256;
+
+  size_t size() const { return pdq.size() + md5.size() + sha256.size(); }
+  // Appends `hash` (raw bytes of the type's length).
+  void Add(SignalType type, std::string_view hash);
+};
+
+// How segments search PDQ (tests and the benchmark force one).
+enum class PdqStrategy { kBySize, kLinear, kMultiIndex };
+
+class IndexSegment {
+ public:
+  // kernels: nullptr = PdqKernelsActive().
+  IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy strategy = PdqStrategy::kBySize,
+               const PdqKernels* kernels = nullptr);
+  IndexSegment(const IndexSegment&) = delete;
+  IndexSegment& operator=(const IndexSegment&) = delete;
+
+  // Orders segments of a list: newer segments have larger generations.
+  uint64_t generation() const { return generation_; }
+  size_t size() const { return pdq_.size() + md5_.size() + sha256_.size(); }
+  size_t pdq_count() const { return pdq_.size(); }
+  const hashing::PdqHash* pdq() const { return pdq_.data(); }
+  const std::vector<std::array<uint8_t, 16>>& md5() const { return md5_; }
+  const std::vector<std::array<uint8_t, 32>>& sha256() const { return sha256_; }
+
+  bool Contains(SignalType type, const uint8_t* hash) const;
+  void SearchPdq(const hashing::PdqHash* needles, int num_needles, int radius, std::vector<PdqMatch>* out) const {
+    if (search_) search_->Search(needles, num_needles, radius, out);
+  }
+  const char* strategy() const { return search_ ? search_->strategy() : "none"; }
+  size_t MemoryBytes() const;
+
+ private:
+  uint64_t generation_;
+  LargeArray<hashing::PdqHash> pdq_;
+  std::vector<std::array<uint8_t, 16>> md5_;
+  std::vector<std::array<uint8_t, 32>> sha256_;
+  DigestTable pdq_table_, md5_table_, sha256_table_;
+  std::unique_ptr<PdqSearch> search_;
+};
+
+}  // namespace store

@@ -1,0 +1,55 @@
+// Byte encodings of the hash-list keys and values in RocksDB (the column
+// families of DESIGN.md section 3). Integers in keys are big-endian so that
+// RocksDB's bytewise order is numeric order: a list's signals and changes are
+// contiguous ranges, and changes iterate in seq order.
+//
+//   lists    key: u64 list id
+//            value: u8 format(1) u8 kind u8 threshold u8 enabled u64 last_seq
+//                   u64 signal_count i64 created_ms u16 name_len name u16 owner_len owner
+//   signals  key: u64 list id, u8 type, hash bytes (16 or 32)
+//            value: i64 added_ms, ref bytes
+//   changes  key: u64 list id, u64 seq
+//            value: u8 op (1 add, 2 remove), u8 type, u8 hash_len, hash, i64 time_ms, ref
+//   batches  key: u64 list id, batch id bytes
+//            value: u64 seq, added, removed, already_present, not_found
+//   meta     "next_list_id" -> u64
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/hash_lists.h"
+
+namespace store::keys {
+
+inline constexpr std::string_view kNextListId = "next_list_id";
+
+void PutU64(std::string* out, uint64_t v);
+uint64_t GetU64(const char* p);
+std::string U64(uint64_t v);
+
+std::string ListKey(uint64_t list_id);
+std::string SignalKey(uint64_t list_id, SignalType type, std::string_view hash);
+// Prefix of every signal key of a list.
+std::string ListPrefix(uint64_t list_id);
+// Splits a signals key; false if it is malformed.
+bool ParseSignalKey(std::string_view key, uint64_t* list_id, SignalType* type, std::string_view* hash);
+std::string ChangeKey(uint64_t list_id, uint64_t seq);
+std::string BatchKey(uint64_t list_id, std::string_view batch_id);
+
+std::string EncodeList(const ListInfo& info);
+Status DecodeList(uint64_t id, std::string_view value, ListInfo* out);
+
+std::string EncodeSignalValue(int64_t added_ms, std::string_view ref);
+Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref);
+
+std::string EncodeChange(const Change& change);
+Status DecodeChange(uint64_t seq, std::string_view value, Change* out);
+
+std::string EncodeBatchResult(const BatchResult& result);
+Status DecodeBatchResult(std::string_view value, BatchResult* out);
+
+}  // namespace store::keys

@@ -1,0 +1,222 @@
+#include "store/match_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace store {
+
+namespace {
+
+// Size-tiered merging keeps a list at O(log n) segments; this caps it for
+// lists fed by many tiny batches of alternating sizes.
+constexpr size_t kMaxSegments = 12;
+
+std::string TombstoneKey(SignalType type, const uint8_t* hash) {
+  std::string k(1, static_cast<char>(type));
+  k.append(reinterpret_cast<const char*>(hash), SignalHashBytes(type));
+  return k;
+}
+
+const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+}  // namespace
+
+MatchIndex::MatchIndex(Options options) : options_(options) {
+  snapshot_.store(std::make_shared<const Snapshot>(), std::memory_order_release);
+}
+
+const MatchIndex::ListState* MatchIndex::FindList(const Snapshot& s, uint64_t id) {
+  auto it = std::lower_bound(s.lists.begin(), s.lists.end(), id,
+                             [](const std::shared_ptr<const ListState>& l, uint64_t v) { return l->spec.id < v; });
+  return it != s.lists.end() && (*it)->spec.id == id ? it->get() : nullptr;
+}
+
+bool MatchIndex::Visible(const ListState& list, const IndexSegment& seg, SignalType type, const uint8_t* hash) {
+  if (!list.tombstones) return true;
+  auto it = list.tombstones->find(TombstoneKey(type, hash));
+  return it == list.tombstones->end() || it->second < seg.generation();
+}
+
+void MatchIndex::Publish(std::shared_ptr<const ListState> list) {
+  auto next = std::make_shared<Snapshot>(*snapshot());
+  auto it = std::lower_bound(next->lists.begin(), next->lists.end(), list->spec.id,
+                             [](const std::shared_ptr<const ListState>& l, uint64_t v) { return l->spec.id < v; });
+  if (it != next->lists.end() && (*it)->spec.id == list->spec.id) {
+    *it = std::move(list);
+  } else {
+    next->lists.insert(it, std::move(list));
+  }
+  snapshot_.store(std::move(next), std::memory_order_release);
+}
+
+void MatchIndex::PutList(const ListIndexSpec& spec) {
+  auto snap = snapshot();
+  const ListState* cur = FindList(*snap, spec.id);
+  auto next = cur ? std::make_shared<ListState>(*cur) : std::make_shared<ListState>();
+  next->spec = spec;
+  Publish(std::move(next));
+}
+
+void MatchIndex::Load(uint64_t list_id, SignalSet signals) {
+  auto snap = snapshot();
+  const ListState* cur = FindList(*snap, list_id);
+  if (!cur) return;
+  auto next = std::make_shared<ListState>();
+  next->spec = cur->spec;
+  next->signals = signals.size();
+  uint64_t gen = next->next_generation++;
+  if (signals.size() > 0) {
+    next->segments.push_back(std::make_shared<IndexSegment>(gen, std::move(signals), options_.strategy, options_.kernels));
+  }
+  Publish(std::move(next));
+}
+
+std::shared_ptr<const IndexSegment> MatchIndex::Merge(const ListState& list, size_t first, size_t last,
+                                                      uint64_t generation) const {
+  SignalSet set;
+  for (size_t s = first; s <= last; ++s) {
+    const IndexSegment& seg = *list.segments[s];
+    for (size_t i = 0; i < seg.pdq_count(); ++i) {
+      const uint8_t* h = seg.pdq()[i].bytes.data();
+      if (Visible(list, seg, SignalType::kPdq, h)) set.pdq.push_back(seg.pdq()[i]);
+    }
+    for (const auto& h : seg.md5()) {
+      if (Visible(list, seg, SignalType::kMd5, h.data())) set.md5.push_back(h);
+    }
+    for (const auto& h : seg.sha256()) {
+      if (Visible(list, seg, SignalType::kSha256, h.data())) set.sha256.push_back(h);
+    }
+  }
+  return std::make_shared<IndexSegment>(generation, std::move(set), options_.strategy, options_.kernels);
+}
+
+void MatchIndex::Apply(uint64_t list_id, const std::vector<SignalRef>& added, const std::vector<SignalRef>& removed) {
+  if (added.empty() && removed.empty()) return;
+  auto snap = snapshot();
+  const ListState* cur = FindList(*snap, list_id);
+  if (!cur) return;
+  auto next = std::make_shared<ListState>(*cur);
+  const uint64_t gen = next->next_generation++;
+  if (!added.empty()) {
+    SignalSet set;
+    for (const SignalRef& a : added) set.Add(a.type, a.hash);
+    next->segments.push_back(std::make_shared<IndexSegment>(gen, std::move(set), options_.strategy, options_.kernels));
+  }
+  if (!removed.empty()) {
+    // Hides every copy up to this batch's generation, including one this
+    // batch just added (adds apply before removes).
+    auto tomb = next->tombstones ? std::make_shared<Tombstones>(*next->tombstones) : std::make_shared<Tombstones>();
+    for (const SignalRef& r : removed) (*tomb)[TombstoneKey(r.type, Bytes(r.hash))] = gen;
+    next->tombstones = std::move(tomb);
+  }
+  next->signals = next->signals + added.size() - removed.size();
+
+  auto& segs = next->segments;
+  if (next->tombstones && next->tombstones->size() > std::max<size_t>(1024, next->signals / 8)) {
+    // Full merge drops every hidden copy, so no tombstone is needed any more.
+    auto merged = segs.empty() ? nullptr : Merge(*next, 0, segs.size() - 1, gen);
+    segs.clear();
+    if (merged && merged->size() > 0) segs.push_back(std::move(merged));
+    next->tombstones.reset();
+  } else {
+    while (segs.size() >= 2 &&
+           (segs.size() > kMaxSegments || segs[segs.size() - 1]->size() * 2 >= segs[segs.size() - 2]->size())) {
+      size_t n = segs.size();
+      auto merged = Merge(*next, n - 2, n - 1, segs[n - 1]->generation());
+      segs.resize(n - 2);
+      segs.push_back(std::move(merged));
+    }
+  }
+  Publish(std::move(next));
+}
+
+bool MatchIndex::Contains(uint64_t list_id, SignalType type, std::string_view hash) const {
+  auto snap = snapshot();
+  const ListState* list = FindList(*snap, list_id);
+  if (!list || hash.size() != SignalHashBytes(type)) return false;
+  for (const auto& seg : list->segments) {
+    if (seg->Contains(type, Bytes(hash)) && Visible(*list, *seg, type, Bytes(hash))) return true;
+  }
+  return false;
+}
+
+ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
+  ScreenResult result;
+  auto snap = snapshot();
+  thread_local std::vector<PdqMatch> matches;
+  const int num_pdq = query.use_pdq ? std::clamp(query.num_pdq, 0, 8) : 0;
+  for (const auto& lp : snap->lists) {
+    const ListState& list = *lp;
+    if (!list.spec.enabled) continue;
+    Hit hit;
+    bool have = false;
+    auto exact = [&](SignalType type, const uint8_t* h) {
+      for (const auto& seg : list.segments) {
+        if (seg->Contains(type, h) && Visible(list, *seg, type, h)) {
+          hit = Hit{list.spec.id, type, std::string(reinterpret_cast<const char*>(h), SignalHashBytes(type)), 0, 0};
+          return true;
+        }
+      }
+      return false;
+    };
+    if (query.md5) have = exact(SignalType::kMd5, query.md5->data());
+    if (!have && query.sha256) have = exact(SignalType::kSha256, query.sha256->data());
+    if (!have && num_pdq > 0) {
+      // Best = smallest (distance, variant, hash bytes): the same answer from
+      // every strategy, whichever order it finds pairs in.
+      int best_d = 1 << 20, best_v = 0;
+      hashing::PdqHash best_h;
+      for (const auto& seg : list.segments) {
+        matches.clear();
+        seg->SearchPdq(query.pdq.data(), num_pdq, list.spec.pdq_threshold, &matches);
+        for (const PdqMatch& m : matches) {
+          const hashing::PdqHash& h = seg->pdq()[m.index];
+          if (m.distance > best_d) continue;
+          if (m.distance == best_d &&
+              (m.needle > best_v || (m.needle == best_v && std::memcmp(h.bytes.data(), best_h.bytes.data(), 32) >= 0))) {
+            continue;
+          }
+          if (!Visible(list, *seg, SignalType::kPdq, h.bytes.data())) continue;
+          best_d = m.distance;
+          best_v = m.needle;
+          best_h = h;
+        }
+      }
+      if (best_d <= list.spec.pdq_threshold) {
+        have = true;
+        hit = Hit{list.spec.id, SignalType::kPdq, std::string(reinterpret_cast<const char*>(best_h.bytes.data()), 32),
+                  best_d, best_v};
+      }
+    }
+    if (have) (list.spec.kind == ListKind::kAllow ? result.allow_hits : result.block_hits).push_back(std::move(hit));
+  }
+  result.match = !result.block_hits.empty() && result.allow_hits.empty();
+  return result;
+}
+
+size_t MatchIndex::pdq_hashes() const {
+  auto snap = snapshot();
+  size_t n = 0;
+  for (const auto& l : snap->lists) {
+    for (const auto& seg : l->segments) n += seg->pdq_count();
+  }
+  return n;
+}
+
+size_t MatchIndex::MemoryBytes() const {
+  auto snap = snapshot();
+  size_t n = 0;
+  for (const auto& l : snap->lists) {
+    for (const auto& seg : l->segments) n += seg->MemoryBytes();
+    if (l->tombstones) n += l->tombstones->size() * 80;
+  }
+  return n;
+}
+
+size_t MatchIndex::SegmentCount(uint64_t list_id) const {
+  auto snap = snapshot();
+  const ListState* l = FindList(*snap, list_id);
+  return l ? l->segments.size() : 0;
+}
+
+}  // namespace store

@@ -1,0 +1,102 @@
+// MatchIndex: the in-memory index of every list's signals, answering
+// ScreenQuery exactly: exact MD5/SHA-256 membership and PDQ radius search
+// (the list's threshold, all query variants), best hit per enabled list,
+// allow lists suppressing block hits (DESIGN.md section 2).
+//
+// Layout: an immutable Snapshot (per list: metadata, a few IndexSegments and
+// a tombstone map) behind one atomic shared_ptr. Readers load the pointer and
+// search without locks; a writer builds the next snapshot, sharing every
+// unchanged segment, and swaps it in. A batch adds at most one new segment
+// (its adds) and tombstones (its removes); segments are merged size-tiered
+// (the newest two when they are within 2x of each other), and everything is
+// merged into one segment when tombstones pile up, so a list stays a handful
+// of segments and no write rebuilds more than the segments it merges.
+//
+// A signal is present in a list iff some segment holds it with a generation
+// greater than its tombstone's (a remove records the list's newest
+// generation; a later add lands in a newer segment and is visible again).
+//
+// Thread-safety: Screen, Contains and the size getters may be called
+// concurrently with each other and with one writer. Writers (PutList, Load,
+// Apply) must be serialised by the caller.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/index_segment.h"
+#include "store/screening.h"
+#include "store/signal.h"
+
+namespace store {
+
+struct ListIndexSpec {
+  uint64_t id = 0;
+  ListKind kind = ListKind::kBlock;
+  int pdq_threshold = kDefaultPdqThreshold;
+  bool enabled = true;
+};
+
+struct SignalRef {
+  SignalType type;
+  std::string_view hash;  // raw bytes
+};
+
+class MatchIndex {
+ public:
+  struct Options {
+    PdqStrategy strategy = PdqStrategy::kBySize;
+    const PdqKernels* kernels = nullptr;  // nullptr = PdqKernelsActive()
+  };
+  MatchIndex() : MatchIndex(Options()) {}
+  explicit MatchIndex(Options options);
+  MatchIndex(const MatchIndex&) = delete;
+  MatchIndex& operator=(const MatchIndex&) = delete;
+
+  // Adds a list (empty) or updates its metadata, keeping its signals.
+  void PutList(const ListIndexSpec& spec);
+  // Replaces the list's signals with `signals` (one segment); the list must
+  // have been put.
+  void Load(uint64_t list_id, SignalSet signals);
+  // Adds then removes signals. Callers pass only effective changes (adds not
+  // present, removes present): Contains is the membership test.
+  void Apply(uint64_t list_id, const std::vector<SignalRef>& added, const std::vector<SignalRef>& removed);
+
+  bool Contains(uint64_t list_id, SignalType type, std::string_view hash) const;
+  ScreenResult Screen(const ScreenQuery& query) const;
+
+  size_t pdq_hashes() const;
+  size_t MemoryBytes() const;
+  // Segments of a list (for tests of the merge policy); 0 for an unknown list.
+  size_t SegmentCount(uint64_t list_id) const;
+
+ private:
+  // Tombstone keys: type byte then hash bytes; value: generation it hides up to.
+  using Tombstones = std::unordered_map<std::string, uint64_t>;
+  struct ListState {
+    ListIndexSpec spec;
+    std::vector<std::shared_ptr<const IndexSegment>> segments;  // oldest first
+    std::shared_ptr<const Tombstones> tombstones;               // null when empty
+    uint64_t next_generation = 1;
+    size_t signals = 0;
+  };
+  struct Snapshot {
+    std::vector<std::shared_ptr<const ListState>> lists;  // by id
+  };
+
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(std::memory_order_acquire); }
+  static const ListState* FindList(const Snapshot& s, uint64_t id);
+  static bool Visible(const ListState& list, const IndexSegment& seg, SignalType type, const uint8_t* hash);
+  void Publish(std::shared_ptr<const ListState> list);
+  std::shared_ptr<const IndexSegment> Merge(const ListState& list, size_t first, size_t last, uint64_t generation) const;
+
+  Options options_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+};
+
+}  // namespace store

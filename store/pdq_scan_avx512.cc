@@ -1,0 +1,84 @@
+// AVX-512 kernels (F, BW, DQ, VL, VPOPCNTDQ). Compiled with those flags
+// (store/CMakeLists.txt); only called after the CPU was checked.
+//
+// The scan transposes 8 haystack hashes so that each zmm holds one 64-bit
+// word of all eight; a needle's distances to the eight are then four XORs,
+// four VPOPCNTQ and three adds, compared against the radius in one mask.
+#include <immintrin.h>
+
+#include <bit>
+#include <cstring>
+
+#include "store/pdq_scan_kernels.h"
+
+namespace store {
+namespace {
+
+inline int Distance64(const uint8_t* a, const uint64_t* b) {
+  uint64_t x[4];
+  std::memcpy(x, a, 32);
+  return std::popcount(x[0] ^ b[0]) + std::popcount(x[1] ^ b[1]) + std::popcount(x[2] ^ b[2]) +
+         std::popcount(x[3] ^ b[3]);
+}
+
+void Scan(const hashing::PdqHash* hay, size_t n, const hashing::PdqHash* needles, int num_needles, int radius,
+          std::vector<PdqMatch>* out) {
+  uint64_t nq[8][4];
+  for (int j = 0; j < num_needles; ++j) std::memcpy(nq[j], needles[j].bytes.data(), 32);
+  const __m512i idx_even = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
+  const __m512i idx_odd = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i limit = _mm512_set1_epi64(radius);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512i* p = reinterpret_cast<const __m512i*>(hay + i);
+    __m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(p + 1);
+    __m512i c = _mm512_loadu_si512(p + 2), d = _mm512_loadu_si512(p + 3);
+    // ab_e = word 0 of hashes 0-3, then word 1 of hashes 0-3; ab_o = words 2, 3.
+    // (maskz: the unmasked form trips a false -Wmaybe-uninitialized in GCC 12.)
+    __m512i ab_e = _mm512_permutex2var_epi64(a, idx_even, b), ab_o = _mm512_permutex2var_epi64(a, idx_odd, b);
+    __m512i cd_e = _mm512_permutex2var_epi64(c, idx_even, d), cd_o = _mm512_permutex2var_epi64(c, idx_odd, d);
+    __m512i q0 = _mm512_maskz_shuffle_i64x2(0xff, ab_e, cd_e, 0x44), q1 = _mm512_maskz_shuffle_i64x2(0xff, ab_e, cd_e, 0xee);
+    __m512i q2 = _mm512_maskz_shuffle_i64x2(0xff, ab_o, cd_o, 0x44), q3 = _mm512_maskz_shuffle_i64x2(0xff, ab_o, cd_o, 0xee);
+    for (int j = 0; j < num_needles; ++j) {
+      __m512i dist = _mm512_add_epi64(
+          _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q0, _mm512_set1_epi64(static_cast<long long>(nq[j][0])))),
+                           _mm512_popcnt_epi64(_mm512_xor_si512(q1, _mm512_set1_epi64(static_cast<long long>(nq[j][1]))))),
+          _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q2, _mm512_set1_epi64(static_cast<long long>(nq[j][2])))),
+                           _mm512_popcnt_epi64(_mm512_xor_si512(q3, _mm512_set1_epi64(static_cast<long long>(nq[j][3]))))));
+      __mmask8 m = _mm512_cmple_epu64_mask(dist, limit);
+      if (m) [[unlikely]] {
+        alignas(64) uint64_t dd[8];
+        _mm512_store_si512(dd, dist);
+        for (int k = 0; k < 8; ++k) {
+          if (m >> k & 1) {
+            out->push_back({static_cast<uint32_t>(i + k), static_cast<uint8_t>(j), static_cast<uint8_t>(dd[k])});
+          }
+        }
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    for (int j = 0; j < num_needles; ++j) {
+      int d = Distance64(hay[i].bytes.data(), nq[j]);
+      if (d <= radius) out->push_back({static_cast<uint32_t>(i), static_cast<uint8_t>(j), static_cast<uint8_t>(d)});
+    }
+  }
+}
+
+void VerifyIds(const hashing::PdqHash* hay, const uint32_t* ids, size_t n, const hashing::PdqHash& needle,
+               int needle_index, int radius, std::vector<PdqMatch>* out) {
+  uint64_t nq[4];
+  std::memcpy(nq, needle.bytes.data(), 32);
+  constexpr size_t kAhead = 16;  // candidates are random accesses: keep several misses in flight
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) __builtin_prefetch(hay + ids[k + kAhead]);
+    int d = Distance64(hay[ids[k]].bytes.data(), nq);
+    if (d <= radius) out->push_back({ids[k], static_cast<uint8_t>(needle_index), static_cast<uint8_t>(d)});
+  }
+}
+
+}  // namespace
+
+const PdqKernels kPdqKernelsAvx512 = {"avx512", Scan, VerifyIds};
+
+}  // namespace store

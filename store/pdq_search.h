@@ -1,0 +1,87 @@
+// PdqSearch: exact PDQ radius search over one immutable array of hashes:
+// every (hash, needle) pair at Hamming distance <= radius is reported, never
+// fewer (no false negatives). Two strategies behind this interface:
+//
+//   LinearPdqSearch  every hash against up to 8 needles in one SIMD pass.
+//                    Best for small arrays; the baseline of the benchmark.
+//   MultiIndexPdqSearch  the 256 bits as 16 words of 16 bits, one flat table
+//                    per word (65,537 bucket offsets + the hash positions
+//                    sorted by that word). By the generalised pigeonhole
+//                    principle, if distance <= r then some word i differs in
+//                    at most t_i bits whenever sum(t_i) >= r - 15; for r = 31,
+//                    t_i = 1: 17 buckets per word, 272 per needle. The
+//                    candidates are verified against the full 32-byte hashes.
+//                    For r < 16, r + 1 words with t_i = 0 suffice.
+//
+// MakePdqSearch picks by size (kMultiIndexMinHashes). Both borrow the hash
+// array, which must outlive them and not change. A pair may be reported more
+// than once by the multi-index (once per word that led to it).
+//
+// Thread-safety: Search is const and may run concurrently.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "hashing/pdq_hash.h"
+#include "store/large_array.h"
+#include "store/pdq_scan_kernels.h"
+
+namespace store {
+
+class PdqSearch {
+ public:
+  virtual ~PdqSearch() = default;
+  virtual const char* strategy() const = 0;
+  // Appends every pair within `radius` (0..256) to *out; indexes are positions
+  // in the hash array.
+  virtual void Search(const hashing::PdqHash* needles, int num_needles, int radius,
+                      std::vector<PdqMatch>* out) const = 0;
+  // Heap bytes of the structure itself (not the borrowed hashes).
+  virtual size_t MemoryBytes() const = 0;
+};
+
+class LinearPdqSearch final : public PdqSearch {
+ public:
+  // kernels: nullptr = PdqKernelsActive().
+  LinearPdqSearch(const hashing::PdqHash* hashes, size_t n, const PdqKernels* kernels = nullptr);
+  const char* strategy() const override { return "linear"; }
+  void Search(const hashing::PdqHash* needles, int num_needles, int radius,
+              std::vector<PdqMatch>* out) const override;
+  size_t MemoryBytes() const override { return 0; }
+
+ private:
+  const hashing::PdqHash* hashes_;
+  size_t n_;
+  const PdqKernels* kernels_;
+};
+
+class MultiIndexPdqSearch final : public PdqSearch {
+ public:
+  static constexpr int kWords = 16;
+  static constexpr size_t kBuckets = 65536;
+
+  MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t n, const PdqKernels* kernels = nullptr);
+  const char* strategy() const override { return "multi-index"; }
+  void Search(const hashing::PdqHash* needles, int num_needles, int radius,
+              std::vector<PdqMatch>* out) const override;
+  size_t MemoryBytes() const override;
+
+ private:
+  const hashing::PdqHash* hashes_;
+  size_t n_;
+  const PdqKernels* kernels_;
+  // offsets_[w * (kBuckets + 1) + v] .. [.. + v + 1]: the range of ids_ (word
+  // w's part, ids_[w * n_ ..]) of hashes whose word w equals v.
+  LargeArray<uint32_t> offsets_;
+  LargeArray<uint32_t> ids_;
+};
+
+// Below this many hashes a linear scan beats the multi-index (bench/index_bench).
+inline constexpr size_t kMultiIndexMinHashes = 16384;
+
+std::unique_ptr<PdqSearch> MakePdqSearch(const hashing::PdqHash* hashes, size_t n,
+                                         const PdqKernels* kernels = nullptr);
+
+}  // namespace store

@@ -1,0 +1,236 @@
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "store/hash_lists.h"
+#include "tests/store/pdq_test_data.h"
+#include "tests/test_support.h"
+
+using namespace store_test;
+using hashing::Status;
+using store::BatchRequest;
+using store::BatchResult;
+using store::Database;
+using store::HashLists;
+using store::ListInfo;
+using store::ListKind;
+using store::SignalEntry;
+using store::SignalType;
+
+namespace {
+
+std::string Raw(const hashing::PdqHash& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+
+SignalEntry Pdq(const hashing::PdqHash& h, std::string ref = "") { return {SignalType::kPdq, Raw(h), std::move(ref)}; }
+
+struct Store {
+  testing_support::TempDir dir;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<HashLists> lists;
+  Store() { Reopen(); }
+  void Reopen() {
+    lists.reset();
+    db.reset();
+    REQUIRE(Database::Open(dir.path().string(), {}, &db).ok());
+    REQUIRE(HashLists::Open(db.get(), &lists).ok());
+  }
+  uint64_t Create(const std::string& name, ListKind kind = ListKind::kBlock, int threshold = 31) {
+    ListInfo info;
+    REQUIRE(lists->CreateList({name, "partner-a", kind, threshold}, &info).ok());
+    return info.id;
+  }
+};
+
+store::ScreenQuery QueryFor(const hashing::PdqHash& h) {
+  store::ScreenQuery q;
+  q.use_pdq = true;
+  q.num_pdq = 1;
+  q.pdq[0] = h;
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("lists: create, unique names per owner, get, rename, disable, threshold") {
+  Store s;
+  ListInfo a, b, c;
+  REQUIRE(s.lists->CreateList({"csam-a", "ncmec", ListKind::kBlock, 31}, &a).ok());
+  CHECK(a.id == 1);
+  CHECK(a.enabled);
+  CHECK(a.created_ms > 0);
+  CHECK(s.lists->CreateList({"csam-a", "ncmec", ListKind::kAllow, 31}, &b).code() == Status::Code::kAlreadyExists);
+  REQUIRE(s.lists->CreateList({"csam-a", "other", ListKind::kAllow, 20}, &b).ok());
+  CHECK(b.id == 2);
+  CHECK(s.lists->CreateList({"x", "p", ListKind::kBlock, 64}, &c).code() == Status::Code::kInvalidArgument);
+  CHECK(s.lists->CreateList({"", "p", ListKind::kBlock, 31}, &c).code() == Status::Code::kInvalidArgument);
+  CHECK(s.lists->GetList(99, &c).code() == Status::Code::kNotFound);
+  REQUIRE(s.lists->UpdateList(1, std::string("renamed"), false, 12).ok());
+  CHECK(s.lists->UpdateList(2, std::nullopt, std::nullopt, -1).code() == Status::Code::kInvalidArgument);
+  CHECK(s.lists->UpdateList(7, std::nullopt, true, std::nullopt).code() == Status::Code::kNotFound);
+  s.Reopen();
+  auto all = s.lists->Lists();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].name == "renamed");
+  CHECK(!all[0].enabled);
+  CHECK(all[0].pdq_threshold == 12);
+  CHECK(all[1].kind == ListKind::kAllow);
+  CHECK(all[1].owner == "other");
+  REQUIRE(s.lists->CreateList({"third", "ncmec", ListKind::kBlock, 31}, &c).ok());
+  CHECK(c.id == 3);  // ids are never reused across restarts
+}
+
+TEST_CASE("batches: counted adds and removes, idempotent retries, change feed, lookup") {
+  Store s;
+  uint64_t id = s.Create("l");
+  std::mt19937_64 rng(7);
+  auto h = ClusteredHashes(10, rng);
+  std::string md5(16, '\x11'), sha(32, '\x22');
+  BatchRequest b1{"b1", {Pdq(h[0], "r0"), Pdq(h[1], "r1"), {SignalType::kMd5, md5, "m"}, Pdq(h[0])}, {}};
+  BatchResult r;
+  REQUIRE(s.lists->ApplyBatch(id, b1, &r).ok());
+  CHECK(r.added == 3);
+  CHECK(r.already_present == 1);
+  CHECK(r.seq == 3);
+  CHECK(!r.replayed);
+  BatchResult again;
+  REQUIRE(s.lists->ApplyBatch(id, b1, &again).ok());
+  CHECK(again.replayed);
+  CHECK(again.seq == 3);
+  CHECK(again.added == 3);
+
+  BatchRequest b2{"b2", {{SignalType::kSha256, sha, "s"}, Pdq(h[2], "r2")}, {Pdq(h[1]), Pdq(h[5]), Pdq(h[2])}};
+  REQUIRE(s.lists->ApplyBatch(id, b2, &r).ok());
+  CHECK(r.added == 2);
+  CHECK(r.removed == 2);  // h[1], and h[2] added then removed in the same batch
+  CHECK(r.not_found == 1);
+  CHECK(r.seq == 7);
+
+  ListInfo info;
+  REQUIRE(s.lists->GetList(id, &info).ok());
+  CHECK(info.signal_count == 3);
+  CHECK(info.last_seq == 7);
+
+  std::vector<store::Change> changes;
+  uint64_t next;
+  REQUIRE(s.lists->Changes(id, 0, 100, &changes, &next).ok());
+  REQUIRE(changes.size() == 7);
+  CHECK(next == 7);
+  for (size_t i = 0; i < changes.size(); ++i) CHECK(changes[i].seq == i + 1);
+  CHECK(changes[0].add);
+  CHECK(changes[0].ref == "r0");
+  CHECK(changes[5].hash == Raw(h[1]));
+  CHECK(!changes[5].add);
+  CHECK(changes[5].ref == "r1");
+  REQUIRE(s.lists->Changes(id, 5, 1, &changes, &next).ok());
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].seq == 6);
+  CHECK(next == 6);
+  REQUIRE(s.lists->Changes(id, 7, 10, &changes, &next).ok());
+  CHECK(changes.empty());
+  CHECK(next == 7);
+
+  SignalEntry e;
+  int64_t added_ms;
+  REQUIRE(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[0]), &e, &added_ms).ok());
+  CHECK(e.ref == "r0");
+  CHECK(added_ms > 0);
+  CHECK(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[1]), &e, &added_ms).code() == Status::Code::kNotFound);
+
+  store::ScreenQuery q = QueryFor(h[0]);
+  q.sha256.emplace();
+  std::memcpy(q.sha256->data(), sha.data(), 32);
+  auto res = s.lists->Screen(q);
+  REQUIRE(res.block_hits.size() == 1);
+  CHECK(res.block_hits[0].type == SignalType::kSha256);  // an exact digest hit wins
+  CHECK(s.lists->Screen(QueryFor(h[1])).match == (hashing::Distance(h[1], h[0]) <= 31));
+
+  // A retried batch id stays a no-op after a restart.
+  s.Reopen();
+  REQUIRE(s.lists->ApplyBatch(id, b2, &again).ok());
+  CHECK(again.replayed);
+  CHECK(again.removed == 2);
+  REQUIRE(s.lists->GetList(id, &info).ok());
+  CHECK(info.last_seq == 7);
+  CHECK(s.lists->Screen(QueryFor(h[0])).match);
+}
+
+TEST_CASE("a batch with a malformed entry is rejected whole, naming the entry") {
+  Store s;
+  uint64_t id = s.Create("l");
+  std::mt19937_64 rng(8);
+  auto h = ClusteredHashes(3, rng);
+  BatchResult r;
+  BatchRequest bad{"bad", {Pdq(h[0]), {SignalType::kMd5, std::string(15, 'x'), ""}}, {}};
+  Status st = s.lists->ApplyBatch(id, bad, &r);
+  CHECK(st.code() == Status::Code::kInvalidArgument);
+  CHECK(st.message().find("add[1]") != std::string::npos);
+  BatchRequest bad2{"bad2", {Pdq(h[0])}, {Pdq(h[1]), {static_cast<SignalType>(9), std::string(32, 'x'), ""}}};
+  st = s.lists->ApplyBatch(id, bad2, &r);
+  CHECK(st.message().find("remove[1]") != std::string::npos);
+  BatchRequest longref{"long", {Pdq(h[0], std::string(257, 'r'))}, {}};
+  CHECK(s.lists->ApplyBatch(id, longref, &r).code() == Status::Code::kInvalidArgument);
+  ListInfo info;
+  REQUIRE(s.lists->GetList(id, &info).ok());
+  CHECK(info.signal_count == 0);
+  CHECK(info.last_seq == 0);
+  CHECK(!s.lists->Screen(QueryFor(h[0])).match);
+  // The rejected id was not recorded: the corrected batch applies.
+  REQUIRE(s.lists->ApplyBatch(id, {"bad", {Pdq(h[0])}, {}}, &r).ok());
+  CHECK(!r.replayed);
+  CHECK(r.added == 1);
+  CHECK(s.lists->ApplyBatch(99, {"x", {Pdq(h[0])}, {}}, &r).code() == Status::Code::kNotFound);
+  CHECK(s.lists->ApplyBatch(id, {"", {Pdq(h[0])}, {}}, &r).code() == Status::Code::kInvalidArgument);
+  store::SignalEntry e;
+  CHECK(store::ParseSignal("pdq", "zz", "", &e).code() == Status::Code::kInvalidArgument);
+  CHECK(store::ParseSignal("phash", std::string(64, '0'), "", &e).message().find("phash") != std::string::npos);
+  CHECK(store::ParseSignal("md5", std::string(64, '0'), "", &e).code() == Status::Code::kInvalidArgument);
+  REQUIRE(store::ParseSignal("md5", "00112233445566778899AABBCCDDEEFF", "ref", &e).ok());
+  CHECK(e.hash.size() == 16);
+}
+
+TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") {
+  Store s;
+  uint64_t block = s.Create("block");
+  uint64_t allow = s.Create("allow", ListKind::kAllow, 8);
+  uint64_t off = s.Create("off");
+  std::mt19937_64 rng(9);
+  auto h = ClusteredHashes(30000, rng);  // large enough for a multi-index segment
+  BatchRequest b{"big", {}, {}};
+  for (size_t i = 0; i < 25000; ++i) b.add.push_back(Pdq(h[i]));
+  hashing::PdqHash lone = RandomPdq(rng);  // far from every cluster
+  b.add.push_back(Pdq(lone));
+  BatchResult r;
+  REQUIRE(s.lists->ApplyBatch(block, b, &r).ok());
+  REQUIRE(s.lists->ApplyBatch(block, {"rm", {}, {Pdq(lone), Pdq(h[11])}}, &r).ok());
+  REQUIRE(s.lists->ApplyBatch(allow, {"a", {Pdq(h[20])}, {}}, &r).ok());
+  REQUIRE(s.lists->ApplyBatch(off, {"o", {Pdq(h[29000])}, {}}, &r).ok());
+  REQUIRE(s.lists->UpdateList(off, std::nullopt, false, std::nullopt).ok());
+  std::vector<store::ScreenResult> before;
+  std::vector<store::ScreenQuery> queries;
+  for (int i = 0; i < 50; ++i) {
+    store::ScreenQuery q;
+    q.use_pdq = true;
+    q.num_pdq = 8;
+    for (int v = 0; v < 8; ++v) q.pdq[v] = FlipBits(h[rng() % h.size()], static_cast<int>(rng() % 40), rng);
+    queries.push_back(q);
+    before.push_back(s.lists->Screen(q));
+  }
+  s.Reopen();
+  CHECK(s.lists->IndexedPdqHashes() == 25000 - 1 + 1 + 1);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto after = s.lists->Screen(queries[i]);
+    CHECK(after.match == before[i].match);
+    REQUIRE(after.block_hits.size() == before[i].block_hits.size());
+    for (size_t k = 0; k < after.block_hits.size(); ++k) {
+      CHECK(after.block_hits[k].hash == before[i].block_hits[k].hash);
+      CHECK(after.block_hits[k].distance == before[i].block_hits[k].distance);
+    }
+    CHECK(after.allow_hits.size() == before[i].allow_hits.size());
+  }
+  CHECK(!s.lists->Screen(QueryFor(lone)).match);
+  CHECK(!s.lists->Screen(QueryFor(h[29000])).match);  // only in the disabled list
+  auto r20 = s.lists->Screen(QueryFor(h[20]));
+  CHECK(!r20.match);  // suppressed by the allow list
+  CHECK(r20.allow_hits.size() == 1);
+  CHECK(s.lists->IndexMemoryBytes() > 25000 * 32);
+}
