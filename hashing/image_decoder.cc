@@ -27,6 +27,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
   info->format = SniffFormat(bytes);
   switch (info->format) {
     case ImageFormat::kJpeg: return DecodeJpeg(bytes, limits, sink, info);
+    case ImageFormat::kPng: return DecodePng(bytes, limits, sink, info);
     case ImageFormat::kWebp: return DecodeWebp(bytes, limits, sink, info);
     default: return DecodeWithStb(bytes, limits, sink, info);  // also recognises TGA, or says unsupported
   }

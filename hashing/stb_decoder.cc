@@ -1,4 +1,4 @@
-// PNG, GIF (first frame), BMP, PNM (binary P5/P6), PSD and TGA through
+// GIF (first frame), BMP, PNM (binary P5/P6), PSD and TGA through
 // stb_image, compiled here with our configuration: its JPEG, HDR and PIC
 // decoders off (JPEG goes to libjpeg-turbo, which is both exact and
 // hardened), and every allocation charged to a per-thread budget derived from
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hashing/image_decoder.h"
+#include "hashing/truncation_check.h"
 
 namespace hashing {
 namespace {
@@ -79,7 +80,7 @@ struct BudgetScope {
 
 std::string Reason() {
   const char* r = stbi_failure_reason();
-  return r ? r : "unknown error";
+  return r && *r ? r : "damaged data";
 }
 }  // namespace
 
@@ -88,16 +89,23 @@ Status DecodeWithStb(std::span<const uint8_t> bytes, const DecodeLimits& limits,
   const auto* data = bytes.data();
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
+  int header_ok;
+  {
+    BudgetScope header_budget(1u << 20);  // the GIF header probe allocates its state
+    header_ok = stbi_info_from_memory(data, len, &w, &h, &comp);
+  }
+  if (!header_ok) {
     if (info->format == ImageFormat::kUnknown) {
       return Status::Unsupported("not an image format hashscreen decodes (JPEG, PNG, GIF, BMP, PNM, PSD, TGA, WebP)");
     }
-    return Status::Corruption(std::string("cannot read the ") + ImageFormatName(info->format) + " header: " + Reason());
+    return Status::Corruption(std::string("not a valid ") + ImageFormatName(info->format) + " file (header rejected: " + Reason() + ")");
   }
   if (info->format == ImageFormat::kUnknown) info->format = ImageFormat::kTga;  // the only format stb knows without magic
   info->width = w;
   info->height = h;
+  if (w <= 0 || h <= 0) return Status::Corruption("image header gives a non-positive dimension");
   HS_RETURN_IF_ERROR(CheckDimensions(static_cast<uint64_t>(w), static_cast<uint64_t>(h), limits));
+  HS_RETURN_IF_ERROR(CheckNotTruncated(info->format, bytes));
 
   // Enough for the largest path (16-bit PSD/PNG, 4 channels, plus the 8-bit
   // output and the GIF canvas history) and nothing like a hostile amount.

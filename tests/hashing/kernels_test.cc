@@ -1,0 +1,192 @@
+// Every SIMD kernel agrees bit for bit with the scalar reference, and the
+// streaming pipeline agrees bit for bit with a textbook transcription of the
+// reference (two full-size buffers, four whole passes), on random sizes from
+// 1 px to 2000 px a side: tiny images are where reordering or FMA would show.
+#include <doctest/doctest.h>
+
+#include <openssl/evp.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "hashing/hex.h"
+#include "hashing/luma_image.h"
+#include "hashing/pdq.h"
+#include "hashing/pdq_dct_table.h"
+#include "hashing/pdq_kernels.h"
+
+using namespace hashing;
+
+namespace {
+
+std::vector<const PdqKernels*> SimdKernels() {
+  std::vector<const PdqKernels*> k;
+  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (const PdqKernels* p = PdqKernelsFor(l)) k.push_back(p);
+    else MESSAGE("SKIP: this CPU lacks " << SimdLevelName(l));
+  }
+  return k;
+}
+
+bool SameBits(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+
+// A plausible photo-like luma plane: smooth gradients, edges and noise.
+LumaImage RandomLuma(int w, int h, std::mt19937& rng) {
+  LumaImage img;
+  img.width = w, img.height = h;
+  img.pixels = FloatBuffer(static_cast<size_t>(w) * h);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const float fx = u(rng) * 0.05f, fy = u(rng) * 0.05f, edge = u(rng) * w;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float v = 128.0f + 60.0f * std::sin(fx * x + fy * y * 1.7f) + (x > edge ? 40.0f : -40.0f) + 20.0f * u(rng);
+      img.row(y)[x] = std::nearbyint(std::fmin(255.0f, std::fmax(0.0f, v)));  // integral, as real luma of grey input
+    }
+  return img;
+}
+
+LumaImage Copy(const LumaImage& a) {
+  LumaImage b;
+  b.width = a.width, b.height = a.height;
+  b.pixels = FloatBuffer(a.pixels.size());
+  std::memcpy(b.pixels.data(), a.pixels.data(), a.pixels.size() * sizeof(float));
+  return b;
+}
+
+// Meta's jaroszFilterFloat + decimateFloat, transcribed literally.
+void TextbookDownsample(const LumaImage& img, float out[64 * 64]) {
+  const int W = img.width, H = img.height;
+  std::vector<float> b1(img.pixels.data(), img.pixels.data() + img.pixels.size()), b2(b1.size());
+  std::vector<float> col(H), col_out(H);
+  const int wx = (W + 127) / 128, wy = (H + 127) / 128;
+  for (int rep = 0; rep < 2; ++rep) {
+    for (int i = 0; i < H; ++i) BoxFilter1D(&b1[static_cast<size_t>(i) * W], &b2[static_cast<size_t>(i) * W], W, wx);
+    for (int j = 0; j < W; ++j) {
+      for (int i = 0; i < H; ++i) col[i] = b2[static_cast<size_t>(i) * W + j];
+      BoxFilter1D(col.data(), col_out.data(), H, wy);
+      for (int i = 0; i < H; ++i) b1[static_cast<size_t>(i) * W + j] = col_out[i];
+    }
+  }
+  for (int i = 0; i < 64; ++i) {
+    const int ini = static_cast<int>(((i + 0.5) * H) / 64);
+    for (int j = 0; j < 64; ++j) {
+      const int inj = static_cast<int>(((j + 0.5) * W) / 64);
+      out[i * 64 + j] = b1[static_cast<size_t>(ini) * W + inj];
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the DCT table is the reference's, bit for bit") {
+  uint8_t md[32];
+  unsigned len = 0;
+  EVP_Digest(kPdqDct, sizeof kPdqDct, md, &len, EVP_sha256(), nullptr);
+  CHECK(HexEncode(std::span<const uint8_t>(md, 32)) == "db354678fc6c99b7d442c35d8e89b002b71cb35eff6ae436c5f36392277a83c8");
+}
+
+TEST_CASE("luma coefficients and the grey rule") {
+  CHECK(std::bit_cast<uint32_t>(kLumaR) == 0x3E991687u);
+  CHECK(std::bit_cast<uint32_t>(kLumaG) == 0x3F1645A2u);
+  CHECK(std::bit_cast<uint32_t>(kLumaB) == 0x3DE978D5u);
+  // LumaBuilder::Finish relies on this to turn f(g) back into g exactly.
+  int differs = 0;
+  for (int g = 0; g < 256; ++g) {
+    const float f = (kLumaR * g + kLumaG * g) + kLumaB * g;
+    CHECK(std::nearbyint(f) == static_cast<float>(g));
+    differs += f != static_cast<float>(g);
+  }
+  CHECK(differs == 35);  // why the grey path matters (conformance README 1.3)
+}
+
+TEST_CASE("SIMD luma, box filter, column sums and DCT equal the scalar kernels bit for bit") {
+  const PdqKernels& s = *PdqKernelsFor(SimdLevel::kScalar);
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> val(-300.0f, 300.0f);
+  for (const PdqKernels* k : SimdKernels()) {
+    INFO(SimdLevelName(k->level));
+    for (size_t n : {0, 1, 7, 15, 16, 17, 31, 33, 100, 1001}) {
+      std::vector<uint8_t> rgb(3 * n);
+      for (auto& b : rgb) b = static_cast<uint8_t>(byte(rng));
+      std::vector<float> a(n + 1), b(n + 1);
+      CHECK(k->luma_rgb(rgb.data(), n, a.data()) == s.luma_rgb(rgb.data(), n, b.data()));
+      CHECK(SameBits(a.data(), b.data(), n));
+      for (size_t i = 0; i < n; ++i) rgb[3 * i + 1] = rgb[3 * i + 2] = rgb[3 * i];
+      CHECK(k->luma_rgb(rgb.data(), n, a.data()));
+      CHECK(s.luma_rgb(rgb.data(), n, b.data()));
+      CHECK(SameBits(a.data(), b.data(), n));
+      k->luma_grey(rgb.data(), n, a.data());
+      s.luma_grey(rgb.data(), n, b.data());
+      CHECK(SameBits(a.data(), b.data(), n));
+    }
+    for (int trial = 0; trial < 60; ++trial) {
+      const size_t len = 1 + rng() % 700, rows = 1 + rng() % 40;
+      const int window = 1 + static_cast<int>(rng() % len);
+      FloatBuffer in(rows * len), out_s(rows * len), out_k(rows * len), scratch(BoxRowsScratchFloats(len));
+      for (size_t i = 0; i < in.size(); ++i) in.data()[i] = val(rng);
+      s.box_rows(in.data(), len, out_s.data(), len, rows, len, window, scratch.data());
+      k->box_rows(in.data(), len, out_k.data(), len, rows, len, window, scratch.data());
+      INFO("box_rows len " << len << " rows " << rows << " window " << window);
+      CHECK(SameBits(out_s.data(), out_k.data(), rows * len));
+      k->box_rows(in.data(), len, in.data(), len, rows, len, window, scratch.data());  // in place
+      CHECK(SameBits(out_s.data(), in.data(), rows * len));
+
+      std::vector<float> sum_s(len), sum_k(len), add(len), sub(len), o_s(len), o_k(len);
+      for (size_t i = 0; i < len; ++i) sum_s[i] = sum_k[i] = val(rng), add[i] = val(rng), sub[i] = val(rng);
+      for (int mask = 0; mask < 8; ++mask) {
+        const float* a = mask & 4 ? add.data() : nullptr;
+        const float* b = mask & 2 ? sub.data() : nullptr;
+        s.column_step(sum_s.data(), a, b, mask & 1 ? o_s.data() : nullptr, 3.0f, len);
+        k->column_step(sum_k.data(), a, b, mask & 1 ? o_k.data() : nullptr, 3.0f, len);
+        CHECK(SameBits(sum_s.data(), sum_k.data(), len));
+        if (mask & 1) CHECK(SameBits(o_s.data(), o_k.data(), len));
+      }
+    }
+    alignas(64) float a[4096], bs[256], bk[256];
+    for (int trial = 0; trial < 20; ++trial) {
+      for (float& x : a) x = val(rng);
+      s.dct64_to_16(a, bs);
+      k->dct64_to_16(a, bk);
+      CHECK(SameBits(bs, bk, 256));
+    }
+  }
+}
+
+TEST_CASE("the streaming pipeline equals the textbook reference, and every path agrees, on random sizes") {
+  std::mt19937 rng(42);
+  std::vector<std::pair<int, int>> sizes = {{1, 1},   {4, 4},    {5, 5},    {5, 2000}, {2000, 5},  {63, 64},
+                                            {64, 64}, {65, 65},  {127, 128}, {129, 130}, {1, 2000}, {2000, 1},
+                                            {513, 512}, {17, 1999}};
+  while (sizes.size() < 50) {
+    const int w = 1 + static_cast<int>(rng() % 2000), h = 1 + static_cast<int>(rng() % 2000);
+    if (static_cast<long>(w) * h <= 1'500'000) sizes.push_back({w, h});
+  }
+  const PdqKernels& scalar = *PdqKernelsFor(SimdLevel::kScalar);
+  const auto simd = SimdKernels();
+  for (auto [w, h] : sizes) {
+    INFO(w << "x" << h);
+    const LumaImage img = RandomLuma(w, h, rng);
+    if (w >= 5 && h >= 5) {
+      alignas(64) float ref[4096], got[4096];
+      TextbookDownsample(img, ref);
+      PdqDownsample64(Copy(img), scalar, got);
+      CHECK(SameBits(ref, got, 4096));
+      for (const PdqKernels* k : simd) {
+        PdqDownsample64(Copy(img), *k, got);
+        CHECK(SameBits(ref, got, 4096));
+      }
+    }
+    for (PdqMode mode : {PdqMode::kFull, PdqMode::kCli512}) {
+      const PdqResult want = ComputePdq(Copy(img), mode, true, scalar);
+      for (const PdqKernels* k : simd) {
+        const PdqResult got = ComputePdq(Copy(img), mode, true, *k);
+        CHECK(got.quality == want.quality);
+        for (int d = 0; d < kNumDihedral; ++d) CHECK(got.hashes[d] == want.hashes[d]);
+      }
+    }
+  }
+}
