@@ -87,8 +87,16 @@ void VerifyIds(const hashing::PdqHash* hay, const uint32_t* ids, size_t n, const
   }
 }
 
+void FilterPartners(const uint16_t* partners, const uint32_t* ids, size_t n, uint16_t partner, int budget,
+                    std::vector<uint32_t>* out) {
+  // Hardware POPCNT per entry: survivors are rare, so the loop is branch-predictable.
+  for (size_t k = 0; k < n; ++k) {
+    if (std::popcount(static_cast<unsigned>(partners[k] ^ partner)) <= budget) [[unlikely]] out->push_back(ids[k]);
+  }
+}
+
 }  // namespace
 
-const PdqKernels kPdqKernelsAvx2 = {"avx2", Scan, VerifyIds};
+const PdqKernels kPdqKernelsAvx2 = {"avx2", Scan, VerifyIds, FilterPartners};
 
 }  // namespace store

@@ -24,7 +24,11 @@ inline int Distance64(const uint8_t* a, const uint64_t* b) {
 void Scan(const hashing::PdqHash* hay, size_t n, const hashing::PdqHash* needles, int num_needles, int radius,
           std::vector<PdqMatch>* out) {
   uint64_t nq[8][4];
-  for (int j = 0; j < num_needles; ++j) std::memcpy(nq[j], needles[j].bytes.data(), 32);
+  __m512i nv[8][4];
+  for (int j = 0; j < num_needles; ++j) {
+    std::memcpy(nq[j], needles[j].bytes.data(), 32);
+    for (int k = 0; k < 4; ++k) nv[j][k] = _mm512_set1_epi64(static_cast<long long>(nq[j][k]));
+  }
   const __m512i idx_even = _mm512_setr_epi64(0, 4, 8, 12, 1, 5, 9, 13);
   const __m512i idx_odd = _mm512_setr_epi64(2, 6, 10, 14, 3, 7, 11, 15);
   const __m512i limit = _mm512_set1_epi64(radius);
@@ -39,16 +43,20 @@ void Scan(const hashing::PdqHash* hay, size_t n, const hashing::PdqHash* needles
     __m512i cd_e = _mm512_permutex2var_epi64(c, idx_even, d), cd_o = _mm512_permutex2var_epi64(c, idx_odd, d);
     __m512i q0 = _mm512_maskz_shuffle_i64x2(0xff, ab_e, cd_e, 0x44), q1 = _mm512_maskz_shuffle_i64x2(0xff, ab_e, cd_e, 0xee);
     __m512i q2 = _mm512_maskz_shuffle_i64x2(0xff, ab_o, cd_o, 0x44), q3 = _mm512_maskz_shuffle_i64x2(0xff, ab_o, cd_o, 0xee);
+    __m512i dist[8];
+    __mmask8 any = 0;
     for (int j = 0; j < num_needles; ++j) {
-      __m512i dist = _mm512_add_epi64(
-          _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q0, _mm512_set1_epi64(static_cast<long long>(nq[j][0])))),
-                           _mm512_popcnt_epi64(_mm512_xor_si512(q1, _mm512_set1_epi64(static_cast<long long>(nq[j][1]))))),
-          _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q2, _mm512_set1_epi64(static_cast<long long>(nq[j][2])))),
-                           _mm512_popcnt_epi64(_mm512_xor_si512(q3, _mm512_set1_epi64(static_cast<long long>(nq[j][3]))))));
-      __mmask8 m = _mm512_cmple_epu64_mask(dist, limit);
-      if (m) [[unlikely]] {
+      dist[j] = _mm512_add_epi64(_mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q0, nv[j][0])),
+                                                  _mm512_popcnt_epi64(_mm512_xor_si512(q1, nv[j][1]))),
+                                 _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(q2, nv[j][2])),
+                                                  _mm512_popcnt_epi64(_mm512_xor_si512(q3, nv[j][3]))));
+      any |= _mm512_cmple_epu64_mask(dist[j], limit);
+    }
+    if (any) [[unlikely]] {
+      for (int j = 0; j < num_needles; ++j) {
+        __mmask8 m = _mm512_cmple_epu64_mask(dist[j], limit);
         alignas(64) uint64_t dd[8];
-        _mm512_store_si512(dd, dist);
+        _mm512_store_si512(dd, dist[j]);
         for (int k = 0; k < 8; ++k) {
           if (m >> k & 1) {
             out->push_back({static_cast<uint32_t>(i + k), static_cast<uint8_t>(j), static_cast<uint8_t>(dd[k])});
@@ -77,8 +85,27 @@ void VerifyIds(const hashing::PdqHash* hay, const uint32_t* ids, size_t n, const
   }
 }
 
+// 16 partners at a time, widened to 32-bit lanes for VPOPCNTD (16-bit
+// VPOPCNTW would need BITALG, which VPOPCNTDQ does not imply).
+void FilterPartners(const uint16_t* partners, const uint32_t* ids, size_t n, uint16_t partner, int budget,
+                    std::vector<uint32_t>* out) {
+  const __m512i p = _mm512_set1_epi32(partner);
+  const __m512i limit = _mm512_set1_epi32(budget);
+  for (size_t k = 0; k < n; k += 16) {
+    // The last group loads masked (masked-off lanes never fault). maskz
+    // forms throughout: the unmasked ones trip GCC 12 -Wmaybe-uninitialized.
+    const __mmask16 valid = n - k >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - k)) - 1);
+    __m512i v = _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_maskz_loadu_epi16(valid, partners + k));
+    __mmask16 m = _mm512_mask_cmple_epu32_mask(valid, _mm512_popcnt_epi32(_mm512_xor_si512(v, p)), limit);
+    while (m) [[unlikely]] {
+      out->push_back(ids[k + std::countr_zero(static_cast<unsigned>(m))]);
+      m = static_cast<__mmask16>(m & (m - 1));
+    }
+  }
+}
+
 }  // namespace
 
-const PdqKernels kPdqKernelsAvx512 = {"avx512", Scan, VerifyIds};
+const PdqKernels kPdqKernelsAvx512 = {"avx512", Scan, VerifyIds, FilterPartners};
 
 }  // namespace store

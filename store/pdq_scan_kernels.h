@@ -34,6 +34,10 @@ struct PdqKernels {
   // distance <= radius (index = ids[k]).
   void (*verify_ids)(const hashing::PdqHash* hay, const uint32_t* ids, size_t n, const hashing::PdqHash& needle,
                      int needle_index, int radius, std::vector<PdqMatch>* out);
+  // The multi-index's bucket filter: appends ids[k] for every k < n with
+  // popcount(partners[k] ^ partner) <= budget (budget >= 0).
+  void (*filter_partners)(const uint16_t* partners, const uint32_t* ids, size_t n, uint16_t partner, int budget,
+                          std::vector<uint32_t>* out);
 };
 
 extern const PdqKernels kPdqKernelsScalar;

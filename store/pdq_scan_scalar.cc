@@ -25,8 +25,15 @@ void VerifyIds(const hashing::PdqHash* hay, const uint32_t* ids, size_t n, const
   }
 }
 
+void FilterPartners(const uint16_t* partners, const uint32_t* ids, size_t n, uint16_t partner, int budget,
+                    std::vector<uint32_t>* out) {
+  for (size_t k = 0; k < n; ++k) {
+    if (std::popcount(static_cast<unsigned>(partners[k] ^ partner)) <= budget) out->push_back(ids[k]);
+  }
+}
+
 }  // namespace
 
-const PdqKernels kPdqKernelsScalar = {"scalar", Scan, VerifyIds};
+const PdqKernels kPdqKernelsScalar = {"scalar", Scan, VerifyIds, FilterPartners};
 
 }  // namespace store

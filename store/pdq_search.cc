@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <thread>
 
 namespace store {
 
@@ -41,57 +42,102 @@ MultiIndexPdqSearch::MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t 
       n_(n),
       kernels_(kernels ? kernels : &PdqKernelsActive()),
       offsets_(kWords * (kBuckets + 1)),
-      ids_(kWords * n) {
-  // One counting sort per word; ids within a bucket stay ascending.
-  std::vector<uint16_t> words(n);
-  for (int w = 0; w < kWords; ++w) {
-    uint32_t* off = offsets_.data() + w * (kBuckets + 1);
-    std::fill(off, off + kBuckets + 1, 0u);
-    for (size_t i = 0; i < n; ++i) {
-      words[i] = hashes[i].Word(w);
-      ++off[words[i] + 1];
+      ids_(kWords * n),
+      partners_(kWords * n) {
+  // Per word: an LSD radix sort (two 8-bit passes, stable, so ids within a
+  // bucket stay ascending) of packed (word, partner, id) records. Two passes
+  // with 256 write streams each stay in cache, where one 65,536-way counting
+  // scatter would miss on nearly every write. Words are independent: large
+  // indexes are built on two threads.
+  auto build_words = [&](int first, int last) {
+    std::vector<uint64_t> a(n), b(n);
+    for (int w = first; w < last; ++w) {
+      uint32_t* off = offsets_.data() + w * (kBuckets + 1);
+      std::fill(off, off + kBuckets + 1, 0u);
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t word = hashes[i].Word(w);
+        a[i] = word | uint64_t{hashes[i].Word(w ^ 1)} << 16 | uint64_t{i} << 32;
+        ++off[word + 1];
+      }
+      for (int pass = 0; pass < 2; ++pass) {
+        const int shift = 8 * pass;
+        size_t count[257] = {};
+        for (size_t i = 0; i < n; ++i) ++count[(a[i] >> shift & 0xff) + 1];
+        for (int v = 0; v < 256; ++v) count[v + 1] += count[v];
+        for (size_t i = 0; i < n; ++i) b[count[a[i] >> shift & 0xff]++] = a[i];
+        a.swap(b);
+      }
+      for (size_t v = 0; v < kBuckets; ++v) off[v + 1] += off[v];
+      uint32_t* ids = ids_.data() + w * n;
+      uint16_t* partners = partners_.data() + w * n;
+      for (size_t i = 0; i < n; ++i) {
+        ids[i] = static_cast<uint32_t>(a[i] >> 32);
+        partners[i] = static_cast<uint16_t>(a[i] >> 16);
+      }
     }
-    for (size_t v = 0; v < kBuckets; ++v) off[v + 1] += off[v];
-    uint32_t* ids = ids_.data() + w * n;
-    std::vector<uint32_t> cursor(off, off + kBuckets);
-    for (size_t i = 0; i < n; ++i) ids[cursor[words[i]]++] = static_cast<uint32_t>(i);
+  };
+  if (n >= (size_t{1} << 20) && std::thread::hardware_concurrency() >= 2) {
+    std::thread half(build_words, 0, kWords / 2);
+    build_words(kWords / 2, kWords);
+    half.join();
+  } else {
+    build_words(0, kWords);
   }
 }
 
 size_t MultiIndexPdqSearch::MemoryBytes() const {
-  return offsets_.size() * sizeof(uint32_t) + ids_.size() * sizeof(uint32_t);
+  return offsets_.size() * sizeof(uint32_t) + ids_.size() * sizeof(uint32_t) + partners_.size() * sizeof(uint16_t);
 }
 
 void MultiIndexPdqSearch::Search(const hashing::PdqHash* needles, int num_needles, int radius,
                                  std::vector<PdqMatch>* out) const {
   if (n_ == 0 || num_needles <= 0 || radius < 0) return;
-  if (radius > kWords * (kMaxWordRadius + 1) - 1) {
-    // Beyond what the word radii cover (r > 63): the pigeonhole no longer prunes.
+  // Pair budget T and word radius t (see the header): T = 7 and t = 3 at r = 63.
+  const int pair_budget = radius / (kWords / 2);
+  const int t = pair_budget / 2;
+  if (t > kMaxWordRadius) {
+    // r > 63: the pigeonhole no longer prunes enough to beat a scan.
     kernels_->scan(hashes_, n_, needles, num_needles, radius, out);
     return;
   }
-  // Word radii t_w with sum(t_w) >= radius - 15 (or, for radius < 16, the
-  // first radius + 1 words at t_w = 0); -1 = word not probed.
-  std::array<int, kWords> t;
-  if (radius < kWords) {
-    for (int w = 0; w < kWords; ++w) t[w] = w <= radius ? 0 : -1;
-  } else {
-    int total = radius - (kWords - 1);
-    for (int w = 0; w < kWords; ++w) t[w] = total / kWords + (w < total % kWords ? 1 : 0);
-  }
   const std::vector<uint16_t>& masks = MasksByWeight();
+  struct Probe {
+    const uint16_t* partners;
+    const uint32_t* ids;
+    uint32_t n;
+    uint16_t partner;
+    int budget;
+  };
+  thread_local std::vector<Probe> probes;
   thread_local std::vector<uint32_t> candidates;
+  // Buckets sit at random places in arrays far larger than the caches: list
+  // a needle's probes first, then filter them with the partner data of the
+  // probes kAhead further on already requested.
+  constexpr size_t kAhead = 8;
   for (int j = 0; j < num_needles; ++j) {
+    probes.clear();
     candidates.clear();
     for (int w = 0; w < kWords; ++w) {
-      if (t[w] < 0) continue;
       const uint32_t* off = offsets_.data() + w * (kBuckets + 1);
-      const uint32_t* ids = ids_.data() + w * n_;
       const uint16_t word = needles[j].Word(w);
-      for (int m = 0; m < kMasksUpTo[t[w]]; ++m) {
-        uint16_t v = word ^ masks[m];
-        candidates.insert(candidates.end(), ids + off[v], ids + off[v + 1]);
+      const uint16_t partner = needles[j].Word(w ^ 1);
+      for (int m = 0; m < kMasksUpTo[t]; ++m) {
+        const uint32_t v = static_cast<uint16_t>(word ^ masks[m]);
+        const uint32_t begin = off[v], end = off[v + 1];
+        if (begin == end) continue;
+        probes.push_back({partners_.data() + w * n_ + begin, ids_.data() + w * n_ + begin, end - begin, partner,
+                          pair_budget - std::popcount(masks[m])});
       }
+    }
+    for (size_t i = 0; i < probes.size() && i < kAhead; ++i) __builtin_prefetch(probes[i].partners);
+    for (size_t i = 0; i < probes.size(); ++i) {
+      if (i + kAhead < probes.size()) {
+        const Probe& ahead = probes[i + kAhead];
+        __builtin_prefetch(ahead.partners);
+        if (ahead.n > 32) __builtin_prefetch(ahead.partners + 32);
+      }
+      const Probe& p = probes[i];
+      kernels_->filter_partners(p.partners, p.ids, p.n, p.partner, p.budget, &candidates);
     }
     kernels_->verify_ids(hashes_, candidates.data(), candidates.size(), needles[j], j, radius, out);
   }

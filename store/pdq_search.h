@@ -5,13 +5,18 @@
 //   LinearPdqSearch  every hash against up to 8 needles in one SIMD pass.
 //                    Best for small arrays; the baseline of the benchmark.
 //   MultiIndexPdqSearch  the 256 bits as 16 words of 16 bits, one flat table
-//                    per word (65,537 bucket offsets + the hash positions
-//                    sorted by that word). By the generalised pigeonhole
-//                    principle, if distance <= r then some word i differs in
-//                    at most t_i bits whenever sum(t_i) >= r - 15; for r = 31,
-//                    t_i = 1: 17 buckets per word, 272 per needle. The
-//                    candidates are verified against the full 32-byte hashes.
-//                    For r < 16, r + 1 words with t_i = 0 suffice.
+//                    per word: 65,537 bucket offsets, the hash positions
+//                    sorted by that word, and beside each position the value
+//                    of the word's pair partner (word w ^ 1). Pigeonhole on
+//                    the 8 word pairs: if distance <= r, some pair differs in
+//                    D <= T = r / 8 bits, so one of its two words differs in
+//                    at most t = T / 2 bits. A search probes, in each word's
+//                    table, the buckets within t bits of the needle's word
+//                    (17 buckets for r = 31) and keeps only entries whose
+//                    pair distance (probe bits + partner bits) is <= T; that
+//                    sequential 2-byte filter drops ~99.8% of a bucket before
+//                    any full 32-byte hash is read at random. Survivors are
+//                    verified against the full hashes.
 //
 // MakePdqSearch picks by size (kMultiIndexMinHashes). Both borrow the hash
 // array, which must outlive them and not change. A pair may be reported more
@@ -72,10 +77,11 @@ class MultiIndexPdqSearch final : public PdqSearch {
   const hashing::PdqHash* hashes_;
   size_t n_;
   const PdqKernels* kernels_;
-  // offsets_[w * (kBuckets + 1) + v] .. [.. + v + 1]: the range of ids_ (word
-  // w's part, ids_[w * n_ ..]) of hashes whose word w equals v.
+  // offsets_[w * (kBuckets + 1) + v] .. [.. + v + 1]: the range of ids_ and
+  // partners_ (word w's part, from w * n_) of hashes whose word w equals v.
   LargeArray<uint32_t> offsets_;
   LargeArray<uint32_t> ids_;
+  LargeArray<uint16_t> partners_;  // word (w ^ 1) of hash ids_[k]
 };
 
 // Below this many hashes a linear scan beats the multi-index (bench/index_bench).
