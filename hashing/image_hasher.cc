@@ -2,7 +2,7 @@
 
 #include "hashing/digests.h"
 #include "hashing/image_decoder.h"
-#include "hashing/luma_image.h"
+#include "hashing/pdq_stream_hasher.h"
 
 namespace hashing {
 
@@ -10,10 +10,10 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   const PdqKernels* kernels = options.simd ? PdqKernelsFor(*options.simd) : &ActivePdqKernels();
   if (!kernels) return Status::Unsupported(std::string("this CPU has no ") + SimdLevelName(*options.simd));
 
-  LumaBuilder luma(*kernels);
+  PdqStreamHasher hasher(*kernels, options.mode, options.dihedral);
   DecodedInfo info;
-  HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &luma, &info));
-  const PdqResult pdq = ComputePdq(luma.Finish(), options.mode, options.dihedral, *kernels);
+  HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &hasher, &info));
+  const PdqResult pdq = hasher.Finish();
   const Digests digests = ComputeDigests(bytes);
 
   *out = ImageHashes();

@@ -128,34 +128,41 @@ int PdqQuality(const float a[64 * 64]) {
   return std::min(100, sum / 90);
 }
 
-PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKernels& k) {
-  if (mode == PdqMode::kCli512 && (luma.width > 512 || luma.height > 512)) luma = Squash512(luma);
+PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& k) {
   PdqResult result;
-  if (luma.width < 5 || luma.height < 5) return result;  // the reference's zero hash, quality 0
-
-  alignas(64) float a[64 * 64];
   alignas(64) float b[256];
-  const bool exact64 = luma.width == 64 && luma.height == 64;
-  if (exact64) {
-    std::memcpy(a, luma.pixels.data(), sizeof a);
-  } else {
-    PdqDownsample64(luma, k, a);
-  }
   result.quality = PdqQuality(a);
   k.dct64_to_16(a, b);
   result.hashes[kOrig] = HashFromDct(b);
-  if (!dihedral) return result;
-
-  if (exact64) {  // the dihedral entry point filters even at 64x64
-    PdqDownsample64(luma, k, a);
-    k.dct64_to_16(a, b);
-  }
-  float variant[256];
-  for (int d = kRot90; d < kNumDihedral; ++d) {
-    DihedralVariant(static_cast<Dihedral>(d), b, variant);
-    result.hashes[d] = HashFromDct(variant);
+  if (dihedral) {
+    float variant[256];
+    for (int d = kRot90; d < kNumDihedral; ++d) {
+      DihedralVariant(static_cast<Dihedral>(d), b, variant);
+      result.hashes[d] = HashFromDct(variant);
+    }
   }
   return result;
+}
+
+PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKernels& k) {
+  if (mode == PdqMode::kCli512 && (luma.width > 512 || luma.height > 512)) luma = Squash512(luma);
+  if (luma.width < 5 || luma.height < 5) return PdqResult();  // the reference's zero hash, quality 0
+
+  alignas(64) float a[64 * 64];
+  if (luma.width == 64 && luma.height == 64) {
+    // pdqHash256FromFloatLuma uses a 64x64 image as its own downsample; the
+    // dihedral entry point filters it anyway, so the variants differ.
+    std::memcpy(a, luma.pixels.data(), sizeof a);
+    PdqResult plain = PdqFromDownsample(a, false, k);
+    if (dihedral) {
+      PdqDownsample64(luma, k, a);
+      PdqResult filtered = PdqFromDownsample(a, true, k);
+      for (int d = kRot90; d < kNumDihedral; ++d) plain.hashes[d] = filtered.hashes[d];
+    }
+    return plain;
+  }
+  PdqDownsample64(luma, k, a);
+  return PdqFromDownsample(a, dihedral, k);
 }
 
 }  // namespace hashing

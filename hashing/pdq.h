@@ -44,6 +44,10 @@ struct PdqResult {
 // filtered image. Thread-safe: touches only its arguments.
 PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKernels& kernels);
 
+// The end of PDQ from a 64x64 downsample `a`: quality, DCT, median, bits, and
+// with `dihedral` the other 7 variants (all from `a`).
+PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& kernels);
+
 // Exposed for tests: the 64x64 downsample (passes A-D + decimation) and the
 // quality metric on it.
 void PdqDownsample64(const LumaImage& luma, const PdqKernels& kernels, float out[64 * 64]);

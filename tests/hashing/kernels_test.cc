@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "hashing/hex.h"
+#include "hashing/jarosz_stream.h"
 #include "hashing/luma_image.h"
+#include "hashing/pdq_stream_hasher.h"
 #include "hashing/pdq.h"
 #include "hashing/pdq_dct_table.h"
 #include "hashing/pdq_kernels.h"
@@ -179,6 +181,15 @@ TEST_CASE("the streaming pipeline equals the textbook reference, and every path 
         PdqDownsample64(Copy(img), *k, got);
         CHECK(SameBits(ref, got, 4096));
       }
+      for (const PdqKernels* k : simd) {  // the streaming form the service uses
+        JaroszStream stream(w, h, *k);
+        for (int y = 0; y < h; ++y) {
+          std::memcpy(stream.NextRow(), img.row(y), sizeof(float) * w);
+          stream.RowDone();
+        }
+        stream.Finish(got);
+        CHECK(SameBits(ref, got, 4096));
+      }
     }
     for (PdqMode mode : {PdqMode::kFull, PdqMode::kCli512}) {
       const PdqResult want = ComputePdq(Copy(img), mode, true, scalar);
@@ -187,6 +198,42 @@ TEST_CASE("the streaming pipeline equals the textbook reference, and every path 
         CHECK(got.quality == want.quality);
         for (int d = 0; d < kNumDihedral; ++d) CHECK(got.hashes[d] == want.hashes[d]);
       }
+    }
+  }
+}
+
+TEST_CASE("the grey rule through the streaming hasher: grey content in RGB hashes like grey") {
+  std::mt19937 rng(5);
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{300, 200}, {77, 1200}, {64, 64}, {1000, 16}}) {
+    INFO(w << "x" << h);
+    std::vector<uint8_t> grey(static_cast<size_t>(w) * h), rgb(3 * grey.size());
+    for (size_t i = 0; i < grey.size(); ++i) {
+      grey[i] = static_cast<uint8_t>((i % w) * 255 / w ^ (rng() % 64));
+      rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
+    }
+    for (const PdqKernels* k : {PdqKernelsFor(SimdLevel::kScalar), &ActivePdqKernels()}) {
+      auto hash = [&](const std::vector<uint8_t>& px, int channels) {
+        PdqStreamHasher hasher(*k, PdqMode::kFull, true);
+        REQUIRE(hasher.Start(w, h, channels).ok());
+        for (int y = 0; y < h; y += 7) hasher.Rows(y, std::min(7, h - y), px.data() + static_cast<size_t>(y) * w * channels);
+        return hasher.Finish();
+      };
+      auto plane = [&](const std::vector<uint8_t>& px, int channels) {
+        LumaBuilder b(*k);
+        REQUIRE(b.Start(w, h, channels).ok());
+        b.Rows(0, h, px.data());
+        return ComputePdq(b.Finish(), PdqMode::kFull, true, *k);
+      };
+      const PdqResult g = hash(grey, 1), c = hash(rgb, 3);
+      CHECK(g.hashes == c.hashes);
+      CHECK(g.quality == c.quality);
+      CHECK(plane(rgb, 3).hashes == c.hashes);
+      // One colour pixel in the last row: now the RGB formula applies everywhere.
+      rgb[rgb.size() - 1] ^= 1;
+      const PdqResult colour = hash(rgb, 3), colour_plane = plane(rgb, 3);
+      CHECK(colour.hashes == colour_plane.hashes);
+      CHECK(colour.quality == colour_plane.quality);
+      rgb[rgb.size() - 1] ^= 1;
     }
   }
 }
