@@ -163,7 +163,11 @@ TEST_CASE("concurrent appends all land, with distinct seqs and a valid chain") {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        AuditEntry e = Screen("t" + std::to_string(t) + "-" + std::to_string(i), i % 3 ? "no_match" : "match");
+        std::string ref = "t";
+        ref += std::to_string(t);
+        ref += '-';
+        ref += std::to_string(i);
+        AuditEntry e = Screen(ref, i % 3 ? "no_match" : "match");
         if (!f.log->Append(&e).ok()) { ++failures; continue; }
         std::lock_guard<std::mutex> lock(mu);
         seqs.insert(e.seq);

@@ -1,0 +1,290 @@
+// server_bench: screening throughput of a real hashscreend over HTTPS with
+// keep-alive clients POSTing real photos, next to the in-process hashing
+// throughput on the same files with the same number of cores, measured in
+// the same run. Then the same load with the audit's group commit off, and
+// with no audit fsync at all, to price durability.
+//
+//   build/bench/server_bench [--images DIR] [--seconds N] [--clients N] [--max-files N]
+//
+// One line per workload: images/s, and p50/p99 latency for the HTTP runs.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "hashing/image_hasher.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> LoadFiles(const fs::path& dir, size_t max_files) {
+  std::vector<fs::path> paths;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp")) paths.push_back(e.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    hashing::ImageHashes h;
+    hashing::HashOptions o;
+    if (!hashing::HashImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), o, &h).ok()) {
+      continue;  // only images the server would accept
+    }
+    files.push_back(std::move(bytes));
+    if (files.size() == max_files) break;
+  }
+  return files;
+}
+
+int Run(const std::vector<std::string>& argv, std::string* out) {
+  int p[2];
+  if (pipe(p) != 0) return -1;
+  posix_spawn_file_actions_t a;
+  posix_spawn_file_actions_init(&a);
+  posix_spawn_file_actions_adddup2(&a, p[1], 1);
+  std::vector<char*> args;
+  for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&a);
+  close(p[1]);
+  if (rc != 0) return -1;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) out->append(buf, n);
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct Server {
+  pid_t pid = -1;
+  int port = 0;
+  bool Start(const fs::path& dir, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
+                                     "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
+                                     "--log-requests=false"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    int p[2];
+    if (pipe(p) != 0) return false;
+    int log = open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_t a;
+    posix_spawn_file_actions_init(&a);
+    posix_spawn_file_actions_adddup2(&a, p[1], 1);
+    posix_spawn_file_actions_adddup2(&a, log, 2);
+    std::vector<char*> args;
+    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+    args.push_back(nullptr);
+    int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&a);
+    close(p[1]);
+    close(log);
+    if (rc != 0) return false;
+    std::string line;
+    char c;
+    while (read(p[0], &c, 1) == 1) {
+      if (c != '\n') {
+        line.push_back(c);
+        continue;
+      }
+      if (line.rfind("listening on ", 0) == 0) {
+        port = std::stoi(line.substr(line.rfind(':') + 1));
+        close(p[0]);
+        return true;
+      }
+      line.clear();
+    }
+    close(p[0]);
+    return false;
+  }
+  void Stop() {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+};
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
+}
+
+double InProcess(const std::vector<std::string>& files, int threads, double seconds) {
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  hashing::HashOptions o;
+  o.dihedral = true;  // what the server computes per screen
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      for (size_t i = t; !stop; i += threads) {
+        const std::string& f = files[i % files.size()];
+        hashing::ImageHashes h;
+        (void)hashing::HashImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(f.data()), f.size()), o, &h);
+        ++done;
+      }
+    });
+  }
+  auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  return done / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct HttpResult {
+  double images_per_s = 0, p50_ms = 0, p99_ms = 0;
+  uint64_t failed = 0;
+};
+
+HttpResult Load(const Server& server, const fs::path& cert, const std::string& key, const std::vector<std::string>& files,
+                int clients, double seconds) {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<double> latencies;
+  std::atomic<uint64_t> failed{0};
+  std::vector<std::thread> ts;
+  auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    ts.emplace_back([&, c] {
+      httplib::SSLClient cli("127.0.0.1", server.port);
+      cli.set_ca_cert_path(cert.c_str());
+      cli.enable_server_certificate_verification(true);
+      cli.set_keep_alive(true);
+      cli.set_read_timeout(60, 0);
+      httplib::Headers h{{"Authorization", "Bearer " + key}};
+      std::vector<double> mine;
+      for (size_t i = c; !stop; i += clients) {
+        const std::string& f = files[i % files.size()];
+        auto t0 = Clock::now();
+        auto r = cli.Post("/v1/screen", h, f, "application/octet-stream");
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (!r || r->status != 200) {
+          ++failed;
+          continue;
+        }
+        mine.push_back(ms);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  HttpResult r;
+  r.images_per_s = latencies.size() / std::chrono::duration<double>(Clock::now() - start).count();
+  r.p50_ms = Percentile(latencies, 0.50);
+  r.p99_ms = Percentile(latencies, 0.99);
+  r.failed = failed;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  const char* images_env = std::getenv("HASHSCREEN_IMAGES");
+  fs::path images = fs::path(images_env && *images_env ? images_env : "/var/cache/hashscreen/images") / "photos-2mp";
+  double seconds = 10;
+  int clients = 8;
+  size_t max_files = 200;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--images") images = argv[i + 1];
+    else if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+    else if (a == "--clients") clients = std::atoi(argv[i + 1]);
+    else if (a == "--max-files") max_files = std::strtoull(argv[i + 1], nullptr, 10);
+    else {
+      std::fprintf(stderr, "usage: server_bench [--images DIR] [--seconds N] [--clients N] [--max-files N]\n");
+      return 2;
+    }
+  }
+  if (!fs::exists(images)) images = fs::path(HASHSCREEN_SOURCE_DIR) / ".." / "shared" / "conformance" / "images";
+  std::vector<std::string> files = LoadFiles(images, max_files);
+  if (files.empty()) {
+    std::fprintf(stderr, "server_bench: no decodable images under %s\n", images.c_str());
+    return 1;
+  }
+  uint64_t total = 0;
+  for (const auto& f : files) total += f.size();
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::printf("files: %zu from %s, mean %.0f KB; cores %d; %d keep-alive HTTPS clients; %.0f s per workload\n",
+              files.size(), images.c_str(), total / 1024.0 / files.size(), cores, clients, seconds);
+
+  fs::path dir = fs::temp_directory_path() / ("hashscreen-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::string out;
+  if (Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+           (dir / "key.pem").string(), "-out", (dir / "cert.pem").string(), "-days", "1", "-subj", "/CN=localhost", "-addext",
+           "subjectAltName=IP:127.0.0.1"},
+          &out) != 0) {
+    std::fprintf(stderr, "server_bench: openssl failed\n");
+    return 1;
+  }
+
+  double in_process = InProcess(files, cores, seconds);
+  std::printf("in-process HashImage (dihedral), %d threads: %8.1f images/s (baseline)\n", cores, in_process);
+
+  struct Workload {
+    const char* name;
+    std::vector<std::string> flags;
+  } workloads[] = {
+      {"HTTPS screen, audit fsync + group commit (default)", {}},
+      {"HTTPS screen, audit fsync, no group commit", {"--group-commit=false"}},
+      {"HTTPS screen, audit without fsync", {"--audit-sync=false"}},
+  };
+  double durable = 0, unsynced = 0;
+  for (auto& w : workloads) {
+    fs::remove_all(dir / "data");
+    out.clear();
+    if (Run({HASHSCREEND, "keys", "create", "--data", (dir / "data").string(), "--role", "ingest"}, &out) != 0) return 1;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    std::string key = out.substr(out.rfind('\n') + 1);
+    Server server;
+    if (!server.Start(dir, w.flags)) {
+      std::fprintf(stderr, "server_bench: hashscreend did not start (see %s)\n", (dir / "server.log").c_str());
+      return 1;
+    }
+    HttpResult r = Load(server, dir / "cert.pem", key, files, clients, seconds);
+    server.Stop();
+    std::printf("%-52s %8.1f images/s (%5.1f%% of in-process)  p50 %6.1f ms  p99 %6.1f ms  failed %llu\n", w.name,
+                r.images_per_s, 100 * r.images_per_s / in_process, r.p50_ms, r.p99_ms,
+                static_cast<unsigned long long>(r.failed));
+    if (w.flags.empty()) durable = r.images_per_s;
+    if (!w.flags.empty() && w.flags[0] == "--audit-sync=false") unsynced = r.images_per_s;
+  }
+  std::printf("durable audit cost (group commit vs no fsync): %.1f%% throughput\n",
+              unsynced > 0 ? 100 * (1 - durable / unsynced) : 0.0);
+  fs::remove_all(dir);
+  return 0;
+}

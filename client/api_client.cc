@@ -1,0 +1,122 @@
+#include "client/api_client.h"
+
+#include <cstdlib>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace client {
+
+namespace {
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+bool TakeValue(std::vector<std::string>* args, const std::string& name, std::string* value, Status* error) {
+  for (size_t i = 0; i < args->size(); ++i) {
+    const std::string& a = (*args)[i];
+    if (a == name) {
+      if (i + 1 >= args->size()) {
+        *error = Status::InvalidArgument(name + " needs a value");
+        return false;
+      }
+      *value = (*args)[i + 1];
+      args->erase(args->begin() + i, args->begin() + i + 2);
+      return true;
+    }
+    if (a.rfind(name + "=", 0) == 0) {
+      *value = a.substr(name.size() + 1);
+      args->erase(args->begin() + i);
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+Status TakeServerOptions(std::vector<std::string>* args, ServerOptions* o) {
+  Status error;
+  o->url = Env("HASHSCREEN_SERVER");
+  o->key = Env("HASHSCREEN_KEY");
+  o->cacert = Env("HASHSCREEN_CACERT");
+  TakeValue(args, "--server", &o->url, &error);
+  TakeValue(args, "--key", &o->key, &error);
+  TakeValue(args, "--cacert", &o->cacert, &error);
+  if (!error.ok()) return error;
+  if (o->url.empty()) o->url = "https://127.0.0.1:8443";
+  while (!o->url.empty() && o->url.back() == '/') o->url.pop_back();
+  if (o->url.rfind("https://", 0) != 0 && o->url.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument("--server must be a URL like https://host:8443");
+  }
+  return Status::Ok();
+}
+
+const char* ServerOptionsHelp() {
+  return "  --server URL     hashscreend to talk to (env HASHSCREEN_SERVER; default https://127.0.0.1:8443)\n"
+         "  --key KEY        API key (env HASHSCREEN_KEY; prefer the environment: flags show in `ps`)\n"
+         "  --cacert FILE    CA certificate to trust, e.g. the dev certificate (env HASHSCREEN_CACERT)\n";
+}
+
+std::string ApiAnswer::ErrorMessage() const {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
+      j["error"]["message"].is_string()) {
+    return j["error"]["message"].get<std::string>();
+  }
+  return body.empty() ? "HTTP " + std::to_string(status) : body.substr(0, 200);
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+struct ApiClient::Impl {
+  httplib::Client http;
+  httplib::Headers headers;
+  explicit Impl(const ServerOptions& o) : http(o.url) {
+    if (!o.cacert.empty()) http.set_ca_cert_path(o.cacert.c_str());
+    http.enable_server_certificate_verification(true);
+    http.set_keep_alive(true);
+    http.set_connection_timeout(10, 0);
+    http.set_read_timeout(120, 0);
+    http.set_write_timeout(120, 0);
+    if (!o.key.empty()) headers.emplace("Authorization", "Bearer " + o.key);
+  }
+  Status Convert(httplib::Result r, ApiAnswer* out) {
+    if (!r) {
+      std::string why = httplib::to_string(r.error());
+      if (r.error() == httplib::Error::SSLServerVerification) why += " (pass the server's CA with --cacert)";
+      return Status::Unavailable("cannot reach the server: " + why);
+    }
+    out->status = r->status;
+    out->body = r->body;
+    out->retry_after = r->get_header_value("Retry-After");
+    return Status::Ok();
+  }
+};
+
+ApiClient::ApiClient(const ServerOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+ApiClient::~ApiClient() = default;
+
+Status ApiClient::Get(const std::string& path, ApiAnswer* out) {
+  return impl_->Convert(impl_->http.Get(path.c_str(), impl_->headers), out);
+}
+
+Status ApiClient::Post(const std::string& path, const std::string& body, const std::string& content_type,
+                       ApiAnswer* out) {
+  return impl_->Convert(impl_->http.Post(path.c_str(), impl_->headers, body, content_type.c_str()), out);
+}
+
+}  // namespace client

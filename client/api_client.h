@@ -1,0 +1,61 @@
+// ApiClient: one keep-alive connection to a hashscreend, with the caller's
+// API key and the server's CA certificate. The only client file that
+// includes httplib.h. Transport failures (refused, TLS, timeout) come back
+// as a Status; HTTP answers, including errors, come back as an ApiAnswer.
+//
+// Thread-safety: one ApiClient per thread (each holds its own connection).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hashing/status.h"
+
+namespace client {
+
+using hashing::Status;
+
+// How to reach the server: --server URL, --key (or $HASHSCREEN_KEY),
+// --cacert FILE (or $HASHSCREEN_CACERT). The server defaults to
+// $HASHSCREEN_SERVER, else https://127.0.0.1:8443.
+struct ServerOptions {
+  std::string url;
+  std::string key;
+  std::string cacert;
+};
+
+// Removes --server/--key/--cacert (and their values) from `args` and fills
+// `options`, with the environment as fallback. InvalidArgument when a flag
+// lacks its value.
+Status TakeServerOptions(std::vector<std::string>* args, ServerOptions* options);
+// Help text for those options, for the commands' --help.
+const char* ServerOptionsHelp();
+
+struct ApiAnswer {
+  int status = 0;
+  std::string body;
+  std::string retry_after;  // the Retry-After header, if any
+  // The "message" of a JSON error body, or the body itself.
+  std::string ErrorMessage() const;
+};
+
+class ApiClient {
+ public:
+  explicit ApiClient(const ServerOptions& options);
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  Status Get(const std::string& path, ApiAnswer* out);
+  Status Post(const std::string& path, const std::string& body, const std::string& content_type, ApiAnswer* out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes a query parameter value.
+std::string UrlEncode(const std::string& s);
+
+}  // namespace client

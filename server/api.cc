@@ -1,0 +1,90 @@
+#include "server/api.h"
+
+#include <charconv>
+
+namespace server {
+
+std::string DumpJson(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void ApiResponse::Json(int s, const json& j) {
+  status = s;
+  body = DumpJson(j);
+  content_type = "application/json";
+}
+
+void ApiResponse::Error(int s, const std::string& code, const std::string& message) {
+  Json(s, json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+int HttpStatusFor(const Status& s) {
+  using C = Status::Code;
+  switch (s.code()) {
+    case C::kOk: return 200;
+    case C::kInvalidArgument: return 400;
+    case C::kNotFound: return 404;
+    case C::kAlreadyExists: return 409;
+    case C::kUnsupported: return 415;
+    case C::kTooLarge: return 413;
+    case C::kCorruption: return 422;
+    case C::kUnavailable: return 503;
+    case C::kPermissionDenied: return 403;
+    case C::kIOError: return 500;
+  }
+  return 500;
+}
+
+void ApiResponse::FromStatus(const Status& s) {
+  int code = HttpStatusFor(s);
+  // Internal failures say nothing of the store's insides to the caller; the
+  // details go to the log instead (the caller of FromStatus logs them).
+  Error(code, std::string(Status::CodeName(s.code())), code == 500 ? "internal error" : s.message());
+}
+
+Status ParseJsonBody(const std::string& body, json* out) {
+  *out = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
+  if (!out->is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  return Status::Ok();
+}
+
+Status JsonString(const json& j, const char* field, bool required, std::string* out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    return required ? Status::InvalidArgument(std::string("missing field \"") + field + "\"") : Status::Ok();
+  }
+  if (!it->is_string()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be a string");
+  *out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status JsonInt(const json& j, const char* field, bool required, int64_t* out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    return required ? Status::InvalidArgument(std::string("missing field \"") + field + "\"") : Status::Ok();
+  }
+  if (!it->is_number_integer()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be an integer");
+  *out = it->get<int64_t>();
+  return Status::Ok();
+}
+
+Status JsonBool(const json& j, const char* field, bool required, bool* out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    return required ? Status::InvalidArgument(std::string("missing field \"") + field + "\"") : Status::Ok();
+  }
+  if (!it->is_boolean()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be true or false");
+  *out = it->get<bool>();
+  return Status::Ok();
+}
+
+Status ParseU64(const std::string& text, const char* what, uint64_t* out) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) {
+    return Status::InvalidArgument(std::string(what) + " must be a non-negative integer");
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+}  // namespace server

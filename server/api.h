@@ -1,0 +1,73 @@
+// The HTTP-independent shape of one API call. The HTTP layer
+// (http_server.cc, the only file that includes httplib.h) fills an
+// ApiRequest, authenticates it, and hands it to a route handler, which fills
+// an ApiResponse. Handlers can thus be read and tested without a socket.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hashing/status.h"
+#include "store/api_keys.h"
+
+namespace server {
+
+using hashing::Status;
+using nlohmann::json;
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::vector<std::string> path_args;              // the route pattern's captures
+  std::multimap<std::string, std::string> params;  // query string
+  std::string content_type;
+  std::string body;
+  bool body_too_large = false;  // the body exceeded limits.max_body_bytes and was cut off
+  uint64_t body_bytes = 0;      // bytes the client sent or announced (also when cut off)
+  struct Part {
+    std::string name, filename, content_type, content;
+  };
+  std::vector<Part> parts;  // multipart/form-data parts
+  store::ApiKey key;        // the authenticated caller
+
+  // The first value of query parameter `name`, or "".
+  std::string Param(const std::string& name) const {
+    auto it = params.find(name);
+    return it == params.end() ? std::string() : it->second;
+  }
+  bool HasParam(const std::string& name) const { return params.count(name) != 0; }
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void Json(int s, const json& j);
+  // {"error": {"code": code, "message": message}}.
+  void Error(int s, const std::string& code, const std::string& message);
+  // Maps a Status to its HTTP status and error body.
+  void FromStatus(const Status& status);
+};
+
+int HttpStatusFor(const Status& status);
+// JSON text that never throws: invalid UTF-8 in stored strings is replaced.
+std::string DumpJson(const json& j);
+
+// Typed field access on a request body without exceptions. Missing optional
+// fields leave *out untouched; a wrong type is InvalidArgument naming the field.
+Status ParseJsonBody(const std::string& body, json* out);
+Status JsonString(const json& j, const char* field, bool required, std::string* out);
+Status JsonInt(const json& j, const char* field, bool required, int64_t* out);
+Status JsonBool(const json& j, const char* field, bool required, bool* out);
+
+// Parses a non-negative decimal integer query/path value; InvalidArgument naming `what`.
+Status ParseU64(const std::string& text, const char* what, uint64_t* out);
+
+}  // namespace server

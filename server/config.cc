@@ -1,0 +1,268 @@
+#include "server/config.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <variant>
+
+#include <toml++/toml.h>
+
+namespace server {
+
+namespace {
+
+struct IntRange {
+  int64_t min, max;
+};
+
+using Member = std::variant<std::string ServerConfig::*, int64_t ServerConfig::*, bool ServerConfig::*,
+                            double ServerConfig::*>;
+
+struct Setting {
+  Setting(SettingInfo i, Member m, IntRange r = {0, std::numeric_limits<int64_t>::max()},
+          std::vector<std::string> c = {})
+      : info(std::move(i)), member(m), range(r), choices(std::move(c)) {}
+  SettingInfo info;
+  Member member;
+  IntRange range;
+  std::vector<std::string> choices;  // for strings: allowed values (empty = any)
+};
+
+const std::vector<Setting>& Table() {
+  static const std::vector<Setting> table = {
+      {{"server", "listen", "listen", "address to listen on, host:port (IPv6 as [::1]:8443)"}, &ServerConfig::listen},
+      {{"server", "data_dir", "data", "directory of the RocksDB database (created if missing)"}, &ServerConfig::data_dir},
+      {{"server", "tls_cert", "tls-cert", "PEM certificate chain for HTTPS"}, &ServerConfig::tls_cert},
+      {{"server", "tls_key", "tls-key", "PEM private key for HTTPS"}, &ServerConfig::tls_key},
+      {{"server", "plain_http", "plain-http", "serve plain HTTP (refused unless listen is loopback)"}, &ServerConfig::plain_http},
+      {{"server", "connection_threads", "connection-threads", "threads serving connections; 0 = 16 x cores"},
+       &ServerConfig::connection_threads, {0, 4096}},
+      {{"server", "keep_alive_timeout_s", "keep-alive-timeout-s", "idle seconds before a keep-alive connection closes"},
+       &ServerConfig::keep_alive_timeout_s, {1, 3600}},
+      {{"server", "keep_alive_max_requests", "keep-alive-max-requests", "requests served on one connection before it closes"},
+       &ServerConfig::keep_alive_max_requests, {1, 1'000'000'000}},
+      {{"server", "read_timeout_s", "read-timeout-s", "seconds a request may take to arrive"},
+       &ServerConfig::read_timeout_s, {1, 3600}},
+      {{"limits", "max_body_bytes", "max-body-bytes", "largest request body (an image, or a whole batch)"},
+       &ServerConfig::max_body_bytes, {1024, 4ll << 30}},
+      {{"limits", "max_pixels", "max-pixels", "largest decoded image, width x height, checked before decoding"},
+       &ServerConfig::max_pixels, {1, 1'000'000'000}},
+      {{"limits", "screen_workers", "screen-workers", "images hashed at once; 0 = cores"}, &ServerConfig::screen_workers, {0, 1024}},
+      {{"limits", "screen_queue", "screen-queue", "screens waiting for a worker before 503"}, &ServerConfig::screen_queue, {0, 100000}},
+      {{"limits", "rate_per_key", "rate-per-key", "requests per second per API key (token bucket); 0 = unlimited"},
+       &ServerConfig::rate_per_key},
+      {{"limits", "rate_burst", "rate-burst", "token bucket size: requests a key may make at once"}, &ServerConfig::rate_burst, {1, 1'000'000}},
+      {{"limits", "max_batch_parts", "max-batch-parts", "images in one /v1/screen/batch request"},
+       &ServerConfig::max_batch_parts, {1, 10000}},
+      {{"screening", "pdq_mode", "pdq-mode", "full (what partner lists hold) or cli512"}, &ServerConfig::pdq_mode, {}, {"full", "cli512"}},
+      {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
+       &ServerConfig::min_quality, {0, 100}},
+      {{"screening", "dihedral", "dihedral", "also match rotated and mirrored copies"}, &ServerConfig::dihedral},
+      {{"audit", "hmac_key_file", "hmac-key-file", "file holding the audit chain HMAC key; empty = no HMAC"},
+       &ServerConfig::hmac_key_file},
+      {{"audit", "sync", "audit-sync", "fsync the audit entry before answering"}, &ServerConfig::sync},
+      {{"audit", "group_commit", "group-commit", "concurrent screens share one audit fsync"}, &ServerConfig::group_commit},
+      {{"log", "level", "log-level", "debug, info, warn or error"}, &ServerConfig::log_level, {}, {"debug", "info", "warn", "error"}},
+      {{"log", "requests", "log-requests", "one log line per request"}, &ServerConfig::log_requests},
+  };
+  return table;
+}
+
+std::string Name(const Setting& s) { return s.info.section + "." + s.info.key; }
+
+Status CheckString(const Setting& s, const std::string& v) {
+  if (s.choices.empty()) return Status::Ok();
+  for (const auto& c : s.choices) if (c == v) return Status::Ok();
+  std::string all;
+  for (const auto& c : s.choices) all += (all.empty() ? "" : ", ") + c;
+  return Status::InvalidArgument(Name(s) + ": '" + v + "' is not one of " + all);
+}
+
+Status CheckInt(const Setting& s, int64_t v) {
+  if (v < s.range.min || v > s.range.max) {
+    return Status::InvalidArgument(Name(s) + ": " + std::to_string(v) + " is outside " + std::to_string(s.range.min) +
+                                   ".." + std::to_string(s.range.max));
+  }
+  return Status::Ok();
+}
+
+// Sets `s` from flag text.
+Status SetFromText(const Setting& s, const std::string& text, ServerConfig* c) {
+  const std::string where = "--" + s.info.flag + " (" + Name(s) + ")";
+  return std::visit(
+      [&](auto member) -> Status {
+        using T = std::remove_reference_t<decltype(c->*member)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          HS_RETURN_IF_ERROR(CheckString(s, text));
+          c->*member = text;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "true" || text == "1") c->*member = true;
+          else if (text == "false" || text == "0") c->*member = false;
+          else return Status::InvalidArgument(where + ": expected true or false, got '" + text + "'");
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          int64_t v = 0;
+          auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (ec != std::errc() || p != text.data() + text.size()) {
+            return Status::InvalidArgument(where + ": expected an integer, got '" + text + "'");
+          }
+          HS_RETURN_IF_ERROR(CheckInt(s, v));
+          c->*member = v;
+        } else {
+          char* end = nullptr;
+          double v = std::strtod(text.c_str(), &end);
+          if (text.empty() || *end || !std::isfinite(v) || v < 0) {
+            return Status::InvalidArgument(where + ": expected a number >= 0, got '" + text + "'");
+          }
+          c->*member = v;
+        }
+        return Status::Ok();
+      },
+      s.member);
+}
+
+// Sets `s` from a TOML node, requiring the node's type to be the setting's.
+Status SetFromNode(const Setting& s, const toml::node& node, ServerConfig* c) {
+  return std::visit(
+      [&](auto member) -> Status {
+        using T = std::remove_reference_t<decltype(c->*member)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          auto v = node.value_exact<std::string>();
+          if (!v) return Status::InvalidArgument(Name(s) + ": expected a string");
+          HS_RETURN_IF_ERROR(CheckString(s, *v));
+          c->*member = *v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          auto v = node.value_exact<bool>();
+          if (!v) return Status::InvalidArgument(Name(s) + ": expected true or false");
+          c->*member = *v;
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          auto v = node.value_exact<int64_t>();
+          if (!v) return Status::InvalidArgument(Name(s) + ": expected an integer");
+          HS_RETURN_IF_ERROR(CheckInt(s, *v));
+          c->*member = *v;
+        } else {
+          std::optional<double> v = node.value<double>();  // integers are accepted as numbers here
+          if (!v || !std::isfinite(*v) || *v < 0) return Status::InvalidArgument(Name(s) + ": expected a number >= 0");
+          c->*member = *v;
+        }
+        return Status::Ok();
+      },
+      s.member);
+}
+
+bool IsBool(const Setting& s) { return std::holds_alternative<bool ServerConfig::*>(s.member); }
+
+}  // namespace
+
+const std::vector<SettingInfo>& Settings() {
+  static const std::vector<SettingInfo> infos = [] {
+    std::vector<SettingInfo> v;
+    for (const auto& s : Table()) v.push_back(s.info);
+    return v;
+  }();
+  return infos;
+}
+
+Status LoadConfigFile(const std::string& path, ServerConfig* config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                   std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Status::IOError(path + ": " + e.what());
+  }
+  for (const auto& [section, node] : root) {
+    const toml::table* table = node.as_table();
+    bool known_section = false;
+    for (const auto& s : Table()) known_section |= s.info.section == section.str();
+    if (!known_section) return Status::InvalidArgument(path + ": unknown section [" + std::string(section.str()) + "]");
+    if (!table) return Status::InvalidArgument(path + ": " + std::string(section.str()) + " must be a [section]");
+    for (const auto& [key, value] : *table) {
+      const Setting* match = nullptr;
+      for (const auto& s : Table()) {
+        if (s.info.section == section.str() && s.info.key == key.str()) match = &s;
+      }
+      if (!match) {
+        return Status::InvalidArgument(path + ": unknown key " + std::string(section.str()) + "." + std::string(key.str()));
+      }
+      HS_RETURN_IF_ERROR(SetFromNode(*match, value, config).WithContext(path));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + a + "'");
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const Setting* match = nullptr;
+    for (const auto& s : Table()) if (s.info.flag == name) match = &s;
+    if (!match) return Status::InvalidArgument("unknown flag --" + name + " (see --help)");
+    if (!has_value) {
+      if (IsBool(*match)) {
+        value = "true";
+      } else {
+        if (i + 1 >= args.size()) return Status::InvalidArgument("--" + name + " needs a value");
+        value = args[++i];
+      }
+    }
+    HS_RETURN_IF_ERROR(SetFromText(*match, value, config));
+  }
+  return Status::Ok();
+}
+
+Status ParseListen(const std::string& listen, std::string* host, int* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("server.listen: '" + listen + "' is not host:port");
+  }
+  std::string h = listen.substr(0, colon);
+  if (h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::string p = listen.substr(colon + 1);
+  int v = -1;
+  auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+  if (ec != std::errc() || ptr != p.data() + p.size() || v < 0 || v > 65535) {
+    return Status::InvalidArgument("server.listen: '" + p + "' is not a port (0..65535)");
+  }
+  *host = h;
+  *port = v;
+  return Status::Ok();
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+Status ValidateConfig(const ServerConfig& c) {
+  std::string host;
+  int port = 0;
+  HS_RETURN_IF_ERROR(ParseListen(c.listen, &host, &port));
+  if (c.plain_http) {
+    if (!IsLoopbackHost(host)) {
+      return Status::InvalidArgument("server.plain_http: refused on non-loopback address " + host +
+                                     " (serve HTTPS with tls_cert and tls_key)");
+    }
+  } else if (c.tls_cert.empty() || c.tls_key.empty()) {
+    return Status::InvalidArgument("server.tls_cert and server.tls_key are required for HTTPS (or plain_http on loopback)");
+  }
+  if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
+  return Status::Ok();
+}
+
+}  // namespace server

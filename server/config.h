@@ -1,0 +1,78 @@
+// ServerConfig: every setting of hashscreend, read from a TOML file
+// (config/hashscreen.toml documents each one with its default) and then
+// overridden by command-line flags. Every setting has exactly one flag,
+// derived from its key: `limits.max_body_bytes` is `--max-body-bytes`
+// (a few have short historic names: --data, --listen, --tls-cert, --tls-key,
+// --plain-http).
+//
+// Unknown keys, unknown flags, wrong types and out-of-range values are
+// errors that name the key; nothing is silently ignored.
+//
+// Thread-safety: a plain value; built once at start-up, then read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hashing/status.h"
+
+namespace server {
+
+using hashing::Status;
+
+struct ServerConfig {
+  // [server]
+  std::string listen = "127.0.0.1:8443";
+  std::string data_dir = "./data";
+  std::string tls_cert;
+  std::string tls_key;
+  bool plain_http = false;
+  int64_t connection_threads = 0;  // 0 = 16 x cores
+  int64_t keep_alive_timeout_s = 5;
+  int64_t keep_alive_max_requests = 10000;
+  int64_t read_timeout_s = 30;
+  // [limits]
+  int64_t max_body_bytes = 32ll << 20;
+  int64_t max_pixels = 100'000'000;
+  int64_t screen_workers = 0;  // 0 = cores
+  int64_t screen_queue = 64;
+  double rate_per_key = 0;  // requests per second per key; 0 = unlimited
+  int64_t rate_burst = 100;
+  int64_t max_batch_parts = 256;
+  // [screening]
+  std::string pdq_mode = "full";
+  int64_t min_quality = 50;
+  bool dihedral = true;
+  // [audit]
+  std::string hmac_key_file;
+  bool sync = true;
+  bool group_commit = true;
+  // [log]
+  std::string log_level = "info";
+  bool log_requests = true;
+};
+
+// One setting: its TOML section and key, its flag, and its documentation.
+struct SettingInfo {
+  std::string section, key, flag, help;
+};
+const std::vector<SettingInfo>& Settings();
+
+// Reads `path` over the defaults in `config`. Errors name the file, the key
+// and (for syntax errors) the line.
+Status LoadConfigFile(const std::string& path, ServerConfig* config);
+
+// Applies `--flag VALUE` / `--flag=VALUE` / `--bool-flag` arguments. Anything
+// not a known flag is an error; positional arguments are not accepted.
+Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
+
+// Cross-field checks after file and flags: TLS files present unless
+// plain_http, plain_http only on loopback, listen address well-formed.
+Status ValidateConfig(const ServerConfig& config);
+
+// Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.
+Status ParseListen(const std::string& listen, std::string* host, int* port);
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace server

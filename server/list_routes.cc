@@ -1,0 +1,180 @@
+// /v1/lists, /v1/lists/{id}, /v1/lists/{id}/batches, /v1/lists/{id}/changes.
+// A partner sees and changes only its own lists; another partner's list is
+// answered exactly like a list that does not exist (404).
+#include "hashing/hex.h"
+#include "server/routes.h"
+
+namespace server {
+
+namespace {
+
+json ListJson(const store::ListInfo& l) {
+  return json{{"id", l.id},
+              {"name", l.name},
+              {"owner", l.owner},
+              {"kind", store::ListKindName(l.kind)},
+              {"pdq_threshold", l.pdq_threshold},
+              {"enabled", l.enabled},
+              {"last_seq", l.last_seq},
+              {"signal_count", l.signal_count},
+              {"created_ms", l.created_ms}};
+}
+
+bool Visible(const ApiRequest& r, const store::ListInfo& l) {
+  return r.key.role == store::Role::kAdmin || r.key.role == store::Role::kReplica ||
+         (r.key.role == store::Role::kPartner && l.owner == r.key.partner);
+}
+
+// The list named by the path, if the caller may see it; else NotFound.
+Status FindList(Service& service, const ApiRequest& r, store::ListInfo* out) {
+  uint64_t id = 0;
+  HS_RETURN_IF_ERROR(ParseU64(r.path_args.at(0), "id", &id));
+  Status s = service.lists()->GetList(id, out);
+  if (s.code() == Status::Code::kNotFound || (s.ok() && !Visible(r, *out))) {
+    return Status::NotFound("no list " + std::to_string(id));
+  }
+  return s;
+}
+
+Status ParseEntries(const json& body, const char* field, std::vector<store::SignalEntry>* out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be an array");
+  size_t i = 0;
+  for (const auto& e : *it) {
+    std::string where = std::string(field) + "[" + std::to_string(i++) + "]";
+    if (!e.is_object()) return Status::InvalidArgument(where + ": must be an object");
+    std::string type, hash, ref;
+    HS_RETURN_IF_ERROR(JsonString(e, "type", true, &type).WithContext(where));
+    HS_RETURN_IF_ERROR(JsonString(e, "hash", true, &hash).WithContext(where));
+    HS_RETURN_IF_ERROR(JsonString(e, "ref", false, &ref).WithContext(where));
+    store::SignalEntry entry;
+    HS_RETURN_IF_ERROR(store::ParseSignal(type, hash, ref, &entry).WithContext(where));
+    out->push_back(std::move(entry));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void HandleListsGet(Service& service, const ApiRequest& request, ApiResponse* response) {
+  json lists = json::array();
+  for (const auto& l : service.lists()->Lists()) {
+    if (Visible(request, l)) lists.push_back(ListJson(l));
+  }
+  response->Json(200, json{{"lists", std::move(lists)}});
+}
+
+void HandleListsCreate(Service& service, const ApiRequest& request, ApiResponse* response) {
+  json body;
+  store::ListSpec spec;
+  std::string kind = "block";
+  int64_t threshold = store::kDefaultPdqThreshold;
+  Status s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = JsonString(body, "name", true, &spec.name);
+  if (s.ok()) s = JsonString(body, "kind", false, &kind);
+  if (s.ok()) s = store::ParseListKind(kind, &spec.kind);
+  if (s.ok()) s = JsonInt(body, "pdq_threshold", false, &threshold);
+  if (s.ok() && (threshold < 0 || threshold > store::kMaxPdqThreshold)) {
+    s = Status::InvalidArgument("pdq_threshold must be 0.." + std::to_string(store::kMaxPdqThreshold));
+  }
+  spec.pdq_threshold = static_cast<int>(threshold);
+  if (s.ok()) {
+    if (request.key.role == store::Role::kPartner) {
+      spec.owner = request.key.partner;
+      std::string owner;
+      s = JsonString(body, "owner", false, &owner);
+      if (s.ok() && !owner.empty() && owner != spec.owner) {
+        s = Status::InvalidArgument("a partner key creates lists for its own partner only");
+      }
+    } else {
+      s = JsonString(body, "owner", true, &spec.owner);
+    }
+  }
+  store::ListInfo info;
+  if (s.ok()) s = service.lists()->CreateList(spec, &info);
+  if (!s.ok()) return response->FromStatus(s);
+  response->Json(201, ListJson(info));
+}
+
+void HandleListShow(Service& service, const ApiRequest& request, ApiResponse* response) {
+  store::ListInfo info;
+  if (Status s = FindList(service, request, &info); !s.ok()) return response->FromStatus(s);
+  response->Json(200, ListJson(info));
+}
+
+void HandleListUpdate(Service& service, const ApiRequest& request, ApiResponse* response) {
+  store::ListInfo info;
+  json body;
+  Status s = FindList(service, request, &info);
+  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  std::optional<std::string> name;
+  std::optional<bool> enabled;
+  std::optional<int> threshold;
+  if (s.ok() && body.contains("name")) {
+    std::string v;
+    s = JsonString(body, "name", true, &v);
+    name = v;
+  }
+  if (s.ok() && body.contains("enabled")) {
+    bool v = true;
+    s = JsonBool(body, "enabled", true, &v);
+    enabled = v;
+  }
+  if (s.ok() && body.contains("pdq_threshold")) {
+    int64_t v = 0;
+    s = JsonInt(body, "pdq_threshold", true, &v);
+    if (s.ok() && (v < 0 || v > store::kMaxPdqThreshold)) s = Status::InvalidArgument("pdq_threshold must be 0..63");
+    threshold = static_cast<int>(v);
+  }
+  if (s.ok()) s = service.lists()->UpdateList(info.id, name, enabled, threshold);
+  if (s.ok()) s = service.lists()->GetList(info.id, &info);
+  if (!s.ok()) return response->FromStatus(s);
+  response->Json(200, ListJson(info));
+}
+
+void HandleListBatch(Service& service, const ApiRequest& request, ApiResponse* response) {
+  store::ListInfo info;
+  json body;
+  store::BatchRequest batch;
+  Status s = FindList(service, request, &info);
+  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = JsonString(body, "batch_id", true, &batch.batch_id);
+  if (s.ok()) s = ParseEntries(body, "add", &batch.add);
+  if (s.ok()) s = ParseEntries(body, "remove", &batch.remove);
+  store::BatchResult result;
+  if (s.ok()) s = service.lists()->ApplyBatch(info.id, batch, &result);
+  if (!s.ok()) return response->FromStatus(s);
+  response->Json(200, json{{"seq", result.seq},
+                           {"added", result.added},
+                           {"removed", result.removed},
+                           {"already_present", result.already_present},
+                           {"not_found", result.not_found},
+                           {"replayed", result.replayed}});
+}
+
+void HandleListChanges(Service& service, const ApiRequest& request, ApiResponse* response) {
+  store::ListInfo info;
+  uint64_t after = 0, limit = 1000;
+  Status s = FindList(service, request, &info);
+  if (s.ok() && request.HasParam("after")) s = ParseU64(request.Param("after"), "after", &after);
+  if (s.ok() && request.HasParam("limit")) s = ParseU64(request.Param("limit"), "limit", &limit);
+  if (s.ok() && (limit == 0 || limit > 10000)) s = Status::InvalidArgument("limit must be 1..10000");
+  std::vector<store::Change> changes;
+  uint64_t next = 0;
+  if (s.ok()) s = service.lists()->Changes(info.id, after, limit, &changes, &next);
+  if (!s.ok()) return response->FromStatus(s);
+  json list = json::array();
+  for (const auto& c : changes) {
+    list.push_back({{"seq", c.seq},
+                    {"op", c.add ? "add" : "remove"},
+                    {"type", store::SignalTypeName(c.type)},
+                    {"hash", hashing::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.hash.data()),
+                                                                         c.hash.size()))},
+                    {"ref", c.ref},
+                    {"time_ms", c.time_ms}});
+  }
+  response->Json(200, json{{"changes", std::move(list)}, {"next", next}});
+}
+
+}  // namespace server

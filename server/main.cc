@@ -1,0 +1,286 @@
+// hashscreend: the screening service and its local administration commands.
+//   hashscreend serve --config FILE [--FLAG VALUE ...]
+//   hashscreend keys create --data DIR --role ROLE [--partner NAME]
+//   hashscreend keys list --data DIR
+//   hashscreend keys revoke --data DIR ID
+//   hashscreend lists import --data DIR --list ID [--format F] [--type T] FILE
+// The keys and lists commands open the database directly, so they run while
+// the server is stopped (RocksDB allows one process at a time).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/log.h"
+#include "server/service.h"
+#include "store/api_keys.h"
+#include "store/list_import.h"
+
+namespace {
+
+using hashing::Status;
+
+constexpr const char* kUsage =
+    "usage: hashscreend COMMAND [OPTIONS]\n"
+    "\n"
+    "The hashscreen screening service: HTTPS API for screening images against\n"
+    "hash lists of known abuse imagery, with a tamper-evident audit log.\n"
+    "\n"
+    "commands:\n"
+    "  serve --config FILE [FLAGS]     run the service (prints 'listening on ADDR' when ready;\n"
+    "                                  SIGTERM drains in-flight requests and exits 0)\n"
+    "  keys create --data DIR --role ROLE [--partner NAME]\n"
+    "                                  make an API key; the secret is the last line of stdout,\n"
+    "                                  shown once (roles: ingest reviewer partner replica admin)\n"
+    "  keys list --data DIR            list keys (ids, roles, partners; never secrets)\n"
+    "  keys revoke --data DIR ID       revoke a key at once\n"
+    "  lists import --data DIR --list ID [--format auto|csv|plain|pdq-csv] [--type pdq|md5|sha256] FILE\n"
+    "                                  load a hash file into a list in resumable batches\n"
+    "\n"
+    "keys and lists work on the database directly: stop the server first.\n"
+    "`hashscreend serve --help` lists every setting.\n";
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "hashscreend: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+int Usage(const char* problem) {
+  std::fprintf(stderr, "hashscreend: %s\n\n%s", problem, kUsage);
+  return 2;
+}
+
+void PrintServeHelp() {
+  std::printf(
+      "usage: hashscreend serve [--config FILE] [FLAGS]\n\n"
+      "Settings come from the TOML file (see config/hashscreen.toml, which documents every\n"
+      "one with its default) and are overridden by flags. Unknown keys and bad values stop\n"
+      "the start with an error naming the key.\n\nflags (section.key in the file):\n");
+  for (const auto& s : server::Settings()) {
+    std::printf("  --%-26s %s.%s: %s\n", s.flag.c_str(), s.section.c_str(), s.key.c_str(), s.help.c_str());
+  }
+}
+
+// Pulls "--name VALUE" out of args; returns false if absent.
+bool TakeFlag(std::vector<std::string>* args, const std::string& name, std::string* value) {
+  for (size_t i = 0; i < args->size(); ++i) {
+    if ((*args)[i] == name && i + 1 < args->size()) {
+      *value = (*args)[i + 1];
+      args->erase(args->begin() + i, args->begin() + i + 2);
+      return true;
+    }
+    if ((*args)[i].rfind(name + "=", 0) == 0) {
+      *value = (*args)[i].substr(name.size() + 1);
+      args->erase(args->begin() + i);
+      return true;
+    }
+  }
+  return false;
+}
+
+int Serve(std::vector<std::string> args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      PrintServeHelp();
+      return 0;
+    }
+  }
+  server::ServerConfig config;
+  std::string config_path;
+  if (TakeFlag(&args, "--config", &config_path)) {
+    if (Status s = server::LoadConfigFile(config_path, &config); !s.ok()) return Fail(s);
+  }
+  if (Status s = server::ApplyFlags(args, &config); !s.ok()) return Fail(s);
+  if (Status s = server::ValidateConfig(config); !s.ok()) return Fail(s);
+  server::SetLogLevel(server::ParseLogLevel(config.log_level));
+
+  // SIGTERM/SIGINT are taken by one thread with sigwait; block them before
+  // any other thread exists so none of them receives the signal.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<server::Service> service;
+  if (Status s = server::Service::Open(config, &service); !s.ok()) return Fail(s);
+  std::unique_ptr<server::HttpServer> http;
+  if (Status s = server::HttpServer::Create(service.get(), &http); !s.ok()) return Fail(s);
+  std::string bound;
+  if (Status s = http->Bind(&bound); !s.ok()) return Fail(s);
+
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stopping = true;
+    server::Log(server::LogLevel::kInfo, "stopping: no new connections, finishing requests in flight",
+                {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    service->set_draining();
+    http->Stop();
+  });
+  server::Log(server::LogLevel::kInfo, "started",
+              {{"listen", bound},
+               {"tls", config.plain_http ? "off" : "on"},
+               {"data", config.data_dir},
+               {"screen_workers", std::to_string(service->screen_workers())},
+               {"audit_seq", std::to_string(service->audit()->last_seq())}});
+  std::printf("listening on %s\n", bound.c_str());
+  std::fflush(stdout);
+  http->Serve();
+  // A Serve that ended without a signal (listener failure) must still
+  // release the signal thread; after a signal it has already finished.
+  if (!stopping.load()) pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  // Every request has been answered: its audit entry is already synced. Close
+  // the store (flushes memtables) and leave.
+  http.reset();
+  uint64_t last = service->audit()->last_seq();
+  service.reset();
+  server::Log(server::LogLevel::kInfo, "stopped", {{"audit_seq", std::to_string(last)}});
+  return 0;
+}
+
+Status OpenDb(std::vector<std::string>* args, std::unique_ptr<store::Database>* db) {
+  std::string dir;
+  if (!TakeFlag(args, "--data", &dir)) return Status::InvalidArgument("--data DIR is required");
+  store::Database::Options options;
+  options.create_if_missing = true;
+  Status s = store::Database::Open(dir, options, db);
+  if (s.code() == Status::Code::kIOError && s.message().find("lock") != std::string::npos) {
+    return Status::Unavailable("the database in " + dir + " is in use (is hashscreend running? stop it first)");
+  }
+  return s;
+}
+
+std::string FormatTime(int64_t ms) {
+  if (ms == 0) return "-";
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int Keys(std::vector<std::string> args) {
+  if (args.empty() || args[0] == "--help") {
+    std::printf("%s", kUsage);
+    return args.empty() ? 2 : 0;
+  }
+  std::string sub = args[0];
+  args.erase(args.begin());
+  std::unique_ptr<store::Database> db;
+  if (sub == "create") {
+    std::string role_name, partner;
+    if (!TakeFlag(&args, "--role", &role_name)) return Usage("keys create needs --role ROLE");
+    TakeFlag(&args, "--partner", &partner);
+    store::Role role;
+    if (Status s = store::ParseRole(role_name, &role); !s.ok()) return Fail(s);
+    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+    if (!args.empty()) return Usage(("unexpected argument " + args[0]).c_str());
+    store::ApiKeys keys(db.get());
+    store::ApiKey key;
+    std::string secret;
+    if (Status s = keys.Create(role, partner, &key, &secret); !s.ok()) return Fail(s);
+    std::printf("key id %s, role %s%s%s\n", key.id.c_str(), std::string(store::RoleName(role)).c_str(),
+                partner.empty() ? "" : ", partner ", partner.c_str());
+    std::printf("the secret below is shown once; store it now:\n%s\n", secret.c_str());
+    return 0;
+  }
+  if (sub == "list") {
+    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+    store::ApiKeys keys(db.get());
+    std::vector<store::ApiKey> all;
+    if (Status s = keys.List(&all); !s.ok()) return Fail(s);
+    std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", "ID", "ROLE", "PARTNER", "CREATED", "REVOKED");
+    for (const auto& k : all) {
+      std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", k.id.c_str(), std::string(store::RoleName(k.role)).c_str(),
+                  k.partner.empty() ? "-" : k.partner.c_str(), FormatTime(k.created_ms).c_str(),
+                  FormatTime(k.revoked_ms).c_str());
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+    if (args.size() != 1) return Usage("keys revoke needs exactly one key ID");
+    store::ApiKeys keys(db.get());
+    if (Status s = keys.Revoke(args[0]); !s.ok()) return Fail(s);
+    std::printf("revoked %s\n", args[0].c_str());
+    return 0;
+  }
+  return Usage(("unknown keys command '" + sub + "'").c_str());
+}
+
+int Lists(std::vector<std::string> args) {
+  if (args.empty() || args[0] != "import") return Usage("lists supports: import");
+  args.erase(args.begin());
+  std::string list, format = "auto", type = "pdq";
+  if (!TakeFlag(&args, "--list", &list)) return Usage("lists import needs --list ID");
+  TakeFlag(&args, "--format", &format);
+  TakeFlag(&args, "--type", &type);
+  store::ImportOptions options;
+  if (format == "auto") options.format = store::ImportFormat::kAuto;
+  else if (format == "csv") options.format = store::ImportFormat::kCsv;
+  else if (format == "plain") options.format = store::ImportFormat::kPlain;
+  else if (format == "pdq-csv") options.format = store::ImportFormat::kPdqCsv;
+  else return Usage("--format must be auto, csv, plain or pdq-csv");
+  if (Status s = store::ParseSignalType(type, &options.type); !s.ok()) return Fail(s);
+  uint64_t list_id = 0;
+  try {
+    list_id = std::stoull(list);
+  } catch (...) {
+    return Usage("--list must be a list id (a number)");
+  }
+  std::unique_ptr<store::Database> db;
+  if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+  if (args.size() != 1) return Usage("lists import needs exactly one FILE");
+  std::unique_ptr<store::HashLists> lists;
+  if (Status s = store::HashLists::Open(db.get(), &lists); !s.ok()) return Fail(s);
+  bool tty = isatty(STDERR_FILENO);
+  store::ImportResult result;
+  Status s = store::ImportFile(lists.get(), list_id, args[0], options,
+                               [tty](const store::ImportResult& r, uint64_t total) {
+                                 if (!tty) return;
+                                 std::fprintf(stderr, "\r%5.1f%%  %llu lines  %llu added",
+                                              total ? 100.0 * r.bytes / total : 100.0,
+                                              static_cast<unsigned long long>(r.lines),
+                                              static_cast<unsigned long long>(r.added));
+                               },
+                               &result);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!s.ok()) return Fail(s);
+  std::printf("imported %llu lines in %llu batches (%llu replayed): %llu added, %llu already present\n",
+              static_cast<unsigned long long>(result.lines), static_cast<unsigned long long>(result.batches),
+              static_cast<unsigned long long>(result.batches_replayed), static_cast<unsigned long long>(result.added),
+              static_cast<unsigned long long>(result.already_present));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  if (cmd == "serve") return Serve(args);
+  if (cmd == "keys") return Keys(args);
+  if (cmd == "lists") return Lists(args);
+  return Usage(("unknown command '" + cmd + "'").c_str());
+}

@@ -1,0 +1,56 @@
+// Metrics: the counters and histograms behind GET /metrics, rendered in the
+// Prometheus text exposition format (version 0.0.4).
+//   hashscreen_http_requests_total{route,status}
+//   hashscreen_http_request_duration_seconds{route,status} (histogram)
+//   hashscreen_screen_verdicts_total{verdict}
+//   hashscreen_decode_errors_total{reason}
+//   hashscreen_rejected_total{reason}            (rate limit, overload)
+// plus gauges sampled at render time (index sizes, audit seq, queue depth)
+// supplied by the caller. Routes are the route patterns, never raw paths, so
+// the label set stays bounded whatever clients send.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace server {
+
+class Metrics {
+ public:
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void ObserveRequest(const std::string& route, int status, double seconds);
+  void CountVerdict(const std::string& verdict);
+  void CountDecodeError(const std::string& reason);
+  void CountRejected(const std::string& reason);
+
+  struct Gauge {
+    std::string name, help;
+    double value;
+  };
+  std::string Render(const std::vector<Gauge>& gauges) const;
+
+  static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,    1,     2.5,  5,    10};
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};  // non-cumulative counts
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, Histogram> requests_;
+  std::map<std::string, uint64_t> verdicts_, decode_errors_, rejected_;
+};
+
+}  // namespace server

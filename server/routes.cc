@@ -1,0 +1,34 @@
+#include "server/routes.h"
+
+namespace server {
+
+const std::vector<Route>& Routes() {
+  using store::Role;
+  using B = Route::Body;
+  constexpr RoleMask kIngest = Bit(Role::kIngest);
+  constexpr RoleMask kReviewer = Bit(Role::kReviewer);
+  constexpr RoleMask kAdmin = Bit(Role::kAdmin);
+  constexpr RoleMask kPartner = Bit(Role::kPartner);
+  constexpr RoleMask kReplica = Bit(Role::kReplica);
+  static const std::vector<Route> routes = {
+      {"POST", "/v1/screen", "/v1/screen", kIngest, B::kRawImage, HandleScreen},
+      {"POST", "/v1/screen/batch", "/v1/screen/batch", kIngest, B::kMultipart, HandleScreenBatch},
+      {"POST", "/v1/screen/hashes", "/v1/screen/hashes", kIngest, B::kJson, HandleScreenHashes},
+      {"GET", "/v1/audit", "/v1/audit", kReviewer, B::kNone, HandleAuditList},
+      {"GET", "/v1/audit/verify", "/v1/audit/verify", kAdmin, B::kNone, HandleAuditVerify},
+      {"GET", "/v1/audit/([0-9]{1,20})", "/v1/audit/{id}", kReviewer, B::kNone, HandleAuditShow},
+      {"POST", "/v1/audit/([0-9]{1,20})/review", "/v1/audit/{id}/review", kReviewer, B::kJson, HandleAuditReview},
+      {"GET", "/v1/lists", "/v1/lists", kPartner | kAdmin, B::kNone, HandleListsGet},
+      {"POST", "/v1/lists", "/v1/lists", kPartner | kAdmin, B::kJson, HandleListsCreate},
+      {"GET", "/v1/lists/([0-9]{1,20})", "/v1/lists/{id}", kPartner | kAdmin, B::kNone, HandleListShow},
+      {"PATCH", "/v1/lists/([0-9]{1,20})", "/v1/lists/{id}", kPartner | kAdmin, B::kJson, HandleListUpdate},
+      {"POST", "/v1/lists/([0-9]{1,20})/batches", "/v1/lists/{id}/batches", kPartner, B::kJson, HandleListBatch},
+      {"GET", "/v1/lists/([0-9]{1,20})/changes", "/v1/lists/{id}/changes", kReplica | kPartner, B::kNone, HandleListChanges},
+      {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
+      {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
+      {"GET", "/metrics", "/metrics", kPublic, B::kNone, HandleMetrics},
+  };
+  return routes;
+}
+
+}  // namespace server

@@ -1,0 +1,100 @@
+// POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest).
+// The ingest role learns the verdict and the audit id, nothing else: no list,
+// partner, distance or hash, in bodies, errors or headers.
+#include "server/routes.h"
+#include "server/screener.h"
+
+namespace server {
+
+namespace {
+
+std::string AuditId(uint64_t seq) { return std::to_string(seq); }
+
+json VerdictJson(const ScreenVerdict& v) { return json{{"match", v.match}, {"audit_id", AuditId(v.audit_seq)}}; }
+
+bool IsImageContentType(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t.empty() || t == "application/octet-stream" || t.rfind("image/", 0) == 0;
+}
+
+void AnswerFailure(const Status& s, ApiResponse* response) {
+  response->FromStatus(s);
+  if (s.code() == Status::Code::kUnavailable) response->headers.emplace_back("Retry-After", "1");
+}
+
+}  // namespace
+
+void HandleScreen(Service& service, const ApiRequest& request, ApiResponse* response) {
+  std::string ref = request.Param("ref");
+  if (Status s = ValidateCallerRef(ref); !s.ok()) return response->FromStatus(s);
+  ScreenVerdict verdict;
+  Status refused;
+  if (request.body_too_large) {
+    refused = Status::TooLarge("the image is larger than " + std::to_string(service.config().max_body_bytes) + " bytes");
+  } else if (!IsImageContentType(request.content_type)) {
+    refused = Status::Unsupported("content type must be image/* or application/octet-stream");
+  }
+  if (!refused.ok()) {
+    if (Status s = AuditRefusal(service, request.key, ref, request.body_bytes, refused, &verdict); !s.ok()) {
+      return response->FromStatus(s);
+    }
+    return response->FromStatus(refused);
+  }
+  Status s = ScreenImage(service, request.key, request.body, ref, &verdict);
+  if (!s.ok()) return AnswerFailure(s, response);
+  response->Json(200, VerdictJson(verdict));
+}
+
+void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse* response) {
+  if (request.content_type.rfind("multipart/form-data", 0) != 0) {
+    return response->Error(415, "unsupported", "the body must be multipart/form-data, one part per image");
+  }
+  if (request.parts.empty()) return response->Error(400, "invalid_argument", "the batch holds no parts");
+  if (request.parts.size() > static_cast<size_t>(service.config().max_batch_parts)) {
+    return response->Error(400, "invalid_argument",
+                           "a batch may hold at most " + std::to_string(service.config().max_batch_parts) + " parts");
+  }
+  json results = json::array();
+  for (const auto& part : request.parts) {
+    json r{{"part", part.name}};
+    // The part's file name (else its name) is the caller's reference for the item.
+    std::string ref = part.filename.empty() ? part.name : part.filename;
+    ScreenVerdict verdict;
+    Status s = ValidateCallerRef(ref);
+    if (s.ok() && !IsImageContentType(part.content_type)) {
+      Status refused = Status::Unsupported("content type must be image/* or application/octet-stream");
+      s = AuditRefusal(service, request.key, ref, part.content.size(), refused, &verdict);
+      if (s.ok()) s = refused;
+    } else if (s.ok()) {
+      s = ScreenImage(service, request.key, part.content, ref, &verdict);
+    }
+    if (s.ok()) {
+      r["match"] = verdict.match;
+      r["audit_id"] = AuditId(verdict.audit_seq);
+    } else {
+      r["error"] = {{"code", std::string(Status::CodeName(s.code()))},
+                    {"message", HttpStatusFor(s) == 500 ? "internal error" : s.message()}};
+    }
+    results.push_back(std::move(r));
+  }
+  response->Json(200, json{{"results", std::move(results)}});
+}
+
+void HandleScreenHashes(Service& service, const ApiRequest& request, ApiResponse* response) {
+  json body;
+  std::string pdq, md5, sha256, ref = request.Param("ref");
+  Status s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = JsonString(body, "pdq", false, &pdq);
+  if (s.ok()) s = JsonString(body, "md5", false, &md5);
+  if (s.ok()) s = JsonString(body, "sha256", false, &sha256);
+  if (s.ok()) s = JsonString(body, "ref", false, &ref);
+  if (s.ok()) s = ValidateCallerRef(ref);
+  if (!s.ok()) return response->FromStatus(s);
+  ScreenVerdict verdict;
+  s = ScreenHashes(service, request.key, pdq, md5, sha256, ref, &verdict);
+  if (!s.ok()) return AnswerFailure(s, response);
+  response->Json(200, VerdictJson(verdict));
+}
+
+}  // namespace server

@@ -1,0 +1,150 @@
+#include "server/screener.h"
+
+#include "hashing/hex.h"
+#include "server/log.h"
+
+namespace server {
+
+namespace {
+
+std::string ErrorReason(const Status& s) { return std::string(Status::CodeName(s.code())); }
+
+// Fills the audit hits with the list and partner detail reviewers need.
+void AddHits(Service& service, const std::vector<store::Hit>& hits, store::AuditEntry* entry) {
+  for (const auto& h : hits) {
+    store::AuditHit a;
+    a.list_id = h.list_id;
+    store::ListInfo info;
+    if (service.lists()->GetList(h.list_id, &info).ok()) {
+      a.list_name = info.name;
+      a.partner = info.owner;
+      a.list_kind = store::ListKindName(info.kind);
+    }
+    store::SignalEntry signal;
+    int64_t added_ms = 0;
+    if (service.lists()->LookupSignal(h.list_id, h.type, h.hash, &signal, &added_ms).ok()) a.partner_ref = signal.ref;
+    a.signal = store::SignalTypeName(h.type);
+    a.hash_hex = hashing::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.hash.data()), h.hash.size()));
+    a.distance = h.distance;
+    a.variant = h.variant;
+    entry->hits.push_back(std::move(a));
+  }
+}
+
+Status Decide(Service& service, const store::ScreenQuery& query, store::AuditEntry* entry, ScreenVerdict* verdict) {
+  store::ScreenResult result = service.lists()->Screen(query);
+  entry->verdict = result.match ? "match" : "no_match";
+  AddHits(service, result.block_hits, entry);
+  AddHits(service, result.allow_hits, entry);
+  Status s = service.audit()->Append(entry);
+  if (!s.ok()) {
+    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
+    return Status::IOError("the audit entry could not be written");
+  }
+  service.metrics().CountVerdict(entry->verdict);
+  verdict->match = result.match;
+  verdict->audit_seq = entry->seq;
+  return Status::Ok();
+}
+
+store::AuditEntry NewEntry(const store::ApiKey& key, const std::string& source, const std::string& ref) {
+  store::AuditEntry e;
+  e.kind = store::AuditEntry::Kind::kScreen;
+  e.key_id = key.id;
+  e.source = source;
+  e.caller_ref = ref;
+  return e;
+}
+
+}  // namespace
+
+Status ValidateCallerRef(const std::string& ref) {
+  if (ref.size() > 256) return Status::InvalidArgument("ref is longer than 256 bytes");
+  for (char c : ref) {
+    if (static_cast<unsigned char>(c) < 0x20) return Status::InvalidArgument("ref contains a control character");
+  }
+  return Status::Ok();
+}
+
+Status AuditRefusal(Service& service, const store::ApiKey& key, const std::string& ref, uint64_t size_bytes,
+                    const Status& why, ScreenVerdict* verdict) {
+  store::AuditEntry e = NewEntry(key, "image", ref);
+  e.verdict = "error";
+  e.error_code = ErrorReason(why);
+  e.size_bytes = size_bytes;
+  service.metrics().CountDecodeError(e.error_code);
+  Status s = service.audit()->Append(&e);
+  if (!s.ok()) {
+    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
+    return Status::IOError("the audit entry could not be written");
+  }
+  service.metrics().CountVerdict("error");
+  verdict->match = false;
+  verdict->audit_seq = e.seq;
+  return Status::Ok();
+}
+
+Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view bytes, const std::string& ref,
+                   ScreenVerdict* verdict) {
+  hashing::ImageHashes hashes;
+  Status hashed;
+  {
+    ScreenGate::Ticket ticket(&service.gate());
+    if (!ticket.admitted()) return Status::Unavailable("too many screens in progress; retry shortly");
+    hashed = hashing::HashImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                                service.hash_options(), &hashes);
+  }
+  if (!hashed.ok()) {
+    HS_RETURN_IF_ERROR(AuditRefusal(service, key, ref, bytes.size(), hashed, verdict));
+    return hashed;
+  }
+  store::AuditEntry e = NewEntry(key, "image", ref);
+  e.pdq_hex = hashes.pdq[hashing::kOrig].ToHex();
+  e.quality = hashes.quality;
+  e.pdq_used = hashes.quality >= service.config().min_quality;
+  e.md5_hex = hashing::HexEncode(hashes.md5);
+  e.sha256_hex = hashing::HexEncode(hashes.sha256);
+  e.format = hashes.format;
+  e.width = hashes.width;
+  e.height = hashes.height;
+  e.size_bytes = bytes.size();
+
+  store::ScreenQuery q;
+  q.pdq = hashes.pdq;
+  q.num_pdq = service.config().dihedral ? hashing::kNumDihedral : 1;
+  q.use_pdq = e.pdq_used;
+  q.md5 = hashes.md5;
+  q.sha256 = hashes.sha256;
+  return Decide(service, q, &e, verdict);
+}
+
+Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
+                    const std::string& sha256_hex, const std::string& ref, ScreenVerdict* verdict) {
+  if (pdq_hex.empty() && md5_hex.empty() && sha256_hex.empty()) {
+    return Status::InvalidArgument("give at least one of pdq, md5, sha256");
+  }
+  store::ScreenQuery q;
+  store::AuditEntry e = NewEntry(key, "hashes", ref);
+  if (!pdq_hex.empty()) {
+    HS_RETURN_IF_ERROR(hashing::PdqHash::FromHex(pdq_hex, &q.pdq[0]).WithContext("pdq"));
+    q.num_pdq = 1;
+    q.use_pdq = true;
+    e.pdq_hex = q.pdq[0].ToHex();
+    e.pdq_used = true;
+  }
+  if (!md5_hex.empty()) {
+    std::array<uint8_t, 16> md5{};
+    HS_RETURN_IF_ERROR(hashing::HexDecode(md5_hex, md5).WithContext("md5"));
+    q.md5 = md5;
+    e.md5_hex = hashing::HexEncode(md5);
+  }
+  if (!sha256_hex.empty()) {
+    std::array<uint8_t, 32> sha{};
+    HS_RETURN_IF_ERROR(hashing::HexDecode(sha256_hex, sha).WithContext("sha256"));
+    q.sha256 = sha;
+    e.sha256_hex = hashing::HexEncode(sha);
+  }
+  return Decide(service, q, &e, verdict);
+}
+
+}  // namespace server

@@ -1,0 +1,45 @@
+// Screener: one screening decision, from image bytes or from hashes to a
+// durable audit entry. Hashing (bounded by the ScreenGate), index look-up,
+// allow-list suppression (done by the store), and the audit append, which
+// completes (synced) before the caller may answer.
+//
+// What the caller gets back is deliberately only the verdict and the audit
+// seq: list, partner, distance and hashes stay in the audit entry, for
+// reviewers.
+//
+// Thread-safety: the functions may be called from any number of threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/service.h"
+
+namespace server {
+
+struct ScreenVerdict {
+  bool match = false;
+  uint64_t audit_seq = 0;
+};
+
+// Screens an image. A decode failure (TooLarge, Unsupported, Corruption) is
+// audited as verdict "error" and returned with verdict->audit_seq set.
+// Unavailable when the screen queue is full (nothing audited). IOError if the
+// audit entry could not be written: then no verdict may be given.
+Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view bytes, const std::string& ref,
+                   ScreenVerdict* verdict);
+
+// Records a screen refused before hashing (e.g. a body over the size limit).
+Status AuditRefusal(Service& service, const store::ApiKey& key, const std::string& ref, uint64_t size_bytes,
+                    const Status& why, ScreenVerdict* verdict);
+
+// Screens given hashes (any of pdq, md5, sha256, hex). InvalidArgument for
+// malformed or absent hashes (not audited: nothing was screened).
+Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
+                    const std::string& sha256_hex, const std::string& ref, ScreenVerdict* verdict);
+
+// The caller's reference: at most 256 bytes, no control characters.
+Status ValidateCallerRef(const std::string& ref);
+
+}  // namespace server

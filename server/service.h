@@ -1,0 +1,66 @@
+// Service: everything one running hashscreend holds, opened from a
+// ServerConfig: the database, hash lists with their match index, the audit
+// log, the API keys, and the request-level machinery (metrics, rate limiter,
+// screen admission). Route handlers receive it by reference.
+//
+// Thread-safety: the members are themselves thread-safe; the Service is
+// built once and then shared read-only by every connection thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "hashing/image_hasher.h"
+#include "server/config.h"
+#include "server/metrics.h"
+#include "server/rate_limiter.h"
+#include "server/screen_gate.h"
+#include "store/api_keys.h"
+#include "store/audit_log.h"
+#include "store/database.h"
+#include "store/hash_lists.h"
+
+namespace server {
+
+class Service {
+ public:
+  // Opens the database in config.data_dir and loads the lists into the index.
+  static Status Open(const ServerConfig& config, std::unique_ptr<Service>* out);
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const ServerConfig& config() const { return config_; }
+  store::Database* db() { return db_.get(); }
+  store::HashLists* lists() { return lists_.get(); }
+  store::AuditLog* audit() { return audit_.get(); }
+  store::ApiKeys* keys() { return keys_.get(); }
+  Metrics& metrics() { return metrics_; }
+  RateLimiter& limiter() { return limiter_; }
+  ScreenGate& gate() { return gate_; }
+  const hashing::HashOptions& hash_options() const { return hash_options_; }
+  size_t screen_workers() const { return workers_; }
+  // Set when shutdown begins: /readyz then answers 503 so load balancers
+  // stop sending work while in-flight requests finish.
+  void set_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+ private:
+  Service(const ServerConfig& config, size_t workers);
+  ServerConfig config_;
+  size_t workers_;
+  hashing::HashOptions hash_options_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::HashLists> lists_;
+  std::unique_ptr<store::AuditLog> audit_;
+  std::unique_ptr<store::ApiKeys> keys_;
+  Metrics metrics_;
+  RateLimiter limiter_;
+  ScreenGate gate_;
+  std::atomic<bool> draining_{false};
+};
+
+// Reads the HMAC key file named by the config ("" = none). A key shorter than
+// 16 bytes is refused: it would give a false sense of protection.
+Status ReadHmacKey(const std::string& path, std::string* key);
+
+}  // namespace server

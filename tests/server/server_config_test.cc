@@ -1,0 +1,107 @@
+// hashscreend's command line: configuration errors, plain HTTP refusal, the
+// keys commands, and a config file with an HMAC key.
+#include <fstream>
+
+#include "tests/server/server_fixture.h"
+
+using namespace testing_support;
+
+namespace {
+
+int Serve(const std::vector<std::string>& extra, std::string* err) {
+  std::vector<std::string> argv = {HASHSCREEND, "serve"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::string out;
+  return RunProgram(argv, &out, err);
+}
+
+void Write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+}  // namespace
+
+TEST_CASE("bad configuration stops the start with an error naming the key") {
+  TempDir tmp;
+  std::string err;
+  Write(tmp.path() / "unknown.toml", "[server]\nlisten = \"127.0.0.1:0\"\nlisen = \"x\"\n");
+  CHECK(Serve({"--config", (tmp.path() / "unknown.toml").string()}, &err) == 1);
+  CHECK(err.find("server.lisen") != std::string::npos);
+  Write(tmp.path() / "type.toml", "[limits]\nmax_pixels = \"many\"\n");
+  CHECK(Serve({"--config", (tmp.path() / "type.toml").string()}, &err) == 1);
+  CHECK(err.find("limits.max_pixels") != std::string::npos);
+  Write(tmp.path() / "range.toml", "[screening]\nmin_quality = 101\n");
+  CHECK(Serve({"--config", (tmp.path() / "range.toml").string()}, &err) == 1);
+  CHECK(err.find("screening.min_quality") != std::string::npos);
+  Write(tmp.path() / "syntax.toml", "[server\n");
+  CHECK(Serve({"--config", (tmp.path() / "syntax.toml").string()}, &err) == 1);
+  CHECK(err.find("syntax.toml:1") != std::string::npos);
+  CHECK(Serve({"--no-such-flag", "1"}, &err) == 1);
+  CHECK(err.find("--no-such-flag") != std::string::npos);
+  CHECK(Serve({"--screen-workers", "lots"}, &err) == 1);
+  CHECK(err.find("limits.screen_workers") != std::string::npos);
+  CHECK(Serve({"--config", (tmp.path() / "missing.toml").string()}, &err) == 1);
+}
+
+TEST_CASE("plain HTTP is refused off loopback, and HTTPS needs a usable certificate") {
+  TempDir tmp;
+  std::string err;
+  CHECK(Serve({"--plain-http", "--listen", "0.0.0.0:0", "--data", (tmp.path() / "d").string()}, &err) == 1);
+  CHECK(err.find("plain_http") != std::string::npos);
+  CHECK(Serve({"--listen", "127.0.0.1:0", "--data", (tmp.path() / "d").string()}, &err) == 1);
+  CHECK(err.find("tls_cert") != std::string::npos);
+  Write(tmp.path() / "bad.pem", "not a certificate");
+  CHECK(Serve({"--listen", "127.0.0.1:0", "--data", (tmp.path() / "d").string(), "--tls-cert",
+               (tmp.path() / "bad.pem").string(), "--tls-key", (tmp.path() / "bad.pem").string()},
+              &err) == 1);
+  CHECK(err.find("tls_cert") != std::string::npos);
+}
+
+TEST_CASE("keys create prints the secret last; list shows no secret; a revoked key gets 401") {
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  std::string secret = server.CreateKey("reviewer");
+  CHECK(secret.rfind("hsk_", 0) == 0);
+  std::string id = secret.substr(4, 16);
+  std::string out, err;
+  REQUIRE(RunProgram({HASHSCREEND, "keys", "list", "--data", server.data_dir().string()}, &out, &err) == 0);
+  CHECK(out.find(id) != std::string::npos);
+  CHECK(out.find(secret) == std::string::npos);
+  CHECK(RunProgram({HASHSCREEND, "keys", "create", "--data", server.data_dir().string(), "--role", "root"}, &out, &err) == 1);
+  CHECK(err.find("unknown role") != std::string::npos);
+  CHECK(RunProgram({HASHSCREEND, "keys", "create", "--data", server.data_dir().string(), "--role", "partner"}, &out, &err) == 1);
+
+  std::string error;
+  REQUIRE_MESSAGE(server.Start({}, &error), error);
+  CHECK(server.Client()->Get("/v1/audit", Bearer(secret))->status == 200);
+  // While the server runs the database is locked: the CLI says so.
+  CHECK(RunProgram({HASHSCREEND, "keys", "revoke", "--data", server.data_dir().string(), id}, &out, &err) == 1);
+  CHECK(err.find("in use") != std::string::npos);
+  REQUIRE(server.Stop(SIGTERM) == 0);
+  REQUIRE(RunProgram({HASHSCREEND, "keys", "revoke", "--data", server.data_dir().string(), id}, &out, &err) == 0);
+  REQUIRE_MESSAGE(server.Start({}, &error), error);
+  CHECK(server.Client()->Get("/v1/audit", Bearer(secret))->status == 401);
+}
+
+TEST_CASE("a config file with an HMAC key serves, and a chain checked with another key fails") {
+  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  std::string admin = server.CreateKey("admin"), ingest = server.CreateKey("ingest");
+  Write(tmp.path() / "hmac.key", "0123456789abcdef0123456789abcdef\n");
+  Write(tmp.path() / "other.key", "fedcba9876543210fedcba9876543210\n");
+  Write(tmp.path() / "hs.toml", "[audit]\nhmac_key_file = \"" + (tmp.path() / "hmac.key").string() +
+                                    "\"\n[log]\nrequests = false\n");
+  std::string error;
+  REQUIRE_MESSAGE(server.Start({"--config", (tmp.path() / "hs.toml").string()}, &error), error);
+  auto c = server.Client();
+  REQUIRE(c->Post("/v1/screen", Bearer(ingest), FileBytes(BridgeImage()), "image/jpeg")->status == 200);
+  auto shown = Json(c->Get("/v1/audit/verify", Bearer(admin)));
+  CHECK(shown["ok"] == true);
+  CHECK(server.Log().find("msg=request") == std::string::npos);  // log.requests = false took effect
+  REQUIRE(server.Stop(SIGTERM) == 0);
+  REQUIRE_MESSAGE(server.Start({"--hmac-key-file", (tmp.path() / "other.key").string()}, &error), error);
+  auto v = Json(server.Client()->Get("/v1/audit/verify", Bearer(admin)));
+  CHECK(v["ok"] == false);
+  CHECK(v["problem"].get<std::string>().find("HMAC") != std::string::npos);
+}
