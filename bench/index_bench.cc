@@ -150,7 +150,7 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
 
   auto tb = Clock::now();
   store::SignalSet set;
-  set.pdq = list;
+  set.pdq.assign(list.begin(), list.end());
   store::IndexSegment seg(1, std::move(set), store::PdqStrategy::kMultiIndex);
   double build = Seconds(tb, Clock::now());
   std::printf("multi-index build: %.2f s\n", build);

@@ -29,11 +29,10 @@ void SignalSet::Add(SignalType type, std::string_view hash) {
 
 IndexSegment::IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy strategy, const PdqKernels* kernels)
     : generation_(generation),
-      pdq_(signals.pdq.size()),
+      pdq_(std::move(signals.pdq)),
       md5_(std::move(signals.md5)),
       sha256_(std::move(signals.sha256)) {
-  if (!signals.pdq.empty()) std::memcpy(pdq_.data(), signals.pdq.data(), signals.pdq.size() * sizeof(hashing::PdqHash));
-  signals.pdq = {};
+  pdq_.shrink_to_fit();
   const uint8_t* pdq_bytes = reinterpret_cast<const uint8_t*>(pdq_.data());
   pdq_table_ = DigestTable(pdq_bytes, pdq_.size(), 32);
   md5_table_ = DigestTable(reinterpret_cast<const uint8_t*>(md5_.data()), md5_.size(), 16);
@@ -58,7 +57,7 @@ bool IndexSegment::Contains(SignalType type, const uint8_t* hash) const {
 }
 
 size_t IndexSegment::MemoryBytes() const {
-  return pdq_.size() * sizeof(hashing::PdqHash) + md5_.capacity() * 16 + sha256_.capacity() * 32 +
+  return pdq_.capacity() * sizeof(hashing::PdqHash) + md5_.capacity() * 16 + sha256_.capacity() * 32 +
          pdq_table_.MemoryBytes() + md5_table_.MemoryBytes() + sha256_table_.MemoryBytes() +
          (search_ ? search_->MemoryBytes() : 0);
 }

@@ -23,7 +23,7 @@ namespace store {
 
 // Signals to build a segment from: distinct within each type.
 struct SignalSet {
-  std::vector<hashing::PdqHash> pdq;
+  std::vector<hashing::PdqHash, HugePageAllocator<hashing::PdqHash>> pdq;
   std::vector<std::array<uint8_t, 16>> md5;
   std::vector<std::array<uint8_t, 32>> sha256;
 
@@ -60,7 +60,7 @@ class IndexSegment {
 
  private:
   uint64_t generation_;
-  LargeArray<hashing::PdqHash> pdq_;
+  std::vector<hashing::PdqHash, HugePageAllocator<hashing::PdqHash>> pdq_;  // moved in from the SignalSet
   std::vector<std::array<uint8_t, 16>> md5_;
   std::vector<std::array<uint8_t, 32>> sha256_;
   DigestTable pdq_table_, md5_table_, sha256_table_;

@@ -1,8 +1,10 @@
 // LargeArray: a fixed-size array of trivially copyable T for the index's big
-// flat arrays (PDQ hashes, multi-index ids). Allocations of 2 MiB and more are
-// 2 MiB aligned and advised to use transparent huge pages: the index is
-// probed at random, and with 4 KiB pages most probes would also miss the TLB.
-// Contents start uninitialised.
+// flat arrays (multi-index ids and partners). HugePageAllocator: the same
+// allocation policy for a std::vector (the PDQ hashes, which are appended to
+// while loading). Allocations of 2 MiB and more are 2 MiB aligned and advised
+// to use transparent huge pages: the index is probed at random, and with
+// 4 KiB pages most probes would also miss the TLB (and building it would take
+// 512 times as many page faults). LargeArray contents start uninitialised.
 //
 // Thread-safety: like a std::vector (const access is safe concurrently).
 #pragma once
@@ -17,6 +19,33 @@
 
 namespace store {
 
+inline void* AllocateLarge(size_t bytes, size_t align) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  void* p;
+  if (bytes >= kHuge) {
+    bytes = (bytes + kHuge - 1) / kHuge * kHuge;
+    p = std::aligned_alloc(kHuge, bytes);
+    if (p) madvise(p, bytes, MADV_HUGEPAGE);
+  } else {
+    if (align < 64) align = 64;
+    p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+  }
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(AllocateLarge(n * sizeof(T), alignof(T))); }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+};
+
 template <class T>
 class LargeArray {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -24,17 +53,7 @@ class LargeArray {
  public:
   LargeArray() = default;
   explicit LargeArray(size_t n) : size_(n) {
-    if (n == 0) return;
-    constexpr size_t kHuge = size_t{2} << 20;
-    size_t bytes = n * sizeof(T);
-    if (bytes >= kHuge) {
-      bytes = (bytes + kHuge - 1) / kHuge * kHuge;
-      data_ = static_cast<T*>(std::aligned_alloc(kHuge, bytes));
-      if (data_) madvise(data_, bytes, MADV_HUGEPAGE);
-    } else {
-      data_ = static_cast<T*>(std::aligned_alloc(alignof(T) < 64 ? 64 : alignof(T), (bytes + 63) / 64 * 64));
-    }
-    if (!data_) throw std::bad_alloc();
+    if (n > 0) data_ = static_cast<T*>(AllocateLarge(n * sizeof(T), alignof(T)));
   }
   LargeArray(LargeArray&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   LargeArray& operator=(LargeArray&& o) noexcept {

@@ -50,7 +50,10 @@ MultiIndexPdqSearch::MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t 
   // scatter would miss on nearly every write. Words are independent: large
   // indexes are built on two threads.
   auto build_words = [&](int first, int last) {
-    std::vector<uint64_t> a(n), b(n);
+    // Scratch, uninitialised: zeroing it would only add page-clearing time.
+    LargeArray<uint64_t> a_buf(n), b_buf(n);
+    uint64_t* a = a_buf.data();
+    uint64_t* b = b_buf.data();
     for (int w = first; w < last; ++w) {
       uint32_t* off = offsets_.data() + w * (kBuckets + 1);
       std::fill(off, off + kBuckets + 1, 0u);
@@ -65,7 +68,7 @@ MultiIndexPdqSearch::MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t 
         for (size_t i = 0; i < n; ++i) ++count[(a[i] >> shift & 0xff) + 1];
         for (int v = 0; v < 256; ++v) count[v + 1] += count[v];
         for (size_t i = 0; i < n; ++i) b[count[a[i] >> shift & 0xff]++] = a[i];
-        a.swap(b);
+        std::swap(a, b);
       }
       for (size_t v = 0; v < kBuckets; ++v) off[v + 1] += off[v];
       uint32_t* ids = ids_.data() + w * n;
