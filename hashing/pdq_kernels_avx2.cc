@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "hashing/pdq_dct_table.h"
+#include "hashing/pdq_kernel_shared.h"
 #include "hashing/pdq_kernels.h"
 
 namespace hashing {
@@ -17,27 +18,11 @@ namespace {
 
 constexpr int kLanes = 8;
 
-// Byte-shuffle masks gathering channel `ch` of 16 interleaved RGB pixels
-// from three 16-byte loads (a = bytes 0..15, b = 16..31, c = 32..47).
-struct RgbMasks {
-  alignas(16) int8_t m[3][3][16];  // [channel][source a/b/c][output byte]
-};
-constexpr RgbMasks MakeRgbMasks() {
-  RgbMasks t{};
-  for (int ch = 0; ch < 3; ++ch)
-    for (int src = 0; src < 3; ++src)
-      for (int j = 0; j < 16; ++j) {
-        const int g = 3 * j + ch;
-        t.m[ch][src][j] = (g / 16 == src) ? static_cast<int8_t>(g % 16) : static_cast<int8_t>(-1);
-      }
-  return t;
-}
-constexpr RgbMasks kRgbMasks = MakeRgbMasks();
 
 inline __m128i GatherChannel(__m128i a, __m128i b, __m128i c, int ch) {
-  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][0]));
-  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][1]));
-  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][2]));
+  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][0]));
+  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][1]));
+  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][2]));
   return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)), _mm_shuffle_epi8(c, mc));
 }
 
@@ -185,37 +170,29 @@ void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, s
 }
 
 template <bool kAdd, bool kSub, bool kOut>
-void ColumnStepT(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
-  const __m256 cv = _mm256_set1_ps(count);
-  size_t c = 0;
-  for (; c + kLanes <= len; c += kLanes) {
-    __m256 s = _mm256_loadu_ps(sum + c);
-    if (kAdd) s = _mm256_add_ps(s, _mm256_loadu_ps(add + c));
-    if (kSub) s = _mm256_sub_ps(s, _mm256_loadu_ps(sub + c));
-    _mm256_storeu_ps(sum + c, s);
-    if (kOut) _mm256_storeu_ps(out + c, _mm256_div_ps(s, cv));
+struct ColumnStepT {
+  static void Run(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
+    const __m256 cv = _mm256_set1_ps(count);
+    size_t c = 0;
+    for (; c + kLanes <= len; c += kLanes) {
+      __m256 s = _mm256_loadu_ps(sum + c);
+      if (kAdd) s = _mm256_add_ps(s, _mm256_loadu_ps(add + c));
+      if (kSub) s = _mm256_sub_ps(s, _mm256_loadu_ps(sub + c));
+      _mm256_storeu_ps(sum + c, s);
+      if (kOut) _mm256_storeu_ps(out + c, _mm256_div_ps(s, cv));
+    }
+    for (; c < len; ++c) {
+      float s = sum[c];
+      if (kAdd) s += add[c];
+      if (kSub) s -= sub[c];
+      sum[c] = s;
+      if (kOut) out[c] = s / count;
+    }
   }
-  for (; c < len; ++c) {
-    float s = sum[c];
-    if (kAdd) s += add[c];
-    if (kSub) s -= sub[c];
-    sum[c] = s;
-    if (kOut) out[c] = s / count;
-  }
-}
+};
 
 void ColumnStep(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
-  const int which = (add ? 4 : 0) | (sub ? 2 : 0) | (out ? 1 : 0);
-  switch (which) {
-    case 0: return;
-    case 1: return ColumnStepT<false, false, true>(sum, add, sub, out, count, len);
-    case 2: return ColumnStepT<false, true, false>(sum, add, sub, out, count, len);
-    case 3: return ColumnStepT<false, true, true>(sum, add, sub, out, count, len);
-    case 4: return ColumnStepT<true, false, false>(sum, add, sub, out, count, len);
-    case 5: return ColumnStepT<true, false, true>(sum, add, sub, out, count, len);
-    case 6: return ColumnStepT<true, true, false>(sum, add, sub, out, count, len);
-    case 7: return ColumnStepT<true, true, true>(sum, add, sub, out, count, len);
-  }
+  DispatchColumnStep<ColumnStepT>(sum, add, sub, out, count, len);
 }
 
 void Dct64To16(const float* a, float* b) {

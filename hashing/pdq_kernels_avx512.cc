@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "hashing/pdq_dct_table.h"
+#include "hashing/pdq_kernel_shared.h"
 #include "hashing/pdq_kernels.h"
 
 namespace hashing {
@@ -14,25 +15,11 @@ namespace {
 
 constexpr int kLanes = 16;
 
-struct RgbMasks {
-  alignas(16) int8_t m[3][3][16];  // [channel][source a/b/c][output byte]
-};
-constexpr RgbMasks MakeRgbMasks() {
-  RgbMasks t{};
-  for (int ch = 0; ch < 3; ++ch)
-    for (int src = 0; src < 3; ++src)
-      for (int j = 0; j < 16; ++j) {
-        const int g = 3 * j + ch;
-        t.m[ch][src][j] = (g / 16 == src) ? static_cast<int8_t>(g % 16) : static_cast<int8_t>(-1);
-      }
-  return t;
-}
-constexpr RgbMasks kRgbMasks = MakeRgbMasks();
 
 inline __m128i GatherChannel(__m128i a, __m128i b, __m128i c, int ch) {
-  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][0]));
-  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][1]));
-  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbMasks.m[ch][2]));
+  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][0]));
+  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][1]));
+  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][2]));
   return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)), _mm_shuffle_epi8(c, mc));
 }
 
@@ -176,31 +163,23 @@ void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, s
 }
 
 template <bool kAdd, bool kSub, bool kOut>
-void ColumnStepT(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
-  const __m512 cv = _mm512_set1_ps(count);
-  size_t c = 0;
-  for (; c < len; c += kLanes) {
-    const __mmask16 m = len - c >= kLanes ? static_cast<__mmask16>(0xFFFF) : TailMask(len - c);
-    __m512 s = _mm512_maskz_loadu_ps(m, sum + c);
-    if (kAdd) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, add + c));
-    if (kSub) s = _mm512_sub_ps(s, _mm512_maskz_loadu_ps(m, sub + c));
-    _mm512_mask_storeu_ps(sum + c, m, s);
-    if (kOut) _mm512_mask_storeu_ps(out + c, m, _mm512_div_ps(s, cv));
+struct ColumnStepT {
+  static void Run(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
+    const __m512 cv = _mm512_set1_ps(count);
+    size_t c = 0;
+    for (; c < len; c += kLanes) {
+      const __mmask16 m = len - c >= kLanes ? static_cast<__mmask16>(0xFFFF) : TailMask(len - c);
+      __m512 s = _mm512_maskz_loadu_ps(m, sum + c);
+      if (kAdd) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, add + c));
+      if (kSub) s = _mm512_sub_ps(s, _mm512_maskz_loadu_ps(m, sub + c));
+      _mm512_mask_storeu_ps(sum + c, m, s);
+      if (kOut) _mm512_mask_storeu_ps(out + c, m, _mm512_div_ps(s, cv));
+    }
   }
-}
+};
 
 void ColumnStep(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
-  const int which = (add ? 4 : 0) | (sub ? 2 : 0) | (out ? 1 : 0);
-  switch (which) {
-    case 0: return;
-    case 1: return ColumnStepT<false, false, true>(sum, add, sub, out, count, len);
-    case 2: return ColumnStepT<false, true, false>(sum, add, sub, out, count, len);
-    case 3: return ColumnStepT<false, true, true>(sum, add, sub, out, count, len);
-    case 4: return ColumnStepT<true, false, false>(sum, add, sub, out, count, len);
-    case 5: return ColumnStepT<true, false, true>(sum, add, sub, out, count, len);
-    case 6: return ColumnStepT<true, true, false>(sum, add, sub, out, count, len);
-    case 7: return ColumnStepT<true, true, true>(sum, add, sub, out, count, len);
-  }
+  DispatchColumnStep<ColumnStepT>(sum, add, sub, out, count, len);
 }
 
 void Dct64To16(const float* a, float* b) {

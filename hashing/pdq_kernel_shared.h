@@ -1,0 +1,48 @@
+// Pieces shared by the per-ISA kernel translation units: constant tables and
+// compile-time dispatch. Everything here is data or a template with internal
+// linkage (anonymous namespace), so each ISA's TU compiles its own copy and no
+// AVX-512 code can be the copy the linker keeps for an AVX2 TU.
+// Include only from pdq_kernels_*.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hashing {
+namespace {
+
+// Byte-shuffle masks gathering channel `ch` of 16 interleaved RGB pixels from
+// three 16-byte loads (src 0 = bytes 0..15, 1 = 16..31, 2 = 32..47); -1 zeroes.
+struct RgbShuffleMasks {
+  alignas(16) int8_t m[3][3][16];  // [channel][source load][output byte]
+};
+constexpr RgbShuffleMasks MakeRgbShuffleMasks() {
+  RgbShuffleMasks t{};
+  for (int ch = 0; ch < 3; ++ch)
+    for (int src = 0; src < 3; ++src)
+      for (int j = 0; j < 16; ++j) {
+        const int g = 3 * j + ch;
+        t.m[ch][src][j] = (g / 16 == src) ? static_cast<int8_t>(g % 16) : static_cast<int8_t>(-1);
+      }
+  return t;
+}
+constexpr RgbShuffleMasks kRgbShuffleMasks = MakeRgbShuffleMasks();
+
+// Calls Step<add?, sub?, out?>::Run(...) for the operands that are present, so
+// the per-column loop has no branches.
+template <template <bool, bool, bool> class Step>
+void DispatchColumnStep(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
+  switch ((add ? 4 : 0) | (sub ? 2 : 0) | (out ? 1 : 0)) {
+    case 1: return Step<false, false, true>::Run(sum, add, sub, out, count, len);
+    case 2: return Step<false, true, false>::Run(sum, add, sub, out, count, len);
+    case 3: return Step<false, true, true>::Run(sum, add, sub, out, count, len);
+    case 4: return Step<true, false, false>::Run(sum, add, sub, out, count, len);
+    case 5: return Step<true, false, true>::Run(sum, add, sub, out, count, len);
+    case 6: return Step<true, true, false>::Run(sum, add, sub, out, count, len);
+    case 7: return Step<true, true, true>::Run(sum, add, sub, out, count, len);
+    default: return;  // nothing to add, subtract or write
+  }
+}
+
+}  // namespace
+}  // namespace hashing
