@@ -1,5 +1,6 @@
 // hashscreend's command line: configuration errors, plain HTTP refusal, the
 // keys commands, and a config file with an HMAC key.
+#include <csignal>
 #include <fstream>
 
 #include "tests/server/server_fixture.h"
@@ -104,4 +105,31 @@ TEST_CASE("a config file with an HMAC key serves, and a chain checked with anoth
   auto v = Json(server.Client()->Get("/v1/audit/verify", Bearer(admin)));
   CHECK(v["ok"] == false);
   CHECK(v["problem"].get<std::string>().find("HMAC") != std::string::npos);
+}
+
+TEST_CASE("hashscreend lists import loads a file into a list; a re-run replays instead of duplicating") {
+  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  ServerFixture f({}, /*with_list=*/false);
+  auto c = f.server.Client();
+  auto created = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"imported"})", "application/json");
+  REQUIRE(created->status == 201);
+  std::string id = std::to_string(Json(created)["id"].get<uint64_t>());
+  REQUIRE(f.server.Stop(SIGTERM) == 0);
+  fs::path file = f.tmp.path() / "list.csv";
+  Write(file, "type,hash,ref\npdq," + PdqHexOf(BridgeImage()) + ",from-import\n");
+  std::string out, err;
+  std::vector<std::string> argv = {HASHSCREEND, "lists", "import", "--data", f.server.data_dir().string(), "--list", id,
+                                   file.string()};
+  REQUIRE_MESSAGE(RunProgram(argv, &out, &err) == 0, err);
+  CHECK(out.find("1 added") != std::string::npos);
+  REQUIRE(RunProgram(argv, &out, &err) == 0);
+  CHECK(out.find("(1 replayed)") != std::string::npos);
+  std::vector<std::string> bad = {HASHSCREEND, "lists", "import", "--data", f.server.data_dir().string(), "--list", "999",
+                                  file.string()};
+  CHECK(RunProgram(bad, &out, &err) == 1);
+  std::string error;
+  REQUIRE_MESSAGE(f.server.Start({}, &error), error);
+  auto r = f.server.Client()->Post("/v1/screen", Bearer(f.keys["ingest"]), FileBytes(BridgeImage()), "image/jpeg");
+  REQUIRE(r);
+  CHECK(Json(r)["match"] == true);
 }
