@@ -33,10 +33,7 @@ IndexSegment::IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy s
       md5_(std::move(signals.md5)),
       sha256_(std::move(signals.sha256)) {
   pdq_.shrink_to_fit();
-  const uint8_t* pdq_bytes = reinterpret_cast<const uint8_t*>(pdq_.data());
-  pdq_table_ = DigestTable(pdq_bytes, pdq_.size(), 32);
-  md5_table_ = DigestTable(reinterpret_cast<const uint8_t*>(md5_.data()), md5_.size(), 16);
-  sha256_table_ = DigestTable(reinterpret_cast<const uint8_t*>(sha256_.data()), sha256_.size(), 32);
+  BuildTables();
   if (pdq_.size() == 0) return;
   switch (strategy) {
     case PdqStrategy::kBySize: search_ = MakePdqSearch(pdq_.data(), pdq_.size(), kernels); break;
@@ -45,6 +42,39 @@ IndexSegment::IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy s
       search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
       break;
   }
+}
+
+IndexSegment::IndexSegment(uint64_t generation, const IndexSegment& a, const IndexSegment& b, PdqStrategy strategy,
+                           const PdqKernels* kernels)
+    : generation_(generation) {
+  pdq_.reserve(a.pdq_.size() + b.pdq_.size());
+  pdq_.insert(pdq_.end(), a.pdq_.begin(), a.pdq_.end());
+  pdq_.insert(pdq_.end(), b.pdq_.begin(), b.pdq_.end());
+  md5_ = a.md5_;
+  md5_.insert(md5_.end(), b.md5_.begin(), b.md5_.end());
+  sha256_ = a.sha256_;
+  sha256_.insert(sha256_.end(), b.sha256_.begin(), b.sha256_.end());
+  BuildTables();
+  if (pdq_.size() == 0) return;
+  auto* ma = dynamic_cast<const MultiIndexPdqSearch*>(a.search_.get());
+  auto* mb = dynamic_cast<const MultiIndexPdqSearch*>(b.search_.get());
+  if (ma && mb && strategy != PdqStrategy::kLinear) {
+    search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), *ma, *mb);
+    return;
+  }
+  switch (strategy) {
+    case PdqStrategy::kBySize: search_ = MakePdqSearch(pdq_.data(), pdq_.size(), kernels); break;
+    case PdqStrategy::kLinear: search_ = std::make_unique<LinearPdqSearch>(pdq_.data(), pdq_.size(), kernels); break;
+    case PdqStrategy::kMultiIndex:
+      search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
+      break;
+  }
+}
+
+void IndexSegment::BuildTables() {
+  pdq_table_ = DigestTable(reinterpret_cast<const uint8_t*>(pdq_.data()), pdq_.size(), 32);
+  md5_table_ = DigestTable(reinterpret_cast<const uint8_t*>(md5_.data()), md5_.size(), 16);
+  sha256_table_ = DigestTable(reinterpret_cast<const uint8_t*>(sha256_.data()), sha256_.size(), 32);
 }
 
 bool IndexSegment::Contains(SignalType type, const uint8_t* hash) const {

@@ -40,6 +40,11 @@ class IndexSegment {
   // kernels: nullptr = PdqKernelsActive().
   IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy strategy = PdqStrategy::kBySize,
                const PdqKernels* kernels = nullptr);
+  // The union of a and b (a's signals first), which must be disjoint and all
+  // visible: concatenates the arrays and, when both have multi-indexes,
+  // concatenates those instead of rebuilding.
+  IndexSegment(uint64_t generation, const IndexSegment& a, const IndexSegment& b,
+               PdqStrategy strategy = PdqStrategy::kBySize, const PdqKernels* kernels = nullptr);
   IndexSegment(const IndexSegment&) = delete;
   IndexSegment& operator=(const IndexSegment&) = delete;
 
@@ -59,6 +64,8 @@ class IndexSegment {
   size_t MemoryBytes() const;
 
  private:
+  void BuildTables();
+
   uint64_t generation_;
   std::vector<hashing::PdqHash, HugePageAllocator<hashing::PdqHash>> pdq_;  // moved in from the SignalSet
   std::vector<std::array<uint8_t, 16>> md5_;

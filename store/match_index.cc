@@ -73,6 +73,11 @@ void MatchIndex::Load(uint64_t list_id, SignalSet signals) {
 
 std::shared_ptr<const IndexSegment> MatchIndex::Merge(const ListState& list, size_t first, size_t last,
                                                       uint64_t generation) const {
+  if (!list.tombstones && last == first + 1) {
+    // Nothing hidden: concatenate (and reuse the multi-indexes' sort order).
+    return std::make_shared<IndexSegment>(generation, *list.segments[first], *list.segments[last], options_.strategy,
+                                          options_.kernels);
+  }
   SignalSet set;
   for (size_t s = first; s <= last; ++s) {
     const IndexSegment& seg = *list.segments[s];

@@ -88,6 +88,42 @@ MultiIndexPdqSearch::MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t 
   }
 }
 
+MultiIndexPdqSearch::MultiIndexPdqSearch(const hashing::PdqHash* hashes, const MultiIndexPdqSearch& a,
+                                         const MultiIndexPdqSearch& b)
+    : hashes_(hashes),
+      n_(a.n_ + b.n_),
+      kernels_(a.kernels_),
+      offsets_(kWords * (kBuckets + 1)),
+      ids_(kWords * n_),
+      partners_(kWords * n_) {
+  const uint32_t shift = static_cast<uint32_t>(a.n_);
+  for (int w = 0; w < kWords; ++w) {
+    const uint32_t* oa = a.offsets_.data() + w * (kBuckets + 1);
+    const uint32_t* ob = b.offsets_.data() + w * (kBuckets + 1);
+    const uint32_t* ia = a.ids_.data() + w * a.n_;
+    const uint32_t* ib = b.ids_.data() + w * b.n_;
+    const uint16_t* pa = a.partners_.data() + w * a.n_;
+    const uint16_t* pb = b.partners_.data() + w * b.n_;
+    uint32_t* off = offsets_.data() + w * (kBuckets + 1);
+    uint32_t* ids = ids_.data() + w * n_;
+    uint16_t* partners = partners_.data() + w * n_;
+    uint32_t k = 0;
+    for (size_t v = 0; v < kBuckets; ++v) {
+      off[v] = k;
+      // Within a bucket ids stay ascending: a's, then b's shifted past a.
+      for (uint32_t i = oa[v]; i < oa[v + 1]; ++i, ++k) {
+        ids[k] = ia[i];
+        partners[k] = pa[i];
+      }
+      for (uint32_t i = ob[v]; i < ob[v + 1]; ++i, ++k) {
+        ids[k] = ib[i] + shift;
+        partners[k] = pb[i];
+      }
+    }
+    off[kBuckets] = k;
+  }
+}
+
 size_t MultiIndexPdqSearch::MemoryBytes() const {
   return offsets_.size() * sizeof(uint32_t) + ids_.size() * sizeof(uint32_t) + partners_.size() * sizeof(uint16_t);
 }

@@ -68,6 +68,11 @@ class MultiIndexPdqSearch final : public PdqSearch {
   static constexpr size_t kBuckets = 65536;
 
   MultiIndexPdqSearch(const hashing::PdqHash* hashes, size_t n, const PdqKernels* kernels = nullptr);
+  // The index of `hashes` = a's hashes followed by b's (n = a.size() +
+  // b.size()), built by concatenating a's and b's buckets: sequential copies
+  // instead of sorting again, so merging segments costs O(n) memory traffic.
+  MultiIndexPdqSearch(const hashing::PdqHash* hashes, const MultiIndexPdqSearch& a, const MultiIndexPdqSearch& b);
+  size_t size() const { return n_; }
   const char* strategy() const override { return "multi-index"; }
   void Search(const hashing::PdqHash* needles, int num_needles, int radius,
               std::vector<PdqMatch>* out) const override;

@@ -93,15 +93,23 @@ TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully prese
     }
   }
   std::mt19937_64 rng(std::random_device{}());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(4);
+  // On a loaded machine the child may need longer to get going: keep going
+  // (up to a hard limit) until at least one kill landed mid-import.
+  const auto hard_deadline = start + std::chrono::seconds(30);
   int rounds = 0, completed = 0, killed_mid_import = 0, run = 0;
+  // Kill delays are drawn from [0, window); the window adapts so that kills
+  // land before, during and after the import on fast and slow machines alike.
+  double window_ms = 300;
   std::string dir = (tmp.path() / "db0").string();
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline ||
+         (killed_mid_import == 0 && std::chrono::steady_clock::now() < hard_deadline)) {
     const std::string batch = std::to_string(kBatch);
     const char* argv[] = {STORE_CRASH_CHILD, dir.c_str(), file.c_str(), batch.c_str(), nullptr};
     pid_t pid;
     REQUIRE(posix_spawn(&pid, STORE_CRASH_CHILD, nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<uint64_t>(window_ms * 1000 + 1)));
     kill(pid, SIGKILL);
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
@@ -110,6 +118,8 @@ TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully prese
     size_t applied = CheckConsistent(dir, line_of);
     ++rounds;
     if (!finished && applied > 0 && applied < (kLines + kBatch - 1) / kBatch) ++killed_mid_import;
+    if (!finished && applied == 0) window_ms *= 1.5;
+    if (finished) window_ms *= 0.7;
     if (finished) {
       CHECK(applied == (kLines + kBatch - 1) / kBatch);
       ++completed;
