@@ -207,9 +207,11 @@ TEST_CASE("readers keep screening while a writer applies batches") {
       ++screens;
     }
   });
+  std::vector<std::string> raws;  // SignalRef views these
+  for (const auto& h : hashes) raws.push_back(Raw(h));
   for (size_t i = 1; i < hashes.size(); i += 500) {
     std::vector<store::SignalRef> add;
-    for (size_t j = i; j < std::min(hashes.size(), i + 500); ++j) add.push_back({SignalType::kPdq, Raw(hashes[j])});
+    for (size_t j = i; j < std::min(hashes.size(), i + 500); ++j) add.push_back({SignalType::kPdq, raws[j]});
     index.Apply(1, add, {});
   }
   stop = true;
