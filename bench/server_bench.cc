@@ -164,7 +164,17 @@ double InProcess(const std::vector<std::string>& files, int threads, double seco
 struct HttpResult {
   double images_per_s = 0, p50_ms = 0, p99_ms = 0;
   uint64_t failed = 0;
+  long rss_start_kb = 0, rss_end_kb = 0;  // server RSS after the first and the last second
 };
+
+long RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
 
 HttpResult Load(const Server& server, const fs::path& cert, const std::string& key, const std::vector<std::string>& files,
                 int clients, double seconds) {
@@ -198,10 +208,13 @@ HttpResult Load(const Server& server, const fs::path& cert, const std::string& k
       latencies.insert(latencies.end(), mine.begin(), mine.end());
     });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  HttpResult r;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  r.rss_start_kb = RssKb(server.pid);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds - 1));
+  r.rss_end_kb = RssKb(server.pid);
   stop = true;
   for (auto& t : ts) t.join();
-  HttpResult r;
   r.images_per_s = latencies.size() / std::chrono::duration<double>(Clock::now() - start).count();
   r.p50_ms = Percentile(latencies, 0.50);
   r.p99_ms = Percentile(latencies, 0.99);
@@ -215,13 +228,13 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const char* images_env = std::getenv("HASHSCREEN_IMAGES");
   fs::path images = fs::path(images_env && *images_env ? images_env : "/var/cache/hashscreen/images") / "photos-2mp";
-  double seconds = 10;
+  double seconds = 10;  // per workload; >= 2
   int clients = 8;
   size_t max_files = 200;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--images") images = argv[i + 1];
-    else if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+    else if (a == "--seconds") seconds = std::max(2.0, std::atof(argv[i + 1]));
     else if (a == "--clients") clients = std::atoi(argv[i + 1]);
     else if (a == "--max-files") max_files = std::strtoull(argv[i + 1], nullptr, 10);
     else {
@@ -277,9 +290,9 @@ int main(int argc, char** argv) {
     }
     HttpResult r = Load(server, dir / "cert.pem", key, files, clients, seconds);
     server.Stop();
-    std::printf("%-52s %8.1f images/s (%5.1f%% of in-process)  p50 %6.1f ms  p99 %6.1f ms  failed %llu\n", w.name,
-                r.images_per_s, 100 * r.images_per_s / in_process, r.p50_ms, r.p99_ms,
-                static_cast<unsigned long long>(r.failed));
+    std::printf("%-52s %8.1f images/s (%5.1f%% of in-process)  p50 %6.1f ms  p99 %6.1f ms  failed %llu  RSS %ld -> %ld MB\n",
+                w.name, r.images_per_s, 100 * r.images_per_s / in_process, r.p50_ms, r.p99_ms,
+                static_cast<unsigned long long>(r.failed), r.rss_start_kb / 1024, r.rss_end_kb / 1024);
     if (w.flags.empty()) durable = r.images_per_s;
     if (!w.flags.empty() && w.flags[0] == "--audit-sync=false") unsynced = r.images_per_s;
   }

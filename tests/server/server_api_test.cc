@@ -307,7 +307,7 @@ TEST_CASE("reviews are recorded as chain entries and shown with their target") {
 }
 
 TEST_CASE("a key over its rate gets 429 with Retry-After") {
-  ServerFixture f({"--rate-per-key", "0.5", "--rate-burst", "3"}, /*with_list=*/false);
+  ServerFixture f({"--rate-per-key", "0.1", "--rate-burst", "3"}, /*with_list=*/false);
   auto c = f.server.Client();
   int ok = 0, limited = 0;
   std::string retry_after;

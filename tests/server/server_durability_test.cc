@@ -44,9 +44,21 @@ struct Load {
   }
   void Join() {
     stop = true;
-    for (auto& t : threads) t.join();
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
   }
+  ~Load() { Join(); }  // also when a failed REQUIRE leaves the test early
 };
+
+// Waits until the load has `n` answers (bounded: a dead server fails the test).
+void WaitForAnswers(Load& load, int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (load.answered < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(load.answered >= n);
+}
 
 void CheckAllPresent(ServerFixture& f, const std::vector<std::string>& ids) {
   auto c = f.server.Client();
@@ -96,7 +108,7 @@ TEST_CASE("SIGTERM with screens in flight: exit 0, every acknowledged screen is 
   ServerFixture f;
   Load load;
   load.Start(f, 4);
-  while (load.answered < 20) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  WaitForAnswers(load, 20);
   int rc = f.server.Stop(SIGTERM);
   load.Join();
   CHECK(rc == 0);
@@ -111,7 +123,7 @@ TEST_CASE("SIGKILL under load: the chain verifies after restart and no acknowled
   ServerFixture f;
   Load load;
   load.Start(f, 6);
-  while (load.answered < 40) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  WaitForAnswers(load, 40);
   int rc = f.server.Stop(SIGKILL);
   load.Join();
   CHECK(rc == 128 + SIGKILL);
