@@ -96,8 +96,17 @@ struct ApiClient::Impl {
   }
   Status Convert(httplib::Result r, ApiAnswer* out) {
     if (!r) {
-      std::string why = httplib::to_string(r.error());
-      if (r.error() == httplib::Error::SSLServerVerification) why += " (pass the server's CA with --cacert)";
+      std::string why;
+      switch (r.error()) {
+        case httplib::Error::SSLServerVerification:
+          why = "the server's certificate is not trusted (pass its CA with --cacert)";
+          break;
+        case httplib::Error::SSLLoadingCerts: why = "cannot load the CA certificate given with --cacert"; break;
+        case httplib::Error::Connection: why = "connection refused or host unreachable"; break;
+        case httplib::Error::Read: why = "the connection broke while reading the answer"; break;
+        case httplib::Error::Write: why = "the connection broke while sending"; break;
+        default: why = httplib::to_string(r.error()); break;
+      }
       return Status::Unavailable("cannot reach the server: " + why);
     }
     out->status = r->status;
