@@ -8,6 +8,8 @@
 // the server is stopped (RocksDB allows one process at a time).
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <malloc.h>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -101,6 +103,14 @@ int Serve(std::vector<std::string> args) {
   if (Status s = server::ApplyFlags(args, &config); !s.ok()) return Fail(s);
   if (Status s = server::ValidateConfig(config); !s.ok()) return Fail(s);
   server::SetLogLevel(server::ParseLogLevel(config.log_level));
+
+  // glibc gives busy threads their own malloc arena (up to 8 x cores); with
+  // 16 x cores connection threads each passing MB-sized image buffers, freed
+  // memory then sits in many arenas and RSS doubles under load (measured:
+  // ~270 MB vs ~140 MB on 2 cores, same throughput). Hashing runs on at most
+  // `cores` threads at once, so that many arenas suffice. MALLOC_ARENA_MAX
+  // in the environment still wins.
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 
   // SIGTERM/SIGINT are taken by one thread with sigwait; block them before
   // any other thread exists so none of them receives the signal.
