@@ -140,7 +140,8 @@ hashing::Status ReadInput(const std::string& path, uint64_t max_bytes, std::vect
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return hashing::Status::IOError(std::strerror(errno));
-  out->assign(std::istreambuf_iterator<char>(in), {});
+  out->resize(static_cast<size_t>(st.st_size));  // one read, not a byte-by-byte stream
+  if (!in.read(reinterpret_cast<char*>(out->data()), st.st_size)) return hashing::Status::IOError("short read");
   return hashing::Status::Ok();
 }
 
