@@ -78,7 +78,7 @@ TEST_CASE("a bad file is reported on stderr, the others still hash, exit 1") {
   CHECK(r.err.find("/nonexistent/file.png: ") != std::string::npos);
 }
 
-TEST_CASE("usage errors exit 2 with a message; --help teaches and exits 0") {
+TEST_CASE("usage errors exit 2 with a message and --help teaches and exits 0") {
   CHECK(RunCli("--help").status == 0);
   CHECK(RunCli("--help").out.find("PDQ_HEX,QUALITY,FILE") != std::string::npos);
   Run r = RunCli("--mode bogus x.jpg");

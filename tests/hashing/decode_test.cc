@@ -114,7 +114,7 @@ TEST_CASE("configured limits apply: bytes and pixels") {
   CHECK(Hash(jpg, nullptr, small).code() == Status::Code::kTooLarge);
 }
 
-TEST_CASE("randomly corrupted files never crash; a success is a real hash") {
+TEST_CASE("randomly corrupted files never crash, and a success is a real hash") {
   std::mt19937 rng(99);
   for (const char* rel : {"misc-images/wee.jpg", "bridge-mods/shrink-a-lot.jpg", "synthetic/synth_17x33_rgb.png",
                           "misc-images/modes/F.webp"}) {
