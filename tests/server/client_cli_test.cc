@@ -25,7 +25,7 @@ struct Cli {
 
 }  // namespace
 
-TEST_CASE("hashscreen screen: exit 3 on a match, 0 on none, 1 on errors; --json per file") {
+TEST_CASE("hashscreen screen: exit 3 on a match, 0 on none, 1 on errors, --json per file") {
   if (!RequireData(BridgeImage(), "../shared/conformance")) return;
   ServerFixture f;
   Cli cli{f};
@@ -49,7 +49,7 @@ TEST_CASE("hashscreen screen: exit 3 on a match, 0 on none, 1 on errors; --json 
   CHECK(err.find("may not call") != std::string::npos);
 }
 
-TEST_CASE("hashscreen lists create, push (resumable) and info; audit list, show, review, verify") {
+TEST_CASE("hashscreen lists create, push (resumable) and info, audit list, show, review, verify") {
   if (!RequireData(BridgeImage(), "../shared/conformance")) return;
   ServerFixture f({}, /*with_list=*/false);
   Cli cli{f};

@@ -87,7 +87,7 @@ TEST_CASE("every route refuses a missing or bad key with 401 and every role it d
   CHECK(exists->body == missing->body);
 }
 
-TEST_CASE("the bridge photo and every rotated or mirrored copy match; another photo does not") {
+TEST_CASE("the bridge photo and every rotated or mirrored copy match, another photo does not") {
   if (!RequireData(ConformanceImages() / "reg-test-input" / "dih", "../shared/conformance")) return;
   ServerFixture f;
   int files = 0;
@@ -185,7 +185,7 @@ TEST_CASE("a batch is matchable by the next screen, retries are idempotent, and 
   CHECK(Json(hr).size() == 2);
 }
 
-TEST_CASE("partners see and change only their own lists; others' lists look absent") {
+TEST_CASE("partners see and change only their own lists, others' lists look absent") {
   ServerFixture f({}, /*with_list=*/false);
   auto c = f.server.Client();
   auto mine = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"a","kind":"block"})", "application/json");
@@ -220,7 +220,7 @@ TEST_CASE("partners see and change only their own lists; others' lists look abse
   CHECK(Json(off)["enabled"] == false);
 }
 
-TEST_CASE("every error class has its status and a JSON error; every failed screen is audited") {
+TEST_CASE("every error class has its status and a JSON error, every failed screen is audited") {
   if (!RequireData(BridgeImage(), "../shared/conformance")) return;
   ServerFixture f({"--max-body-bytes", "200000", "--max-pixels", "100000"});
   auto c = f.server.Client();

@@ -58,7 +58,7 @@ TEST_CASE("plain HTTP is refused off loopback, and HTTPS needs a usable certific
   CHECK(err.find("tls_cert") != std::string::npos);
 }
 
-TEST_CASE("keys create prints the secret last; list shows no secret; a revoked key gets 401") {
+TEST_CASE("keys create prints the secret last, list shows no secret, a revoked key gets 401") {
   TempDir tmp;
   ServerProcess server(tmp.path());
   std::string secret = server.CreateKey("reviewer");
@@ -107,7 +107,7 @@ TEST_CASE("a config file with an HMAC key serves, and a chain checked with anoth
   CHECK(v["problem"].get<std::string>().find("HMAC") != std::string::npos);
 }
 
-TEST_CASE("hashscreend lists import loads a file into a list; a re-run replays instead of duplicating") {
+TEST_CASE("hashscreend lists import loads a file into a list, a re-run replays instead of duplicating") {
   if (!RequireData(BridgeImage(), "../shared/conformance")) return;
   ServerFixture f({}, /*with_list=*/false);
   auto c = f.server.Client();

@@ -43,7 +43,7 @@ TEST_CASE("a created key authenticates by its secret, and only by it") {
   CHECK(stored.find(secret.substr(22)) == std::string::npos);
 }
 
-TEST_CASE("a revoked key no longer authenticates; revoke is idempotent") {
+TEST_CASE("a revoked key no longer authenticates, revoke is idempotent") {
   testing_support::TempDir dir;
   std::unique_ptr<Database> db;
   REQUIRE(Database::Open(dir.path().string(), {}, &db).ok());
@@ -62,7 +62,7 @@ TEST_CASE("a revoked key no longer authenticates; revoke is idempotent") {
   CHECK(all[0].revoked());
 }
 
-TEST_CASE("roles parse by name; partner keys need a valid partner") {
+TEST_CASE("roles parse by name, partner keys need a valid partner") {
   Role r;
   CHECK(store::ParseRole("reviewer", &r).ok());
   CHECK(r == Role::kReviewer);
