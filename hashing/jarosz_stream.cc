@@ -59,13 +59,10 @@ void JaroszStream::AdvanceColumnPass() {
 }
 
 void JaroszStream::FilterOutputStrip() {
+  // Pass C, keeping only the sampled columns, written straight into cols_.
   const int y0 = (next_out_ - 1) / kStrip * kStrip, n = next_out_ - y0;
-  k_.box_rows(strip_.data(), width_, strip_.data(), width_, n, width_, window_x_, scratch_.data());  // pass C
-  for (int i = 0; i < n; ++i) {
-    const float* row = strip_.data() + static_cast<size_t>(i) * width_;
-    float* col = cols_.data() + y0 + i;
-    for (int j = 0; j < 64; ++j) col[static_cast<size_t>(j) * height_] = row[col_at_[j]];
-  }
+  k_.box_rows_sampled(strip_.data(), width_, n, width_, window_x_, col_at_, 64, cols_.data() + y0, height_,
+                      scratch_.data());
 }
 
 void JaroszStream::Finish(float out[64 * 64]) {

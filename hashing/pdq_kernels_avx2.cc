@@ -92,8 +92,8 @@ inline __m256i TailMask(size_t rem) {  // first `rem` lanes set, rem in 1..7
 
 // Box filter along a strip of 8 rows. T: the strip transposed (vector i =
 // column i of the 8 rows); O: the filtered vectors.
-void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes], size_t len, int window,
-              float* T, float* O) {
+// Filters a strip of kLanes rows into O, transposed (vector i = column i).
+void FilterStrip(const float* const rows_in[kLanes], size_t len, int window, float* T, float* O) {
   size_t c = 0;
   __m256 v[kLanes];
   for (; c + kLanes <= len; c += kLanes) {
@@ -133,8 +133,13 @@ void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes],
     --n;
     _mm256_store_ps(oi, _mm256_div_ps(sum, _mm256_set1_ps(static_cast<float>(n))));
   }
+}
 
-  for (c = 0; c + kLanes <= len; c += kLanes) {
+// Transposes O back into kLanes rows.
+void StoreRows(const float* O, size_t len, float* const rows_out[kLanes]) {
+  __m256 v[kLanes];
+  size_t c = 0;
+  for (; c + kLanes <= len; c += kLanes) {
     for (int j = 0; j < kLanes; ++j) v[j] = _mm256_load_ps(O + (c + j) * kLanes);
     Transpose8(v);
     for (int k = 0; k < kLanes; ++k) _mm256_storeu_ps(rows_out[k] + c, v[k]);
@@ -146,6 +151,12 @@ void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes],
     const __m256i m = TailMask(rem);
     for (int k = 0; k < kLanes; ++k) _mm256_maskstore_ps(rows_out[k] + c, m, v[k]);
   }
+}
+
+void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes], size_t len, int window,
+              float* T, float* O) {
+  FilterStrip(rows_in, len, window, T, O);
+  StoreRows(O, len, rows_out);
 }
 
 void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, size_t nrows, size_t len,
@@ -166,6 +177,27 @@ void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, s
     const float* src = in + r * in_stride;
     for (size_t i = 0; i < len; ++i) O[i] = src[i];
     BoxFilter1D(O, out + r * out_stride, static_cast<int>(len), window);
+  }
+}
+
+void BoxRowsSampled(const float* in, size_t in_stride, size_t nrows, size_t len, int window, const int* sample_cols,
+                    int nsamples, float* out, size_t out_stride, float* scratch) {
+  float* T = scratch;
+  float* O = scratch + 16 * (len + 16);
+  size_t r = 0;
+  for (; r + kLanes <= nrows; r += kLanes) {
+    const float* rows_in[kLanes];
+    for (int k = 0; k < kLanes; ++k) rows_in[k] = in + (r + k) * in_stride;
+    FilterStrip(rows_in, len, window, T, O);
+    // Column sample_cols[j] of the kLanes rows is one vector of O.
+    for (int j = 0; j < nsamples; ++j) _mm256_storeu_ps(out + j * out_stride + r, _mm256_load_ps(O + sample_cols[j] * kLanes));
+  }
+  for (; r < nrows; ++r) {
+    const float* src = in + r * in_stride;
+    float* filtered = O + len + 16;
+    for (size_t i = 0; i < len; ++i) O[i] = src[i];
+    BoxFilter1D(O, filtered, static_cast<int>(len), window);
+    for (int j = 0; j < nsamples; ++j) out[j * out_stride + r] = filtered[sample_cols[j]];
   }
 }
 
@@ -221,7 +253,7 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, ColumnStep, Dct64To16};
+constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, BoxRowsSampled, ColumnStep, Dct64To16};
 
 }  // namespace
 

@@ -61,6 +61,17 @@ void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, s
   }
 }
 
+void BoxRowsSampled(const float* in, size_t in_stride, size_t nrows, size_t len, int window, const int* sample_cols,
+                    int nsamples, float* out, size_t out_stride, float* scratch) {
+  float* filtered = scratch + len + 16;
+  for (size_t r = 0; r < nrows; ++r) {
+    const float* src = in + r * in_stride;
+    for (size_t i = 0; i < len; ++i) scratch[i] = src[i];
+    BoxFilter1D(scratch, filtered, static_cast<int>(len), window);
+    for (int j = 0; j < nsamples; ++j) out[j * out_stride + r] = filtered[sample_cols[j]];
+  }
+}
+
 void ColumnStep(float* sum, const float* add, const float* sub, float* out, float count, size_t len) {
   for (size_t c = 0; c < len; ++c) {
     float s = sum[c];
@@ -93,7 +104,7 @@ void Dct64To16(const float* a, float* b) {
 
 namespace internal {
 const PdqKernels& ScalarPdqKernels() {
-  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb, LumaGrey, BoxRows, ColumnStep, Dct64To16};
+  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb, LumaGrey, BoxRows, BoxRowsSampled, ColumnStep, Dct64To16};
   return k;
 }
 }  // namespace internal
