@@ -12,6 +12,9 @@
 //
 // Usage: index_bench [--sizes 1000000,10000000] [--data DIR] [--real FILE]
 //                    [--queries N] [--linear-queries N] [--radius R]
+//                    [--batch N] [--import-only]
+// --import-only: generate the list and time only the import (into a fresh
+// DATA/db-N), e.g. to profile it; --batch: signals per import batch.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -137,7 +140,55 @@ struct Args {
   size_t queries = 2000;
   size_t linear_queries = 0;  // 0: chosen by size
   int radius = 31;
+  bool import_only = false;  // only (re)generate the file and time the import
+  size_t batch = 0;          // 0: ImportOptions' default
 };
+
+// Imports the list from a file into a new database at DATA/db-N (unless one
+// is there, or always with --import-only) and prints the throughput. False if
+// there is nothing to open afterwards.
+bool RunImport(const Args& args, size_t n, const std::vector<PdqHash>& list) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(args.data) / ("db-" + std::to_string(n));
+  const fs::path file = fs::path(args.data) / ("hashes-" + std::to_string(n) + ".txt");
+  if (fs::exists(dir / "done") && !args.import_only) {
+    std::printf("import: skipped, reusing %s (remove it to measure import again)\n", dir.c_str());
+    return true;
+  }
+  fs::remove_all(dir);
+  fs::create_directories(args.data);
+  {
+    std::ofstream f(file);
+    for (const PdqHash& h : list) f << h.ToHex() << '\n';
+  }
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::HashLists> lists;
+  if (!store::Database::Open(dir.string(), {}, &db).ok() || !store::HashLists::Open(db.get(), &lists).ok()) {
+    std::printf("cannot create %s\n", dir.c_str());
+    return false;
+  }
+  store::ListInfo info;
+  (void)lists->CreateList({"bench", "bench", store::ListKind::kBlock, args.radius}, &info);
+  store::ImportOptions options;
+  options.format = store::ImportFormat::kPlain;
+  if (args.batch) options.batch_size = args.batch;
+  store::ImportResult result;
+  auto ti = Clock::now();
+  double cpu0 = CpuSeconds();
+  hashing::Status s = store::ImportFile(lists.get(), info.id, file.string(), options, nullptr, &result);
+  double import_s = Seconds(ti, Clock::now());
+  double import_cpu = CpuSeconds() - cpu0;
+  if (!s.ok()) {
+    std::printf("import failed: %s\n", s.ToString().c_str());
+    return false;
+  }
+  std::printf("import: %.0f hashes/s (%llu hashes from a %.0f MB file in %.2f s wall, %.2f s CPU incl. RocksDB "
+              "background threads; batches of %zu, synced)\n",
+              result.added / import_s, static_cast<unsigned long long>(result.added), result.bytes / 1e6, import_s,
+              import_cpu, options.batch_size);
+  std::ofstream(dir / "done") << "ok\n";
+  return true;
+}
 
 void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   std::mt19937_64 rng(n);
@@ -147,6 +198,10 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   std::printf("\n== %zu PDQ hashes (%zu real centres), radius %d, 8 variants per query, kernels %s\n", n,
               std::min(real.size(), n), args.radius, store::PdqKernelsActive().name);
   std::printf("generate list: %.2f s\n", Seconds(t0, Clock::now()));
+  if (args.import_only) {
+    RunImport(args, n, list);
+    return;
+  }
 
   auto tb = Clock::now();
   store::SignalSet set;
@@ -194,46 +249,9 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   std::printf("exact: %s (%zu of %zu queries differ)\n", mismatches == 0 ? "yes" : "NO", mismatches, lq);
 
   if (args.data.empty()) return;
+  if (!RunImport(args, n, list)) return;
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(args.data) / ("db-" + std::to_string(n));
-  const fs::path file = fs::path(args.data) / ("hashes-" + std::to_string(n) + ".txt");
-  if (!fs::exists(dir / "done")) {
-    fs::remove_all(dir);
-    fs::create_directories(args.data);
-    {
-      std::ofstream f(file);
-      for (const PdqHash& h : list) f << h.ToHex() << '\n';
-    }
-    std::unique_ptr<store::Database> db;
-    std::unique_ptr<store::HashLists> lists;
-    if (!store::Database::Open(dir.string(), {}, &db).ok() || !store::HashLists::Open(db.get(), &lists).ok()) {
-      std::printf("cannot create %s\n", dir.c_str());
-      return;
-    }
-    store::ListInfo info;
-    (void)lists->CreateList({"bench", "bench", store::ListKind::kBlock, args.radius}, &info);
-    store::ImportOptions options;
-    options.format = store::ImportFormat::kPlain;
-    options.batch_size = 50000;
-    store::ImportResult result;
-    auto ti = Clock::now();
-    double cpu0 = CpuSeconds();
-    hashing::Status s = store::ImportFile(lists.get(), info.id, file.string(), options, nullptr, &result);
-    double import_s = Seconds(ti, Clock::now());
-    double import_cpu = CpuSeconds() - cpu0;
-    if (!s.ok()) {
-      std::printf("import failed: %s\n", s.ToString().c_str());
-      return;
-    }
-    std::printf("import: %.0f hashes/s (%llu hashes from a %.0f MB file in %.1f s wall, %.1f s CPU incl. RocksDB "
-                "background threads; batches of %zu, synced)\n",
-                result.added / import_s, static_cast<unsigned long long>(result.added), result.bytes / 1e6, import_s,
-                import_cpu, options.batch_size);
-    std::ofstream(dir / "done") << "ok\n";
-  } else {
-    std::printf("import: skipped, reusing %s (remove it to measure import again)\n", dir.c_str());
-  }
-
   long rss_before = MaxRssKb();
   auto to = Clock::now();
   double cpu0 = CpuSeconds();
@@ -297,12 +315,16 @@ int main(int argc, char** argv) {
       args.queries = std::stoull(value());
     } else if (a == "--linear-queries") {
       args.linear_queries = std::stoull(value());
+    } else if (a == "--import-only") {
+      args.import_only = true;
+    } else if (a == "--batch") {
+      args.batch = std::stoull(value());
     } else if (a == "--radius") {
       args.radius = std::stoi(value());
     } else {
       std::fprintf(stderr,
                    "usage: index_bench [--sizes N,N] [--data DIR] [--real FILE] [--queries N] "
-                   "[--linear-queries N] [--radius R]\n");
+                   "[--linear-queries N] [--radius R] [--batch N] [--import-only]\n");
       return 2;
     }
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <thread>
 
 #include <rocksdb/iterator.h>
 
@@ -13,6 +15,8 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 256;
 constexpr size_t kMaxBatchIdBytes = 128;
+// From this many changes a batch's index update runs beside its write.
+constexpr size_t kParallelIndexUpdate = 4096;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -36,12 +40,6 @@ Status CheckName(const std::string& name) {
     return Status::InvalidArgument("list name must be 1.." + std::to_string(kMaxNameBytes) + " bytes");
   }
   return Status::Ok();
-}
-
-std::string PendingKey(const SignalEntry& e) {
-  std::string k(1, static_cast<char>(e.type));
-  k += e.hash;
-  return k;
 }
 
 }  // namespace
@@ -218,70 +216,148 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   const int64_t now = NowMs();
   BatchResult result;
   uint64_t seq = info.last_seq;
-  rocksdb::WriteBatch wb;
   auto* signals = db_->family(Database::kSignals);
   auto* changes = db_->family(Database::kChanges);
-  // Presence of signals this batch touched: true = added, false = removed.
-  // Each entry points at the request entry that set it (for its ref).
-  std::unordered_map<std::string, std::pair<bool, const SignalEntry*>> pending;
+
+  // Which entries take effect, found by sorting instead of a map of strings:
+  // `adds` and `rems` are request positions ordered by (type, hash) and then
+  // position, so equal signals are neighbours and the first of them in
+  // request order comes first.
+  auto less = [](const SignalEntry& a, const SignalEntry& b) {
+    if (a.type != b.type) return a.type < b.type;
+    return std::memcmp(a.hash.data(), b.hash.data(), a.hash.size()) < 0;
+  };
+  auto same = [](const SignalEntry& a, const SignalEntry& b) { return a.type == b.type && a.hash == b.hash; };
+  auto sorted_positions = [&](const std::vector<SignalEntry>& v) {
+    // Sorted as compact records (type, first 8 hash bytes, position): the
+    // hashes themselves are scattered over the heap, and comparing through
+    // them would miss the cache on nearly every comparison.
+    struct Rec {
+      uint64_t head;
+      uint32_t pos;
+      uint8_t type;
+    };
+    std::vector<Rec> recs(v.size());
+    for (uint32_t i = 0; i < recs.size(); ++i) {
+      uint64_t head = 0;
+      for (size_t b = 0; b < 8 && b < v[i].hash.size(); ++b) head = head << 8 | static_cast<uint8_t>(v[i].hash[b]);
+      recs[i] = {head, i, static_cast<uint8_t>(v[i].type)};
+    }
+    std::sort(recs.begin(), recs.end(), [&](const Rec& a, const Rec& b) {
+      if (a.type != b.type) return a.type < b.type;
+      if (a.head != b.head) return a.head < b.head;
+      int c = std::memcmp(v[a.pos].hash.data(), v[b.pos].hash.data(), v[a.pos].hash.size());
+      return c != 0 ? c < 0 : a.pos < b.pos;
+    });
+    std::vector<uint32_t> order(v.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = recs[i].pos;
+    return order;
+  };
+  const std::vector<uint32_t> adds = sorted_positions(batch.add);
+  const std::vector<uint32_t> rems = sorted_positions(batch.remove);
+
+  // Presence in the list before the batch, one index look-up per distinct signal.
+  std::vector<SignalRef> queries;
+  queries.reserve(adds.size() + rems.size());
+  for (uint32_t i : adds) queries.push_back({batch.add[i].type, batch.add[i].hash});
+  for (uint32_t i : rems) queries.push_back({batch.remove[i].type, batch.remove[i].hash});
+  std::vector<uint8_t> present;
+  index_.ContainsMany(list_id, queries, &present);
+
+  // add_effect[i]: add i takes effect (absent before, first of its signal in the batch).
+  std::vector<uint8_t> add_effect(batch.add.size(), 0), rem_effect(batch.remove.size(), 0);
+  for (size_t k = 0; k < adds.size(); ++k) {
+    const bool first = k == 0 || !same(batch.add[adds[k - 1]], batch.add[adds[k]]);
+    if (first && !present[k]) add_effect[adds[k]] = 1;
+  }
+  // For a remove: the add of this batch that took effect for its signal (its
+  // ref is the one removed), found by merging the two sorted orders.
+  std::vector<const SignalEntry*> rem_added(batch.remove.size(), nullptr);
+  for (size_t k = 0, a = 0; k < rems.size(); ++k) {
+    const SignalEntry& r = batch.remove[rems[k]];
+    const bool first = k == 0 || !same(batch.remove[rems[k - 1]], r);
+    while (a < adds.size() && less(batch.add[adds[a]], r)) ++a;
+    // adds[a] is the first (in request order) add of an equal signal, if any.
+    const bool added_here = a < adds.size() && same(batch.add[adds[a]], r) && add_effect[adds[a]];
+    if (added_here) rem_added[rems[k]] = &batch.add[adds[a]];
+    if (first && (present[adds.size() + k] || added_here)) rem_effect[rems[k]] = 1;
+  }
+
+  // Sizes: ~ key and value per change and signal write, plus WriteBatch framing.
+  size_t reserve = 64;
+  for (const SignalEntry& e : batch.add) reserve += 2 * (e.hash.size() + e.ref.size()) + 64;
+  for (const SignalEntry& e : batch.remove) reserve += e.hash.size() + e.ref.size() + 64;
+  rocksdb::WriteBatch wb(reserve);
   std::vector<SignalRef> added, removed;
-  // Signal writes go into the WriteBatch sorted by key (stable: an add then a
-  // remove of one hash keep their order): the memtable skiplist inserts a
-  // sorted run from its last position instead of searching from the top for
-  // every random hash, which is most of the cost of a large batch.
-  struct SignalWrite {
-    std::string key, value;
-    bool put;
+  added.reserve(batch.add.size());
+  // Change records, seqs in request order (adds, then removes). Keys and
+  // values are encoded into reused buffers: no allocation per entry.
+  std::string key, value;
+  auto put_change = [&](bool add, const SignalEntry& e, std::string_view ref) {
+    ++seq;
+    key.clear();
+    keys::PutU64(&key, list_id);
+    keys::PutU64(&key, seq);
+    value.clear();
+    keys::AppendChange(&value, add, e.type, e.hash, now, ref);
+    wb.Put(changes, key, value);
   };
-  std::vector<SignalWrite> signal_writes;
-  signal_writes.reserve(batch.add.size() + batch.remove.size());
-  auto present = [&](const SignalEntry& e, const std::string& key) {
-    auto it = pending.find(key);
-    return it != pending.end() ? it->second.first : index_.Contains(list_id, e.type, e.hash);
-  };
-  for (const SignalEntry& e : batch.add) {
-    std::string key = PendingKey(e);
-    if (present(e, key)) {
+  for (size_t i = 0; i < batch.add.size(); ++i) {
+    const SignalEntry& e = batch.add[i];
+    if (!add_effect[i]) {
       ++result.already_present;
       continue;
     }
-    pending[key] = {true, &e};
-    ++seq;
-    signal_writes.push_back({keys::SignalKey(list_id, e.type, e.hash), keys::EncodeSignalValue(now, e.ref), true});
-    wb.Put(changes, keys::ChangeKey(list_id, seq), keys::EncodeChange(Change{seq, true, e.type, e.hash, e.ref, now}));
+    put_change(true, e, e.ref);
     added.push_back({e.type, e.hash});
     ++result.added;
   }
-  for (const SignalEntry& e : batch.remove) {
-    std::string key = PendingKey(e);
-    if (!present(e, key)) {
+  std::vector<std::string> removed_refs(batch.remove.size());
+  for (size_t i = 0; i < batch.remove.size(); ++i) {
+    const SignalEntry& e = batch.remove[i];
+    if (!rem_effect[i]) {
       ++result.not_found;
       continue;
     }
-    std::string ref;
-    auto it = pending.find(key);
-    if (it != pending.end()) {
-      ref = it->second.second->ref;
+    std::string& ref = removed_refs[i];
+    if (rem_added[i]) {
+      ref = rem_added[i]->ref;
     } else {
-      std::string value;
+      std::string stored;
       int64_t added_ms;
-      HS_RETURN_IF_ERROR(db_->Get(Database::kSignals, keys::SignalKey(list_id, e.type, e.hash), &value));
-      HS_RETURN_IF_ERROR(keys::DecodeSignalValue(value, &added_ms, &ref));
+      HS_RETURN_IF_ERROR(db_->Get(Database::kSignals, keys::SignalKey(list_id, e.type, e.hash), &stored));
+      HS_RETURN_IF_ERROR(keys::DecodeSignalValue(stored, &added_ms, &ref));
     }
-    pending[key] = {false, &e};
-    ++seq;
-    signal_writes.push_back({keys::SignalKey(list_id, e.type, e.hash), {}, false});
-    wb.Put(changes, keys::ChangeKey(list_id, seq), keys::EncodeChange(Change{seq, false, e.type, e.hash, ref, now}));
+    put_change(false, e, ref);
     removed.push_back({e.type, e.hash});
     ++result.removed;
   }
-  std::stable_sort(signal_writes.begin(), signal_writes.end(),
-                   [](const SignalWrite& a, const SignalWrite& b) { return a.key < b.key; });
-  for (const SignalWrite& sw : signal_writes) {
-    if (sw.put) {
-      wb.Put(signals, sw.key, sw.value);
+  // Signal writes go into the WriteBatch sorted by key (an add before the
+  // remove of the same signal): the memtable skiplist then inserts a sorted
+  // run from its last position instead of searching from the top for every
+  // random hash. adds and rems are already in key order; merge them.
+  auto signal_key = [&](const SignalEntry& e) {
+    key.clear();
+    keys::PutU64(&key, list_id);
+    key.push_back(static_cast<char>(e.type));
+    key.append(e.hash);
+  };
+  size_t a = 0, r = 0;
+  while (a < adds.size() || r < rems.size()) {
+    const bool take_add = r == rems.size() || (a < adds.size() && !less(batch.remove[rems[r]], batch.add[adds[a]]));
+    if (take_add) {
+      const SignalEntry& e = batch.add[adds[a++]];
+      if (!add_effect[&e - batch.add.data()]) continue;
+      signal_key(e);
+      value.clear();
+      keys::PutU64(&value, static_cast<uint64_t>(now));
+      value.append(e.ref);
+      wb.Put(signals, key, value);
     } else {
-      wb.Delete(signals, sw.key);
+      const SignalEntry& e = batch.remove[rems[r++]];
+      if (!rem_effect[&e - batch.remove.data()]) continue;
+      signal_key(e);
+      wb.Delete(signals, key);
     }
   }
   info.last_seq = seq;
@@ -289,9 +365,22 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   result.seq = seq;
   wb.Put(db_->family(Database::kLists), keys::ListKey(list_id), keys::EncodeList(info));
   wb.Put(db_->family(Database::kBatches), batch_key, keys::EncodeBatchResult(result));
-  HS_RETURN_IF_ERROR(db_->Write(&wb, /*sync=*/true));
+  // The index's next state is built while the batch is written (on another
+  // thread for a large batch: merging segments is the other half of the
+  // work), and published only once the write is durable.
+  std::unique_ptr<MatchIndex::Prepared> prepared;
+  Status written;
+  if (added.size() + removed.size() >= kParallelIndexUpdate) {
+    std::thread builder([&] { prepared = index_.Prepare(list_id, added, removed); });
+    written = db_->Write(&wb, /*sync=*/true);
+    builder.join();
+  } else {
+    written = db_->Write(&wb, /*sync=*/true);
+    if (written.ok()) prepared = index_.Prepare(list_id, added, removed);
+  }
+  HS_RETURN_IF_ERROR(written);
+  index_.Commit(std::move(prepared));
 
-  index_.Apply(list_id, added, removed);
   {
     std::unique_lock l(mu_);
     li->second = std::move(info);

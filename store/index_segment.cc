@@ -86,6 +86,14 @@ bool IndexSegment::Contains(SignalType type, const uint8_t* hash) const {
   return false;
 }
 
+void IndexSegment::ContainsMany(SignalType type, const uint8_t* const* hashes, size_t n, uint8_t* found) const {
+  switch (type) {
+    case SignalType::kPdq: pdq_table_.FindMany(hashes, n, found); break;
+    case SignalType::kMd5: md5_table_.FindMany(hashes, n, found); break;
+    case SignalType::kSha256: sha256_table_.FindMany(hashes, n, found); break;
+  }
+}
+
 size_t IndexSegment::MemoryBytes() const {
   return pdq_.capacity() * sizeof(hashing::PdqHash) + md5_.capacity() * 16 + sha256_.capacity() * 32 +
          pdq_table_.MemoryBytes() + md5_table_.MemoryBytes() + sha256_table_.MemoryBytes() +

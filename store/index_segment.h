@@ -57,6 +57,9 @@ class IndexSegment {
   const std::vector<std::array<uint8_t, 32>>& sha256() const { return sha256_; }
 
   bool Contains(SignalType type, const uint8_t* hash) const;
+  // Sets found[i] = 1 for each hashes[i] (all of `type`) the segment holds;
+  // leaves the other flags, and skips hashes already flagged.
+  void ContainsMany(SignalType type, const uint8_t* const* hashes, size_t n, uint8_t* found) const;
   void SearchPdq(const hashing::PdqHash* needles, int num_needles, int radius, std::vector<PdqMatch>* out) const {
     if (search_) search_->Search(needles, num_needles, radius, out);
   }

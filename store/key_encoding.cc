@@ -15,7 +15,9 @@ uint16_t GetU16(const char* p) {
 }  // namespace
 
 void PutU64(std::string* out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+  out->append(b, 8);
 }
 
 uint64_t GetU64(const char* p) {
@@ -119,14 +121,19 @@ Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string*
   return Status::Ok();
 }
 
+void AppendChange(std::string* out, bool add, SignalType type, std::string_view hash, int64_t time_ms,
+                  std::string_view ref) {
+  out->push_back(add ? 1 : 2);
+  out->push_back(static_cast<char>(type));
+  out->push_back(static_cast<char>(hash.size()));
+  out->append(hash);
+  PutU64(out, static_cast<uint64_t>(time_ms));
+  out->append(ref);
+}
+
 std::string EncodeChange(const Change& c) {
   std::string v;
-  v.push_back(c.add ? 1 : 2);
-  v.push_back(static_cast<char>(c.type));
-  v.push_back(static_cast<char>(c.hash.size()));
-  v.append(c.hash);
-  PutU64(&v, static_cast<uint64_t>(c.time_ms));
-  v.append(c.ref);
+  AppendChange(&v, c.add, c.type, c.hash, c.time_ms, c.ref);
   return v;
 }
 

@@ -47,6 +47,9 @@ std::string EncodeSignalValue(int64_t added_ms, std::string_view ref);
 Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref);
 
 std::string EncodeChange(const Change& change);
+// Appends the encoding of a change to *out (EncodeChange without a Change).
+void AppendChange(std::string* out, bool add, SignalType type, std::string_view hash, int64_t time_ms,
+                  std::string_view ref);
 Status DecodeChange(uint64_t seq, std::string_view value, Change* out);
 
 std::string EncodeBatchResult(const BatchResult& result);

@@ -116,12 +116,16 @@ Status ImportFile(HashLists* lists, uint64_t list_id, const std::string& path, c
   LineReader reader(f.get());
   ImportFormat format = options.format;
   BatchRequest batch;
+  // batch.add's first `used` entries are this batch; the rest are kept from
+  // earlier batches so their strings are reused instead of reallocated.
+  size_t used = 0;
   uint64_t batch_offset = 0;
   uint64_t line_no = 0;
   bool first = true;
 
   auto flush = [&]() -> Status {
-    if (batch.add.empty()) return Status::Ok();
+    if (used == 0) return Status::Ok();
+    if (batch.add.size() > used) batch.add.resize(used);
     batch.batch_id = id_prefix + std::to_string(batch_offset);
     BatchResult r;
     HS_RETURN_IF_ERROR(lists->ApplyBatch(list_id, batch, &r).WithContext(path));
@@ -129,7 +133,7 @@ Status ImportFile(HashLists* lists, uint64_t list_id, const std::string& path, c
     if (r.replayed) ++result->batches_replayed;
     result->added += r.added;
     result->already_present += r.already_present;
-    batch.add.clear();
+    used = 0;
     result->bytes = reader.consumed();
     if (progress) progress(*result, file_bytes);
     return Status::Ok();
@@ -154,7 +158,8 @@ Status ImportFile(HashLists* lists, uint64_t list_id, const std::string& path, c
       }
     }
     auto where = [&] { return path + ":" + std::to_string(line_no); };
-    SignalEntry e;
+    if (used == batch.add.size()) batch.add.emplace_back();
+    SignalEntry& e = batch.add[used];
     Status s;
     switch (format) {
       case ImportFormat::kCsv: {
@@ -179,10 +184,10 @@ Status ImportFile(HashLists* lists, uint64_t list_id, const std::string& path, c
       case ImportFormat::kAuto: break;
     }
     if (!s.ok()) return s.WithContext(where());
-    if (batch.add.empty()) batch_offset = offset;
+    if (used == 0) batch_offset = offset;
     ++result->lines;
-    batch.add.push_back(std::move(e));
-    if (batch.add.size() >= options.batch_size) HS_RETURN_IF_ERROR(flush());
+    ++used;
+    if (used >= options.batch_size) HS_RETURN_IF_ERROR(flush());
   }
   if (reader.error()) return Status::IOError("reading " + path);
   HS_RETURN_IF_ERROR(flush());

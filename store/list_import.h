@@ -31,7 +31,7 @@ enum class ImportFormat { kAuto, kCsv, kPlain, kPdqCsv };
 struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
   SignalType type = SignalType::kPdq;  // for kPlain
-  size_t batch_size = 10000;           // signals per batch
+  size_t batch_size = 100000;          // signals per batch (larger batches import faster, see docs/store.md)
 };
 
 struct ImportResult {

@@ -96,10 +96,19 @@ std::shared_ptr<const IndexSegment> MatchIndex::Merge(const ListState& list, siz
 }
 
 void MatchIndex::Apply(uint64_t list_id, const std::vector<SignalRef>& added, const std::vector<SignalRef>& removed) {
-  if (added.empty() && removed.empty()) return;
+  Commit(Prepare(list_id, added, removed));
+}
+
+void MatchIndex::Commit(std::unique_ptr<Prepared> prepared) {
+  if (prepared && prepared->list) Publish(std::move(prepared->list));
+}
+
+std::unique_ptr<MatchIndex::Prepared> MatchIndex::Prepare(uint64_t list_id, const std::vector<SignalRef>& added,
+                                                          const std::vector<SignalRef>& removed) const {
+  if (added.empty() && removed.empty()) return nullptr;
   auto snap = snapshot();
   const ListState* cur = FindList(*snap, list_id);
-  if (!cur) return;
+  if (!cur) return nullptr;
   auto next = std::make_shared<ListState>(*cur);
   const uint64_t gen = next->next_generation++;
   if (!added.empty()) {
@@ -132,7 +141,9 @@ void MatchIndex::Apply(uint64_t list_id, const std::vector<SignalRef>& added, co
       segs.push_back(std::move(merged));
     }
   }
-  Publish(std::move(next));
+  auto prepared = std::make_unique<Prepared>();
+  prepared->list = std::move(next);
+  return prepared;
 }
 
 bool MatchIndex::Contains(uint64_t list_id, SignalType type, std::string_view hash) const {
@@ -143,6 +154,34 @@ bool MatchIndex::Contains(uint64_t list_id, SignalType type, std::string_view ha
     if (seg->Contains(type, Bytes(hash)) && Visible(*list, *seg, type, Bytes(hash))) return true;
   }
   return false;
+}
+
+void MatchIndex::ContainsMany(uint64_t list_id, const std::vector<SignalRef>& q,
+                              std::vector<uint8_t>* present) const {
+  present->assign(q.size(), 0);
+  auto snap = snapshot();
+  const ListState* list = FindList(*snap, list_id);
+  if (!list || list->segments.empty()) return;
+  for (SignalType type : {SignalType::kPdq, SignalType::kMd5, SignalType::kSha256}) {
+    std::vector<const uint8_t*> hashes;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < q.size(); ++i) {
+      if (q[i].type == type && q[i].hash.size() == SignalHashBytes(type)) {
+        hashes.push_back(Bytes(q[i].hash));
+        where.push_back(i);
+      }
+    }
+    if (hashes.empty()) continue;
+    std::vector<uint8_t> found(hashes.size(), 0), in_seg;
+    for (const auto& seg : list->segments) {
+      in_seg = found;
+      seg->ContainsMany(type, hashes.data(), hashes.size(), in_seg.data());
+      for (size_t j = 0; j < hashes.size(); ++j) {
+        if (in_seg[j] && !found[j] && Visible(*list, *seg, type, hashes[j])) found[j] = 1;
+      }
+    }
+    for (size_t j = 0; j < hashes.size(); ++j) (*present)[where[j]] = found[j];
+  }
 }
 
 ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {

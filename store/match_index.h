@@ -48,6 +48,8 @@ struct SignalRef {
 };
 
 class MatchIndex {
+  struct ListState;
+
  public:
   struct Options {
     PdqStrategy strategy = PdqStrategy::kBySize;
@@ -66,8 +68,22 @@ class MatchIndex {
   // Adds then removes signals. Callers pass only effective changes (adds not
   // present, removes present): Contains is the membership test.
   void Apply(uint64_t list_id, const std::vector<SignalRef>& added, const std::vector<SignalRef>& removed);
+  // Apply in two steps, so a caller can build the next state of a list (the
+  // costly part: new segment, merges) while it writes the same batch to disk,
+  // and publish it only once the write succeeded. Prepare reads the current
+  // state and changes nothing; Commit publishes its result (null: nothing to
+  // do). Nothing else may write to the index in between.
+  struct Prepared {
+    std::shared_ptr<const ListState> list;
+  };
+  std::unique_ptr<Prepared> Prepare(uint64_t list_id, const std::vector<SignalRef>& added,
+                                    const std::vector<SignalRef>& removed) const;
+  void Commit(std::unique_ptr<Prepared> prepared);
 
   bool Contains(uint64_t list_id, SignalType type, std::string_view hash) const;
+  // (*present)[i] = Contains(list_id, q[i].type, q[i].hash) for every i, with
+  // one snapshot and the look-ups of each segment overlapped (batches).
+  void ContainsMany(uint64_t list_id, const std::vector<SignalRef>& q, std::vector<uint8_t>* present) const;
   ScreenResult Screen(const ScreenQuery& query) const;
 
   size_t pdq_hashes() const;
