@@ -84,7 +84,7 @@ TEST_CASE("import: TSV without header") {
   CHECK(ref == "ref-1");
 }
 
-TEST_CASE("import: plain one hash per line with a given type, in batches with progress; re-run replays") {
+TEST_CASE("import: plain one hash per line with a given type, in batches with progress, and re-run replays") {
   Fixture f;
   std::string text;
   for (int i = 0; i < 25; ++i) text += Hex(16, 100 + i) + "\n";
@@ -137,7 +137,7 @@ TEST_CASE("import: ThreatExchange-style PDQ CSV (hash,quality,file) with a heade
   CHECK(r.added == 1);
 }
 
-TEST_CASE("import: a malformed line fails naming file and line; earlier batches stay") {
+TEST_CASE("import: a malformed line fails naming file and line, and earlier batches stay") {
   Fixture f;
   auto path = f.Write("bad.csv", "pdq," + Hex(32, 9) + ",ok\npdq," + Hex(31, 10) + ",short\n");
   ImportOptions o;
