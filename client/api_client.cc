@@ -1,3 +1,4 @@
+#include <cstdio>
 #include "client/api_client.h"
 
 #include <cstdlib>
@@ -126,6 +127,32 @@ Status ApiClient::Get(const std::string& path, ApiAnswer* out) {
 Status ApiClient::Post(const std::string& path, const std::string& body, const std::string& content_type,
                        ApiAnswer* out) {
   return impl_->Convert(impl_->http.Post(path.c_str(), impl_->headers, body, content_type.c_str()), out);
+}
+
+int RunServerCommand(const char* name, const std::vector<std::string>& argv, const char* help,
+                     const std::function<int(ApiClient& api, const std::string& sub, std::vector<std::string>& args)>& run) {
+  auto fail = [&](const std::string& what) {
+    std::fprintf(stderr, "hashscreen %s: %s\n", name, what.c_str());
+    return 1;
+  };
+  std::vector<std::string> args = argv;
+  ServerOptions server;
+  if (Status s = TakeServerOptions(&args, &server); !s.ok()) return fail(s.message());
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::printf(help, ServerOptionsHelp());
+    return args.empty() ? 2 : 0;
+  }
+  if (server.key.empty()) return fail("no API key (set HASHSCREEN_KEY or pass --key)");
+  const std::string sub = args[0];
+  args.erase(args.begin());
+  // A malformed answer from the server (a proxy's HTML page, say) is an error
+  // line, not an abort.
+  try {
+    ApiClient api(server);
+    return run(api, sub, args);
+  } catch (const std::exception& e) {
+    return fail(std::string("unexpected answer from the server: ") + e.what());
+  }
 }
 
 }  // namespace client

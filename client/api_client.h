@@ -6,6 +6,7 @@
 // Thread-safety: one ApiClient per thread (each holds its own connection).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,5 +58,13 @@ class ApiClient {
 
 // Percent-encodes a query parameter value.
 std::string UrlEncode(const std::string& s);
+
+// The shared shape of a server command (`hashscreen audit|lists SUB ...`):
+// takes --server/--key/--cacert, prints `help` (a printf format receiving
+// ServerOptionsHelp()) for --help or no arguments, requires a key, and turns a
+// malformed server answer (a thrown JSON error) into one error line, all
+// prefixed "hashscreen NAME: ". `run` gets the client, SUB and SUB's arguments.
+int RunServerCommand(const char* name, const std::vector<std::string>& argv, const char* help,
+                     const std::function<int(ApiClient& api, const std::string& sub, std::vector<std::string>& args)>& run);
 
 }  // namespace client

@@ -88,74 +88,48 @@ int List(ApiClient& api, const std::vector<std::string>& args) {
 
 }  // namespace
 
-namespace {
-int RunAuditUnchecked(const std::vector<std::string>& argv);
-}  // namespace
-
 int RunAudit(const std::vector<std::string>& argv) {
-  // A malformed answer from the server (a proxy's HTML page, say) is an
-  // error line, not an abort.
-  try {
-    return RunAuditUnchecked(argv);
-  } catch (const std::exception& e) {
-    return Fail(std::string("unexpected answer from the server: ") + e.what());
-  }
-}
-
-namespace {
-int RunAuditUnchecked(const std::vector<std::string>& argv) {
-  std::vector<std::string> args = argv;
-  ServerOptions server;
-  if (Status s = TakeServerOptions(&args, &server); !s.ok()) return Fail(s.message());
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::printf(kHelp, ServerOptionsHelp());
-    return args.empty() ? 2 : 0;
-  }
-  if (server.key.empty()) return Fail("no API key (set HASHSCREEN_KEY or pass --key)");
-  std::string sub = args[0];
-  args.erase(args.begin());
-  ApiClient api(server);
-  ApiAnswer a;
-  if (sub == "list") return List(api, args);
-  if (sub == "show") {
-    if (args.size() != 1) return Fail("show needs one ID");
-    if (Status s = api.Get("/v1/audit/" + UrlEncode(args[0]), &a); !s.ok()) return Fail(s.message());
-    if (a.status != 200) return Fail(a.ErrorMessage());
-    std::printf("%s\n", json::parse(a.body).dump(2).c_str());
-    return 0;
-  }
-  if (sub == "review") {
-    if (args.empty()) return Fail("review needs an ID");
-    json body;
-    for (size_t i = 1; i + 1 < args.size(); i += 2) {
-      if (args[i] == "--disposition") body["disposition"] = args[i + 1];
-      else if (args[i] == "--note") body["note"] = args[i + 1];
-      else return Fail("unknown option " + args[i]);
-    }
-    if (!body.contains("disposition")) return Fail("review needs --disposition");
-    if (Status s = api.Post("/v1/audit/" + UrlEncode(args[0]) + "/review", body.dump(), "application/json", &a); !s.ok()) {
-      return Fail(s.message());
-    }
-    if (a.status != 201) return Fail(a.ErrorMessage());
-    std::printf("recorded review %s\n", Str(json::parse(a.body), "id").c_str());
-    return 0;
-  }
-  if (sub == "verify") {
-    if (Status s = api.Get("/v1/audit/verify", &a); !s.ok()) return Fail(s.message());
-    if (a.status != 200) return Fail(a.ErrorMessage());
-    json v = json::parse(a.body);
-    if (v["ok"].get<bool>()) {
-      std::printf("ok: %llu entries, head %s\n", static_cast<unsigned long long>(v["entries"].get<uint64_t>()),
-                  Str(v, "head").c_str());
+  return RunServerCommand("audit", argv, kHelp, [](ApiClient& api, const std::string& sub, std::vector<std::string>& args) {
+    ApiAnswer a;
+    if (sub == "list") return List(api, args);
+    if (sub == "show") {
+      if (args.size() != 1) return Fail("show needs one ID");
+      if (Status s = api.Get("/v1/audit/" + UrlEncode(args[0]), &a); !s.ok()) return Fail(s.message());
+      if (a.status != 200) return Fail(a.ErrorMessage());
+      std::printf("%s\n", json::parse(a.body).dump(2).c_str());
       return 0;
     }
-    std::printf("FAILED at entry %s: %s\n", Str(v, "first_bad_id").c_str(), Str(v, "problem").c_str());
-    return 1;
-  }
-  std::fprintf(stderr, "hashscreen audit: unknown command '%s' (see --help)\n", sub.c_str());
-  return 2;
+    if (sub == "review") {
+      if (args.empty()) return Fail("review needs an ID");
+      json body;
+      for (size_t i = 1; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--disposition") body["disposition"] = args[i + 1];
+        else if (args[i] == "--note") body["note"] = args[i + 1];
+        else return Fail("unknown option " + args[i]);
+      }
+      if (!body.contains("disposition")) return Fail("review needs --disposition");
+      if (Status s = api.Post("/v1/audit/" + UrlEncode(args[0]) + "/review", body.dump(), "application/json", &a); !s.ok()) {
+        return Fail(s.message());
+      }
+      if (a.status != 201) return Fail(a.ErrorMessage());
+      std::printf("recorded review %s\n", Str(json::parse(a.body), "id").c_str());
+      return 0;
+    }
+    if (sub == "verify") {
+      if (Status s = api.Get("/v1/audit/verify", &a); !s.ok()) return Fail(s.message());
+      if (a.status != 200) return Fail(a.ErrorMessage());
+      json v = json::parse(a.body);
+      if (v["ok"].get<bool>()) {
+        std::printf("ok: %llu entries, head %s\n", static_cast<unsigned long long>(v["entries"].get<uint64_t>()),
+                    Str(v, "head").c_str());
+        return 0;
+      }
+      std::printf("FAILED at entry %s: %s\n", Str(v, "first_bad_id").c_str(), Str(v, "problem").c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "hashscreen audit: unknown command '%s' (see --help)\n", sub.c_str());
+    return 2;
+  });
 }
-
-}  // namespace
 
 }  // namespace client

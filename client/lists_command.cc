@@ -149,40 +149,14 @@ int Push(ApiClient& api, std::vector<std::string> args) {
 
 }  // namespace
 
-namespace {
-int RunListsUnchecked(const std::vector<std::string>& argv);
-}  // namespace
-
 int RunLists(const std::vector<std::string>& argv) {
-  // A malformed answer from the server (a proxy's HTML page, say) is an
-  // error line, not an abort.
-  try {
-    return RunListsUnchecked(argv);
-  } catch (const std::exception& e) {
-    return Fail(std::string("unexpected answer from the server: ") + e.what());
-  }
+  return RunServerCommand("lists", argv, kHelp, [](ApiClient& api, const std::string& sub, std::vector<std::string>& args) {
+    if (sub == "create") return Create(api, args);
+    if (sub == "info") return Info(api, args);
+    if (sub == "push") return Push(api, args);
+    std::fprintf(stderr, "hashscreen lists: unknown command '%s' (see --help)\n", sub.c_str());
+    return 2;
+  });
 }
-
-namespace {
-int RunListsUnchecked(const std::vector<std::string>& argv) {
-  std::vector<std::string> args = argv;
-  ServerOptions server;
-  if (Status s = TakeServerOptions(&args, &server); !s.ok()) return Fail(s.message());
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::printf(kHelp, ServerOptionsHelp());
-    return args.empty() ? 2 : 0;
-  }
-  if (server.key.empty()) return Fail("no API key (set HASHSCREEN_KEY or pass --key)");
-  std::string sub = args[0];
-  args.erase(args.begin());
-  ApiClient api(server);
-  if (sub == "create") return Create(api, args);
-  if (sub == "info") return Info(api, args);
-  if (sub == "push") return Push(api, args);
-  std::fprintf(stderr, "hashscreen lists: unknown command '%s' (see --help)\n", sub.c_str());
-  return 2;
-}
-
-}  // namespace
 
 }  // namespace client
