@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -58,9 +59,20 @@ class Database {
   // Reads a key of `f`; NotFound if absent.
   Status Get(Family f, const rocksdb::Slice& key, std::string* value) const;
 
+  // A fresh path in the staging directory (DIR/ingest-staging) for an SST file
+  // of `f` that is about to be ingested. Open empties the directory (files
+  // left by a process killed before ingesting them), after taking the lock.
+  std::string NewStagingFile(Family f);
+  // The options SST files to ingest into `f` are written with: the family's
+  // own table format and compression, so an ingested file reads like a
+  // flushed one.
+  rocksdb::Options SstOptions(Family f) const;
+
  private:
   Database() = default;
   std::string dir_;
+  std::string staging_dir_;
+  std::atomic<uint64_t> next_staging_{0};
   std::string instance_id_;
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kNumFamilies> handles_{};

@@ -7,6 +7,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include "store/atomic_batch.h"
 #include "store/key_encoding.h"
 
 namespace store {
@@ -44,13 +45,14 @@ Status CheckName(const std::string& name) {
 
 }  // namespace
 
-HashLists::HashLists(Database* db, const MatchIndex::Options& index_options) : db_(db), index_(index_options) {}
+HashLists::HashLists(Database* db, const Options& options)
+    : db_(db), ingest_from_changes_(options.ingest_from_changes), index_(options.index) {}
 HashLists::~HashLists() = default;
 
-Status HashLists::Open(Database* db, std::unique_ptr<HashLists>* out) { return Open(db, MatchIndex::Options(), out); }
+Status HashLists::Open(Database* db, std::unique_ptr<HashLists>* out) { return Open(db, Options(), out); }
 
-Status HashLists::Open(Database* db, const MatchIndex::Options& index_options, std::unique_ptr<HashLists>* out) {
-  std::unique_ptr<HashLists> lists(new HashLists(db, index_options));
+Status HashLists::Open(Database* db, const Options& options, std::unique_ptr<HashLists>* out) {
+  std::unique_ptr<HashLists> lists(new HashLists(db, options));
   HS_RETURN_IF_ERROR(lists->Load());
   *out = std::move(lists);
   return Status::Ok();
@@ -216,8 +218,6 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   const int64_t now = NowMs();
   BatchResult result;
   uint64_t seq = info.last_seq;
-  auto* signals = db_->family(Database::kSignals);
-  auto* changes = db_->family(Database::kChanges);
 
   // Which entries take effect, found by sorting instead of a map of strings:
   // `adds` and `rems` are request positions ordered by (type, hash) and then
@@ -283,11 +283,15 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     if (first && (present[adds.size() + k] || added_here)) rem_effect[rems[k]] = 1;
   }
 
+  size_t effective = 0;
+  for (uint8_t e : add_effect) effective += e;
+  for (uint8_t e : rem_effect) effective += e;
   // Sizes: ~ key and value per change and signal write, plus WriteBatch framing.
   size_t reserve = 64;
   for (const SignalEntry& e : batch.add) reserve += 2 * (e.hash.size() + e.ref.size()) + 64;
   for (const SignalEntry& e : batch.remove) reserve += e.hash.size() + e.ref.size() + 64;
-  rocksdb::WriteBatch wb(reserve);
+  AtomicBatch wb(db_, effective >= ingest_from_changes_ ? AtomicBatch::Mode::kIngest : AtomicBatch::Mode::kWriteBatch,
+                 reserve);
   std::vector<SignalRef> added, removed;
   added.reserve(batch.add.size());
   // Change records, seqs in request order (adds, then removes). Keys and
@@ -300,7 +304,7 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     keys::PutU64(&key, seq);
     value.clear();
     keys::AppendChange(&value, add, e.type, e.hash, now, ref);
-    wb.Put(changes, key, value);
+    wb.Put(Database::kChanges, key, value);
   };
   for (size_t i = 0; i < batch.add.size(); ++i) {
     const SignalEntry& e = batch.add[i];
@@ -332,10 +336,11 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     removed.push_back({e.type, e.hash});
     ++result.removed;
   }
-  // Signal writes go into the WriteBatch sorted by key (an add before the
-  // remove of the same signal): the memtable skiplist then inserts a sorted
-  // run from its last position instead of searching from the top for every
-  // random hash. adds and rems are already in key order; merge them.
+  // Signal writes go in sorted by key, each key once (an SST file needs
+  // that; the memtable skiplist then inserts a sorted run from its last
+  // position instead of searching from the top for every random hash). adds
+  // and rems are already in key order; merge them. A signal both added and
+  // removed here is written only as its delete.
   auto signal_key = [&](const SignalEntry& e) {
     key.clear();
     keys::PutU64(&key, list_id);
@@ -348,34 +353,37 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     if (take_add) {
       const SignalEntry& e = batch.add[adds[a++]];
       if (!add_effect[&e - batch.add.data()]) continue;
+      // rems[r] is the first remove of an equal or greater signal: the
+      // effective one, if this signal is removed at all.
+      if (r < rems.size() && same(batch.remove[rems[r]], e) && rem_effect[rems[r]]) continue;
       signal_key(e);
       value.clear();
       keys::PutU64(&value, static_cast<uint64_t>(now));
       value.append(e.ref);
-      wb.Put(signals, key, value);
+      wb.Put(Database::kSignals, key, value);
     } else {
       const SignalEntry& e = batch.remove[rems[r++]];
       if (!rem_effect[&e - batch.remove.data()]) continue;
       signal_key(e);
-      wb.Delete(signals, key);
+      wb.Delete(Database::kSignals, key);
     }
   }
   info.last_seq = seq;
   info.signal_count = info.signal_count + result.added - result.removed;
   result.seq = seq;
-  wb.Put(db_->family(Database::kLists), keys::ListKey(list_id), keys::EncodeList(info));
-  wb.Put(db_->family(Database::kBatches), batch_key, keys::EncodeBatchResult(result));
-  // The index's next state is built while the batch is written (on another
-  // thread for a large batch: merging segments is the other half of the
-  // work), and published only once the write is durable.
+  wb.Put(Database::kLists, keys::ListKey(list_id), keys::EncodeList(info));
+  wb.Put(Database::kBatches, batch_key, keys::EncodeBatchResult(result));
+  // The batch's index segment is built while the batch is written (on
+  // another thread for a large batch), and published only once the write is
+  // durable. Merging segments happens later, on the index's merger thread.
   std::unique_ptr<MatchIndex::Prepared> prepared;
   Status written;
   if (added.size() + removed.size() >= kParallelIndexUpdate) {
     std::thread builder([&] { prepared = index_.Prepare(list_id, added, removed); });
-    written = db_->Write(&wb, /*sync=*/true);
+    written = wb.Commit();
     builder.join();
   } else {
-    written = db_->Write(&wb, /*sync=*/true);
+    written = wb.Commit();
     if (written.ok()) prepared = index_.Prepare(list_id, added, removed);
   }
   HS_RETURN_IF_ERROR(written);
@@ -391,20 +399,28 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
 
 Status HashLists::Changes(uint64_t list_id, uint64_t after_seq, size_t limit, std::vector<Change>* out,
                           uint64_t* next) const {
+  // Changes up to the list's last seq as published: a batch being committed
+  // (an ingestion can show one family's file before another's) stays unseen
+  // until ApplyBatch has returned.
+  uint64_t last_seq;
   {
     std::shared_lock l(mu_);
-    if (!lists_.count(list_id)) return Status::NotFound("no list " + std::to_string(list_id));
+    auto li = lists_.find(list_id);
+    if (li == lists_.end()) return Status::NotFound("no list " + std::to_string(list_id));
+    last_seq = li->second.last_seq;
   }
   out->clear();
   *next = after_seq;
-  if (limit == 0 || after_seq == UINT64_MAX) return Status::Ok();
+  if (limit == 0 || after_seq >= last_seq) return Status::Ok();
   const std::string prefix = keys::ListPrefix(list_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kChanges)));
   for (it->Seek(keys::ChangeKey(list_id, after_seq + 1)); it->Valid() && out->size() < limit; it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.size() != 16 || !k.starts_with(prefix)) break;
+    const uint64_t seq = keys::GetU64(k.data() + 8);
+    if (seq > last_seq) break;
     Change c;
-    HS_RETURN_IF_ERROR(keys::DecodeChange(keys::GetU64(k.data() + 8), it->value().ToStringView(), &c));
+    HS_RETURN_IF_ERROR(keys::DecodeChange(seq, it->value().ToStringView(), &c));
     *next = c.seq;
     out->push_back(std::move(c));
   }
@@ -426,6 +442,7 @@ Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_vi
 ScreenResult HashLists::Screen(const ScreenQuery& query) const { return index_.Screen(query); }
 
 size_t HashLists::IndexedPdqHashes() const { return index_.pdq_hashes(); }
+void HashLists::WaitForIndexMerges() { index_.WaitForMerges(); }
 size_t HashLists::IndexMemoryBytes() const { return index_.MemoryBytes(); }
 
 }  // namespace store

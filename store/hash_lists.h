@@ -79,11 +79,18 @@ struct Change {
 
 class HashLists {
  public:
+  struct Options {
+    MatchIndex::Options index;  // PDQ strategy and kernels (forced by tests and the benchmark)
+    // A batch with at least this many effective changes is committed by
+    // ingesting SST files instead of a WriteBatch (store/atomic_batch.h;
+    // both are atomic and synced, ingestion is faster for large batches).
+    size_t ingest_from_changes = 20000;
+  };
+
   // Reads every list and signal from `db` and builds the index. `db` must
   // outlive the result.
   static Status Open(Database* db, std::unique_ptr<HashLists>* out);
-  // Same, with the index's PDQ strategy and kernels forced (tests, benchmark).
-  static Status Open(Database* db, const MatchIndex::Options& index_options, std::unique_ptr<HashLists>* out);
+  static Status Open(Database* db, const Options& options, std::unique_ptr<HashLists>* out);
 
   HashLists(const HashLists&) = delete;
   HashLists& operator=(const HashLists&) = delete;
@@ -102,9 +109,9 @@ class HashLists {
   Status UpdateList(uint64_t id, std::optional<std::string> name, std::optional<bool> enabled,
                     std::optional<int> pdq_threshold);
 
-  // Applies adds then removes as one atomic, synced WriteBatch (signals,
-  // changes with consecutive seqs, list record, batch record), then updates
-  // the index. A batch id already applied to this list returns the first
+  // Applies adds then removes atomically and durably (signals, changes with
+  // consecutive seqs, list record, batch record: one WriteBatch, or one
+  // ingestion of SST files for a large batch), then updates the index. A batch id already applied to this list returns the first
   // result with replayed = true and changes nothing. An invalid entry (unknown
   // type, wrong hash length, reference too long) rejects the whole batch with
   // InvalidArgument naming it ("add[3]: ..."). An entry both added and removed
@@ -130,13 +137,17 @@ class HashLists {
   // /metrics and the benchmark).
   size_t IndexedPdqHashes() const;
   size_t IndexMemoryBytes() const;
+  // Blocks until the index's background merges are done (tests, benchmark:
+  // screening is exact before that, only slower).
+  void WaitForIndexMerges();
 
  private:
-  HashLists(Database* db, const MatchIndex::Options& index_options);
+  explicit HashLists(Database* db, const Options& options);
   Status Load();
   Status CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const;
 
   Database* db_;
+  const size_t ingest_from_changes_;
   MatchIndex index_;
   // Serialises writers (held across the RocksDB write and the index update).
   std::mutex write_mu_;

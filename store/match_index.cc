@@ -23,6 +23,16 @@ const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t
 
 MatchIndex::MatchIndex(Options options) : options_(options) {
   snapshot_.store(std::make_shared<const Snapshot>(), std::memory_order_release);
+  merger_ = std::thread([this] { MergerLoop(); });
+}
+
+MatchIndex::~MatchIndex() {
+  {
+    std::lock_guard l(merge_mu_);
+    stop_ = true;
+  }
+  merge_cv_.notify_all();
+  merger_.join();
 }
 
 const MatchIndex::ListState* MatchIndex::FindList(const Snapshot& s, uint64_t id) {
@@ -50,6 +60,7 @@ void MatchIndex::Publish(std::shared_ptr<const ListState> list) {
 }
 
 void MatchIndex::PutList(const ListIndexSpec& spec) {
+  std::lock_guard l(publish_mu_);
   auto snap = snapshot();
   const ListState* cur = FindList(*snap, spec.id);
   auto next = cur ? std::make_shared<ListState>(*cur) : std::make_shared<ListState>();
@@ -58,15 +69,21 @@ void MatchIndex::PutList(const ListIndexSpec& spec) {
 }
 
 void MatchIndex::Load(uint64_t list_id, SignalSet signals) {
+  std::shared_ptr<IndexSegment> seg;
+  if (signals.size() > 0) {
+    // Generation 1: Load replaces the list's state with one segment.
+    seg = std::make_shared<IndexSegment>(1, std::move(signals), options_.strategy, options_.kernels);
+  }
+  std::lock_guard l(publish_mu_);
   auto snap = snapshot();
   const ListState* cur = FindList(*snap, list_id);
   if (!cur) return;
   auto next = std::make_shared<ListState>();
   next->spec = cur->spec;
-  next->signals = signals.size();
-  uint64_t gen = next->next_generation++;
-  if (signals.size() > 0) {
-    next->segments.push_back(std::make_shared<IndexSegment>(gen, std::move(signals), options_.strategy, options_.kernels));
+  next->next_generation = 2;
+  if (seg) {
+    next->signals = seg->size();
+    next->segments.push_back(std::move(seg));
   }
   Publish(std::move(next));
 }
@@ -99,51 +116,134 @@ void MatchIndex::Apply(uint64_t list_id, const std::vector<SignalRef>& added, co
   Commit(Prepare(list_id, added, removed));
 }
 
-void MatchIndex::Commit(std::unique_ptr<Prepared> prepared) {
-  if (prepared && prepared->list) Publish(std::move(prepared->list));
-}
-
 std::unique_ptr<MatchIndex::Prepared> MatchIndex::Prepare(uint64_t list_id, const std::vector<SignalRef>& added,
                                                           const std::vector<SignalRef>& removed) const {
   if (added.empty() && removed.empty()) return nullptr;
   auto snap = snapshot();
   const ListState* cur = FindList(*snap, list_id);
   if (!cur) return nullptr;
-  auto next = std::make_shared<ListState>(*cur);
-  const uint64_t gen = next->next_generation++;
+  auto prepared = std::make_unique<Prepared>();
+  prepared->list_id = list_id;
+  // Writers are serialised and the merger never changes next_generation, so
+  // this is still the list's next generation at Commit.
+  prepared->generation = cur->next_generation;
   if (!added.empty()) {
     SignalSet set;
     for (const SignalRef& a : added) set.Add(a.type, a.hash);
-    next->segments.push_back(std::make_shared<IndexSegment>(gen, std::move(set), options_.strategy, options_.kernels));
+    prepared->segment =
+        std::make_shared<IndexSegment>(prepared->generation, std::move(set), options_.strategy, options_.kernels);
   }
-  if (!removed.empty()) {
-    // Hides every copy up to this batch's generation, including one this
-    // batch just added (adds apply before removes).
-    auto tomb = next->tombstones ? std::make_shared<Tombstones>(*next->tombstones) : std::make_shared<Tombstones>();
-    for (const SignalRef& r : removed) (*tomb)[TombstoneKey(r.type, Bytes(r.hash))] = gen;
-    next->tombstones = std::move(tomb);
-  }
-  next->signals = next->signals + added.size() - removed.size();
-
-  auto& segs = next->segments;
-  if (next->tombstones && next->tombstones->size() > std::max<size_t>(1024, next->signals / 8)) {
-    // Full merge drops every hidden copy, so no tombstone is needed any more.
-    auto merged = segs.empty() ? nullptr : Merge(*next, 0, segs.size() - 1, gen);
-    segs.clear();
-    if (merged && merged->size() > 0) segs.push_back(std::move(merged));
-    next->tombstones.reset();
-  } else {
-    while (segs.size() >= 2 &&
-           (segs.size() > kMaxSegments || segs[segs.size() - 1]->size() * 2 >= segs[segs.size() - 2]->size())) {
-      size_t n = segs.size();
-      auto merged = Merge(*next, n - 2, n - 1, segs[n - 1]->generation());
-      segs.resize(n - 2);
-      segs.push_back(std::move(merged));
-    }
-  }
-  auto prepared = std::make_unique<Prepared>();
-  prepared->list = std::move(next);
+  prepared->tombstones.reserve(removed.size());
+  for (const SignalRef& r : removed) prepared->tombstones.push_back(TombstoneKey(r.type, Bytes(r.hash)));
+  prepared->added = added.size();
+  prepared->removed = removed.size();
   return prepared;
+}
+
+void MatchIndex::Commit(std::unique_ptr<Prepared> prepared) {
+  if (!prepared) return;
+  {
+    std::lock_guard l(publish_mu_);
+    auto snap = snapshot();
+    const ListState* cur = FindList(*snap, prepared->list_id);
+    if (!cur) return;
+    auto next = std::make_shared<ListState>(*cur);
+    const uint64_t gen = prepared->generation;
+    next->next_generation = gen + 1;
+    if (prepared->segment) next->segments.push_back(std::move(prepared->segment));
+    if (!prepared->tombstones.empty()) {
+      // Hides every copy up to this batch's generation, including one this
+      // batch just added (adds apply before removes).
+      auto tomb = next->tombstones ? std::make_shared<Tombstones>(*next->tombstones) : std::make_shared<Tombstones>();
+      for (std::string& k : prepared->tombstones) (*tomb)[std::move(k)] = gen;
+      next->tombstones = std::move(tomb);
+    }
+    next->signals = next->signals + prepared->added - prepared->removed;
+    Publish(std::move(next));
+  }
+  ScheduleMerge(prepared->list_id);
+}
+
+void MatchIndex::ScheduleMerge(uint64_t list_id) {
+  {
+    std::lock_guard l(merge_mu_);
+    merge_pending_.insert(list_id);
+  }
+  merge_cv_.notify_all();
+}
+
+void MatchIndex::WaitForMerges() {
+  std::unique_lock l(merge_mu_);
+  merge_cv_.wait(l, [&] { return merge_pending_.empty() && !merging_; });
+}
+
+void MatchIndex::MergerLoop() {
+  std::unique_lock l(merge_mu_);
+  for (;;) {
+    merge_cv_.wait(l, [&] { return stop_ || !merge_pending_.empty(); });
+    if (stop_) return;
+    const uint64_t id = *merge_pending_.begin();
+    merge_pending_.erase(merge_pending_.begin());
+    merging_ = true;
+    l.unlock();
+    while (MergeOnce(id)) {
+      std::lock_guard s(merge_mu_);
+      if (stop_) break;
+    }
+    l.lock();
+    merging_ = false;
+    merge_cv_.notify_all();  // WaitForMerges
+  }
+}
+
+bool MatchIndex::MergeOnce(uint64_t list_id) {
+  // Plan from the current state; build without any lock; then swap the
+  // merged segments for the result unless the state moved under us.
+  std::shared_ptr<const ListState> plan;
+  {
+    auto snap = snapshot();
+    auto it = std::lower_bound(snap->lists.begin(), snap->lists.end(), list_id,
+                               [](const std::shared_ptr<const ListState>& s, uint64_t v) { return s->spec.id < v; });
+    if (it == snap->lists.end() || (*it)->spec.id != list_id) return false;
+    plan = *it;
+  }
+  const auto& segs = plan->segments;
+  size_t first, last;
+  const bool full = plan->tombstones && plan->tombstones->size() > std::max<size_t>(1024, plan->signals / 8);
+  if (full) {
+    // A full merge drops every hidden copy, so no tombstone is needed after it.
+    first = 0;
+    last = segs.empty() ? 0 : segs.size() - 1;
+  } else if (segs.size() >= 2 && (segs.size() > kMaxSegments || segs[segs.size() - 1]->size() * 2 >= segs[segs.size() - 2]->size())) {
+    first = segs.size() - 2;
+    last = segs.size() - 1;
+  } else {
+    return false;
+  }
+  std::shared_ptr<const IndexSegment> merged;
+  if (!segs.empty()) merged = Merge(*plan, first, last, segs[last]->generation());
+
+  std::lock_guard l(publish_mu_);
+  auto snap = snapshot();
+  const ListState* cur = FindList(*snap, list_id);
+  if (!cur) return false;
+  // Writers only append segments and the merger is the only one removing
+  // them, so the planned range is still in place; check it all the same.
+  if (cur->segments.size() < segs.size() ||
+      !std::equal(segs.begin(), segs.end(), cur->segments.begin())) {
+    return true;  // plan again
+  }
+  auto next = std::make_shared<ListState>(*cur);
+  auto& out = next->segments;
+  if (!segs.empty()) {
+    out.erase(out.begin() + static_cast<ptrdiff_t>(first), out.begin() + static_cast<ptrdiff_t>(last) + 1);
+    if (merged->size() > 0) out.insert(out.begin() + static_cast<ptrdiff_t>(first), std::move(merged));
+  }
+  // A tombstone added while merging (a remove committed meanwhile) is newer
+  // than every merged copy and must stay; only an untouched set can go.
+  if (full && cur->tombstones == plan->tombstones) next->tombstones.reset();
+  Publish(std::move(next));
+  return true;
 }
 
 bool MatchIndex::Contains(uint64_t list_id, SignalType type, std::string_view hash) const {
@@ -262,5 +362,6 @@ size_t MatchIndex::SegmentCount(uint64_t list_id) const {
   const ListState* l = FindList(*snap, list_id);
   return l ? l->segments.size() : 0;
 }
+
 
 }  // namespace store

@@ -7,10 +7,13 @@
 // a tombstone map) behind one atomic shared_ptr. Readers load the pointer and
 // search without locks; a writer builds the next snapshot, sharing every
 // unchanged segment, and swaps it in. A batch adds at most one new segment
-// (its adds) and tombstones (its removes); segments are merged size-tiered
-// (the newest two when they are within 2x of each other), and everything is
-// merged into one segment when tombstones pile up, so a list stays a handful
-// of segments and no write rebuilds more than the segments it merges.
+// (its adds) and tombstones (its removes). A background merger thread then
+// merges segments size-tiered (the newest two when they are within 2x of each
+// other) and everything into one segment when tombstones pile up, so a list
+// stays a handful of segments, no write rebuilds more than the segments it
+// merges, and no writer waits for a merge. A merge publishes a state with the
+// same signals (only the segment layout changes), so readers see no
+// difference except speed.
 //
 // A signal is present in a list iff some segment holds it with a generation
 // greater than its tombstone's (a remove records the list's newest
@@ -18,14 +21,19 @@
 //
 // Thread-safety: Screen, Contains and the size getters may be called
 // concurrently with each other and with one writer. Writers (PutList, Load,
-// Apply) must be serialised by the caller.
+// Apply, Prepare+Commit) must be serialised by the caller; the merger
+// coordinates with them internally.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -59,6 +67,8 @@ class MatchIndex {
   explicit MatchIndex(Options options);
   MatchIndex(const MatchIndex&) = delete;
   MatchIndex& operator=(const MatchIndex&) = delete;
+  // Stops the merger (after the merge it is running, if any).
+  ~MatchIndex();
 
   // Adds a list (empty) or updates its metadata, keeping its signals.
   void PutList(const ListIndexSpec& spec);
@@ -68,13 +78,17 @@ class MatchIndex {
   // Adds then removes signals. Callers pass only effective changes (adds not
   // present, removes present): Contains is the membership test.
   void Apply(uint64_t list_id, const std::vector<SignalRef>& added, const std::vector<SignalRef>& removed);
-  // Apply in two steps, so a caller can build the next state of a list (the
-  // costly part: new segment, merges) while it writes the same batch to disk,
-  // and publish it only once the write succeeded. Prepare reads the current
-  // state and changes nothing; Commit publishes its result (null: nothing to
-  // do). Nothing else may write to the index in between.
+  // Apply in two steps, so a caller can build the batch's new segment (the
+  // costly part) while it writes the same batch to disk, and publish it only
+  // once the write succeeded. Prepare reads the current state and changes
+  // nothing; Commit publishes its result (null: nothing to do). No other
+  // writer may run in between (merges may).
   struct Prepared {
-    std::shared_ptr<const ListState> list;
+    uint64_t list_id = 0;
+    uint64_t generation = 0;
+    std::shared_ptr<const IndexSegment> segment;  // the adds; null if none
+    std::vector<std::string> tombstones;          // keys of the removes
+    size_t added = 0, removed = 0;
   };
   std::unique_ptr<Prepared> Prepare(uint64_t list_id, const std::vector<SignalRef>& added,
                                     const std::vector<SignalRef>& removed) const;
@@ -90,6 +104,8 @@ class MatchIndex {
   size_t MemoryBytes() const;
   // Segments of a list (for tests of the merge policy); 0 for an unknown list.
   size_t SegmentCount(uint64_t list_id) const;
+  // Blocks until the merger has nothing left to do (tests, benchmarks).
+  void WaitForMerges();
 
  private:
   // Tombstone keys: type byte then hash bytes; value: generation it hides up to.
@@ -108,11 +124,26 @@ class MatchIndex {
   std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(std::memory_order_acquire); }
   static const ListState* FindList(const Snapshot& s, uint64_t id);
   static bool Visible(const ListState& list, const IndexSegment& seg, SignalType type, const uint8_t* hash);
+  // Replaces (or inserts) one list's state. Caller holds publish_mu_.
   void Publish(std::shared_ptr<const ListState> list);
   std::shared_ptr<const IndexSegment> Merge(const ListState& list, size_t first, size_t last, uint64_t generation) const;
+  void ScheduleMerge(uint64_t list_id);
+  void MergerLoop();
+  // Performs the list's next merge, if its policy wants one. False if none.
+  bool MergeOnce(uint64_t list_id);
 
   Options options_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  // Held for each read-modify-write of snapshot_ (writers and the merger),
+  // never while building a segment.
+  std::mutex publish_mu_;
+
+  std::mutex merge_mu_;
+  std::condition_variable merge_cv_;
+  std::set<uint64_t> merge_pending_;  // lists that may need a merge
+  bool merging_ = false;              // the merger is working on a list
+  bool stop_ = false;
+  std::thread merger_;
 };
 
 }  // namespace store

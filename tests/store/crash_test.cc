@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -74,12 +75,14 @@ size_t CheckConsistent(const std::string& dir, const std::unordered_map<std::str
   CHECK(changes.size() == expected);
   CHECK(next == expected);
   CHECK(lists->IndexedPdqHashes() == expected);
+  // Open cleared the staging files of an ingestion the kill interrupted.
+  CHECK(std::filesystem::is_empty(dir + "/ingest-staging"));
   return batches.size();
 }
 
 }  // namespace
 
-TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully present or absent") {
+TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully present or absent, both commit paths") {
   testing_support::TempDir tmp;
   const std::string file = (tmp.path() / "hashes.txt").string();
   std::unordered_map<std::string, size_t> line_of;
@@ -94,40 +97,56 @@ TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully prese
   }
   std::mt19937_64 rng(std::random_device{}());
   const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::seconds(4);
+  const auto deadline = start + std::chrono::seconds(6);
   // On a loaded machine the child may need longer to get going: keep going
-  // (up to a hard limit) until at least one kill landed mid-import.
-  const auto hard_deadline = start + std::chrono::seconds(30);
-  int rounds = 0, completed = 0, killed_mid_import = 0, run = 0;
-  // Kill delays are drawn from [0, window); the window adapts so that kills
-  // land before, during and after the import on fast and slow machines alike.
-  double window_ms = 300;
-  std::string dir = (tmp.path() / "db0").string();
-  while (std::chrono::steady_clock::now() < deadline ||
-         (killed_mid_import == 0 && std::chrono::steady_clock::now() < hard_deadline)) {
+  // (up to a hard limit) until a kill landed mid-import on each path.
+  const auto hard_deadline = start + std::chrono::seconds(45);
+  // Path 0 commits batches as WriteBatches, path 1 by ingesting SST files;
+  // rounds alternate between them, each path with its own database.
+  struct Path {
+    std::string name;
+    int rounds = 0, completed = 0, killed_mid_import = 0, run = 0;
+    // Kill delays are drawn from [0, window); the window adapts so that kills
+    // land before, during and after the import on fast and slow machines alike.
+    double window_ms = 300;
+    std::string dir;
+  };
+  Path paths[2];
+  paths[0].name = "writebatch";
+  paths[1].name = "ingest";
+  for (Path& path : paths) path.dir = (tmp.path() / (path.name + "0")).string();
+  auto mid_import_on_both = [&] { return paths[0].killed_mid_import > 0 && paths[1].killed_mid_import > 0; };
+  for (int round = 0; std::chrono::steady_clock::now() < deadline ||
+                      (!mid_import_on_both() && std::chrono::steady_clock::now() < hard_deadline);
+       ++round) {
+    Path& path = paths[round % 2];
     const std::string batch = std::to_string(kBatch);
-    const char* argv[] = {STORE_CRASH_CHILD, dir.c_str(), file.c_str(), batch.c_str(), nullptr};
+    const char* argv[] = {STORE_CRASH_CHILD, path.dir.c_str(), file.c_str(), batch.c_str(),
+                          round % 2 ? "ingest" : nullptr, nullptr};
     pid_t pid;
     REQUIRE(posix_spawn(&pid, STORE_CRASH_CHILD, nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<uint64_t>(window_ms * 1000 + 1)));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<uint64_t>(path.window_ms * 1000 + 1)));
     kill(pid, SIGKILL);
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
     const bool finished = WIFEXITED(status);
     if (finished) REQUIRE(WEXITSTATUS(status) == 0);
-    size_t applied = CheckConsistent(dir, line_of);
-    ++rounds;
-    if (!finished && applied > 0 && applied < (kLines + kBatch - 1) / kBatch) ++killed_mid_import;
-    if (!finished && applied == 0) window_ms *= 1.5;
-    if (finished) window_ms *= 0.7;
+    CAPTURE(path.name);
+    size_t applied = CheckConsistent(path.dir, line_of);
+    ++path.rounds;
+    if (!finished && applied > 0 && applied < (kLines + kBatch - 1) / kBatch) ++path.killed_mid_import;
+    if (!finished && applied == 0) path.window_ms *= 1.5;
+    if (finished) path.window_ms *= 0.7;
     if (finished) {
       CHECK(applied == (kLines + kBatch - 1) / kBatch);
-      ++completed;
-      dir = (tmp.path() / ("db" + std::to_string(++run))).string();  // start over
+      ++path.completed;
+      path.dir = (tmp.path() / (path.name + std::to_string(++path.run))).string();  // start over
     }
   }
-  MESSAGE("crash rounds: " << rounds << ", killed mid-import: " << killed_mid_import << ", imports completed: "
-                           << completed);
-  CHECK(rounds >= 3);
-  CHECK(killed_mid_import >= 1);
+  for (const Path& path : paths) {
+    MESSAGE(path.name << ": crash rounds " << path.rounds << ", killed mid-import " << path.killed_mid_import
+                      << ", imports completed " << path.completed);
+    CHECK(path.rounds >= 3);
+    CHECK(path.killed_mid_import >= 1);
+  }
 }

@@ -24,16 +24,25 @@ std::string Raw(const hashing::PdqHash& h) { return std::string(reinterpret_cast
 
 SignalEntry Pdq(const hashing::PdqHash& h, std::string ref = "") { return {SignalType::kPdq, Raw(h), std::move(ref)}; }
 
+// Batches from this many changes are ingested as SST files (the default), or
+// every batch is (1): both commit paths must behave the same.
+constexpr size_t kIngestLarge = HashLists::Options().ingest_from_changes;
+constexpr size_t kIngestAll = 1;
+
 struct Store {
   testing_support::TempDir dir;
+  HashLists::Options options;
   std::unique_ptr<Database> db;
   std::unique_ptr<HashLists> lists;
-  Store() { Reopen(); }
+  explicit Store(size_t ingest_from_changes = kIngestLarge) {
+    options.ingest_from_changes = ingest_from_changes;
+    Reopen();
+  }
   void Reopen() {
     lists.reset();
     db.reset();
     REQUIRE(Database::Open(dir.path().string(), {}, &db).ok());
-    REQUIRE(HashLists::Open(db.get(), &lists).ok());
+    REQUIRE(HashLists::Open(db.get(), options, &lists).ok());
   }
   uint64_t Create(const std::string& name, ListKind kind = ListKind::kBlock, int threshold = 31) {
     ListInfo info;
@@ -81,78 +90,81 @@ TEST_CASE("lists: create, unique names per owner, get, rename, disable, threshol
 }
 
 TEST_CASE("batches: counted adds and removes, idempotent retries, change feed, lookup") {
-  Store s;
-  uint64_t id = s.Create("l");
-  std::mt19937_64 rng(7);
-  auto h = ClusteredHashes(10, rng);
-  std::string md5(16, '\x11'), sha(32, '\x22');
-  BatchRequest b1{"b1", {Pdq(h[0], "r0"), Pdq(h[1], "r1"), {SignalType::kMd5, md5, "m"}, Pdq(h[0])}, {}};
-  BatchResult r;
-  REQUIRE(s.lists->ApplyBatch(id, b1, &r).ok());
-  CHECK(r.added == 3);
-  CHECK(r.already_present == 1);
-  CHECK(r.seq == 3);
-  CHECK(!r.replayed);
-  BatchResult again;
-  REQUIRE(s.lists->ApplyBatch(id, b1, &again).ok());
-  CHECK(again.replayed);
-  CHECK(again.seq == 3);
-  CHECK(again.added == 3);
+  for (size_t ingest_from : {kIngestLarge, kIngestAll}) {
+    CAPTURE(ingest_from);
+    Store s(ingest_from);
+    uint64_t id = s.Create("l");
+    std::mt19937_64 rng(7);
+    auto h = ClusteredHashes(10, rng);
+    std::string md5(16, '\x11'), sha(32, '\x22');
+    BatchRequest b1{"b1", {Pdq(h[0], "r0"), Pdq(h[1], "r1"), {SignalType::kMd5, md5, "m"}, Pdq(h[0])}, {}};
+    BatchResult r;
+    REQUIRE(s.lists->ApplyBatch(id, b1, &r).ok());
+    CHECK(r.added == 3);
+    CHECK(r.already_present == 1);
+    CHECK(r.seq == 3);
+    CHECK(!r.replayed);
+    BatchResult again;
+    REQUIRE(s.lists->ApplyBatch(id, b1, &again).ok());
+    CHECK(again.replayed);
+    CHECK(again.seq == 3);
+    CHECK(again.added == 3);
 
-  BatchRequest b2{"b2", {{SignalType::kSha256, sha, "s"}, Pdq(h[2], "r2")}, {Pdq(h[1]), Pdq(h[5]), Pdq(h[2])}};
-  REQUIRE(s.lists->ApplyBatch(id, b2, &r).ok());
-  CHECK(r.added == 2);
-  CHECK(r.removed == 2);  // h[1], and h[2] added then removed in the same batch
-  CHECK(r.not_found == 1);
-  CHECK(r.seq == 7);
+    BatchRequest b2{"b2", {{SignalType::kSha256, sha, "s"}, Pdq(h[2], "r2")}, {Pdq(h[1]), Pdq(h[5]), Pdq(h[2])}};
+    REQUIRE(s.lists->ApplyBatch(id, b2, &r).ok());
+    CHECK(r.added == 2);
+    CHECK(r.removed == 2);  // h[1], and h[2] added then removed in the same batch
+    CHECK(r.not_found == 1);
+    CHECK(r.seq == 7);
 
-  ListInfo info;
-  REQUIRE(s.lists->GetList(id, &info).ok());
-  CHECK(info.signal_count == 3);
-  CHECK(info.last_seq == 7);
+    ListInfo info;
+    REQUIRE(s.lists->GetList(id, &info).ok());
+    CHECK(info.signal_count == 3);
+    CHECK(info.last_seq == 7);
 
-  std::vector<store::Change> changes;
-  uint64_t next;
-  REQUIRE(s.lists->Changes(id, 0, 100, &changes, &next).ok());
-  REQUIRE(changes.size() == 7);
-  CHECK(next == 7);
-  for (size_t i = 0; i < changes.size(); ++i) CHECK(changes[i].seq == i + 1);
-  CHECK(changes[0].add);
-  CHECK(changes[0].ref == "r0");
-  CHECK(changes[5].hash == Raw(h[1]));
-  CHECK(!changes[5].add);
-  CHECK(changes[5].ref == "r1");
-  REQUIRE(s.lists->Changes(id, 5, 1, &changes, &next).ok());
-  REQUIRE(changes.size() == 1);
-  CHECK(changes[0].seq == 6);
-  CHECK(next == 6);
-  REQUIRE(s.lists->Changes(id, 7, 10, &changes, &next).ok());
-  CHECK(changes.empty());
-  CHECK(next == 7);
+    std::vector<store::Change> changes;
+    uint64_t next;
+    REQUIRE(s.lists->Changes(id, 0, 100, &changes, &next).ok());
+    REQUIRE(changes.size() == 7);
+    CHECK(next == 7);
+    for (size_t i = 0; i < changes.size(); ++i) CHECK(changes[i].seq == i + 1);
+    CHECK(changes[0].add);
+    CHECK(changes[0].ref == "r0");
+    CHECK(changes[5].hash == Raw(h[1]));
+    CHECK(!changes[5].add);
+    CHECK(changes[5].ref == "r1");
+    REQUIRE(s.lists->Changes(id, 5, 1, &changes, &next).ok());
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].seq == 6);
+    CHECK(next == 6);
+    REQUIRE(s.lists->Changes(id, 7, 10, &changes, &next).ok());
+    CHECK(changes.empty());
+    CHECK(next == 7);
 
-  SignalEntry e;
-  int64_t added_ms;
-  REQUIRE(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[0]), &e, &added_ms).ok());
-  CHECK(e.ref == "r0");
-  CHECK(added_ms > 0);
-  CHECK(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[1]), &e, &added_ms).code() == Status::Code::kNotFound);
+    SignalEntry e;
+    int64_t added_ms;
+    REQUIRE(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[0]), &e, &added_ms).ok());
+    CHECK(e.ref == "r0");
+    CHECK(added_ms > 0);
+    CHECK(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[1]), &e, &added_ms).code() == Status::Code::kNotFound);
 
-  store::ScreenQuery q = QueryFor(h[0]);
-  q.sha256.emplace();
-  std::memcpy(q.sha256->data(), sha.data(), 32);
-  auto res = s.lists->Screen(q);
-  REQUIRE(res.block_hits.size() == 1);
-  CHECK(res.block_hits[0].type == SignalType::kSha256);  // an exact digest hit wins
-  CHECK(s.lists->Screen(QueryFor(h[1])).match == (hashing::Distance(h[1], h[0]) <= 31));
+    store::ScreenQuery q = QueryFor(h[0]);
+    q.sha256.emplace();
+    std::memcpy(q.sha256->data(), sha.data(), 32);
+    auto res = s.lists->Screen(q);
+    REQUIRE(res.block_hits.size() == 1);
+    CHECK(res.block_hits[0].type == SignalType::kSha256);  // an exact digest hit wins
+    CHECK(s.lists->Screen(QueryFor(h[1])).match == (hashing::Distance(h[1], h[0]) <= 31));
 
-  // A retried batch id stays a no-op after a restart.
-  s.Reopen();
-  REQUIRE(s.lists->ApplyBatch(id, b2, &again).ok());
-  CHECK(again.replayed);
-  CHECK(again.removed == 2);
-  REQUIRE(s.lists->GetList(id, &info).ok());
-  CHECK(info.last_seq == 7);
-  CHECK(s.lists->Screen(QueryFor(h[0])).match);
+    // A retried batch id stays a no-op after a restart.
+    s.Reopen();
+    REQUIRE(s.lists->ApplyBatch(id, b2, &again).ok());
+    CHECK(again.replayed);
+    CHECK(again.removed == 2);
+    REQUIRE(s.lists->GetList(id, &info).ok());
+    CHECK(info.last_seq == 7);
+    CHECK(s.lists->Screen(QueryFor(h[0])).match);
+  }
 }
 
 TEST_CASE("a batch with a malformed entry is rejected whole, naming the entry") {
@@ -236,10 +248,12 @@ TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") 
   CHECK(s.lists->IndexMemoryBytes() > 25000 * 32);
 }
 
-TEST_CASE("batches match a sequential model: duplicates, add then remove, mixed types, large batches") {
-  // ApplyBatch decides what takes effect by sorting the batch; the model
-  // applies the entries one by one in request order (adds, then removes).
-  Store s;
+namespace {
+
+// ApplyBatch decides what takes effect by sorting the batch; the model
+// applies the entries one by one in request order (adds, then removes).
+void RunSequentialModel(size_t ingest_from) {
+  Store s(ingest_from);
   uint64_t id = s.Create("model");
   std::mt19937_64 rng(23);
   std::vector<SignalEntry> pool;
@@ -261,7 +275,7 @@ TEST_CASE("batches match a sequential model: duplicates, add then remove, mixed 
     BatchRequest b;
     b.batch_id = "m";
     b.batch_id += std::to_string(round);
-    const size_t n_add = round % 10 == 9 ? 20000 : rng() % 12, n_rem = rng() % 8;
+    const size_t n_add = round % 10 == 9 ? 30000 : rng() % 12, n_rem = rng() % 8;
     for (size_t i = 0; i < n_add; ++i) {
       SignalEntry e = pool[rng() % pool.size()];
       if (n_add > 100) {
@@ -335,4 +349,14 @@ TEST_CASE("batches match a sequential model: duplicates, add then remove, mixed 
   size_t indexed_pdq = 0;
   for (const auto& [k, ref] : model) indexed_pdq += k.first == static_cast<int>(SignalType::kPdq);
   CHECK(s.lists->IndexedPdqHashes() == indexed_pdq);
+}
+
+}  // namespace
+
+TEST_CASE("batches match a sequential model: duplicates, add then remove, mixed types, large batches") {
+  RunSequentialModel(kIngestLarge);
+}
+
+TEST_CASE("batches match a sequential model when every batch is ingested as SST files") {
+  RunSequentialModel(kIngestAll);
 }

@@ -122,9 +122,12 @@ void RunModelTest(MatchIndex::Options options, uint64_t seed) {
       l.spec.pdq_threshold = static_cast<int>(rng() % 64);
       index.PutList(l.spec);
     }
+    // Merges run in the background: answers must be exact whatever they
+    // have done so far; the segment count is bounded once they are done.
+    if (step % 3 == 0) index.WaitForMerges();
     for (const auto& [lid, ml] : model) {
       for (const auto& raw : ml.pdq) REQUIRE(index.Contains(lid, SignalType::kPdq, raw));
-      CHECK(index.SegmentCount(lid) <= 13);
+      if (step % 3 == 0) CHECK(index.SegmentCount(lid) <= 13);
     }
     for (const auto& raw : removes) {
       if (raw.size() == 32) CHECK(!index.Contains(id, SignalType::kPdq, raw));
