@@ -12,9 +12,11 @@
 //
 // Usage: index_bench [--sizes 1000000,10000000] [--data DIR] [--real FILE]
 //                    [--queries N] [--linear-queries N] [--radius R]
-//                    [--batch N] [--import-only]
+//                    [--batch N] [--ingest-from N] [--import-only]
 // --import-only: generate the list and time only the import (into a fresh
-// DATA/db-N), e.g. to profile it; --batch: signals per import batch.
+// DATA/db-N), e.g. to profile it; --batch: signals per import batch;
+// --ingest-from: batches from this many changes are committed by SST
+// ingestion (HashLists::Options::ingest_from_changes; huge = never).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -142,6 +144,7 @@ struct Args {
   int radius = 31;
   bool import_only = false;  // only (re)generate the file and time the import
   size_t batch = 0;          // 0: ImportOptions' default
+  size_t ingest_from = 0;    // 0: HashLists::Options' default
 };
 
 // Imports the list from a file into a new database at DATA/db-N (unless one
@@ -163,7 +166,10 @@ bool RunImport(const Args& args, size_t n, const std::vector<PdqHash>& list) {
   }
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::HashLists> lists;
-  if (!store::Database::Open(dir.string(), {}, &db).ok() || !store::HashLists::Open(db.get(), &lists).ok()) {
+  store::HashLists::Options list_options;
+  if (args.ingest_from) list_options.ingest_from_changes = args.ingest_from;
+  if (!store::Database::Open(dir.string(), {}, &db).ok() ||
+      !store::HashLists::Open(db.get(), list_options, &lists).ok()) {
     std::printf("cannot create %s\n", dir.c_str());
     return false;
   }
@@ -326,12 +332,14 @@ int main(int argc, char** argv) {
       args.import_only = true;
     } else if (a == "--batch") {
       args.batch = std::stoull(value());
+    } else if (a == "--ingest-from") {
+      args.ingest_from = std::stoull(value());
     } else if (a == "--radius") {
       args.radius = std::stoi(value());
     } else {
       std::fprintf(stderr,
                    "usage: index_bench [--sizes N,N] [--data DIR] [--real FILE] [--queries N] "
-                   "[--linear-queries N] [--radius R] [--batch N] [--import-only]\n");
+                   "[--linear-queries N] [--radius R] [--batch N] [--ingest-from N] [--import-only]\n");
       return 2;
     }
   }

@@ -84,7 +84,7 @@ class HashLists {
     // A batch with at least this many effective changes is committed by
     // ingesting SST files instead of a WriteBatch (store/atomic_batch.h;
     // both are atomic and synced, ingestion is faster for large batches).
-    size_t ingest_from_changes = 20000;
+    size_t ingest_from_changes = 10000;
   };
 
   // Reads every list and signal from `db` and builds the index. `db` must
