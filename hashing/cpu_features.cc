@@ -43,6 +43,11 @@ bool CpuHasAvx512Vpopcntdq() {
   return CpuSupports(SimdLevel::kAvx512) && __builtin_cpu_supports("avx512vpopcntdq");
 }
 
+bool CpuHasAvx512Vbmi() {
+  __builtin_cpu_init();
+  return CpuSupports(SimdLevel::kAvx512) && __builtin_cpu_supports("avx512vbmi");
+}
+
 SimdLevel BestSupportedSimdLevel() {
   if (CpuSupports(SimdLevel::kAvx512)) return SimdLevel::kAvx512;
   if (CpuSupports(SimdLevel::kAvx2)) return SimdLevel::kAvx2;

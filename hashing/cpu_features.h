@@ -21,6 +21,9 @@ Status ParseSimdLevel(std::string_view name, SimdLevel* out);
 bool CpuSupports(SimdLevel level);
 // AVX-512 VPOPCNTDQ (Ice Lake and later, Zen 4): used by the match index.
 bool CpuHasAvx512Vpopcntdq();
+// AVX-512 VBMI (Ice Lake and later, Zen 4): byte permutes, used by the
+// AVX-512 luma kernel to split RGB into channels in one instruction each.
+bool CpuHasAvx512Vbmi();
 SimdLevel BestSupportedSimdLevel();
 
 // The process-wide level: HASHSCREEN_SIMD when set and valid, otherwise the

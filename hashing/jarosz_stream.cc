@@ -11,16 +11,19 @@ JaroszStream::JaroszStream(int width, int height, const PdqKernels& kernels)
       window_x_((width + 127) / 128),
       window_y_((height + 127) / 128),
       half_y_((window_y_ + 2) / 2) {
-  // Pass B reads rows up to y + hy - 1 and back to y - (wy - hy) - 1: wy + 1
-  // live rows, plus the strip being filled and one of slack.
-  capacity_ = (window_y_ + 1 + 2 * kStrip + kStrip - 1) / kStrip * kStrip;
-  capacity_ = std::min(capacity_, (height + kStrip - 1) / kStrip * kStrip);
+  // Output rows [y0, y0 + 16) add rows up to y0 + 15 + hy - 1, so they wait
+  // until pass A has filtered through F = y0 + RoundUp(15 + hy); meanwhile
+  // they still need rows back to y0 - (wy - hy) - 1, while the strip
+  // [F - 16, F) is being written: F - y0 + wy - hy + 1 live rows.
+  auto round_up = [](int n) { return (n + kStrip - 1) / kStrip * kStrip; };
+  capacity_ = round_up(round_up(kStrip - 1 + half_y_) + window_y_ - half_y_ + 1);
+  capacity_ = std::min(capacity_, round_up(height));
   ring_ = FloatBuffer(static_cast<size_t>(capacity_) * width);
   sums_ = FloatBuffer(width);
   std::fill(sums_.data(), sums_.data() + width, 0.0f);
-  strip_ = FloatBuffer(static_cast<size_t>(kStrip) * width);
   cols_ = FloatBuffer(static_cast<size_t>(64) * height);
-  scratch_ = FloatBuffer(BoxRowsScratchFloats(static_cast<size_t>(std::max(width, height))));
+  const size_t longest = static_cast<size_t>(std::max(width, height));
+  scratch_ = FloatBuffer(std::max(BoxRowsScratchFloats(longest), ColumnRowsScratchFloats(static_cast<size_t>(width))));
   for (int j = 0; j < 64; ++j) col_at_[j] = static_cast<int>(((j + 0.5) * width) / 64);
 }
 
@@ -44,25 +47,26 @@ void JaroszStream::AdvanceColumnPass() {
     primed_ = true;
   }
   while (next_out_ < height_) {
-    const int y = next_out_;
-    const int add_row = y + hy - 1, sub_row = y - (wy - hy) - 1;
-    if (add_row < height_ && add_row >= filtered_) return;  // wait for more rows
-    const float* add = add_row < height_ ? RingRow(add_row) : nullptr;
-    const float* sub = sub_row >= 0 ? RingRow(sub_row) : nullptr;
-    if (add && !sub) ++count_;
-    if (!add && sub) --count_;
-    k_.column_step(sums_.data(), add, sub, strip_.data() + static_cast<size_t>(y % kStrip) * width_,
-                   static_cast<float>(count_), width_);
-    ++next_out_;
-    if (next_out_ % kStrip == 0 || next_out_ == height_) FilterOutputStrip();
+    const int y0 = next_out_, n = std::min(kStrip, height_ - y0);
+    // The last row the batch adds (rows past the image are not added).
+    const int last_add = std::min(y0 + n - 1 + hy - 1, height_ - 1);
+    if (last_add >= filtered_) return;  // wait for more rows
+    const float* add[kStrip];
+    const float* sub[kStrip];
+    float counts[kStrip];
+    for (int r = 0; r < n; ++r) {
+      const int y = y0 + r, add_row = y + hy - 1, sub_row = y - (wy - hy) - 1;
+      add[r] = add_row < height_ ? RingRow(add_row) : nullptr;
+      sub[r] = sub_row >= 0 ? RingRow(sub_row) : nullptr;
+      if (add[r] && !sub[r]) ++count_;
+      if (!add[r] && sub[r]) --count_;
+      counts[r] = static_cast<float>(count_);
+    }
+    // Passes B and C, keeping only the sampled columns, written into cols_.
+    k_.column_rows_sampled(sums_.data(), add, sub, counts, n, width_, window_x_, col_at_, 64, cols_.data() + y0,
+                           height_, scratch_.data());
+    next_out_ += n;
   }
-}
-
-void JaroszStream::FilterOutputStrip() {
-  // Pass C, keeping only the sampled columns, written straight into cols_.
-  const int y0 = (next_out_ - 1) / kStrip * kStrip, n = next_out_ - y0;
-  k_.box_rows_sampled(strip_.data(), width_, n, width_, window_x_, col_at_, 64, cols_.data() + y0, height_,
-                      scratch_.data());
 }
 
 void JaroszStream::Finish(float out[64 * 64]) {

@@ -4,10 +4,13 @@
 // float planes.
 //
 //   pass A  each 16-row strip is box-filtered along its rows as soon as it is
-//           complete, in a ring of ~window+48 rows (stays in L2 cache);
-//   pass B  running column sums advance as far as filtered rows allow;
-//   pass C  every 16 rows of pass-B output are filtered along rows, keeping
-//           only the 64 columns the decimation samples (64 x height floats);
+//           complete, in a ring of ~window+32 rows (stays in L2 cache);
+//   pass B  running column sums, 16 output rows at a time, once the filtered
+//           rows they add are there;
+//   pass C  those 16 rows filtered along rows, keeping only the 64 columns
+//           the decimation samples (64 x height floats); B and C are one
+//           kernel call (column_rows_sampled), so a kernel can keep the rows
+//           in registers between them;
 //   pass D  along those 64 columns only, at the end.
 //
 // Each output value is produced by exactly the reference's sequence of float
@@ -39,17 +42,16 @@ class JaroszStream {
   static constexpr int kStrip = 16;
   float* RingRow(int r) const { return ring_.data() + static_cast<size_t>(r % capacity_) * width_; }
   void AdvanceColumnPass();
-  void FilterOutputStrip();
 
   const PdqKernels& k_;
   const int width_, height_;
   const int window_x_, window_y_, half_y_;
   int capacity_;  // ring rows, a multiple of kStrip
-  FloatBuffer ring_, sums_, strip_, cols_, scratch_;
+  FloatBuffer ring_, sums_, cols_, scratch_;
   int col_at_[64];
   int pushed_ = 0;    // luma rows written
   int filtered_ = 0;  // rows through pass A
-  int next_out_ = 0;  // next pass-B output row
+  int next_out_ = 0;  // next pass-B output row, a multiple of kStrip
   int count_ = 0;     // pass-B window count
   bool primed_ = false;  // pass B's first hy-1 rows accumulated
 };

@@ -4,11 +4,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "hashing/jarosz_stream.h"
+
 namespace hashing {
 
 namespace {
-
-constexpr int kStripRows = 16;
 
 // Top-left aligned nearest neighbour to exactly 512x512 (CImg's resize with
 // interpolation 1, as pdq-photo-hasher calls it). Integer exact.
@@ -64,50 +64,12 @@ void DihedralVariant(Dihedral d, const float b[256], float out[256]) {
 }  // namespace
 
 void PdqDownsample64(const LumaImage& luma, const PdqKernels& k, float out[64 * 64]) {
-  const int W = luma.width, H = luma.height;
-  const int wx = (W + 127) / 128;  // the reference's window sizes
-  const int wy = (H + 127) / 128;
-  FloatBuffer scratch(BoxRowsScratchFloats(static_cast<size_t>(std::max(W, H))));
-
-  // Pass A: along every row, in place.
-  k.box_rows(luma.row(0), W, luma.row(0), W, H, W, wx, scratch.data());
-
-  int col_at[64], row_at[64];
-  for (int j = 0; j < 64; ++j) {
-    col_at[j] = static_cast<int>(((j + 0.5) * W) / 64);
-    row_at[j] = static_cast<int>(((j + 0.5) * H) / 64);
+  JaroszStream stream(luma.width, luma.height, k);
+  for (int y = 0; y < luma.height; ++y) {
+    std::memcpy(stream.NextRow(), luma.row(y), sizeof(float) * static_cast<size_t>(luma.width));
+    stream.RowDone();
   }
-
-  // Pass B as running column sums (the reference's phases: accumulate
-  // hy-1 rows, then add/subtract per output row), each strip of 16 output
-  // rows then filtered along rows (pass C) with only the sampled columns kept.
-  FloatBuffer sums(W), strip(static_cast<size_t>(kStripRows) * W), cols(static_cast<size_t>(64) * H);
-  std::fill(sums.data(), sums.data() + W, 0.0f);
-  const int hy = (wy + 2) / 2;
-  for (int r = 0; r < hy - 1; ++r) k.column_step(sums.data(), luma.row(r), nullptr, nullptr, 0.0f, W);
-  int count = hy - 1;
-  for (int y = 0; y < H; ++y) {
-    const int add_row = y + hy - 1, sub_row = y - (wy - hy) - 1;
-    const float* add = add_row < H ? luma.row(add_row) : nullptr;
-    const float* sub = sub_row >= 0 ? luma.row(sub_row) : nullptr;
-    if (add && !sub) ++count;
-    if (!add && sub) --count;
-    k.column_step(sums.data(), add, sub, strip.data() + static_cast<size_t>(y % kStripRows) * W,
-                  static_cast<float>(count), W);
-    if (y % kStripRows == kStripRows - 1 || y == H - 1) {
-      const int y0 = y - y % kStripRows, n = y - y0 + 1;
-      k.box_rows(strip.data(), W, strip.data(), W, n, W, wx, scratch.data());
-      for (int i = 0; i < n; ++i) {
-        const float* row = strip.data() + static_cast<size_t>(i) * W;
-        for (int j = 0; j < 64; ++j) cols.data()[static_cast<size_t>(j) * H + y0 + i] = row[col_at[j]];
-      }
-    }
-  }
-
-  // Pass D: along the 64 sampled columns (rows of `cols`), then decimate.
-  k.box_rows(cols.data(), H, cols.data(), H, 64, H, wy, scratch.data());
-  for (int i = 0; i < 64; ++i)
-    for (int j = 0; j < 64; ++j) out[i * 64 + j] = cols.data()[static_cast<size_t>(j) * H + row_at[i]];
+  stream.Finish(out);
 }
 
 int PdqQuality(const float a[64 * 64]) {

@@ -44,5 +44,17 @@ void DispatchColumnStep(float* sum, const float* add, const float* sub, float* o
   }
 }
 
+// column_rows_sampled from a level's own column_step and box_rows_sampled:
+// the nrows pass-B rows go through scratch, then pass C filters them.
+template <auto kColumnStep, auto kBoxRowsSampled>
+void ColumnRowsSampledByRows(float* sums, const float* const* add, const float* const* sub, const float* counts,
+                             int nrows, size_t len, int window, const int* sample_cols, int nsamples, float* out,
+                             size_t out_stride, float* scratch) {
+  float* rows = scratch;
+  for (int r = 0; r < nrows; ++r) kColumnStep(sums, add[r], sub[r], rows + r * len, counts[r], len);
+  kBoxRowsSampled(rows, len, static_cast<size_t>(nrows), len, window, sample_cols, nsamples, out, out_stride,
+                  scratch + 16 * len);
+}
+
 }  // namespace
 }  // namespace hashing

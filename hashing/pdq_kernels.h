@@ -45,6 +45,19 @@ struct PdqKernels {
   // sub, s = s - sub[c]; sum[c] = s; if out, out[c] = s / count.
   void (*column_step)(float* sum, const float* add, const float* sub, float* out, float count, size_t len);
 
+  // Passes B and C of JaroszStream for nrows (1..16) consecutive output
+  // rows. For each row r in order the vertical running sums advance:
+  // s = sums[c]; if add[r], s = s + add[r][c]; if sub[r], s = s - sub[r][c];
+  // sums[c] = s; and the row's value at c is s / counts[r]. Each such row is
+  // then box-filtered along its len values with `window` (box_rows), keeping
+  // only columns sample_cols[0..nsamples) (ascending), written transposed:
+  // out[j * out_stride + r]. Lets a kernel keep the rows in registers
+  // between the passes and divide only where a sample is taken.
+  // `scratch` holds ColumnRowsScratchFloats(len) floats, 64-byte aligned.
+  void (*column_rows_sampled)(float* sums, const float* const* add, const float* const* sub, const float* counts,
+                              int nrows, size_t len, int window, const int* sample_cols, int nsamples, float* out,
+                              size_t out_stride, float* scratch);
+
   // b[16x16] = D * a[64x64] * D^T with D = kPdqDct, each output accumulated
   // in float with k increasing from 0.
   void (*dct64_to_16)(const float* a, float* b);
@@ -52,6 +65,8 @@ struct PdqKernels {
 
 // Scratch floats box_rows needs for rows of length len (any level).
 inline size_t BoxRowsScratchFloats(size_t len) { return 32 * (len + 16); }
+// Scratch floats column_rows_sampled needs for rows of length len (any level).
+inline size_t ColumnRowsScratchFloats(size_t len) { return 16 * len + BoxRowsScratchFloats(len) + 1024; }
 
 // The kernels of `level`, or nullptr when this CPU does not support it.
 const PdqKernels* PdqKernelsFor(SimdLevel level);
@@ -70,7 +85,12 @@ inline constexpr float kLumaB = 0.114f;
 namespace internal {
 const PdqKernels& ScalarPdqKernels();
 const PdqKernels& Avx2PdqKernels();
+// With LumaRgbAvx512Vbmi as luma_rgb when the CPU has VBMI.
 const PdqKernels& Avx512PdqKernels();
+// The AVX-512 table without VBMI, whatever the CPU (tests).
+const PdqKernels& Avx512PdqKernelsWithoutVbmi();
+// luma_rgb for AVX-512 CPUs with VBMI (needs CpuHasAvx512Vbmi()).
+bool LumaRgbAvx512Vbmi(const uint8_t* rgb, size_t n, float* out);
 }  // namespace internal
 
 }  // namespace hashing

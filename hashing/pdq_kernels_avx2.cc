@@ -253,7 +253,9 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, BoxRowsSampled, ColumnStep, Dct64To16};
+constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb,    LumaGrey,
+                                     BoxRows,          BoxRowsSampled, ColumnStep,
+                                     ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
 
 }  // namespace
 

@@ -214,6 +214,104 @@ void ColumnStep(float* sum, const float* add, const float* sub, float* out, floa
   DispatchColumnStep<ColumnStepT>(sum, add, sub, out, count, len);
 }
 
+// Passes B and C fused, 16 columns at a time: the pass-B values of 16
+// columns are computed in registers (lanes = columns), transposed (lanes =
+// rows) and fed straight into pass C; no pass-B row is stored.
+//
+// Pass C runs over the transposed vectors (lane r = row r) one column at a
+// time, in the reference's phases written as a stream: add input `in`; from
+// in = window on, subtract input in - window (kept in a small ring in
+// scratch, in L1); from in = half - 1 on, output in - (half - 1) is the sum
+// of min(in + 1, window) inputs. Only sampled outputs are divided and
+// stored: pass C's other outputs are never used.
+//
+// The steady state (16 rows, each adding and subtracting a row, one count)
+// is software-pipelined: pass B's chain for chunk k + 1 (16 dependent
+// add/subtract steps down the rows) and pass C's chain for chunk k (16
+// dependent steps along the columns) are independent, so a step of one is
+// interleaved with a step of the other and their latencies overlap. All
+// pass-C state lives in locals (registers): __m512 may alias any float
+// store, so state behind a pointer would go through memory at every step.
+void ColumnRowsSampled(float* sums, const float* const* add, const float* const* sub, const float* counts, int nrows,
+                       size_t len, int window, const int* sample_cols, int nsamples, float* out, size_t out_stride,
+                       float* scratch) {
+  const size_t win = static_cast<size_t>(window), half = static_cast<size_t>((window + 2) / 2);
+  size_t hist = 64;
+  while (hist < win + 17) hist *= 2;
+  const size_t wrap = hist - 1;
+  float* const ring = scratch;
+  const __mmask16 rows = TailMask(static_cast<size_t>(nrows));
+
+  __m512 csum = _mm512_setzero_ps();
+  size_t in = 0;
+  int next = 0;
+  size_t next_col = nsamples > 0 ? static_cast<size_t>(sample_cols[0]) : len;
+  auto emit = [&](size_t n) {
+    const __m512 v = _mm512_div_ps(csum, _mm512_set1_ps(static_cast<float>(n)));
+    const size_t col = next_col;
+    for (; next < nsamples && static_cast<size_t>(sample_cols[next]) == col; ++next) {
+      _mm512_mask_storeu_ps(out + next * out_stride, rows, v);
+    }
+    next_col = next < nsamples ? static_cast<size_t>(sample_cols[next]) : len;
+  };
+  auto push = [&](__m512 x) {
+    _mm512_store_ps(ring + (in & wrap) * kLanes, x);
+    csum = _mm512_add_ps(csum, x);
+    if (in >= win) csum = _mm512_sub_ps(csum, _mm512_load_ps(ring + ((in - win) & wrap) * kLanes));
+    ++in;
+    // Output in - half (in already advanced) is ready once in >= half.
+    if (in >= half && in - half == next_col) emit(in < win ? in : win);
+  };
+
+  bool steady = nrows == kLanes;
+  for (int r = 0; r < nrows && steady; ++r) steady = add[r] && sub[r] && counts[r] == counts[0];
+  __m512 cur[kLanes], nxt[kLanes];
+  size_t c = 0;
+  if (steady) {
+    const __m512 cv = _mm512_set1_ps(counts[0]);
+    const size_t full = len / kLanes * kLanes;
+    for (; c < full; c += kLanes) {
+      // Pass B of chunk c into nxt, interleaved with pass C of chunk c - 16.
+      __m512 s = _mm512_loadu_ps(sums + c);
+#pragma GCC unroll 16
+      for (int r = 0; r < kLanes; ++r) {
+        s = _mm512_sub_ps(_mm512_add_ps(s, _mm512_loadu_ps(add[r] + c)), _mm512_loadu_ps(sub[r] + c));
+        nxt[r] = _mm512_div_ps(s, cv);
+        if (c > 0) push(cur[r]);
+      }
+      _mm512_storeu_ps(sums + c, s);
+      Transpose16(nxt);
+#pragma GCC unroll 16
+      for (int r = 0; r < kLanes; ++r) cur[r] = nxt[r];
+    }
+    if (c > 0) {
+      for (int r = 0; r < kLanes; ++r) push(cur[r]);
+    }
+  }
+  // The rest: every column of a batch that is not steady (rows without an add
+  // or a subtract at the image edges, varying counts, fewer than 16 rows;
+  // lanes past nrows are zero and never stored), or the last partial chunk.
+  for (; c < len; c += kLanes) {
+    const size_t ncols = len - c < kLanes ? len - c : kLanes;
+    const __mmask16 m = TailMask(ncols);
+    __m512 s = _mm512_maskz_loadu_ps(m, sums + c);
+    for (int r = 0; r < nrows; ++r) {
+      if (add[r]) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, add[r] + c));
+      if (sub[r]) s = _mm512_sub_ps(s, _mm512_maskz_loadu_ps(m, sub[r] + c));
+      nxt[r] = _mm512_div_ps(s, _mm512_set1_ps(counts[r]));
+    }
+    for (int r = nrows; r < kLanes; ++r) nxt[r] = _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(sums + c, m, s);
+    Transpose16(nxt);
+    for (size_t j = 0; j < ncols; ++j) push(nxt[j]);
+  }
+  // Phase 4: the last half - 1 outputs subtract the remaining inputs.
+  for (size_t j = 0; j + 1 < half; ++j) {
+    csum = _mm512_sub_ps(csum, _mm512_load_ps(ring + ((len - win + j) & wrap) * kLanes));
+    if (len - half + 1 + j == next_col) emit(win - 1 - j);
+  }
+}
+
 void Dct64To16(const float* a, float* b) {
   alignas(64) float t[16][64];
   for (int u = 0; u < 16; ++u) {
@@ -235,12 +333,21 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx512Kernels = {SimdLevel::kAvx512, LumaRgb, LumaGrey, BoxRows, BoxRowsSampled, ColumnStep, Dct64To16};
+constexpr PdqKernels kAvx512Kernels = {SimdLevel::kAvx512, LumaRgb,        LumaGrey,          BoxRows,
+                                       BoxRowsSampled,     ColumnStep,     ColumnRowsSampled, Dct64To16};
 
 }  // namespace
 
 namespace internal {
-const PdqKernels& Avx512PdqKernels() { return kAvx512Kernels; }
+const PdqKernels& Avx512PdqKernelsWithoutVbmi() { return kAvx512Kernels; }
+const PdqKernels& Avx512PdqKernels() {
+  static const PdqKernels k = [] {
+    PdqKernels t = kAvx512Kernels;
+    if (CpuHasAvx512Vbmi()) t.luma_rgb = LumaRgbAvx512Vbmi;
+    return t;
+  }();
+  return k;
+}
 }  // namespace internal
 
 }  // namespace hashing

@@ -2,6 +2,7 @@
 // auto-vectorisation off, so it stays the honest one-lane baseline the
 // benchmarks compare against, and the obvious transcription of the reference.
 #include "hashing/pdq_dct_table.h"
+#include "hashing/pdq_kernel_shared.h"
 #include "hashing/pdq_kernels.h"
 
 namespace hashing {
@@ -104,7 +105,9 @@ void Dct64To16(const float* a, float* b) {
 
 namespace internal {
 const PdqKernels& ScalarPdqKernels() {
-  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb, LumaGrey, BoxRows, BoxRowsSampled, ColumnStep, Dct64To16};
+  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb,    LumaGrey,
+                               BoxRows,           BoxRowsSampled, ColumnStep,
+                               ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
   return k;
 }
 }  // namespace internal

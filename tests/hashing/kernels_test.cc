@@ -25,13 +25,22 @@ using namespace hashing;
 
 namespace {
 
+// Every SIMD table this CPU can run; with VBMI, the AVX-512 table without
+// it too (its luma kernel differs).
 std::vector<const PdqKernels*> SimdKernels() {
   std::vector<const PdqKernels*> k;
   for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (const PdqKernels* p = PdqKernelsFor(l)) k.push_back(p);
     else MESSAGE("SKIP: this CPU lacks " << SimdLevelName(l));
   }
+  if (CpuHasAvx512Vbmi()) k.push_back(&internal::Avx512PdqKernelsWithoutVbmi());
+  else MESSAGE("SKIP: this CPU lacks AVX-512 VBMI (its luma kernel is not tested)");
   return k;
+}
+
+std::string KernelName(const PdqKernels* k) {
+  if (CpuHasAvx512Vbmi() && k == &internal::Avx512PdqKernelsWithoutVbmi()) return "avx512 without vbmi";
+  return SimdLevelName(k->level);
 }
 
 bool SameBits(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
@@ -105,13 +114,13 @@ TEST_CASE("luma coefficients and the grey rule") {
   CHECK(differs == 35);  // why the grey path matters (conformance README 1.3)
 }
 
-TEST_CASE("SIMD luma, box filter, column sums and DCT equal the scalar kernels bit for bit") {
+TEST_CASE("SIMD luma, box filter, column sums, fused column and row passes and DCT equal the scalar kernels bit for bit") {
   const PdqKernels& s = *PdqKernelsFor(SimdLevel::kScalar);
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> val(-300.0f, 300.0f);
   for (const PdqKernels* k : SimdKernels()) {
-    INFO(SimdLevelName(k->level));
+    INFO(KernelName(k));
     for (size_t n : {0, 1, 7, 15, 16, 17, 31, 33, 100, 1001}) {
       std::vector<uint8_t> rgb(3 * n);
       for (auto& b : rgb) b = static_cast<uint8_t>(byte(rng));
@@ -158,6 +167,39 @@ TEST_CASE("SIMD luma, box filter, column sums and DCT equal the scalar kernels b
         CHECK(SameBits(sum_s.data(), sum_k.data(), len));
         if (mask & 1) CHECK(SameBits(o_s.data(), o_k.data(), len));
       }
+    }
+    for (int trial = 0; trial < 60; ++trial) {
+      // column_rows_sampled: rows with and without an add or a subtract (the
+      // image edges), varying counts, 1..16 rows, any length and window.
+      const size_t len = 1 + rng() % 700;
+      const int nrows = trial % 3 == 0 ? 16 : 1 + static_cast<int>(rng() % 16);
+      const int window = 1 + static_cast<int>(rng() % std::min<size_t>(len, 60));
+      const bool steady = trial % 2 == 0;  // every row adds and subtracts, one count: the kernels' fast path
+      std::vector<std::vector<float>> add_rows(16, std::vector<float>(len)), sub_rows = add_rows;
+      const float* add[16];
+      const float* sub[16];
+      float counts[16];
+      for (int r = 0; r < 16; ++r) {
+        for (size_t i = 0; i < len; ++i) add_rows[r][i] = val(rng), sub_rows[r][i] = val(rng);
+        add[r] = steady || rng() % 4 ? add_rows[r].data() : nullptr;
+        sub[r] = steady || rng() % 4 ? sub_rows[r].data() : nullptr;
+        counts[r] = steady ? 7.0f : static_cast<float>(1 + rng() % 30);
+      }
+      int samples[64];
+      for (int& c : samples) c = static_cast<int>(rng() % len);
+      std::sort(samples, samples + 64);
+      std::vector<float> sum_s(len), sum_k(len);
+      for (size_t i = 0; i < len; ++i) sum_s[i] = sum_k[i] = val(rng);
+      FloatBuffer t_s(64 * 16), t_k(64 * 16), scratch(ColumnRowsScratchFloats(len));
+      std::fill(t_s.data(), t_s.data() + 64 * 16, 0.0f);
+      std::fill(t_k.data(), t_k.data() + 64 * 16, 0.0f);
+      s.column_rows_sampled(sum_s.data(), add, sub, counts, nrows, len, window, samples, 64, t_s.data(), 16,
+                            scratch.data());
+      k->column_rows_sampled(sum_k.data(), add, sub, counts, nrows, len, window, samples, 64, t_k.data(), 16,
+                             scratch.data());
+      INFO("column_rows_sampled len " << len << " rows " << nrows << " window " << window << " steady " << steady);
+      CHECK(SameBits(sum_s.data(), sum_k.data(), len));
+      CHECK(SameBits(t_s.data(), t_k.data(), 64 * 16));  // rows past nrows stay untouched (0) in both
     }
     alignas(64) float a[4096], bs[256], bk[256];
     for (int trial = 0; trial < 20; ++trial) {
