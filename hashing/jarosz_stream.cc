@@ -12,12 +12,17 @@ JaroszStream::JaroszStream(int width, int height, const PdqKernels& kernels)
       window_y_((height + 127) / 128),
       half_y_((window_y_ + 2) / 2) {
   // Output rows [y0, y0 + 16) add rows up to y0 + 15 + hy - 1, so they wait
-  // until pass A has filtered through F = y0 + RoundUp(15 + hy); meanwhile
-  // they still need rows back to y0 - (wy - hy) - 1, while the strip
-  // [F - 16, F) is being written: F - y0 + wy - hy + 1 live rows.
-  auto round_up = [](int n) { return (n + kStrip - 1) / kStrip * kStrip; };
-  capacity_ = round_up(round_up(kStrip - 1 + half_y_) + window_y_ - half_y_ + 1);
-  capacity_ = std::min(capacity_, round_up(height));
+  // until pass A has filtered through F, the first multiple of kStripA at
+  // or past y0 + 15 + hy; meanwhile they still need rows back to
+  // y0 - (wy - hy) - 1, while the strip [F - kStripA, F) is being written:
+  // F - y0 + wy - hy + 1 live rows. y0 is a multiple of kStrip: try each
+  // phase of it within kStripA.
+  auto round_up = [](int n) { return (n + kStripA - 1) / kStripA * kStripA; };
+  int span = 0;
+  for (int y0 = 0; y0 < kStripA; y0 += kStrip) {
+    span = std::max(span, round_up(y0 + kStrip - 1 + half_y_) - y0 + window_y_ - half_y_ + 1);
+  }
+  capacity_ = std::min(round_up(span), round_up(height));
   ring_ = FloatBuffer(static_cast<size_t>(capacity_) * width);
   sums_ = FloatBuffer(width);
   std::fill(sums_.data(), sums_.data() + width, 0.0f);
@@ -29,9 +34,9 @@ JaroszStream::JaroszStream(int width, int height, const PdqKernels& kernels)
 
 void JaroszStream::RowDone() {
   ++pushed_;
-  if (pushed_ % kStrip != 0 && pushed_ != height_) return;
-  // Pass A on the completed strip; strips start at multiples of kStrip and the
-  // ring holds a multiple of kStrip rows, so the strip is contiguous.
+  if (pushed_ % kStripA != 0 && pushed_ != height_) return;
+  // Pass A on the completed strip; strips start at multiples of kStripA and
+  // the ring holds a multiple of kStripA rows, so the strip is contiguous.
   const int n = pushed_ - filtered_;
   k_.box_rows(RingRow(filtered_), width_, RingRow(filtered_), width_, n, width_, window_x_, scratch_.data());
   filtered_ = pushed_;

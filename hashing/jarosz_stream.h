@@ -3,8 +3,8 @@
 // arrive top to bottom, in O(width * window) memory instead of two full-size
 // float planes.
 //
-//   pass A  each 16-row strip is box-filtered along its rows as soon as it is
-//           complete, in a ring of ~window+32 rows (stays in L2 cache);
+//   pass A  each 32-row strip is box-filtered along its rows as soon as it is
+//           complete, in a ring of ~window+40 rows (stays in L2 cache);
 //   pass B  running column sums, 16 output rows at a time, once the filtered
 //           rows they add are there;
 //   pass C  those 16 rows filtered along rows, keeping only the 64 columns
@@ -39,14 +39,15 @@ class JaroszStream {
   void Finish(float out[64 * 64]);
 
  private:
-  static constexpr int kStrip = 16;
+  static constexpr int kStrip = 16;   // rows per pass B+C batch
+  static constexpr int kStripA = 32;  // rows per pass-A strip (two kernel strips: two independent chains)
   float* RingRow(int r) const { return ring_.data() + static_cast<size_t>(r % capacity_) * width_; }
   void AdvanceColumnPass();
 
   const PdqKernels& k_;
   const int width_, height_;
   const int window_x_, window_y_, half_y_;
-  int capacity_;  // ring rows, a multiple of kStrip
+  int capacity_;  // ring rows, a multiple of kStripA
   FloatBuffer ring_, sums_, cols_, scratch_;
   int col_at_[64];
   int pushed_ = 0;    // luma rows written

@@ -27,6 +27,15 @@ inline __m512 BytesToFloat(__m128i bytes16) { return _mm512_cvtepi32_ps(_mm512_c
 
 inline __mmask16 TailMask(size_t rem) { return static_cast<__mmask16>((1u << rem) - 1); }
 
+// Vectors in a ring that holds the last `window` inputs of a running sum
+// while the next is stored: a power of two > window (<= 2 * window, so
+// 16 floats each fit the scratch of any row length >= window).
+inline size_t RingVectors(size_t window) {
+  size_t n = 1;
+  while (n <= window) n *= 2;
+  return n;
+}
+
 bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   const __m512 cr = _mm512_set1_ps(kLumaR), cg = _mm512_set1_ps(kLumaG), cb = _mm512_set1_ps(kLumaB);
   int grey_mask = 0xFFFF;
@@ -128,44 +137,115 @@ void FilterStrip(const float* const rows_in[kLanes], size_t len, int window, flo
   }
 }
 
-// Transposes O back into kLanes rows.
-void StoreRows(const float* O, size_t len, float* const rows_out[kLanes]) {
-  __m512 v[kLanes];
-  size_t c = 0;
-  for (; c + kLanes <= len; c += kLanes) {
-    for (int j = 0; j < kLanes; ++j) v[j] = _mm512_load_ps(O + (c + j) * kLanes);
-    Transpose16(v);
-    for (int k = 0; k < kLanes; ++k) _mm512_storeu_ps(rows_out[k] + c, v[k]);
+// Filters G strips of kLanes rows (G = 1 or 2) in one pass over 16-column
+// chunks, with everything in registers and L1: each chunk of each strip is
+// loaded and transposed (lanes = rows), run through the strip's running sum
+// (the reference's phases as a stream, as in ColumnRowsSampled below), and
+// every 16 finished outputs are transposed back and stored. The inputs a
+// later step subtracts wait in a small ring; outputs lag inputs by half - 1
+// columns, so in-place filtering (rows_out == rows_in) only overwrites
+// columns already loaded. The running sum is a chain of dependent adds and
+// subtracts; two strips give two independent chains whose latencies
+// overlap, and the next chunk is loaded and transposed before the current
+// one runs for the same reason. All state is in locals (registers): see
+// ColumnRowsSampled on why.
+template <int G>
+void BoxStrips(const float* const* rows_in, float* const* rows_out, size_t len, int window, float* scratch) {
+  const size_t win = static_cast<size_t>(window), half = static_cast<size_t>((window + 2) / 2);
+  const size_t hist = RingVectors(win), wrap = hist - 1;
+  float* ring[G];
+  float* staged[G];
+  __m512 sum[G];
+  for (int g = 0; g < G; ++g) {
+    ring[g] = scratch + g * (hist + kLanes) * kLanes;  // hist input vectors
+    staged[g] = ring[g] + hist * kLanes;               // 16 output vectors
+    sum[g] = _mm512_setzero_ps();
   }
-  if (c < len) {
-    const size_t rem = len - c;
-    for (size_t j = 0; j < kLanes; ++j) v[j] = j < rem ? _mm512_load_ps(O + (c + j) * kLanes) : _mm512_setzero_ps();
-    Transpose16(v);
-    const __mmask16 m = TailMask(rem);
-    for (int k = 0; k < kLanes; ++k) _mm512_mask_storeu_ps(rows_out[k] + c, m, v[k]);
-  }
-}
+  size_t in = 0;
 
-void BoxStrip(const float* const rows_in[kLanes], float* const rows_out[kLanes], size_t len, int window,
-              float* T, float* O) {
-  FilterStrip(rows_in, len, window, T, O);
-  StoreRows(O, len, rows_out);
+  auto flush = [&](size_t first, size_t count) {  // outputs [first, first + count), count <= 16
+    for (int g = 0; g < G; ++g) {
+      __m512 v[kLanes];
+      for (size_t j = 0; j < kLanes; ++j) {
+        v[j] = j < count ? _mm512_load_ps(staged[g] + j * kLanes) : _mm512_setzero_ps();
+      }
+      Transpose16(v);
+      const __mmask16 m = TailMask(count);
+      for (int k = 0; k < kLanes; ++k) _mm512_mask_storeu_ps(rows_out[g * kLanes + k] + first, m, v[k]);
+    }
+  };
+  auto output = [&](size_t o, size_t n) {
+    const __m512 nv = _mm512_set1_ps(static_cast<float>(n));
+    for (int g = 0; g < G; ++g) _mm512_store_ps(staged[g] + (o % kLanes) * kLanes, _mm512_div_ps(sum[g], nv));
+    if (o % kLanes == kLanes - 1) flush(o + 1 - kLanes, kLanes);
+  };
+  auto push = [&](const __m512* x) {  // x[g]: column `in` of strip g
+    for (int g = 0; g < G; ++g) {
+      _mm512_store_ps(ring[g] + (in & wrap) * kLanes, x[g]);
+      sum[g] = _mm512_add_ps(sum[g], x[g]);
+      if (in >= win) sum[g] = _mm512_sub_ps(sum[g], _mm512_load_ps(ring[g] + ((in - win) & wrap) * kLanes));
+    }
+    ++in;
+    if (in >= half) output(in - half, in < win ? in : win);
+  };
+  auto load = [&](size_t c, __m512 v[G][kLanes]) {
+    const size_t ncols = len - c < kLanes ? len - c : kLanes;
+    const __mmask16 m = TailMask(ncols);
+    for (int g = 0; g < G; ++g) {
+      for (int k = 0; k < kLanes; ++k) v[g][k] = _mm512_maskz_loadu_ps(m, rows_in[g * kLanes + k] + c);
+      Transpose16(v[g]);
+    }
+  };
+
+  __m512 cur[G][kLanes], nxt[G][kLanes];
+  if (len > 0) load(0, cur);
+  for (size_t c = 0; c < len; c += kLanes) {
+    const size_t ncols = len - c < kLanes ? len - c : kLanes;
+    const bool more = c + kLanes < len;
+    if (more) load(c + kLanes, nxt);
+    for (size_t j = 0; j < ncols; ++j) {
+      __m512 x[G];
+      for (int g = 0; g < G; ++g) x[g] = cur[g][j];
+      push(x);
+    }
+    if (more) {
+      for (int g = 0; g < G; ++g)
+        for (int j = 0; j < kLanes; ++j) cur[g][j] = nxt[g][j];
+    }
+  }
+  // Phase 4: the last half - 1 outputs subtract the remaining inputs.
+  for (size_t j = 0; j + 1 < half; ++j) {
+    for (int g = 0; g < G; ++g) {
+      sum[g] = _mm512_sub_ps(sum[g], _mm512_load_ps(ring[g] + ((len - win + j) & wrap) * kLanes));
+    }
+    output(len - half + 1 + j, win - 1 - j);
+  }
+  if (len % kLanes != 0) flush(len - len % kLanes, len % kLanes);
 }
 
 void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, size_t nrows, size_t len,
              int window, float* scratch) {
-  float* T = scratch;
-  float* O = scratch + 16 * (len + 16);
+  // Two strips at once when their rings fit the scratch (always, for the
+  // windows PDQ uses: window <= len / 128 + 1).
+  const size_t two_strips = 2 * (RingVectors(static_cast<size_t>(window)) + kLanes) * kLanes;
+  const bool pairs = two_strips <= BoxRowsScratchFloats(len);
+  const float* rows_in[2 * kLanes];
+  float* rows_out[2 * kLanes];
   size_t r = 0;
-  for (; r + kLanes <= nrows; r += kLanes) {
-    const float* rows_in[kLanes];
-    float* rows_out[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
+  for (; r + kLanes <= nrows;) {
+    const int strips = pairs && r + 2 * kLanes <= nrows ? 2 : 1;
+    for (int k = 0; k < strips * kLanes; ++k) {
       rows_in[k] = in + (r + k) * in_stride;
       rows_out[k] = out + (r + k) * out_stride;
     }
-    BoxStrip(rows_in, rows_out, len, window, T, O);
+    if (strips == 2) {
+      BoxStrips<2>(rows_in, rows_out, len, window, scratch);
+    } else {
+      BoxStrips<1>(rows_in, rows_out, len, window, scratch);
+    }
+    r += strips * kLanes;
   }
+  float* O = scratch;
   for (; r < nrows; ++r) {
     const float* src = in + r * in_stride;
     for (size_t i = 0; i < len; ++i) O[i] = src[i];
@@ -236,9 +316,7 @@ void ColumnRowsSampled(float* sums, const float* const* add, const float* const*
                        size_t len, int window, const int* sample_cols, int nsamples, float* out, size_t out_stride,
                        float* scratch) {
   const size_t win = static_cast<size_t>(window), half = static_cast<size_t>((window + 2) / 2);
-  size_t hist = 64;
-  while (hist < win + 17) hist *= 2;
-  const size_t wrap = hist - 1;
+  const size_t wrap = RingVectors(win) - 1;
   float* const ring = scratch;
   const __mmask16 rows = TailMask(static_cast<size_t>(nrows));
 
