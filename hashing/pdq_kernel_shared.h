@@ -44,8 +44,10 @@ void DispatchColumnStep(float* sum, const float* add, const float* sub, float* o
   }
 }
 
-// column_rows_sampled from a level's own column_step and box_rows_sampled:
-// the nrows pass-B rows go through scratch, then pass C filters them.
+// column_rows_sampled from a level's own column_step and a BoxRowsSampled
+// (box_rows keeping only columns sample_cols[0..nsamples) of each filtered
+// row, written transposed: out[j * out_stride + r]): the nrows pass-B rows
+// go through scratch, then pass C filters them.
 template <auto kColumnStep, auto kBoxRowsSampled>
 void ColumnRowsSampledByRows(float* sums, const float* const* add, const float* const* sub, const float* counts,
                              int nrows, size_t len, int window, const int* sample_cols, int nsamples, float* out,

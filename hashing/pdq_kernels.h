@@ -34,12 +34,6 @@ struct PdqKernels {
   void (*box_rows)(const float* in, size_t in_stride, float* out, size_t out_stride, size_t nrows,
                    size_t len, int window, float* scratch);
 
-  // box_rows, keeping only columns sample_cols[0..nsamples) (ascending) of
-  // each filtered row, written transposed: out[j * out_stride + r] = filtered row r at
-  // column sample_cols[j]. Saves the SIMD kernels their transpose back.
-  void (*box_rows_sampled)(const float* in, size_t in_stride, size_t nrows, size_t len, int window,
-                           const int* sample_cols, int nsamples, float* out, size_t out_stride, float* scratch);
-
   // One step of the column-wise running sums of the vertical box filter,
   // across `len` independent columns: s = sum[c]; if add, s = s + add[c]; if
   // sub, s = s - sub[c]; sum[c] = s; if out, out[c] = s / count.

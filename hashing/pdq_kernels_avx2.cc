@@ -253,8 +253,7 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb,    LumaGrey,
-                                     BoxRows,          BoxRowsSampled, ColumnStep,
+constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, ColumnStep,
                                      ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
 
 }  // namespace

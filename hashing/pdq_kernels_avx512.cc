@@ -94,49 +94,6 @@ inline void Transpose16(__m512 v[16]) {
   }
 }
 
-// Filters a strip of kLanes rows into O, transposed (vector i = column i).
-void FilterStrip(const float* const rows_in[kLanes], size_t len, int window, float* T, float* O) {
-  size_t c = 0;
-  __m512 v[kLanes];
-  for (; c + kLanes <= len; c += kLanes) {
-    for (int k = 0; k < kLanes; ++k) v[k] = _mm512_loadu_ps(rows_in[k] + c);
-    Transpose16(v);
-    for (int j = 0; j < kLanes; ++j) _mm512_store_ps(T + (c + j) * kLanes, v[j]);
-  }
-  if (c < len) {
-    const size_t rem = len - c;
-    const __mmask16 m = TailMask(rem);
-    for (int k = 0; k < kLanes; ++k) v[k] = _mm512_maskz_loadu_ps(m, rows_in[k] + c);
-    Transpose16(v);
-    for (size_t j = 0; j < rem; ++j) _mm512_store_ps(T + (c + j) * kLanes, v[j]);
-  }
-
-  const int half = (window + 2) / 2;
-  const int phase1 = half - 1, phase2 = window - half + 1, phase3 = static_cast<int>(len) - window, phase4 = half - 1;
-  const float* ri = T;
-  const float* li = T;
-  float* oi = O;
-  __m512 sum = _mm512_setzero_ps();
-  int n = 0;
-  for (int i = 0; i < phase1; ++i, ri += kLanes, ++n) sum = _mm512_add_ps(sum, _mm512_load_ps(ri));
-  for (int i = 0; i < phase2; ++i, ri += kLanes, oi += kLanes) {
-    sum = _mm512_add_ps(sum, _mm512_load_ps(ri));
-    ++n;
-    _mm512_store_ps(oi, _mm512_div_ps(sum, _mm512_set1_ps(static_cast<float>(n))));
-  }
-  const __m512 full = _mm512_set1_ps(static_cast<float>(n));
-  for (int i = 0; i < phase3; ++i, ri += kLanes, li += kLanes, oi += kLanes) {
-    sum = _mm512_add_ps(sum, _mm512_load_ps(ri));
-    sum = _mm512_sub_ps(sum, _mm512_load_ps(li));
-    _mm512_store_ps(oi, _mm512_div_ps(sum, full));
-  }
-  for (int i = 0; i < phase4; ++i, li += kLanes, oi += kLanes) {
-    sum = _mm512_sub_ps(sum, _mm512_load_ps(li));
-    --n;
-    _mm512_store_ps(oi, _mm512_div_ps(sum, _mm512_set1_ps(static_cast<float>(n))));
-  }
-}
-
 // Filters G strips of kLanes rows (G = 1 or 2) in one pass over 16-column
 // chunks, with everything in registers and L1: each chunk of each strip is
 // loaded and transposed (lanes = rows), run through the strip's running sum
@@ -250,27 +207,6 @@ void BoxRows(const float* in, size_t in_stride, float* out, size_t out_stride, s
     const float* src = in + r * in_stride;
     for (size_t i = 0; i < len; ++i) O[i] = src[i];
     BoxFilter1D(O, out + r * out_stride, static_cast<int>(len), window);
-  }
-}
-
-void BoxRowsSampled(const float* in, size_t in_stride, size_t nrows, size_t len, int window, const int* sample_cols,
-                    int nsamples, float* out, size_t out_stride, float* scratch) {
-  float* T = scratch;
-  float* O = scratch + 16 * (len + 16);
-  size_t r = 0;
-  for (; r + kLanes <= nrows; r += kLanes) {
-    const float* rows_in[kLanes];
-    for (int k = 0; k < kLanes; ++k) rows_in[k] = in + (r + k) * in_stride;
-    FilterStrip(rows_in, len, window, T, O);
-    // Column sample_cols[j] of the kLanes rows is one vector of O.
-    for (int j = 0; j < nsamples; ++j) _mm512_storeu_ps(out + j * out_stride + r, _mm512_load_ps(O + sample_cols[j] * kLanes));
-  }
-  for (; r < nrows; ++r) {
-    const float* src = in + r * in_stride;
-    float* filtered = O + len + 16;
-    for (size_t i = 0; i < len; ++i) O[i] = src[i];
-    BoxFilter1D(O, filtered, static_cast<int>(len), window);
-    for (int j = 0; j < nsamples; ++j) out[j * out_stride + r] = filtered[sample_cols[j]];
   }
 }
 
@@ -411,8 +347,8 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx512Kernels = {SimdLevel::kAvx512, LumaRgb,        LumaGrey,          BoxRows,
-                                       BoxRowsSampled,     ColumnStep,     ColumnRowsSampled, Dct64To16};
+constexpr PdqKernels kAvx512Kernels = {SimdLevel::kAvx512, LumaRgb,           LumaGrey, BoxRows,
+                                       ColumnStep,         ColumnRowsSampled, Dct64To16};
 
 }  // namespace
 

@@ -105,8 +105,7 @@ void Dct64To16(const float* a, float* b) {
 
 namespace internal {
 const PdqKernels& ScalarPdqKernels() {
-  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb,    LumaGrey,
-                               BoxRows,           BoxRowsSampled, ColumnStep,
+  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb, LumaGrey, BoxRows, ColumnStep,
                                ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
   return k;
 }
