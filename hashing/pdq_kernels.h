@@ -71,6 +71,10 @@ const PdqKernels& ActivePdqKernels();
 // it for rows that do not fill a whole vector strip. `out` must not alias `in`.
 void BoxFilter1D(const float* in, float* out, int len, int window);
 
+// The scalar reference luma_rgb. SIMD kernels call it for the last pixels of
+// a row, those that do not fill a vector.
+bool LumaRgbReference(const uint8_t* rgb, size_t n, float* out);
+
 // The luma coefficients: the floats nearest 0.299, 0.587 and 0.114.
 inline constexpr float kLumaR = 0.299f;
 inline constexpr float kLumaG = 0.587f;

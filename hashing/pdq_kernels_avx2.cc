@@ -48,13 +48,8 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
       _mm256_storeu_ps(out + i + 8 * half, y);
     }
   }
-  bool grey = grey_mask == 0xFFFF;
-  for (; i < n; ++i) {
-    const uint8_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
-    out[i] = (kLumaR * static_cast<float>(r) + kLumaG * static_cast<float>(g)) + kLumaB * static_cast<float>(b);
-    grey &= (r == g) & (g == b);
-  }
-  return grey;
+  const bool tail_grey = LumaRgbReference(rgb + 3 * i, n - i, out + i);
+  return grey_mask == 0xFFFF && tail_grey;
 }
 
 void LumaGrey(const uint8_t* grey, size_t n, float* out) {

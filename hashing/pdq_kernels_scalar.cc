@@ -37,9 +37,7 @@ void BoxFilter1D(const float* in, float* out, int len, int window) {
   }
 }
 
-namespace {
-
-bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
+bool LumaRgbReference(const uint8_t* rgb, size_t n, float* out) {
   bool grey = true;
   for (size_t i = 0; i < n; ++i) {
     const uint8_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
@@ -48,6 +46,8 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   }
   return grey;
 }
+
+namespace {
 
 void LumaGrey(const uint8_t* grey, size_t n, float* out) {
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(grey[i]);
@@ -105,7 +105,7 @@ void Dct64To16(const float* a, float* b) {
 
 namespace internal {
 const PdqKernels& ScalarPdqKernels() {
-  static const PdqKernels k = {SimdLevel::kScalar, LumaRgb, LumaGrey, BoxRows, ColumnStep,
+  static const PdqKernels k = {SimdLevel::kScalar, LumaRgbReference, LumaGrey, BoxRows, ColumnStep,
                                ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
   return k;
 }

@@ -77,13 +77,8 @@ bool LumaRgbAvx512Vbmi(const uint8_t* rgb, size_t n, float* out) {
              _mm512_maskz_permutexvar_epi8(kLowBytes, idx[3][2], c)};
     Luma16(g3, cr, cg, cb, &grey, out + i + 48);
   }
-  bool all_grey = grey == 0xFFFF;
-  for (; i < n; ++i) {
-    const uint8_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
-    out[i] = (kLumaR * static_cast<float>(r) + kLumaG * static_cast<float>(g)) + kLumaB * static_cast<float>(b);
-    all_grey &= (r == g) & (g == b);
-  }
-  return all_grey;
+  const bool tail_grey = LumaRgbReference(rgb + 3 * i, n - i, out + i);
+  return grey == 0xFFFF && tail_grey;
 }
 
 }  // namespace internal

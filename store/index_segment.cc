@@ -35,13 +35,7 @@ IndexSegment::IndexSegment(uint64_t generation, SignalSet signals, PdqStrategy s
   pdq_.shrink_to_fit();
   BuildTables();
   if (pdq_.size() == 0) return;
-  switch (strategy) {
-    case PdqStrategy::kBySize: search_ = MakePdqSearch(pdq_.data(), pdq_.size(), kernels); break;
-    case PdqStrategy::kLinear: search_ = std::make_unique<LinearPdqSearch>(pdq_.data(), pdq_.size(), kernels); break;
-    case PdqStrategy::kMultiIndex:
-      search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
-      break;
-  }
+  search_ = MakeSearch(strategy, kernels);
 }
 
 IndexSegment::IndexSegment(uint64_t generation, const IndexSegment& a, const IndexSegment& b, PdqStrategy strategy,
@@ -62,13 +56,16 @@ IndexSegment::IndexSegment(uint64_t generation, const IndexSegment& a, const Ind
     search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), *ma, *mb);
     return;
   }
+  search_ = MakeSearch(strategy, kernels);
+}
+
+std::unique_ptr<PdqSearch> IndexSegment::MakeSearch(PdqStrategy strategy, const PdqKernels* kernels) const {
   switch (strategy) {
-    case PdqStrategy::kBySize: search_ = MakePdqSearch(pdq_.data(), pdq_.size(), kernels); break;
-    case PdqStrategy::kLinear: search_ = std::make_unique<LinearPdqSearch>(pdq_.data(), pdq_.size(), kernels); break;
-    case PdqStrategy::kMultiIndex:
-      search_ = std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
-      break;
+    case PdqStrategy::kLinear: return std::make_unique<LinearPdqSearch>(pdq_.data(), pdq_.size(), kernels);
+    case PdqStrategy::kMultiIndex: return std::make_unique<MultiIndexPdqSearch>(pdq_.data(), pdq_.size(), kernels);
+    case PdqStrategy::kBySize: break;
   }
+  return MakePdqSearch(pdq_.data(), pdq_.size(), kernels);
 }
 
 void IndexSegment::BuildTables() {

@@ -68,6 +68,8 @@ class IndexSegment {
 
  private:
   void BuildTables();
+  // The PdqSearch `strategy` asks for over pdq_ (non-empty).
+  std::unique_ptr<PdqSearch> MakeSearch(PdqStrategy strategy, const PdqKernels* kernels) const;
 
   uint64_t generation_;
   std::vector<hashing::PdqHash, HugePageAllocator<hashing::PdqHash>> pdq_;  // moved in from the SignalSet

@@ -35,11 +35,14 @@ MatchIndex::~MatchIndex() {
   merger_.join();
 }
 
-const MatchIndex::ListState* MatchIndex::FindList(const Snapshot& s, uint64_t id) {
+const std::shared_ptr<const MatchIndex::ListState>& MatchIndex::FindListShared(const Snapshot& s, uint64_t id) {
+  static const std::shared_ptr<const ListState> kNone;
   auto it = std::lower_bound(s.lists.begin(), s.lists.end(), id,
                              [](const std::shared_ptr<const ListState>& l, uint64_t v) { return l->spec.id < v; });
-  return it != s.lists.end() && (*it)->spec.id == id ? it->get() : nullptr;
+  return it != s.lists.end() && (*it)->spec.id == id ? *it : kNone;
 }
+
+const MatchIndex::ListState* MatchIndex::FindList(const Snapshot& s, uint64_t id) { return FindListShared(s, id).get(); }
 
 bool MatchIndex::Visible(const ListState& list, const IndexSegment& seg, SignalType type, const uint8_t* hash) {
   if (!list.tombstones) return true;
@@ -199,14 +202,8 @@ void MatchIndex::MergerLoop() {
 bool MatchIndex::MergeOnce(uint64_t list_id) {
   // Plan from the current state; build without any lock; then swap the
   // merged segments for the result unless the state moved under us.
-  std::shared_ptr<const ListState> plan;
-  {
-    auto snap = snapshot();
-    auto it = std::lower_bound(snap->lists.begin(), snap->lists.end(), list_id,
-                               [](const std::shared_ptr<const ListState>& s, uint64_t v) { return s->spec.id < v; });
-    if (it == snap->lists.end() || (*it)->spec.id != list_id) return false;
-    plan = *it;
-  }
+  std::shared_ptr<const ListState> plan = FindListShared(*snapshot(), list_id);
+  if (!plan) return false;
   const auto& segs = plan->segments;
   size_t first, last;
   const bool full = plan->tombstones && plan->tombstones->size() > std::max<size_t>(1024, plan->signals / 8);

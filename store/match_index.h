@@ -123,6 +123,8 @@ class MatchIndex {
 
   std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(std::memory_order_acquire); }
   static const ListState* FindList(const Snapshot& s, uint64_t id);
+  // The same, as the snapshot's own pointer (null if absent), to keep the state alive.
+  static const std::shared_ptr<const ListState>& FindListShared(const Snapshot& s, uint64_t id);
   static bool Visible(const ListState& list, const IndexSegment& seg, SignalType type, const uint8_t* hash);
   // Replaces (or inserts) one list's state. Caller holds publish_mu_.
   void Publish(std::shared_ptr<const ListState> list);
