@@ -47,11 +47,10 @@ build() {  # build DIR [extra cmake args...]
   cmake --build "$dir" -j "$JOBS"
 }
 
-fetch_images() {
-  if [ -f "$IMAGES/MANIFEST.tsv" ]; then log "image corpus present in $IMAGES"; return; fi
-  log "collecting the benign image corpus into $IMAGES (a few minutes, cached afterwards)"
+fetch_images() {  # the benign test corpus, from Debian packages (cached; a no-op once complete)
+  log "benign image corpus in $IMAGES (scripts/fetch-test-images.sh; minutes the first time, cached afterwards)"
   $SUDO mkdir -p "$(dirname "$IMAGES")"
-  $SUDO bash ../shared/images/fetch-images.sh --small --no-npm --cache "$(dirname "$IMAGES")/debs" "$IMAGES" \
+  $SUDO bash scripts/fetch-test-images.sh --small --cache "$(dirname "$IMAGES")/debs" "$IMAGES" \
     > /tmp/hashscreen-fetch-images.log 2>&1 || { tail -20 /tmp/hashscreen-fetch-images.log; exit 1; }
 }
 
@@ -66,7 +65,6 @@ case "$cmd" in
     install_deps; build build ;;
   test)
     install_deps
-    [ -d ../shared ] || { echo "../shared is missing beside the repository (conformance vectors, image fetcher)" >&2; exit 1; }
     fetch_images
     build build -DHASHSCREEN_SANITIZE=OFF
     run_tests build

@@ -3,7 +3,7 @@
 //
 //   build/bench/hash_bench [--images DIR] [--reps N] [--largest]
 //
-// DIR is the corpus from ../shared/images/fetch-images.sh (default
+// DIR is the corpus from scripts/fetch-test-images.sh (default
 // $HASHSCREEN_IMAGES or /var/cache/hashscreen/images). Sets: JPEG photos of
 // >= 2 MP (photos-2mp/) and of 1-2 MP (photos/), from MANIFEST.tsv. One core
 // (this thread); each figure is the median over --reps runs per image, summed
@@ -194,7 +194,7 @@ PathTimes TimePath(const Photo& p, const PdqKernels& k, int reps) {
   });
   t.e2e = EndToEndMs(p, k, reps);
   HashOptions o;
-  o.simd = k.level;
+  o.kernels = &k;
   o.dihedral = true;
   ImageHashes h;
   t.full = TimeMs(reps, [] {}, [&] { (void)HashImage(p.bytes, o, &h); });
@@ -221,28 +221,27 @@ void RunSet(const char* name, const std::vector<Photo>& photos, int reps) {
   const double floor_before = measure_floor();
   double floor_ms = floor_before;
 
-  std::vector<std::pair<SimdLevel, PathTimes>> results;
-  for (SimdLevel level : kAllSimdLevels) {
-    const PdqKernels* k = PdqKernelsFor(level);
-    if (!k) {
-      std::printf("[%s] not supported by this CPU\n", SimdLevelName(level));
+  std::vector<std::pair<const char*, PathTimes>> results;  // the scalar reference first
+  for (const auto& impl : PdqKernelFamily().all()) {
+    if (!impl.Runnable()) {
+      std::printf("[%s] not supported by this CPU\n", impl.name);
       continue;
     }
     PathTimes sum;
     for (const auto& p : photos) {
-      const PathTimes t = TimePath(p, *k, reps);
+      const PathTimes t = TimePath(p, *impl.table, reps);
       sum.decode += t.decode, sum.hash += t.hash, sum.e2e += t.e2e, sum.full += t.full;
     }
-    results.push_back({level, sum});
+    results.push_back({impl.name, sum});
   }
   const double floor_after = measure_floor();
   floor_ms = std::min(floor_before, floor_after);
   std::printf("%-44s %8.2f ms/image  (measured before: %.2f, after: %.2f)\n", "libjpeg-turbo decode alone (floor)",
               floor_ms / n, floor_before / n, floor_after / n);
   double scalar_hash = 0;
-  for (const auto& [level, sum] : results) {
-    if (level == SimdLevel::kScalar) scalar_hash = sum.hash;
-    std::printf("[%s]\n", SimdLevelName(level));
+  for (const auto& [name, sum] : results) {
+    if (scalar_hash == 0) scalar_hash = sum.hash;
+    std::printf("[%s]\n", name);
     std::printf("  %-42s %8.2f ms/image  (%.2fx the floor)\n", "decode (our decoder, pixels discarded)", sum.decode / n,
                 sum.decode / floor_ms);
     std::printf("  %-42s %8.2f ms/image  (%.2fx faster than scalar)\n", "hash after decode (luma+filter+DCT+bits)",
@@ -270,10 +269,9 @@ void RunLargest(const char* self, const std::vector<Photo>& photos, int reps) {
   PixelBuffer pixels;
   DecodedInfo info;
   if (!DecodeImage(p->bytes, DecodeLimits(), &pixels, &info).ok()) std::abort();
+  std::vector<const base::KernelImpl<PdqKernels>*> impls = PdqKernelFamily().Runnable();  // scalar first
   std::vector<const PdqKernels*> paths;
-  for (SimdLevel level : kAllSimdLevels) {
-    if (const PdqKernels* k = PdqKernelsFor(level)) paths.push_back(k);
-  }
+  for (const auto* impl : impls) paths.push_back(impl->table);
   std::vector<std::vector<double>> hash_ms(paths.size());
   const int rounds = std::max(21, 5 * reps);
   for (int round = 0; round < rounds; ++round) {
@@ -293,9 +291,9 @@ void RunLargest(const char* self, const std::vector<Photo>& photos, int reps) {
     for (int round = 0; round < rounds; ++round) ratio.push_back(hash_ms[0][round] / hash_ms[i][round]);
     std::sort(ratio.begin(), ratio.end());
     const double e2e = EndToEndMs(*p, *paths[i], reps);
-    std::printf("[%-6s] hash after decode %7.2f ms (%.2fx faster than scalar, quartiles %.2f-%.2f over %d interleaved "
+    std::printf("[%-11s] hash after decode %7.2f ms (%.2fx faster than scalar, quartiles %.2f-%.2f over %d interleaved "
                 "rounds)   end to end %7.2f ms (%.3fx the floor)\n",
-                SimdLevelName(paths[i]->level), Median(hash_ms[i]), Median(ratio), ratio[ratio.size() / 4],
+                impls[i]->name, Median(hash_ms[i]), Median(ratio), ratio[ratio.size() / 4],
                 ratio[ratio.size() * 3 / 4], rounds, e2e, e2e / floor_ms);
   }
   const long peak = PeakBytes(self, *p);
@@ -317,18 +315,23 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--largest")) largest_only = true;
     else {
       std::fprintf(stderr, "usage: hash_bench [--images DIR] [--reps N] [--largest]\n"
-                           "DIR: output of ../shared/images/fetch-images.sh --small --no-npm DIR\n"
+                           "DIR: output of scripts/fetch-test-images.sh --small DIR\n"
                            "--largest: only the largest photo (the 12 MP targets)\n");
       return 2;
     }
   }
   if (!std::ifstream(dir + "/MANIFEST.tsv")) {
-    std::fprintf(stderr, "no image corpus at %s: run  sudo ../shared/images/fetch-images.sh --small --no-npm %s\n",
+    std::fprintf(stderr, "no image corpus at %s: run  sudo scripts/fetch-test-images.sh --small %s\n",
                  dir.c_str(), dir.c_str());
     return 1;
   }
-  std::printf("hash_bench: CPU paths available: scalar%s%s; active: %s\n", CpuSupports(SimdLevel::kAvx2) ? ", avx2" : "",
-              CpuSupports(SimdLevel::kAvx512) ? ", avx512" : "", SimdLevelName(ActiveSimdLevel()));
+  if (base::Status s = base::InitSimd(); !s.ok()) {
+    std::fprintf(stderr, "hash_bench: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  std::printf("hash_bench: SIMD %s; PDQ kernels this CPU runs:", base::DescribeSimd().c_str());
+  for (const auto* impl : PdqKernelFamily().Runnable()) std::printf(" %s", impl->name);
+  std::printf("\n");
   const auto big = LoadSet(dir, "photos-2mp", 2.0, 1e9);
   const auto mid = LoadSet(dir, "photos", 1.0, 2.0);
   if (!largest_only) {

@@ -31,16 +31,16 @@
 #include <tuple>
 #include <vector>
 
-#include "hashing/cpu_features.h"
+#include "base/cpu_features.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
-#include "store/index_segment.h"
+#include "index/index_segment.h"
 #include "store/list_import.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using hashing::PdqHash;
+using base::PdqHash;
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
@@ -117,7 +117,7 @@ std::vector<Query> MakeQueries(const std::vector<PdqHash>& list, size_t count, s
 
 using Answer = std::set<std::tuple<uint32_t, int, int>>;
 
-Answer Dedup(const std::vector<store::PdqMatch>& v) {
+Answer Dedup(const std::vector<idx::PdqMatch>& v) {
   Answer a;
   for (const auto& m : v) a.insert({m.index, m.needle, m.distance});
   return a;
@@ -174,14 +174,14 @@ bool RunImport(const Args& args, size_t n, const std::vector<PdqHash>& list) {
     return false;
   }
   store::ListInfo info;
-  (void)lists->CreateList({"bench", "bench", store::ListKind::kBlock, args.radius}, &info);
+  (void)lists->CreateList({"bench", "bench", base::ListKind::kBlock, args.radius}, &info);
   store::ImportOptions options;
-  options.format = store::ImportFormat::kPlain;
+  options.codec.format = codec::ListFormat::kPlain;
   if (args.batch) options.batch_size = args.batch;
   store::ImportResult result;
   auto ti = Clock::now();
   double cpu0 = CpuSeconds();
-  hashing::Status s = store::ImportFile(lists.get(), info.id, file.string(), options, nullptr, &result);
+  base::Status s = store::ImportFile(lists.get(), info.id, file.string(), options, nullptr, &result);
   double import_s = Seconds(ti, Clock::now());
   double import_cpu = CpuSeconds() - cpu0;
   if (!s.ok()) {
@@ -209,7 +209,7 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   std::vector<PdqHash> list = MakeList(n, real, rng);
   n = list.size();
   std::printf("\n== %zu PDQ hashes (%zu real centres), radius %d, 8 variants per query, kernels %s\n", n,
-              std::min(real.size(), n), args.radius, store::PdqKernelsActive().name);
+              std::min(real.size(), n), args.radius, idx::PdqScanKernelFamily().Active().name);
   std::printf("generate list: %.2f s\n", Seconds(t0, Clock::now()));
   if (args.import_only) {
     RunImport(args, n, list);
@@ -217,20 +217,20 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   }
 
   auto tb = Clock::now();
-  store::SignalSet set;
+  idx::SignalSet set;
   set.pdq.assign(list.begin(), list.end());
-  store::IndexSegment seg(1, std::move(set), store::PdqStrategy::kMultiIndex);
+  idx::IndexSegment seg(1, std::move(set), idx::PdqStrategy::kMultiIndex);
   double build = Seconds(tb, Clock::now());
   std::printf("multi-index build: %.2f s\n", build);
   std::printf("index RAM: %.1f bytes per PDQ hash (hashes 32 + multi-index ids 64 + exact table + %.1f MiB offsets)\n",
               static_cast<double>(seg.MemoryBytes()) / n, 16.0 * 65537 * 4 / (1 << 20));
-  store::LinearPdqSearch linear(seg.pdq(), seg.pdq_count());
+  idx::LinearPdqSearch linear(seg.pdq(), seg.pdq_count());
 
   std::vector<Query> queries = MakeQueries(list, args.queries, rng);
   size_t lq = args.linear_queries ? args.linear_queries : std::max<size_t>(20, 200000000 / n);
   lq = std::min(lq, queries.size());
 
-  std::vector<store::PdqMatch> out;
+  std::vector<idx::PdqMatch> out;
   size_t found = 0;
   auto tm = Clock::now();
   for (const Query& q : queries) {
@@ -251,7 +251,7 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   // Exactness: the two strategies agree pair for pair on the queries both ran.
   size_t mismatches = 0;
   for (size_t i = 0; i < lq; ++i) {
-    std::vector<store::PdqMatch> a, b;
+    std::vector<idx::PdqMatch> a, b;
     linear.Search(queries[i].v, 8, args.radius, &a);
     seg.SearchPdq(queries[i].v, 8, args.radius, &b);
     mismatches += Dedup(a) != Dedup(b);
@@ -270,7 +270,7 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
   double cpu0 = CpuSeconds();
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::HashLists> lists;
-  hashing::Status s = store::Database::Open(dir.string(), {}, &db);
+  base::Status s = store::Database::Open(dir.string(), {}, &db);
   if (s.ok()) s = store::HashLists::Open(db.get(), &lists);
   if (!s.ok()) {
     std::printf("open failed: %s\n", s.ToString().c_str());
@@ -281,14 +281,14 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
               "max RSS %+ld MiB)\n",
               open_s, CpuSeconds() - cpu0, lists->IndexedPdqHashes(),
               static_cast<double>(lists->IndexMemoryBytes()) / n, (MaxRssKb() - rss_before) / 1024);
-  store::ScreenQuery sq;
+  idx::ScreenQuery sq;
   sq.use_pdq = true;
   sq.num_pdq = 8;
   size_t matches = 0;
   auto ts = Clock::now();
   for (const Query& q : queries) {
     std::copy(q.v, q.v + 8, sq.pdq.begin());
-    matches += lists->Screen(sq).match;
+    matches += !lists->Screen(sq).block_hits.empty();
   }
   std::printf("HashLists::Screen after load: %.0f queries/s/core (%zu of %zu matched)\n",
               queries.size() / Seconds(ts, Clock::now()), matches, queries.size());
@@ -297,7 +297,7 @@ void RunSize(const Args& args, size_t n, const std::vector<PdqHash>& real) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hashing::Status env = hashing::CheckSimdEnvironment();
+  base::Status env = base::InitSimd();
   if (!env.ok()) {
     std::fprintf(stderr, "index_bench: %s\n", env.ToString().c_str());
     return 2;

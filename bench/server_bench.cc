@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!fs::exists(images)) images = fs::path(HASHSCREEN_SOURCE_DIR) / ".." / "shared" / "conformance" / "images";
+  if (!fs::exists(images)) images = fs::path(HASHSCREEN_SOURCE_DIR) / "tests" / "data" / "pdq" / "images";
   std::vector<std::string> files = LoadFiles(images, max_files);
   if (files.empty()) {
     std::fprintf(stderr, "server_bench: no decodable images under %s\n", images.c_str());

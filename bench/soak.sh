@@ -14,7 +14,7 @@ SECONDS_TOTAL=${SOAK_SECONDS:-$((MINUTES * 60))}
 BUILD=${BUILD:-build}
 PHOTOS=${HASHSCREEN_IMAGES:-/var/cache/hashscreen/images}/photos-2mp
 [ -x "$BUILD/hashscreend" ] && [ -x "$BUILD/hashscreen" ] || { echo "build first (BUILD=$BUILD)" >&2; exit 2; }
-[ -d "$PHOTOS" ] || { echo "no photos at $PHOTOS (run ../shared/images/fetch-images.sh)" >&2; exit 2; }
+[ -d "$PHOTOS" ] || { echo "no photos at $PHOTOS (run sudo scripts/fetch-test-images.sh --small $(dirname "$PHOTOS"))" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 PID=""

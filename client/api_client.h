@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace client {
 
-using hashing::Status;
+using base::Status;
 
 // How to reach the server: --server URL, --key (or $HASHSCREEN_KEY),
 // --cacert FILE (or $HASHSCREEN_CACERT). The server defaults to

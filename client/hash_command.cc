@@ -19,8 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/number_parse.h"
+
 #include "client/command.h"
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "hashing/image_hasher.h"
 
 namespace client {
@@ -68,11 +70,7 @@ struct Options {
   std::vector<std::string> files;
 };
 
-bool ParseNumber(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19) return false;
-  *out = std::stoull(s);
-  return true;
-}
+bool ParseNumber(const std::string& s, uint64_t* out) { return base::ParseUint(s, "", 0, UINT64_MAX, out).ok(); }
 
 // Returns an exit status when parsing ends the command (help, errors).
 std::optional<int> ParseArgs(const std::vector<std::string>& args, Options* o) {
@@ -126,23 +124,23 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args, Options* o) {
   return std::nullopt;
 }
 
-hashing::Status ReadInput(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out) {
+base::Status ReadInput(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out) {
   if (path == "-") {
     out->assign(std::istreambuf_iterator<char>(std::cin), {});
-    if (out->size() > max_bytes) return hashing::Status::TooLarge("standard input is over " + std::to_string(max_bytes) + " bytes");
-    return hashing::Status::Ok();
+    if (out->size() > max_bytes) return base::Status::TooLarge("standard input is over " + std::to_string(max_bytes) + " bytes");
+    return base::Status::Ok();
   }
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return hashing::Status::NotFound(std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return hashing::Status::InvalidArgument("is a directory");
+  if (::stat(path.c_str(), &st) != 0) return base::Status::NotFound(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return base::Status::InvalidArgument("is a directory");
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return hashing::Status::TooLarge(std::to_string(st.st_size) + " bytes, over the limit of " + std::to_string(max_bytes));
+    return base::Status::TooLarge(std::to_string(st.st_size) + " bytes, over the limit of " + std::to_string(max_bytes));
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return hashing::Status::IOError(std::strerror(errno));
+  if (!in) return base::Status::IOError(std::strerror(errno));
   out->resize(static_cast<size_t>(st.st_size));  // one read, not a byte-by-byte stream
-  if (!in.read(reinterpret_cast<char*>(out->data()), st.st_size)) return hashing::Status::IOError("short read");
-  return hashing::Status::Ok();
+  if (!in.read(reinterpret_cast<char*>(out->data()), st.st_size)) return base::Status::IOError("short read");
+  return base::Status::Ok();
 }
 
 std::string FormatLine(const Options& o, const std::string& file, const hashing::ImageHashes& h) {
@@ -155,8 +153,8 @@ std::string FormatLine(const Options& o, const std::string& file, const hashing:
       for (const auto& v : h.pdq) d.push_back(v.ToHex());
     }
     j["quality"] = h.quality;
-    j["md5"] = hashing::HexEncode(h.md5);
-    j["sha256"] = hashing::HexEncode(h.sha256);
+    j["md5"] = base::HexEncode(h.md5);
+    j["sha256"] = base::HexEncode(h.sha256);
     j["width"] = h.width;
     j["height"] = h.height;
     j["format"] = h.format;
@@ -173,10 +171,6 @@ std::string FormatLine(const Options& o, const std::string& file, const hashing:
 int RunHash(const std::vector<std::string>& args) {
   Options o;
   if (auto exit_code = ParseArgs(args, &o)) return *exit_code;
-  if (hashing::Status s = hashing::CheckSimdEnvironment(); !s.ok()) {
-    std::fprintf(stderr, "hashscreen hash: %s\n", s.ToString().c_str());
-    return 2;
-  }
 
   // Workers take files in order; the printer emits results in input order as
   // soon as each next one is ready, so output streams on long runs.
@@ -199,7 +193,7 @@ int RunHash(const std::vector<std::string>& args) {
       Result r;
       std::vector<uint8_t> bytes;
       hashing::ImageHashes h;
-      hashing::Status s = ReadInput(o.files[i], o.hash.limits.max_bytes, &bytes);
+      base::Status s = ReadInput(o.files[i], o.hash.limits.max_bytes, &bytes);
       if (s.ok()) s = hashing::HashImage(bytes, o.hash, &h);
       if (s.ok()) r.out = FormatLine(o, o.files[i], h);
       else r.err = o.files[i] + ": " + s.message() + "\n";

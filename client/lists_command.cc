@@ -4,16 +4,23 @@
 // after a failure replays the batches already applied and continues.
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
+#include "base/number_parse.h"
+#include "base/signal.h"
 #include "client/api_client.h"
 #include "client/command.h"
 #include "client/progress.h"
+#include "codec/hash_list_codec.h"
+#include "codec/line_reader.h"
 
 namespace client {
 
@@ -26,10 +33,18 @@ constexpr const char* kHelp =
     "  lists info [ID]                       a list (or every list visible to the key), as JSON\n"
     "  lists create --name NAME [--kind block|allow] [--threshold N] [--owner PARTNER]\n"
     "                                        create a list; prints its id (--owner: admin keys only)\n"
-    "  lists push ID FILE [--batch-size N] [--type pdq|md5|sha256]\n"
+    "  lists push ID FILE [--batch-size N] [--format F] [--type pdq|md5|sha256]\n"
     "                                        add the hashes in FILE in batches with a progress bar.\n"
-    "                                        FILE lines: `type,hash[,ref]`, or one hex hash per line\n"
-    "                                        of --type (default pdq); '#' comments and blank lines skipped.\n"
+    "                                        Formats (--format, default auto: told by the first line):\n"
+    "                                          csv     type,hash[,ref]\n"
+    "                                          plain   one hex hash per line, of --type (default pdq)\n"
+    "                                          hasher  `hashscreen hash` / pdq-photo-hasher output\n"
+    "                                                  (PDQ,QUALITY,FILE; FILE becomes the ref)\n"
+    "                                          jsonl   `hashscreen hash --json` lines\n"
+    "                                          te-csv  a CSV with a header naming its columns\n"
+    "                                                  (ThreatExchange's download: td_raw_indicator, ...)\n"
+    "                                        '#' comments and blank lines are skipped; any other line\n"
+    "                                        that cannot be read stops the push, naming FILE:LINE.\n"
     "                                        Re-running after a failure resumes: batches already\n"
     "                                        applied are recognised by their id and not repeated.\n\n"
     "options:\n%s";
@@ -57,8 +72,15 @@ int Create(ApiClient& api, std::vector<std::string> args) {
     if (args[i] == "--name") body["name"] = args[i + 1];
     else if (args[i] == "--kind") body["kind"] = args[i + 1];
     else if (args[i] == "--owner") body["owner"] = args[i + 1];
-    else if (args[i] == "--threshold") body["pdq_threshold"] = std::atoi(args[i + 1].c_str());
-    else return Fail("unknown option " + args[i]);
+    else if (args[i] == "--threshold") {
+      int64_t t = 0;
+      if (Status s = base::ParseInt(args[i + 1], "--threshold", 0, base::kMaxPdqThreshold, &t); !s.ok()) {
+        return Fail(s.message());
+      }
+      body["pdq_threshold"] = t;
+    } else {
+      return Fail("unknown option " + args[i] + " (see --help)");
+    }
   }
   if (args.size() % 2 || !body.contains("name")) return Fail("create needs --name NAME (see --help)");
   ApiAnswer a;
@@ -78,32 +100,50 @@ int Info(ApiClient& api, const std::vector<std::string>& args) {
 }
 
 int Push(ApiClient& api, std::vector<std::string> args) {
-  size_t batch_size = 1000;
-  std::string default_type = "pdq";
+  uint64_t batch_size = 1000;
+  codec::ListCodecOptions codec_options;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--batch-size" && i + 1 < args.size()) batch_size = std::strtoull(args[++i].c_str(), nullptr, 10);
-    else if (args[i] == "--type" && i + 1 < args.size()) default_type = args[++i];
-    else positional.push_back(args[i]);
+    const std::string& a = args[i];
+    const bool has_value = i + 1 < args.size();
+    Status s;
+    if (a == "--batch-size" && has_value) {
+      s = base::ParseUint(args[++i], "--batch-size", 1, 100000, &batch_size);
+    } else if (a == "--type" && has_value) {
+      s = base::ParseSignalType(args[++i], &codec_options.type).WithContext("--type");
+    } else if (a == "--format" && has_value) {
+      s = codec::ParseListFormat(args[++i], &codec_options.format).WithContext("--format");
+    } else if (a.rfind("--", 0) == 0) {
+      return Fail("unknown option " + a + (has_value ? "" : " (or its value is missing)") + "; see --help");
+    } else {
+      positional.push_back(a);
+    }
+    if (!s.ok()) return Fail(s.message());
   }
   if (positional.size() != 2) return Fail("push needs ID FILE (see --help)");
-  if (batch_size == 0 || batch_size > 100000) return Fail("--batch-size must be 1..100000");
   const std::string list = positional[0], path = positional[1];
-  std::ifstream in(path, std::ios::binary);
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   struct stat st{};
-  if (!in || stat(path.c_str(), &st) != 0) return Fail(path + ": cannot read");
+  if (!file || fstat(fileno(file.get()), &st) != 0) return Fail(path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Fail(path + ": not a regular file");
   // The batch id names the file version (size, mtime) and the batch's start
   // offset: the same file pushed again yields the same ids.
   const std::string id_prefix = "push:" + std::filesystem::path(path).filename().string() + ":" +
                                 std::to_string(st.st_size) + ":" + std::to_string(st.st_mtime) + ":";
   ProgressBar bar("pushing", static_cast<uint64_t>(st.st_size));
-  uint64_t offset = 0, batch_start = 0, line_no = 0, added = 0, present = 0, replayed = 0, batches = 0;
-  json entries = json::array();
+  uint64_t batch_start = 0, line_no = 0, lines = 0, added = 0, present = 0, replayed = 0, batches = 0;
+  std::vector<base::SignalEntry> entries;
+  size_t used = 0;
   auto flush = [&]() -> int {
-    if (entries.empty()) return 0;
-    json body{{"batch_id", id_prefix + std::to_string(batch_start)}, {"add", entries}};
+    if (used == 0) return 0;
+    json add = json::array();
+    for (size_t i = 0; i < used; ++i) {
+      const auto& e = entries[i];
+      add.push_back({{"type", base::SignalTypeName(e.type)}, {"hash", base::HexEncode(std::string_view(e.hash))}, {"ref", e.ref}});
+    }
+    json body{{"batch_id", id_prefix + std::to_string(batch_start)}, {"add", std::move(add)}};
     ApiAnswer a;
-    Status s = PostWithRetry(api, "/v1/lists/" + list + "/batches", body.dump(), &a);
+    Status s = PostWithRetry(api, "/v1/lists/" + list + "/batches", body.dump(-1, ' ', false, json::error_handler_t::replace), &a);
     if (!s.ok()) return Fail(s.message() + "; re-run the same command to resume");
     if (a.status != 200) return Fail(path + ": batch at byte " + std::to_string(batch_start) + ": " + a.ErrorMessage());
     json r = json::parse(a.body);
@@ -111,37 +151,33 @@ int Push(ApiClient& api, std::vector<std::string> args) {
     present += r["already_present"].get<uint64_t>();
     replayed += r["replayed"].get<bool>() ? 1 : 0;
     ++batches;
-    entries = json::array();
+    used = 0;
     return 0;
   };
-  std::string line;
-  while (std::getline(in, line)) {
-    uint64_t line_bytes = line.size() + 1;
+  codec::LineReader reader(file.get());
+  codec::HashListParser parser(codec_options);
+  std::string_view line;
+  uint64_t offset = 0, done = 0;
+  while (reader.Next(&line, &offset)) {
     ++line_no;
-    if (entries.empty()) batch_start = offset;
-    offset += line_bytes;
-    bar.Advance(line_bytes);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (line.empty() || line[0] == '#' || line.rfind("type,", 0) == 0) continue;
-    json e;
-    size_t c1 = line.find_first_of(",\t");
-    if (c1 == std::string::npos) {
-      e = {{"type", default_type}, {"hash", line}};
-    } else {
-      size_t c2 = line.find_first_of(",\t", c1 + 1);
-      e = {{"type", line.substr(0, c1)},
-           {"hash", line.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1)},
-           {"ref", c2 == std::string::npos ? "" : line.substr(c2 + 1)}};
+    bar.Advance(reader.consumed() - done);
+    done = reader.consumed();
+    const size_t before = used;
+    if (Status s = parser.ParseLine(line, &entries, &used); !s.ok()) {
+      return Fail(path + ":" + std::to_string(line_no) + ": " + s.message());
     }
-    entries.push_back(std::move(e));
-    if (entries.size() == batch_size) {
+    if (used == before) continue;
+    if (before == 0) batch_start = offset;
+    ++lines;
+    if (used >= batch_size) {
       if (int rc = flush()) return rc;
     }
   }
+  if (reader.error()) return Fail(path + ": " + reader.error_message());
   if (int rc = flush()) return rc;
   std::fprintf(stderr, "\r");
-  std::printf("pushed %llu lines in %llu batches (%llu already applied): %llu added, %llu already present\n",
-              static_cast<unsigned long long>(line_no), static_cast<unsigned long long>(batches),
+  std::printf("pushed %llu entries in %llu batches (%llu already applied): %llu added, %llu already present\n",
+              static_cast<unsigned long long>(lines), static_cast<unsigned long long>(batches),
               static_cast<unsigned long long>(replayed), static_cast<unsigned long long>(added),
               static_cast<unsigned long long>(present));
   return 0;

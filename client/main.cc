@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/kernel_registry.h"
 #include "client/command.h"
 
 namespace {
@@ -31,6 +32,12 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     PrintUsage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  // A forced SIMD path the CPU lacks (or a typo) stops every command, so no
+  // run ever silently measures or tests another path.
+  if (base::Status s = base::InitSimd(); !s.ok()) {
+    std::fprintf(stderr, "hashscreen: %s\n", s.ToString().c_str());
+    return 2;
   }
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) == 0) return c.run(std::vector<std::string>(argv + 2, argv + argc));

@@ -13,7 +13,7 @@ BIN=${HASHSCREEN_BUILD:-build}
 DATA=./data
 TLS=$DATA/dev-tls
 KEYS=$DATA/dev-keys.env
-IMAGES=../shared/conformance/images
+IMAGES=tests/data/pdq/images   # in the repository: the sample list needs nothing fetched
 SERVER=https://127.0.0.1:8443
 
 [ -x "$BIN/hashscreend" ] && [ -x "$BIN/hashscreen" ] || { echo "build first: ./setup.sh build" >&2; exit 1; }

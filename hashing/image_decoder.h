@@ -28,9 +28,11 @@
 #include "hashing/decode_limits.h"
 #include "hashing/image_format.h"
 #include "hashing/pixel_sink.h"
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace hashing {
+
+using base::Status;
 
 struct DecodedInfo {
   ImageFormat format = ImageFormat::kUnknown;

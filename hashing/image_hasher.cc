@@ -1,20 +1,17 @@
 #include "hashing/image_hasher.h"
 
-#include "hashing/digests.h"
+#include "base/crypto.h"
 #include "hashing/image_decoder.h"
 #include "hashing/pdq_stream_hasher.h"
 
 namespace hashing {
 
 Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, ImageHashes* out) {
-  const PdqKernels* kernels = options.simd ? PdqKernelsFor(*options.simd) : &ActivePdqKernels();
-  if (!kernels) return Status::Unsupported(std::string("this CPU has no ") + SimdLevelName(*options.simd));
-
-  PdqStreamHasher hasher(*kernels, options.mode, options.dihedral);
+  const PdqKernels& kernels = options.kernels ? *options.kernels : ActivePdqKernels();
+  PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
   DecodedInfo info;
   HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &hasher, &info));
   const PdqResult pdq = hasher.Finish();
-  const Digests digests = ComputeDigests(bytes);
 
   *out = ImageHashes();
   out->format = ImageFormatName(info.format);
@@ -22,8 +19,9 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   out->height = info.height;
   out->pdq = pdq.hashes;
   out->quality = pdq.quality;
-  out->md5 = digests.md5;
-  out->sha256 = digests.sha256;
+  // MD5 is what NCMEC and StopNCII lists share; SHA-256 the collision-resistant one.
+  out->md5 = base::Md5(bytes);
+  out->sha256 = base::Sha256(bytes);
   return Status::Ok();
 }
 

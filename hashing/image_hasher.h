@@ -13,24 +13,27 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 
-#include "hashing/cpu_features.h"
 #include "hashing/decode_limits.h"
 #include "hashing/pdq.h"
-#include "hashing/pdq_hash.h"
-#include "hashing/status.h"
+#include "hashing/pdq_kernels.h"
+#include "base/pdq_hash.h"
+#include "base/status.h"
 
 namespace hashing {
+
+using base::Status;
+using base::PdqHash;
 
 struct HashOptions {
   PdqMode mode = PdqMode::kFull;
   bool dihedral = false;  // fill all 8 variants, not only kOrig
   DecodeLimits limits;
-  // Kernels to use; unset = ActiveSimdLevel(). Tests and benchmarks force one.
-  std::optional<SimdLevel> simd;
+  // Kernels to use; nullptr = ActivePdqKernels(). Tests and benchmarks
+  // force one of PdqKernelFamily().
+  const PdqKernels* kernels = nullptr;
 };
 
 struct ImageHashes {

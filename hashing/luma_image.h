@@ -17,6 +17,8 @@
 
 namespace hashing {
 
+using base::Status;
+
 // A 64-byte aligned float buffer; contents start uninitialised.
 class FloatBuffer {
  public:

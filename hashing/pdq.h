@@ -17,10 +17,12 @@
 #include <array>
 
 #include "hashing/luma_image.h"
-#include "hashing/pdq_hash.h"
+#include "base/pdq_hash.h"
 #include "hashing/pdq_kernels.h"
 
 namespace hashing {
+
+using base::PdqHash;
 
 // kFull: full resolution (pdqhash wheel, python-threatexchange, HMA; what
 // partner lists hold). kCli512: Meta's pdq-photo-hasher, which first squashes

@@ -13,13 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "hashing/cpu_features.h"
+#include "base/kernel_registry.h"
 
 namespace hashing {
 
 struct PdqKernels {
-  SimdLevel level;
-
   // Luma of n interleaved RGB pixels: out[i] = (cR*R + cG*G) + cB*B, each
   // product rounded to float. Returns true iff every pixel had R == G == B.
   bool (*luma_rgb)(const uint8_t* rgb, size_t n, float* out);
@@ -62,10 +60,13 @@ inline size_t BoxRowsScratchFloats(size_t len) { return 32 * (len + 16); }
 // Scratch floats column_rows_sampled needs for rows of length len (any level).
 inline size_t ColumnRowsScratchFloats(size_t len) { return 16 * len + BoxRowsScratchFloats(len) + 1024; }
 
-// The kernels of `level`, or nullptr when this CPU does not support it.
-const PdqKernels* PdqKernelsFor(SimdLevel level);
-// The kernels of ActiveSimdLevel().
+// The implementations (scalar, avx2, avx512-vbmi, avx512), each declaring
+// the extensions it executes (base/kernel_registry.h).
+const base::KernelFamily<PdqKernels>& PdqKernelFamily();
+// The implementation of the process's SIMD path.
 const PdqKernels& ActivePdqKernels();
+// The scalar reference.
+const PdqKernels& ScalarPdqKernels();
 
 // The scalar reference box filter of one row (box1DFloat). SIMD kernels call
 // it for rows that do not fill a whole vector strip. `out` must not alias `in`.
@@ -81,13 +82,12 @@ inline constexpr float kLumaG = 0.587f;
 inline constexpr float kLumaB = 0.114f;
 
 namespace internal {
-const PdqKernels& ScalarPdqKernels();
-const PdqKernels& Avx2PdqKernels();
-// With LumaRgbAvx512Vbmi as luma_rgb when the CPU has VBMI.
-const PdqKernels& Avx512PdqKernels();
-// The AVX-512 table without VBMI, whatever the CPU (tests).
-const PdqKernels& Avx512PdqKernelsWithoutVbmi();
-// luma_rgb for AVX-512 CPUs with VBMI (needs CpuHasAvx512Vbmi()).
+// The tables, one per translation unit compiled for its ISA.
+extern const PdqKernels kScalarPdqKernels;
+extern const PdqKernels kAvx2PdqKernels;
+extern const PdqKernels kAvx512PdqKernels;
+extern const PdqKernels kAvx512VbmiPdqKernels;
+// luma_rgb for AVX-512 CPUs with VBMI.
 bool LumaRgbAvx512Vbmi(const uint8_t* rgb, size_t n, float* out);
 }  // namespace internal
 

@@ -248,13 +248,11 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx2Kernels = {SimdLevel::kAvx2, LumaRgb, LumaGrey, BoxRows, ColumnStep,
-                                     ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
-
 }  // namespace
 
 namespace internal {
-const PdqKernels& Avx2PdqKernels() { return kAvx2Kernels; }
+extern const PdqKernels kAvx2PdqKernels = {LumaRgb, LumaGrey, BoxRows, ColumnStep,
+                                           ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
 }  // namespace internal
 
 }  // namespace hashing

@@ -342,21 +342,14 @@ void Dct64To16(const float* a, float* b) {
   }
 }
 
-constexpr PdqKernels kAvx512Kernels = {SimdLevel::kAvx512, LumaRgb,           LumaGrey, BoxRows,
-                                       ColumnStep,         ColumnRowsSampled, Dct64To16};
-
 }  // namespace
 
 namespace internal {
-const PdqKernels& Avx512PdqKernelsWithoutVbmi() { return kAvx512Kernels; }
-const PdqKernels& Avx512PdqKernels() {
-  static const PdqKernels k = [] {
-    PdqKernels t = kAvx512Kernels;
-    if (CpuHasAvx512Vbmi()) t.luma_rgb = LumaRgbAvx512Vbmi;
-    return t;
-  }();
-  return k;
-}
+extern const PdqKernels kAvx512PdqKernels = {LumaRgb, LumaGrey, BoxRows, ColumnStep, ColumnRowsSampled, Dct64To16};
+// The same with the VBMI luma kernel (its own translation unit, compiled
+// with -mavx512vbmi).
+extern const PdqKernels kAvx512VbmiPdqKernels = {LumaRgbAvx512Vbmi, LumaGrey,          BoxRows,
+                                                 ColumnStep,        ColumnRowsSampled, Dct64To16};
 }  // namespace internal
 
 }  // namespace hashing

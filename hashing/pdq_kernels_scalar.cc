@@ -104,26 +104,8 @@ void Dct64To16(const float* a, float* b) {
 }  // namespace
 
 namespace internal {
-const PdqKernels& ScalarPdqKernels() {
-  static const PdqKernels k = {SimdLevel::kScalar, LumaRgbReference, LumaGrey, BoxRows, ColumnStep,
-                               ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
-  return k;
-}
+extern const PdqKernels kScalarPdqKernels = {LumaRgbReference, LumaGrey, BoxRows, ColumnStep,
+                                             ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
 }  // namespace internal
-
-const PdqKernels* PdqKernelsFor(SimdLevel level) {
-  if (!CpuSupports(level)) return nullptr;
-  switch (level) {
-    case SimdLevel::kScalar: return &internal::ScalarPdqKernels();
-    case SimdLevel::kAvx2: return &internal::Avx2PdqKernels();
-    case SimdLevel::kAvx512: return &internal::Avx512PdqKernels();
-  }
-  return nullptr;
-}
-
-const PdqKernels& ActivePdqKernels() {
-  static const PdqKernels* k = PdqKernelsFor(ActiveSimdLevel());
-  return *k;
-}
 
 }  // namespace hashing

@@ -23,6 +23,8 @@
 
 namespace hashing {
 
+using base::Status;
+
 class PdqStreamHasher : public PixelSink {
  public:
   PdqStreamHasher(const PdqKernels& kernels, PdqMode mode, bool dihedral);

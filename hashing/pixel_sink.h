@@ -5,9 +5,11 @@
 
 #include <cstdint>
 
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace hashing {
+
+using base::Status;
 
 class PixelSink {
  public:

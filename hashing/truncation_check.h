@@ -10,9 +10,11 @@
 #include <span>
 
 #include "hashing/image_format.h"
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace hashing {
+
+using base::Status;
 
 Status CheckNotTruncated(ImageFormat format, std::span<const uint8_t> bytes);
 

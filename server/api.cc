@@ -1,5 +1,7 @@
 #include "server/api.h"
 
+#include "base/number_parse.h"
+
 #include <charconv>
 
 namespace server {
@@ -78,13 +80,7 @@ Status JsonBool(const json& j, const char* field, bool required, bool* out) {
 }
 
 Status ParseU64(const std::string& text, const char* what, uint64_t* out) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) {
-    return Status::InvalidArgument(std::string(what) + " must be a non-negative integer");
-  }
-  *out = v;
-  return Status::Ok();
+  return base::ParseUint(text, what, 0, UINT64_MAX, out);
 }
 
 }  // namespace server

@@ -12,12 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hashing/status.h"
+#include "base/status.h"
 #include "store/api_keys.h"
 
 namespace server {
 
-using hashing::Status;
+using base::Status;
 using nlohmann::json;
 
 struct ApiRequest {

@@ -1,6 +1,6 @@
 // GET /v1/audit, GET /v1/audit/{id}, POST /v1/audit/{id}/review (reviewer),
 // GET /v1/audit/verify (admin). Reviewers see every detail of an entry.
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "server/routes.h"
 
 namespace server {
@@ -12,10 +12,10 @@ json EntryJson(const store::AuditEntry& e) {
          {"seq", e.seq},
          {"time_ms", e.time_ms},
          {"key_id", e.key_id},
-         {"prev_hash", hashing::HexEncode(e.prev_hash)},
-         {"entry_hash", hashing::HexEncode(e.entry_hash)}};
+         {"prev_hash", base::HexEncode(e.prev_hash)},
+         {"entry_hash", base::HexEncode(e.entry_hash)}};
   if (!e.hmac.empty()) {
-    j["hmac"] = hashing::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
+    j["hmac"] = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
   }
   if (e.kind == store::AuditEntry::Kind::kReview) {
     j["kind"] = "review";
@@ -128,7 +128,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
 
 void HandleAuditVerify(Service& service, const ApiRequest&, ApiResponse* response) {
   store::AuditVerifyResult r = service.audit()->Verify();
-  json j{{"ok", r.ok}, {"entries", r.entries}, {"head", hashing::HexEncode(r.head)}};
+  json j{{"ok", r.ok}, {"entries", r.entries}, {"head", base::HexEncode(r.head)}};
   if (!r.ok) {
     j["first_bad_id"] = std::to_string(r.first_bad_seq);
     j["problem"] = r.problem;

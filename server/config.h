@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace server {
 
-using hashing::Status;
+using base::Status;
 
 struct ServerConfig {
   // [server]

@@ -1,7 +1,7 @@
 // /v1/lists, /v1/lists/{id}, /v1/lists/{id}/batches, /v1/lists/{id}/changes.
 // A partner sees and changes only its own lists; another partner's list is
 // answered exactly like a list that does not exist (404).
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "server/routes.h"
 
 namespace server {
@@ -12,7 +12,7 @@ json ListJson(const store::ListInfo& l) {
   return json{{"id", l.id},
               {"name", l.name},
               {"owner", l.owner},
-              {"kind", store::ListKindName(l.kind)},
+              {"kind", base::ListKindName(l.kind)},
               {"pdq_threshold", l.pdq_threshold},
               {"enabled", l.enabled},
               {"last_seq", l.last_seq},
@@ -36,7 +36,7 @@ Status FindList(Service& service, const ApiRequest& r, store::ListInfo* out) {
   return s;
 }
 
-Status ParseEntries(const json& body, const char* field, std::vector<store::SignalEntry>* out) {
+Status ParseEntries(const json& body, const char* field, std::vector<base::SignalEntry>* out) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return Status::Ok();
   if (!it->is_array()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be an array");
@@ -48,8 +48,8 @@ Status ParseEntries(const json& body, const char* field, std::vector<store::Sign
     HS_RETURN_IF_ERROR(JsonString(e, "type", true, &type).WithContext(where));
     HS_RETURN_IF_ERROR(JsonString(e, "hash", true, &hash).WithContext(where));
     HS_RETURN_IF_ERROR(JsonString(e, "ref", false, &ref).WithContext(where));
-    store::SignalEntry entry;
-    HS_RETURN_IF_ERROR(store::ParseSignal(type, hash, ref, &entry).WithContext(where));
+    base::SignalEntry entry;
+    HS_RETURN_IF_ERROR(base::ParseSignal(type, hash, ref, &entry).WithContext(where));
     out->push_back(std::move(entry));
   }
   return Status::Ok();
@@ -69,14 +69,14 @@ void HandleListsCreate(Service& service, const ApiRequest& request, ApiResponse*
   json body;
   store::ListSpec spec;
   std::string kind = "block";
-  int64_t threshold = store::kDefaultPdqThreshold;
+  int64_t threshold = base::kDefaultPdqThreshold;
   Status s = ParseJsonBody(request.body, &body);
   if (s.ok()) s = JsonString(body, "name", true, &spec.name);
   if (s.ok()) s = JsonString(body, "kind", false, &kind);
-  if (s.ok()) s = store::ParseListKind(kind, &spec.kind);
+  if (s.ok()) s = base::ParseListKind(kind, &spec.kind);
   if (s.ok()) s = JsonInt(body, "pdq_threshold", false, &threshold);
-  if (s.ok() && (threshold < 0 || threshold > store::kMaxPdqThreshold)) {
-    s = Status::InvalidArgument("pdq_threshold must be 0.." + std::to_string(store::kMaxPdqThreshold));
+  if (s.ok() && (threshold < 0 || threshold > base::kMaxPdqThreshold)) {
+    s = Status::InvalidArgument("pdq_threshold must be 0.." + std::to_string(base::kMaxPdqThreshold));
   }
   spec.pdq_threshold = static_cast<int>(threshold);
   if (s.ok()) {
@@ -124,7 +124,7 @@ void HandleListUpdate(Service& service, const ApiRequest& request, ApiResponse* 
   if (s.ok() && body.contains("pdq_threshold")) {
     int64_t v = 0;
     s = JsonInt(body, "pdq_threshold", true, &v);
-    if (s.ok() && (v < 0 || v > store::kMaxPdqThreshold)) s = Status::InvalidArgument("pdq_threshold must be 0..63");
+    if (s.ok() && (v < 0 || v > base::kMaxPdqThreshold)) s = Status::InvalidArgument("pdq_threshold must be 0..63");
     threshold = static_cast<int>(v);
   }
   if (s.ok()) s = service.lists()->UpdateList(info.id, name, enabled, threshold);
@@ -168,8 +168,8 @@ void HandleListChanges(Service& service, const ApiRequest& request, ApiResponse*
   for (const auto& c : changes) {
     list.push_back({{"seq", c.seq},
                     {"op", c.add ? "add" : "remove"},
-                    {"type", store::SignalTypeName(c.type)},
-                    {"hash", hashing::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.hash.data()),
+                    {"type", base::SignalTypeName(c.type)},
+                    {"hash", base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.hash.data()),
                                                                          c.hash.size()))},
                     {"ref", c.ref},
                     {"time_ms", c.time_ms}});

@@ -19,6 +19,11 @@
 #include <unistd.h>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/kernel_registry.h"
+#include "base/number_parse.h"
+#include "hashing/pdq_kernels.h"
+#include "index/pdq_scan_kernels.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/log.h"
@@ -28,7 +33,7 @@
 
 namespace {
 
-using hashing::Status;
+using base::Status;
 
 constexpr const char* kUsage =
     "usage: hashscreend COMMAND [OPTIONS]\n"
@@ -44,8 +49,9 @@ constexpr const char* kUsage =
     "                                  shown once (roles: ingest reviewer partner replica admin)\n"
     "  keys list --data DIR            list keys (ids, roles, partners; never secrets)\n"
     "  keys revoke --data DIR ID       revoke a key at once\n"
-    "  lists import --data DIR --list ID [--format auto|csv|plain|pdq-csv] [--type pdq|md5|sha256] FILE\n"
-    "                                  load a hash file into a list in resumable batches\n"
+    "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
+    "                                  load a hash file into a list in resumable batches;\n"
+    "                                  F: auto (default), csv, plain, hasher, jsonl, te-csv\n"
     "\n"
     "keys and lists work on the database directly: stop the server first.\n"
     "`hashscreend serve --help` lists every setting.\n";
@@ -143,6 +149,8 @@ int Serve(std::vector<std::string> args) {
                {"tls", config.plain_http ? "off" : "on"},
                {"data", config.data_dir},
                {"screen_workers", std::to_string(service->screen_workers())},
+               {"simd", base::DescribeSimd() + ", " + base::DescribeFamily(hashing::PdqKernelFamily()) + ", " +
+                            base::DescribeFamily(idx::PdqScanKernelFamily())},
                {"audit_seq", std::to_string(service->audit()->last_seq())}});
   std::printf("listening on %s\n", bound.c_str());
   std::fflush(stdout);
@@ -170,16 +178,6 @@ Status OpenDb(std::vector<std::string>* args, std::unique_ptr<store::Database>* 
     return Status::Unavailable("the database in " + dir + " is in use (is hashscreend running? stop it first)");
   }
   return s;
-}
-
-std::string FormatTime(int64_t ms) {
-  if (ms == 0) return "-";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 int Keys(std::vector<std::string> args) {
@@ -215,8 +213,8 @@ int Keys(std::vector<std::string> args) {
     std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", "ID", "ROLE", "PARTNER", "CREATED", "REVOKED");
     for (const auto& k : all) {
       std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", k.id.c_str(), std::string(store::RoleName(k.role)).c_str(),
-                  k.partner.empty() ? "-" : k.partner.c_str(), FormatTime(k.created_ms).c_str(),
-                  FormatTime(k.revoked_ms).c_str());
+                  k.partner.empty() ? "-" : k.partner.c_str(), base::FormatUtc(k.created_ms).c_str(),
+                  base::FormatUtc(k.revoked_ms).c_str());
     }
     return 0;
   }
@@ -239,18 +237,10 @@ int Lists(std::vector<std::string> args) {
   TakeFlag(&args, "--format", &format);
   TakeFlag(&args, "--type", &type);
   store::ImportOptions options;
-  if (format == "auto") options.format = store::ImportFormat::kAuto;
-  else if (format == "csv") options.format = store::ImportFormat::kCsv;
-  else if (format == "plain") options.format = store::ImportFormat::kPlain;
-  else if (format == "pdq-csv") options.format = store::ImportFormat::kPdqCsv;
-  else return Usage("--format must be auto, csv, plain or pdq-csv");
-  if (Status s = store::ParseSignalType(type, &options.type); !s.ok()) return Fail(s);
+  if (Status s = codec::ParseListFormat(format, &options.codec.format); !s.ok()) return Fail(s.WithContext("--format"));
+  if (Status s = base::ParseSignalType(type, &options.codec.type); !s.ok()) return Fail(s.WithContext("--type"));
   uint64_t list_id = 0;
-  try {
-    list_id = std::stoull(list);
-  } catch (...) {
-    return Usage("--list must be a list id (a number)");
-  }
+  if (Status s = base::ParseUint(list, "--list", 1, UINT64_MAX, &list_id); !s.ok()) return Fail(s);
   std::unique_ptr<store::Database> db;
   if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
   if (args.size() != 1) return Usage("lists import needs exactly one FILE");
@@ -289,6 +279,9 @@ int main(int argc, char** argv) {
     std::printf("%s", kUsage);
     return 0;
   }
+  // A forced SIMD path the CPU lacks (or a typo) stops every command: the
+  // server never silently runs another path than the operator asked for.
+  if (Status s = base::InitSimd(); !s.ok()) return Fail(s);
   if (cmd == "serve") return Serve(args);
   if (cmd == "keys") return Keys(args);
   if (cmd == "lists") return Lists(args);

@@ -1,7 +1,8 @@
 #include "server/screener.h"
 
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "server/log.h"
+#include "server/verdict_policy.h"
 
 namespace server {
 
@@ -10,7 +11,7 @@ namespace {
 std::string ErrorReason(const Status& s) { return std::string(Status::CodeName(s.code())); }
 
 // Fills the audit hits with the list and partner detail reviewers need.
-void AddHits(Service& service, const std::vector<store::Hit>& hits, store::AuditEntry* entry) {
+void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEntry* entry) {
   for (const auto& h : hits) {
     store::AuditHit a;
     a.list_id = h.list_id;
@@ -18,22 +19,23 @@ void AddHits(Service& service, const std::vector<store::Hit>& hits, store::Audit
     if (service.lists()->GetList(h.list_id, &info).ok()) {
       a.list_name = info.name;
       a.partner = info.owner;
-      a.list_kind = store::ListKindName(info.kind);
+      a.list_kind = base::ListKindName(info.kind);
     }
-    store::SignalEntry signal;
+    base::SignalEntry signal;
     int64_t added_ms = 0;
     if (service.lists()->LookupSignal(h.list_id, h.type, h.hash, &signal, &added_ms).ok()) a.partner_ref = signal.ref;
-    a.signal = store::SignalTypeName(h.type);
-    a.hash_hex = hashing::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.hash.data()), h.hash.size()));
+    a.signal = base::SignalTypeName(h.type);
+    a.hash_hex = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.hash.data()), h.hash.size()));
     a.distance = h.distance;
     a.variant = h.variant;
     entry->hits.push_back(std::move(a));
   }
 }
 
-Status Decide(Service& service, const store::ScreenQuery& query, store::AuditEntry* entry, ScreenVerdict* verdict) {
-  store::ScreenResult result = service.lists()->Screen(query);
-  entry->verdict = result.match ? "match" : "no_match";
+Status Decide(Service& service, const idx::ScreenQuery& query, store::AuditEntry* entry, ScreenVerdict* verdict) {
+  const idx::ScreenResult result = service.lists()->Screen(query);
+  const VerdictDecision decision = DecideVerdict(result);
+  entry->verdict = decision.match ? "match" : "no_match";
   AddHits(service, result.block_hits, entry);
   AddHits(service, result.allow_hits, entry);
   Status s = service.audit()->Append(entry);
@@ -42,7 +44,7 @@ Status Decide(Service& service, const store::ScreenQuery& query, store::AuditEnt
     return Status::IOError("the audit entry could not be written");
   }
   service.metrics().CountVerdict(entry->verdict);
-  verdict->match = result.match;
+  verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
   return Status::Ok();
 }
@@ -102,14 +104,14 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   e.pdq_hex = hashes.pdq[hashing::kOrig].ToHex();
   e.quality = hashes.quality;
   e.pdq_used = hashes.quality >= service.config().min_quality;
-  e.md5_hex = hashing::HexEncode(hashes.md5);
-  e.sha256_hex = hashing::HexEncode(hashes.sha256);
+  e.md5_hex = base::HexEncode(hashes.md5);
+  e.sha256_hex = base::HexEncode(hashes.sha256);
   e.format = hashes.format;
   e.width = hashes.width;
   e.height = hashes.height;
   e.size_bytes = bytes.size();
 
-  store::ScreenQuery q;
+  idx::ScreenQuery q;
   q.pdq = hashes.pdq;
   q.num_pdq = service.config().dihedral ? hashing::kNumDihedral : 1;
   q.use_pdq = e.pdq_used;
@@ -123,10 +125,10 @@ Status ScreenHashes(Service& service, const store::ApiKey& key, const std::strin
   if (pdq_hex.empty() && md5_hex.empty() && sha256_hex.empty()) {
     return Status::InvalidArgument("give at least one of pdq, md5, sha256");
   }
-  store::ScreenQuery q;
+  idx::ScreenQuery q;
   store::AuditEntry e = NewEntry(key, "hashes", ref);
   if (!pdq_hex.empty()) {
-    HS_RETURN_IF_ERROR(hashing::PdqHash::FromHex(pdq_hex, &q.pdq[0]).WithContext("pdq"));
+    HS_RETURN_IF_ERROR(base::PdqHash::FromHex(pdq_hex, &q.pdq[0]).WithContext("pdq"));
     q.num_pdq = 1;
     q.use_pdq = true;
     e.pdq_hex = q.pdq[0].ToHex();
@@ -134,15 +136,15 @@ Status ScreenHashes(Service& service, const store::ApiKey& key, const std::strin
   }
   if (!md5_hex.empty()) {
     std::array<uint8_t, 16> md5{};
-    HS_RETURN_IF_ERROR(hashing::HexDecode(md5_hex, md5).WithContext("md5"));
+    HS_RETURN_IF_ERROR(base::HexDecode(md5_hex, md5).WithContext("md5"));
     q.md5 = md5;
-    e.md5_hex = hashing::HexEncode(md5);
+    e.md5_hex = base::HexEncode(md5);
   }
   if (!sha256_hex.empty()) {
     std::array<uint8_t, 32> sha{};
-    HS_RETURN_IF_ERROR(hashing::HexDecode(sha256_hex, sha).WithContext("sha256"));
+    HS_RETURN_IF_ERROR(base::HexDecode(sha256_hex, sha).WithContext("sha256"));
     q.sha256 = sha;
-    e.sha256_hex = hashing::HexEncode(sha);
+    e.sha256_hex = base::HexEncode(sha);
   }
   return Decide(service, q, &e, verdict);
 }

@@ -1,15 +1,15 @@
 #include "store/api_keys.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <array>
-#include <chrono>
 
 #include <rocksdb/iterator.h>
 
-#include "hashing/hex.h"
+#include "base/clock.h"
+#include "base/coding.h"
+#include "base/crypto.h"
+#include "base/hex.h"
 
 namespace store {
 
@@ -18,27 +18,12 @@ namespace {
 constexpr std::string_view kPrefix = "hsk_";
 constexpr size_t kIdHex = 16, kSecretHex = 64;
 
-void PutU64(std::string* s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>(v >> (8 * i)));
-}
-uint64_t GetU64(const std::string& s, size_t pos) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[pos + i]);
-  return v;
-}
-
-std::array<uint8_t, 32> Sha256(std::string_view s) {
-  std::array<uint8_t, 32> d{};
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
-  return d;
-}
-
 // Value: role(1) created(8) revoked(8) sha256(32) partner(rest).
 std::string Encode(const ApiKey& k, const std::array<uint8_t, 32>& digest) {
   std::string v;
   v.push_back(static_cast<char>(k.role));
-  PutU64(&v, static_cast<uint64_t>(k.created_ms));
-  PutU64(&v, static_cast<uint64_t>(k.revoked_ms));
+  base::PutU64(&v, static_cast<uint64_t>(k.created_ms));
+  base::PutU64(&v, static_cast<uint64_t>(k.revoked_ms));
   v.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   v.append(k.partner);
   return v;
@@ -48,8 +33,8 @@ Status Decode(const std::string& id, const std::string& v, ApiKey* k, std::array
   if (v.size() < 49 || v[0] < 1 || v[0] > 5) return Status::Corruption("key record " + id + " is damaged");
   k->id = id;
   k->role = static_cast<Role>(v[0]);
-  k->created_ms = static_cast<int64_t>(GetU64(v, 1));
-  k->revoked_ms = static_cast<int64_t>(GetU64(v, 9));
+  k->created_ms = static_cast<int64_t>(base::GetU64(v.data() + 1));
+  k->revoked_ms = static_cast<int64_t>(base::GetU64(v.data() + 9));
   std::copy(v.begin() + 17, v.begin() + 49, digest->begin());
   k->partner = v.substr(49);
   return Status::Ok();
@@ -63,15 +48,6 @@ bool ValidPartner(const std::string& p) {
   return true;
 }
 
-bool IsHex(std::string_view s) {
-  for (char c : s) if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -103,18 +79,17 @@ Status ApiKeys::Create(Role role, const std::string& partner, ApiKey* key, std::
     return Status::InvalidArgument("partner name must be 1-64 letters, digits, '-', '_' or '.'");
   }
   uint8_t id_bytes[kIdHex / 2], secret_bytes[kSecretHex / 2];
-  if (RAND_bytes(id_bytes, sizeof id_bytes) != 1 || RAND_bytes(secret_bytes, sizeof secret_bytes) != 1) {
-    return Status::IOError("no randomness for a key");
-  }
+  base::RandomBytes(id_bytes);
+  base::RandomBytes(secret_bytes);
   ApiKey k;
-  k.id = hashing::HexEncode(id_bytes);
+  k.id = base::HexEncode(id_bytes);
   k.role = role;
   k.partner = partner;
-  k.created_ms = NowMs();
-  std::string s = std::string(kPrefix) + k.id + "_" + hashing::HexEncode(secret_bytes);
-  OPENSSL_cleanse(secret_bytes, sizeof secret_bytes);
+  k.created_ms = base::NowMs();
+  std::string s = std::string(kPrefix) + k.id + "_" + base::HexEncode(secret_bytes);
+  OPENSSL_cleanse(secret_bytes, sizeof secret_bytes);  // no copy of the secret outlives the call
   rocksdb::WriteBatch batch;
-  batch.Put(db_->family(Database::kKeys), k.id, Encode(k, Sha256(s)));
+  batch.Put(db_->family(Database::kKeys), k.id, Encode(k, base::Sha256(s)));
   HS_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/true));
   *key = k;
   *secret = std::move(s);
@@ -128,7 +103,7 @@ Status ApiKeys::Authenticate(std::string_view secret, ApiKey* out) const {
     return unknown;
   }
   std::string id(secret.substr(kPrefix.size(), kIdHex));
-  if (!IsHex(id)) return unknown;
+  if (!base::IsHex(id)) return unknown;
   std::string v;
   Status s = db_->Get(Database::kKeys, id, &v);
   if (s.code() == Status::Code::kNotFound) return unknown;
@@ -136,8 +111,8 @@ Status ApiKeys::Authenticate(std::string_view secret, ApiKey* out) const {
   ApiKey k;
   std::array<uint8_t, 32> stored{};
   HS_RETURN_IF_ERROR(Decode(id, v, &k, &stored));
-  std::array<uint8_t, 32> presented = Sha256(secret);
-  if (CRYPTO_memcmp(stored.data(), presented.data(), stored.size()) != 0 || k.revoked()) return unknown;
+  const std::array<uint8_t, 32> presented = base::Sha256(secret);
+  if (!base::ConstantTimeEquals(base::AsBytes(stored), base::AsBytes(presented)) || k.revoked()) return unknown;
   *out = k;
   return Status::Ok();
 }
@@ -172,7 +147,7 @@ Status ApiKeys::Revoke(const std::string& id) {
   std::array<uint8_t, 32> digest{};
   HS_RETURN_IF_ERROR(Decode(id, v, &k, &digest));
   if (k.revoked()) return Status::Ok();
-  k.revoked_ms = NowMs();
+  k.revoked_ms = base::NowMs();
   rocksdb::WriteBatch batch;
   batch.Put(db_->family(Database::kKeys), id, Encode(k, digest));
   return db_->Write(&batch, /*sync=*/true);

@@ -1,11 +1,9 @@
 #include "store/audit_log.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include "base/clock.h"
+#include "base/coding.h"
+#include "base/crypto.h"
 
-#include <chrono>
 
 #include <rocksdb/iterator.h>
 
@@ -18,43 +16,10 @@ constexpr char kReviewPrefix[] = "audit_review/";  // meta: target(8) + review(8
 constexpr uint8_t kFormatVersion = 1;
 constexpr size_t kMaxScan = 100000;
 
-void PutU64(std::string* s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>(v >> (8 * i)));
-}
-void PutStr(std::string* s, const std::string& v) {
-  PutU64(s, v.size());
-  s->append(v);
-}
+void PutStr(std::string* s, const std::string& v) { base::PutLengthPrefixed(s, v); }
 
-// A bounds-checked reader; any overrun marks it bad instead of reading past the end.
-struct Reader {
-  const std::string& s;
-  size_t pos = 0;
-  bool bad = false;
-  uint64_t U64() {
-    if (s.size() - pos < 8) { bad = true; return 0; }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[pos++]);
-    return v;
-  }
-  std::string Str() {
-    uint64_t n = U64();
-    if (bad || s.size() - pos < n) { bad = true; return {}; }
-    std::string v = s.substr(pos, n);
-    pos += n;
-    return v;
-  }
-  uint8_t Byte() {
-    if (pos >= s.size()) { bad = true; return 0; }
-    return static_cast<uint8_t>(s[pos++]);
-  }
-  template <size_t N>
-  void Bytes(std::array<uint8_t, N>* a) {
-    if (s.size() - pos < N) { bad = true; return; }
-    std::copy(s.begin() + pos, s.begin() + pos + N, a->begin());
-    pos += N;
-  }
-};
+// Strings in entries are length-prefixed; no field is longer than this.
+constexpr size_t kMaxFieldBytes = 1 << 20;
 
 // The canonical bytes: every field in a fixed order, integers big-endian,
 // strings length-prefixed. Unambiguous, so two different entries never
@@ -62,8 +27,8 @@ struct Reader {
 std::string Canonical(const AuditEntry& e) {
   std::string s;
   s.push_back(static_cast<char>(kFormatVersion));
-  PutU64(&s, e.seq);
-  PutU64(&s, static_cast<uint64_t>(e.time_ms));
+  base::PutU64(&s, e.seq);
+  base::PutU64(&s, static_cast<uint64_t>(e.time_ms));
   s.push_back(static_cast<char>(e.kind));
   PutStr(&s, e.key_id);
   if (e.kind == AuditEntry::Kind::kScreen) {
@@ -72,97 +37,87 @@ std::string Canonical(const AuditEntry& e) {
     PutStr(&s, e.verdict);
     PutStr(&s, e.error_code);
     PutStr(&s, e.pdq_hex);
-    PutU64(&s, static_cast<uint64_t>(static_cast<int64_t>(e.quality)));
+    base::PutU64(&s, static_cast<uint64_t>(static_cast<int64_t>(e.quality)));
     s.push_back(e.pdq_used ? 1 : 0);
     PutStr(&s, e.md5_hex);
     PutStr(&s, e.sha256_hex);
     PutStr(&s, e.format);
-    PutU64(&s, static_cast<uint64_t>(e.width));
-    PutU64(&s, static_cast<uint64_t>(e.height));
-    PutU64(&s, e.size_bytes);
-    PutU64(&s, e.hits.size());
+    base::PutU64(&s, static_cast<uint64_t>(e.width));
+    base::PutU64(&s, static_cast<uint64_t>(e.height));
+    base::PutU64(&s, e.size_bytes);
+    base::PutU64(&s, e.hits.size());
     for (const auto& h : e.hits) {
-      PutU64(&s, h.list_id);
+      base::PutU64(&s, h.list_id);
       PutStr(&s, h.list_name);
       PutStr(&s, h.partner);
       PutStr(&s, h.partner_ref);
       PutStr(&s, h.list_kind);
       PutStr(&s, h.signal);
       PutStr(&s, h.hash_hex);
-      PutU64(&s, static_cast<uint64_t>(h.distance));
-      PutU64(&s, static_cast<uint64_t>(h.variant));
+      base::PutU64(&s, static_cast<uint64_t>(h.distance));
+      base::PutU64(&s, static_cast<uint64_t>(h.variant));
     }
   } else {
-    PutU64(&s, e.target_seq);
+    base::PutU64(&s, e.target_seq);
     PutStr(&s, e.disposition);
     PutStr(&s, e.note);
   }
   return s;
 }
 
-Status ParseCanonical(Reader* r, AuditEntry* e) {
-  if (r->Byte() != kFormatVersion) return Status::Corruption("audit entry of an unknown format");
+Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
+  auto str = [r] { return std::string(r->LengthPrefixed(kMaxFieldBytes)); };
+  if (r->U8() != kFormatVersion) return Status::Corruption("audit entry of an unknown format");
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
-  uint8_t kind = r->Byte();
+  uint8_t kind = r->U8();
   if (kind != 1 && kind != 2) return Status::Corruption("audit entry of an unknown kind");
   e->kind = static_cast<AuditEntry::Kind>(kind);
-  e->key_id = r->Str();
+  e->key_id = str();
   if (e->kind == AuditEntry::Kind::kScreen) {
-    e->source = r->Str();
-    e->caller_ref = r->Str();
-    e->verdict = r->Str();
-    e->error_code = r->Str();
-    e->pdq_hex = r->Str();
+    e->source = str();
+    e->caller_ref = str();
+    e->verdict = str();
+    e->error_code = str();
+    e->pdq_hex = str();
     e->quality = static_cast<int>(static_cast<int64_t>(r->U64()));
-    e->pdq_used = r->Byte() != 0;
-    e->md5_hex = r->Str();
-    e->sha256_hex = r->Str();
-    e->format = r->Str();
+    e->pdq_used = r->U8() != 0;
+    e->md5_hex = str();
+    e->sha256_hex = str();
+    e->format = str();
     e->width = static_cast<int>(r->U64());
     e->height = static_cast<int>(r->U64());
     e->size_bytes = r->U64();
     uint64_t n = r->U64();
-    if (r->bad || n > 1'000'000) return Status::Corruption("audit entry is truncated");
+    if (r->bad() || n > 1'000'000) return Status::Corruption("audit entry is truncated");
     e->hits.resize(n);
     for (auto& h : e->hits) {
       h.list_id = r->U64();
-      h.list_name = r->Str();
-      h.partner = r->Str();
-      h.partner_ref = r->Str();
-      h.list_kind = r->Str();
-      h.signal = r->Str();
-      h.hash_hex = r->Str();
+      h.list_name = str();
+      h.partner = str();
+      h.partner_ref = str();
+      h.list_kind = str();
+      h.signal = str();
+      h.hash_hex = str();
       h.distance = static_cast<int>(r->U64());
       h.variant = static_cast<int>(r->U64());
-      if (r->bad) break;
+      if (r->bad()) break;
     }
   } else {
     e->target_seq = r->U64();
-    e->disposition = r->Str();
-    e->note = r->Str();
+    e->disposition = str();
+    e->note = str();
   }
-  if (r->bad) return Status::Corruption("audit entry is truncated");
+  if (r->bad()) return Status::Corruption("audit entry is truncated");
   return Status::Ok();
 }
 
 std::array<uint8_t, 32> ChainHash(const std::array<uint8_t, 32>& prev, const std::string& canonical) {
-  std::array<uint8_t, 32> out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, prev.data(), prev.size());
-  EVP_DigestUpdate(ctx, canonical.data(), canonical.size());
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
-  return out;
+  return base::Sha256Of({base::AsBytes(prev), canonical});
 }
 
 std::string Hmac(const std::string& key, const std::array<uint8_t, 32>& entry_hash) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), entry_hash.data(), entry_hash.size(), mac, &len);
-  return std::string(reinterpret_cast<char*>(mac), len);
+  return std::string(base::AsBytes(base::HmacSha256(key, base::AsBytes(entry_hash))));
 }
 
 // Stored value: canonical bytes, then prev hash, own hash, HMAC length + HMAC.
@@ -177,27 +132,18 @@ std::string EncodeStored(const AuditEntry& e, const std::string& canonical) {
 
 // Decodes a stored value; `canonical` receives the bytes the hash covers.
 Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical) {
-  Reader r{v};
+  base::ByteReader r(v);
   HS_RETURN_IF_ERROR(ParseCanonical(&r, e));
-  *canonical = v.substr(0, r.pos);
-  r.Bytes(&e->prev_hash);
-  r.Bytes(&e->entry_hash);
-  uint8_t n = r.Byte();
-  if (r.bad || v.size() - r.pos != n) return Status::Corruption("audit entry trailer is damaged");
-  e->hmac = v.substr(r.pos, n);
+  *canonical = v.substr(0, r.position());
+  r.Array(&e->prev_hash);
+  r.Array(&e->entry_hash);
+  const uint8_t n = r.U8();
+  e->hmac = std::string(r.Bytes(n));
+  if (!r.done()) return Status::Corruption("audit entry trailer is damaged");
   return Status::Ok();
 }
 
-uint64_t DecodeSeqKey(const rocksdb::Slice& k) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < k.size(); ++i) v = v << 8 | static_cast<uint8_t>(k[i]);
-  return v;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
+uint64_t DecodeSeqKey(const rocksdb::Slice& k) { return k.size() >= 8 ? base::GetU64(k.data()) : 0; }
 
 bool ValidDisposition(const std::string& d) {
   return d == "confirmed" || d == "false_positive" || d == "escalated";
@@ -207,7 +153,7 @@ bool ValidDisposition(const std::string& d) {
 
 std::string AuditKey(uint64_t seq) {
   std::string k;
-  PutU64(&k, seq);
+  base::PutU64(&k, seq);
   return k;
 }
 
@@ -257,7 +203,7 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
     prev = head_hash_;
   }
   rocksdb::WriteBatch batch;
-  int64_t now = NowMs();
+  int64_t now = base::NowMs();
   for (Waiter* w : group) {
     AuditEntry& e = *w->entry;
     e.seq = ++seq;
@@ -416,16 +362,16 @@ AuditVerifyResult AuditLog::Verify() const {
     Status s = DecodeStored(it->value().ToString(), &e, &canonical);
     if (!s.ok()) return fail(seq, "entry " + std::to_string(seq) + ": " + s.message());
     if (e.seq != seq) return fail(seq, "entry " + std::to_string(seq) + " claims seq " + std::to_string(e.seq));
-    if (CRYPTO_memcmp(e.prev_hash.data(), prev.data(), 32) != 0) {
+    if (!base::ConstantTimeEquals(base::AsBytes(e.prev_hash), base::AsBytes(prev))) {
       return fail(seq, "entry " + std::to_string(seq) + " does not link to its predecessor");
     }
     std::array<uint8_t, 32> h = ChainHash(prev, canonical);
-    if (CRYPTO_memcmp(h.data(), e.entry_hash.data(), 32) != 0) {
+    if (!base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(e.entry_hash))) {
       return fail(seq, "entry " + std::to_string(seq) + " was altered (hash mismatch)");
     }
     if (!options_.hmac_key.empty()) {
       std::string mac = Hmac(options_.hmac_key, h);
-      if (e.hmac.size() != mac.size() || CRYPTO_memcmp(e.hmac.data(), mac.data(), mac.size()) != 0) {
+      if (!base::ConstantTimeEquals(e.hmac, mac)) {
         return fail(seq, "entry " + std::to_string(seq) + " has a wrong or missing HMAC");
       }
     }
@@ -443,7 +389,7 @@ AuditVerifyResult AuditLog::Verify() const {
   } else if (s.ok() || s.code() != Status::Code::kNotFound) {
     return fail(r.entries, "the chain head record is damaged");
   }
-  if (head_seq != r.entries || CRYPTO_memcmp(head_hash.data(), prev.data(), 32) != 0) {
+  if (head_seq != r.entries || !base::ConstantTimeEquals(base::AsBytes(head_hash), base::AsBytes(prev))) {
     return fail(r.entries + 1, "the chain head (seq " + std::to_string(head_seq) + ") does not match the last entry (seq " +
                                    std::to_string(r.entries) + "): entries were removed or replaced");
   }

@@ -2,12 +2,12 @@
 
 #include <filesystem>
 
-#include <openssl/rand.h>
-
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
-#include "hashing/hex.h"
+#include "base/coding.h"
+#include "base/crypto.h"
+#include "base/hex.h"
 
 namespace store {
 
@@ -16,16 +16,12 @@ constexpr const char* kSchemaKey = "schema_version";
 constexpr const char* kInstanceKey = "instance_id";
 
 std::string EncodeU32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (24 - 8 * i));
+  std::string s;
+  base::PutU32(&s, v);
   return s;
 }
 
-uint32_t DecodeU32(const std::string& s) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
-  return v;
-}
+uint32_t DecodeU32(const std::string& s) { return base::GetU32(s.data()); }
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Database::Family f) {
   rocksdb::ColumnFamilyOptions cf;
@@ -99,10 +95,10 @@ Status Database::Open(const std::string& dir, const Options& options, std::uniqu
   if (s.code() == Status::Code::kNotFound) {
     // A new database: stamp the schema version and an instance id, atomically.
     uint8_t id[16];
-    if (RAND_bytes(id, sizeof id) != 1) return Status::IOError("no randomness for the instance id");
+    base::RandomBytes(id);
     rocksdb::WriteBatch batch;
     batch.Put(database->family(kMeta), kSchemaKey, EncodeU32(kSchemaVersion));
-    batch.Put(database->family(kMeta), kInstanceKey, hashing::HexEncode(id));
+    batch.Put(database->family(kMeta), kInstanceKey, base::HexEncode(id));
     HS_RETURN_IF_ERROR(database->Write(&batch, /*sync=*/true));
   } else if (!s.ok()) {
     return s;

@@ -16,11 +16,11 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include "hashing/status.h"
+#include "base/status.h"
 
 namespace store {
 
-using hashing::Status;
+using base::Status;
 
 class Database {
  public:

@@ -31,11 +31,27 @@
 #include <vector>
 
 #include "store/database.h"
-#include "store/match_index.h"
-#include "store/screening.h"
-#include "store/signal.h"
+#include "index/match_index.h"
+#include "index/screening.h"
+#include "base/signal.h"
 
 namespace store {
+
+// The vocabulary the store shares with the layers below.
+using base::IsValidSignalType;
+using base::kDefaultPdqThreshold;
+using base::kMaxPdqThreshold;
+using base::ListKind;
+using base::SignalEntry;
+using base::SignalHashBytes;
+using base::SignalType;
+using base::ValidateSignal;
+using idx::ListIndexSpec;
+using idx::MatchIndex;
+using idx::ScreenQuery;
+using idx::ScreenResult;
+using idx::SignalRef;
+using idx::SignalSet;
 
 struct ListSpec {
   std::string name;   // unique per owner, 1..256 bytes
@@ -145,6 +161,11 @@ class HashLists {
   explicit HashLists(Database* db, const Options& options);
   Status Load();
   Status CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const;
+  // Commits a batch's write, then publishes its index update.
+  Status CommitAndPublish(uint64_t list_id, class AtomicBatch* wb, const struct EncodedBatch& encoded);
+  // The refs the change feed reports for the batch's effective removes.
+  Status RemovedRefs(uint64_t list_id, const BatchRequest& batch, const struct BatchPlan& plan,
+                     std::vector<std::string>* refs) const;
 
   Database* db_;
   const size_t ingest_from_changes_;

@@ -1,46 +1,32 @@
 #include "store/key_encoding.h"
 
+#include "base/coding.h"
+
 namespace store::keys {
+
+using base::EncodeU64;
+using base::GetU16;
+using base::GetU64;
+using base::PutU16;
+using base::PutU64;
 
 namespace {
 constexpr uint8_t kListFormat = 1;
-
-void PutU16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v));
-}
-uint16_t GetU16(const char* p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) << 8 | static_cast<uint8_t>(p[1]));
-}
 }  // namespace
 
-void PutU64(std::string* out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
-  out->append(b, 8);
-}
+std::string ListKey(uint64_t list_id) { return EncodeU64(list_id); }
+std::string ListPrefix(uint64_t list_id) { return EncodeU64(list_id); }
 
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
+void AppendSignalKey(std::string* out, uint64_t list_id, SignalType type, std::string_view hash) {
+  PutU64(out, list_id);
+  out->push_back(static_cast<char>(type));
+  out->append(hash);
 }
-
-std::string U64(uint64_t v) {
-  std::string s;
-  PutU64(&s, v);
-  return s;
-}
-
-std::string ListKey(uint64_t list_id) { return U64(list_id); }
-std::string ListPrefix(uint64_t list_id) { return U64(list_id); }
 
 std::string SignalKey(uint64_t list_id, SignalType type, std::string_view hash) {
   std::string k;
   k.reserve(9 + hash.size());
-  PutU64(&k, list_id);
-  k.push_back(static_cast<char>(type));
-  k.append(hash);
+  AppendSignalKey(&k, list_id, type, hash);
   return k;
 }
 
@@ -55,14 +41,19 @@ bool ParseSignalKey(std::string_view key, uint64_t* list_id, SignalType* type, s
   return true;
 }
 
+void AppendChangeKey(std::string* out, uint64_t list_id, uint64_t seq) {
+  PutU64(out, list_id);
+  PutU64(out, seq);
+}
+
 std::string ChangeKey(uint64_t list_id, uint64_t seq) {
-  std::string k = U64(list_id);
-  PutU64(&k, seq);
+  std::string k;
+  AppendChangeKey(&k, list_id, seq);
   return k;
 }
 
 std::string BatchKey(uint64_t list_id, std::string_view batch_id) {
-  std::string k = U64(list_id);
+  std::string k = EncodeU64(list_id);
   k.append(batch_id);
   return k;
 }
@@ -108,9 +99,14 @@ Status DecodeList(uint64_t id, std::string_view v, ListInfo* out) {
   return Status::Ok();
 }
 
+void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref) {
+  PutU64(out, static_cast<uint64_t>(added_ms));
+  out->append(ref);
+}
+
 std::string EncodeSignalValue(int64_t added_ms, std::string_view ref) {
-  std::string v = U64(static_cast<uint64_t>(added_ms));
-  v.append(ref);
+  std::string v;
+  AppendSignalValue(&v, added_ms, ref);
   return v;
 }
 

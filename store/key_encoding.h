@@ -27,23 +27,23 @@ namespace store::keys {
 
 inline constexpr std::string_view kNextListId = "next_list_id";
 
-void PutU64(std::string* out, uint64_t v);
-uint64_t GetU64(const char* p);
-std::string U64(uint64_t v);
-
 std::string ListKey(uint64_t list_id);
 std::string SignalKey(uint64_t list_id, SignalType type, std::string_view hash);
+// SignalKey appended to *out (batches encode into reused buffers).
+void AppendSignalKey(std::string* out, uint64_t list_id, SignalType type, std::string_view hash);
 // Prefix of every signal key of a list.
 std::string ListPrefix(uint64_t list_id);
 // Splits a signals key; false if it is malformed.
 bool ParseSignalKey(std::string_view key, uint64_t* list_id, SignalType* type, std::string_view* hash);
 std::string ChangeKey(uint64_t list_id, uint64_t seq);
+void AppendChangeKey(std::string* out, uint64_t list_id, uint64_t seq);
 std::string BatchKey(uint64_t list_id, std::string_view batch_id);
 
 std::string EncodeList(const ListInfo& info);
 Status DecodeList(uint64_t id, std::string_view value, ListInfo* out);
 
 std::string EncodeSignalValue(int64_t added_ms, std::string_view ref);
+void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref);
 Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref);
 
 std::string EncodeChange(const Change& change);

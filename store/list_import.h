@@ -1,36 +1,25 @@
-// List import: streams a file of hashes into a list in batches, never holding
-// the file in memory. Formats:
-//   kCsv        "type,hash,ref" per line (comma or tab separated, ref
-//               optional); a first line starting with "type" is a header.
-//   kPlain      one hex hash per line, all of options.type; ref empty.
-//   kPdqCsv     ThreatExchange-style "hash,..." lines of PDQ hashes (the
-//               remaining columns, e.g. quality and file, are ignored); a
-//               first line that is not a hash is a header.
-//   kAuto       kCsv if the first line has a separator and its first field is
-//               "type" or a type name; kPdqCsv if it has a separator
-//               otherwise; kPlain else.
-// Blank lines and lines starting with '#' are skipped. Each batch gets the id
-// "import:<file size>:<mtime>:<basename>:<byte offset of its first line>", so a
-// re-run of the same file after a crash replays the batches already applied
-// (no duplicates, no gaps) and continues.
+// List import: streams a hash-list file into a list in batches, never
+// holding the file in memory. Every format of the list codec
+// (codec/hash_list_codec.h) is read. Each batch gets the id
+// "import:<file size>:<mtime>:<basename>:<byte offset of its first line>", so
+// a re-run of the same file after a crash replays the batches already
+// applied (no duplicates, no gaps) and continues.
 //
-// A malformed line fails the import with InvalidArgument naming "path:line";
-// batches before it stay applied.
+// A line the codec cannot read fails the import with InvalidArgument naming
+// "path:line"; batches before it stay applied.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "codec/hash_list_codec.h"
 #include "store/hash_lists.h"
 
 namespace store {
 
-enum class ImportFormat { kAuto, kCsv, kPlain, kPdqCsv };
-
 struct ImportOptions {
-  ImportFormat format = ImportFormat::kAuto;
-  SignalType type = SignalType::kPdq;  // for kPlain
+  codec::ListCodecOptions codec;
   size_t batch_size = 100000;          // signals per batch (larger batches import faster, see docs/store.md)
 };
 

@@ -15,9 +15,7 @@ static fs::path EnvOr(const char* name, const fs::path& fallback) {
   return v && *v ? fs::path(v) : fallback;
 }
 
-fs::path SharedDir() {
-  return EnvOr("HASHSCREEN_SHARED", fs::path(HASHSCREEN_SOURCE_DIR) / ".." / "shared");
-}
+fs::path PdqDataDir() { return fs::path(HASHSCREEN_SOURCE_DIR) / "tests" / "data" / "pdq"; }
 
 fs::path ImagesDir() { return EnvOr("HASHSCREEN_IMAGES", "/var/cache/hashscreen/images"); }
 

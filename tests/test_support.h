@@ -1,6 +1,10 @@
 // Helpers shared by every test suite: where the test data lives, temporary
 // directories, and the rule for absent data (skip loudly on a developer
 // machine, fail in CI where CI=true).
+//
+// Test data: the PDQ conformance vectors are in the repository
+// (tests/data/pdq); the benign image corpus is collected from Debian
+// packages by scripts/fetch-test-images.sh (setup.sh test does it).
 #pragma once
 
 #include <cstdint>
@@ -12,10 +16,10 @@ namespace testing_support {
 
 namespace fs = std::filesystem;
 
-// ../shared beside the repository, or $HASHSCREEN_SHARED.
-fs::path SharedDir();
-// The corpus collected by ../shared/images/fetch-images.sh, or $HASHSCREEN_IMAGES
-// (default /var/cache/hashscreen/images, where setup.sh puts it).
+// tests/data/pdq: pdq-vectors.tsv and the images it names.
+fs::path PdqDataDir();
+// The corpus collected by scripts/fetch-test-images.sh: $HASHSCREEN_IMAGES,
+// default /var/cache/hashscreen/images (where setup.sh puts it).
 fs::path ImagesDir();
 
 // True when `path` exists. Otherwise prints a loud SKIP line naming what is

@@ -1,4 +1,4 @@
-// PDQ conformance against Meta's reference (../shared/conformance): every
+// PDQ conformance against Meta's reference (tests/data/pdq): every
 // vector, every SIMD path this CPU has, both modes, all 8 dihedral variants,
 // quality, and the decoded pixels of every row that records them.
 #include <doctest/doctest.h>
@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "hashing/image_decoder.h"
 #include "hashing/image_hasher.h"
+#include "hashing/pdq_kernels.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -28,8 +29,8 @@ struct Vector {
 
 std::vector<Vector> LoadVectors() {
   std::vector<Vector> rows;
-  const auto path = ts::SharedDir() / "conformance" / "pdq-vectors.tsv";
-  if (!ts::RequireData(path, "the conformance vectors come with ../shared beside the repository")) return rows;
+  const auto path = ts::PdqDataDir() / "pdq-vectors.tsv";
+  if (!ts::RequireData(path, "tests/data/pdq is part of the repository")) return rows;
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);
@@ -96,7 +97,7 @@ class PnmSink : public PixelSink {
     uint8_t md[16];
     unsigned len = 0;
     EVP_Digest(all.data(), all.size(), md, &len, EVP_md5(), nullptr);
-    return HexEncode(std::span<const uint8_t>(md, 16));
+    return base::HexEncode(std::span<const uint8_t>(md, 16));
   }
 
  private:
@@ -112,21 +113,22 @@ TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedra
   const auto rows = LoadVectors();
   if (rows.empty()) return;
   CHECK(rows.size() >= 81);
-  for (SimdLevel level : kAllSimdLevels) {
-    if (!CpuSupports(level)) {
-      MESSAGE("SKIP: this CPU lacks " << SimdLevelName(level) << "; its kernels are not checked here");
+  for (const auto& impl : PdqKernelFamily().all()) {
+    if (!impl.Runnable()) {
+      MESSAGE("SKIP: this CPU lacks " << base::IsaSetNames(impl.isas & ~base::CpuIsas()) << "; " << impl.name
+                                      << " is not checked here");
       continue;
     }
     for (const auto& row : rows) {
-      const auto bytes = ts::ReadFile(ts::SharedDir() / "conformance" / row["file"]);
+      const auto bytes = ts::ReadFile(ts::PdqDataDir() / row["file"]);
       for (PdqMode mode : {PdqMode::kFull, PdqMode::kCli512}) {
         HashOptions options;
         options.mode = mode;
         options.dihedral = true;
-        options.simd = level;
+        options.kernels = impl.table;
         ImageHashes h;
         const bool full = mode == PdqMode::kFull;
-        INFO(row["file"] << " " << SimdLevelName(level) << (full ? " full" : " cli512"));
+        INFO(row["file"] << " " << impl.name << (full ? " full" : " cli512"));
         REQUIRE(HashImage(bytes, options, &h).ok());
         CHECK(h.width == std::stoi(row["width"]));
         CHECK(h.height == std::stoi(row["height"]));
@@ -149,7 +151,7 @@ TEST_CASE("conformance: decoded pixels equal the reference decoder's (pixels_md5
   for (const auto& row : rows) {
     if (row["pixels_md5"].empty()) continue;
     INFO(row["file"]);
-    const auto bytes = ts::ReadFile(ts::SharedDir() / "conformance" / row["file"]);
+    const auto bytes = ts::ReadFile(ts::PdqDataDir() / row["file"]);
     PnmSink sink;
     DecodedInfo info;
     REQUIRE(DecodeImage(bytes, DecodeLimits(), &sink, &info).ok());
@@ -164,7 +166,7 @@ TEST_CASE("conformance: decoded pixels equal the reference decoder's (pixels_md5
 TEST_CASE("hash without dihedral gives the same orig hash and quality") {
   const auto rows = LoadVectors();
   for (const auto& row : rows) {
-    const auto bytes = ts::ReadFile(ts::SharedDir() / "conformance" / row["file"]);
+    const auto bytes = ts::ReadFile(ts::PdqDataDir() / row["file"]);
     ImageHashes h;
     REQUIRE(HashImage(bytes, HashOptions(), &h).ok());
     CHECK(h.pdq[kOrig].ToHex() == row["pdq_full"]);

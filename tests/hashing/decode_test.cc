@@ -26,7 +26,7 @@ Status Hash(const std::vector<uint8_t>& bytes, ImageHashes* h = nullptr, DecodeL
 }
 
 std::vector<uint8_t> Conformance(const char* rel) {
-  return ts::ReadFile(ts::SharedDir() / "conformance" / "images" / rel);
+  return ts::ReadFile(ts::PdqDataDir() / "images" / rel);
 }
 
 std::vector<uint8_t> Bytes(std::initializer_list<int> v) {
@@ -137,7 +137,7 @@ TEST_CASE("randomly corrupted files never crash, and a success is a real hash") 
 
 TEST_CASE("the fetched corpus: malformed and hostile files get errors, format samples hash") {
   const auto dir = ts::ImagesDir();
-  if (!ts::RequireData(dir / "MANIFEST.tsv", "run ./setup.sh test (or ../shared/images/fetch-images.sh --small --no-npm DIR with HASHSCREEN_IMAGES=DIR)")) return;
+  if (!ts::RequireData(dir / "MANIFEST.tsv", "run ./setup.sh test (or scripts/fetch-test-images.sh --small DIR with HASHSCREEN_IMAGES=DIR)")) return;
   int errors = 0, hashed = 0;
   for (const char* sub : {"malformed", "formats"}) {
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir / sub)) {

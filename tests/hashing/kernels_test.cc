@@ -13,7 +13,7 @@
 #include <random>
 #include <vector>
 
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "hashing/jarosz_stream.h"
 #include "hashing/luma_image.h"
 #include "hashing/pdq_stream_hasher.h"
@@ -25,22 +25,22 @@ using namespace hashing;
 
 namespace {
 
-// Every SIMD table this CPU can run; with VBMI, the AVX-512 table without
-// it too (its luma kernel differs).
+// Every SIMD implementation this CPU can run (the registry's, scalar aside).
 std::vector<const PdqKernels*> SimdKernels() {
   std::vector<const PdqKernels*> k;
-  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-    if (const PdqKernels* p = PdqKernelsFor(l)) k.push_back(p);
-    else MESSAGE("SKIP: this CPU lacks " << SimdLevelName(l));
+  for (const auto& impl : PdqKernelFamily().all()) {
+    if (impl.path == base::SimdPath::kScalar) continue;
+    if (impl.Runnable()) k.push_back(impl.table);
+    else MESSAGE("SKIP: this CPU lacks " << base::IsaSetNames(impl.isas & ~base::CpuIsas()) << " for " << impl.name);
   }
-  if (CpuHasAvx512Vbmi()) k.push_back(&internal::Avx512PdqKernelsWithoutVbmi());
-  else MESSAGE("SKIP: this CPU lacks AVX-512 VBMI (its luma kernel is not tested)");
   return k;
 }
 
 std::string KernelName(const PdqKernels* k) {
-  if (CpuHasAvx512Vbmi() && k == &internal::Avx512PdqKernelsWithoutVbmi()) return "avx512 without vbmi";
-  return SimdLevelName(k->level);
+  for (const auto& impl : PdqKernelFamily().all()) {
+    if (impl.table == k) return impl.name;
+  }
+  return "?";
 }
 
 bool SameBits(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
@@ -97,7 +97,7 @@ TEST_CASE("the DCT table is the reference's, bit for bit") {
   uint8_t md[32];
   unsigned len = 0;
   EVP_Digest(kPdqDct, sizeof kPdqDct, md, &len, EVP_sha256(), nullptr);
-  CHECK(HexEncode(std::span<const uint8_t>(md, 32)) == "db354678fc6c99b7d442c35d8e89b002b71cb35eff6ae436c5f36392277a83c8");
+  CHECK(base::HexEncode(std::span<const uint8_t>(md, 32)) == "db354678fc6c99b7d442c35d8e89b002b71cb35eff6ae436c5f36392277a83c8");
 }
 
 TEST_CASE("luma coefficients and the grey rule") {
@@ -115,7 +115,7 @@ TEST_CASE("luma coefficients and the grey rule") {
 }
 
 TEST_CASE("SIMD luma, box filter, column sums, fused column and row passes and DCT equal the scalar kernels bit for bit") {
-  const PdqKernels& s = *PdqKernelsFor(SimdLevel::kScalar);
+  const PdqKernels& s = ScalarPdqKernels();
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> val(-300.0f, 300.0f);
@@ -210,7 +210,7 @@ TEST_CASE("the streaming pipeline equals the textbook reference, and every path 
     const int w = 1 + static_cast<int>(rng() % 2000), h = 1 + static_cast<int>(rng() % 2000);
     if (static_cast<long>(w) * h <= 1'500'000) sizes.push_back({w, h});
   }
-  const PdqKernels& scalar = *PdqKernelsFor(SimdLevel::kScalar);
+  const PdqKernels& scalar = ScalarPdqKernels();
   const auto simd = SimdKernels();
   for (auto [w, h] : sizes) {
     INFO(w << "x" << h);
@@ -254,7 +254,7 @@ TEST_CASE("the grey rule through the streaming hasher: grey content in RGB hashe
       grey[i] = static_cast<uint8_t>((i % w) * 255 / w ^ (rng() % 64));
       rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
     }
-    for (const PdqKernels* k : {PdqKernelsFor(SimdLevel::kScalar), &ActivePdqKernels()}) {
+    for (const PdqKernels* k : {&ScalarPdqKernels(), &ActivePdqKernels()}) {
       auto hash = [&](const std::vector<uint8_t>& px, int channels) {
         PdqStreamHasher hasher(*k, PdqMode::kFull, true);
         REQUIRE(hasher.Start(w, h, channels).ok());

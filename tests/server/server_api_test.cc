@@ -25,7 +25,7 @@ httplib::Result Call(httplib::SSLClient& c, const RouteCase& rc, const httplib::
 }  // namespace
 
 TEST_CASE("every route refuses a missing or bad key with 401 and every role it does not allow with 403") {
-  if (!RequireData(BridgeImage(), "../shared/conformance is part of the shared checkout")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   std::string id = std::to_string(f.list_id);
   std::string jpeg = FileBytes(BridgeImage());
@@ -88,7 +88,7 @@ TEST_CASE("every route refuses a missing or bad key with 401 and every role it d
 }
 
 TEST_CASE("the bridge photo and every rotated or mirrored copy match, another photo does not") {
-  if (!RequireData(ConformanceImages() / "reg-test-input" / "dih", "../shared/conformance")) return;
+  if (!RequireData(ConformanceImages() / "reg-test-input" / "dih", "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   int files = 0;
   for (const auto& entry : fs::directory_iterator(ConformanceImages() / "reg-test-input" / "dih")) {
@@ -138,7 +138,7 @@ TEST_CASE("the bridge photo and every rotated or mirrored copy match, another ph
 }
 
 TEST_CASE("a batch is matchable by the next screen, retries are idempotent, and removal takes effect") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({}, /*with_list=*/false);
   auto c = f.server.Client();
   auto created = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"l","kind":"block"})", "application/json");
@@ -221,7 +221,7 @@ TEST_CASE("partners see and change only their own lists, others' lists look abse
 }
 
 TEST_CASE("every error class has its status and a JSON error, every failed screen is audited") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({"--max-body-bytes", "200000", "--max-pixels", "100000"});
   auto c = f.server.Client();
   auto expect = [](const httplib::Result& r, int status, const char* code) {
@@ -279,7 +279,7 @@ TEST_CASE("every error class has its status and a JSON error, every failed scree
 }
 
 TEST_CASE("reviews are recorded as chain entries and shown with their target") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   auto c = f.server.Client();
   std::string id = Json(f.Screen(FileBytes(BridgeImage())))["audit_id"];
@@ -329,7 +329,7 @@ TEST_CASE("a key over its rate gets 429 with Retry-After") {
 }
 
 TEST_CASE("screens beyond the workers and the queue get 503 with Retry-After, never a hang") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({"--screen-workers", "1", "--screen-queue", "0"});
   std::string jpeg = FileBytes(BridgeImage());
   std::atomic<int> ok{0}, unavailable{0}, other{0};
@@ -356,7 +356,7 @@ TEST_CASE("screens beyond the workers and the queue get 503 with Retry-After, ne
 }
 
 TEST_CASE("health, readiness and Prometheus metrics need no key") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   auto c = f.server.Client();
   f.Screen(FileBytes(BridgeImage()));

@@ -85,7 +85,7 @@ TEST_CASE("keys create prints the secret last, list shows no secret, a revoked k
 }
 
 TEST_CASE("a config file with an HMAC key serves, and a chain checked with another key fails") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   TempDir tmp;
   ServerProcess server(tmp.path());
   std::string admin = server.CreateKey("admin"), ingest = server.CreateKey("ingest");
@@ -108,7 +108,7 @@ TEST_CASE("a config file with an HMAC key serves, and a chain checked with anoth
 }
 
 TEST_CASE("hashscreend lists import loads a file into a list, a re-run replays instead of duplicating") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({}, /*with_list=*/false);
   auto c = f.server.Client();
   auto created = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"imported"})", "application/json");
@@ -132,4 +132,22 @@ TEST_CASE("hashscreend lists import loads a file into a list, a re-run replays i
   auto r = f.server.Client()->Post("/v1/screen", Bearer(f.keys["ingest"]), FileBytes(BridgeImage()), "image/jpeg");
   REQUIRE(r);
   CHECK(Json(r)["match"] == true);
+}
+
+TEST_CASE("HASHSCREEN_SIMD naming an unknown path, or one the CPU lacks, stops hashscreend naming the valid paths") {
+  TempDir tmp;
+  std::string out, err;
+  int rc = RunProgram({"/usr/bin/env", "HASHSCREEN_SIMD=avx9000", HASHSCREEND, "serve", "--plain-http", "--listen",
+                       "127.0.0.1:0", "--data", (tmp.path() / "d").string()},
+                      &out, &err);
+  CHECK(rc != 0);
+  CHECK(out.find("listening") == std::string::npos);
+  CHECK(err.find("avx9000") != std::string::npos);
+  CHECK(err.find("scalar, avx2, avx512") != std::string::npos);
+  // The offline commands refuse too: no command runs another path than asked.
+  rc = RunProgram({"/usr/bin/env", "HASHSCREEN_SIMD=AVX2", HASHSCREEND, "keys", "list", "--data",
+                   (tmp.path() / "d").string()},
+                  &out, &err);
+  CHECK(rc != 0);
+  CHECK(err.find("HASHSCREEN_SIMD") != std::string::npos);
 }

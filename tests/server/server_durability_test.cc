@@ -78,7 +78,7 @@ void CheckAllPresent(ServerFixture& f, const std::vector<std::string>& ids) {
 }  // namespace
 
 TEST_CASE("altering an audit entry on disk makes verification fail, naming the entry") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   for (int i = 0; i < 3; ++i) REQUIRE(f.Screen(FileBytes(BridgeImage()), "ingest", "image/jpeg", "?ref=item-" + std::to_string(i))->status == 200);
   CHECK(Json(f.server.Client()->Get("/v1/audit/verify", Bearer(f.keys["admin"])))["ok"] == true);
@@ -104,7 +104,7 @@ TEST_CASE("altering an audit entry on disk makes verification fail, naming the e
 }
 
 TEST_CASE("SIGTERM with screens in flight: exit 0, every acknowledged screen is in the audit log") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   Load load;
   load.Start(f, 4);
@@ -119,7 +119,7 @@ TEST_CASE("SIGTERM with screens in flight: exit 0, every acknowledged screen is 
 }
 
 TEST_CASE("SIGKILL under load: the chain verifies after restart and no acknowledged entry is lost") {
-  if (!RequireData(BridgeImage(), "../shared/conformance")) return;
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   Load load;
   load.Start(f, 6);

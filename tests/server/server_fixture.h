@@ -12,7 +12,7 @@
 
 namespace testing_support {
 
-inline fs::path ConformanceImages() { return SharedDir() / "conformance" / "images"; }
+inline fs::path ConformanceImages() { return PdqDataDir() / "images"; }
 inline fs::path BridgeImage() { return ConformanceImages() / "bridge-mods" / "aaa-orig.jpg"; }
 
 inline std::string FileBytes(const fs::path& p) {

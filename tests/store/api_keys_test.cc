@@ -7,7 +7,7 @@ using store::ApiKey;
 using store::ApiKeys;
 using store::Database;
 using store::Role;
-using Code = hashing::Status::Code;
+using Code = base::Status::Code;
 
 TEST_CASE("a created key authenticates by its secret, and only by it") {
   testing_support::TempDir dir;

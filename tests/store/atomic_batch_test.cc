@@ -71,7 +71,7 @@ TEST_CASE("an ingested batch with a key out of order fails whole and leaves noth
     b.Put(Database::kSignals, "k2", "two");
     b.Put(Database::kSignals, "k1", "out of order");
     b.Put(Database::kBatches, "b1", "batch");
-    hashing::Status s = b.Commit();
+    base::Status s = b.Commit();
     CHECK(!s.ok());
     CHECK(s.message().find("staging file") != std::string::npos);
   }

@@ -76,7 +76,7 @@ TEST_CASE("appended entries are numbered, chained, readable and survive a reopen
   CHECK(got.hits[0].partner_ref == "item-1");
   CHECK(got.hits[0].variant == 2);
   CHECK(got.entry_hash == b.entry_hash);
-  CHECK(f.log->Get(3, &got).code() == hashing::Status::Code::kNotFound);
+  CHECK(f.log->Get(3, &got).code() == base::Status::Code::kNotFound);
   auto v = f.log->Verify();
   CHECK(v.ok);
   CHECK(v.entries == 2);
@@ -130,7 +130,7 @@ TEST_CASE("a deleted entry or a removed tail is detected") {
     // And the next start refuses to extend a chain whose head is gone.
     f.log.reset();
     std::unique_ptr<AuditLog> reopened;
-    CHECK(AuditLog::Open(f.db.get(), {}, &reopened).code() == hashing::Status::Code::kCorruption);
+    CHECK(AuditLog::Open(f.db.get(), {}, &reopened).code() == base::Status::Code::kCorruption);
   }
 }
 
@@ -217,9 +217,9 @@ TEST_CASE("reviews are chain entries of their own and are found by their target"
   REQUIRE(reviews.size() == 1);
   CHECK(reviews[0].note == "a bridge, not abuse");
   CHECK(reviews[0].key_id == "feedbeeffeedbeef");
-  CHECK(f.log->AppendReview(1, "maybe", "", "k", &review).code() == hashing::Status::Code::kInvalidArgument);
-  CHECK(f.log->AppendReview(99, "confirmed", "", "k", &review).code() == hashing::Status::Code::kNotFound);
-  CHECK(f.log->AppendReview(2, "confirmed", "", "k", &review).code() == hashing::Status::Code::kNotFound);
+  CHECK(f.log->AppendReview(1, "maybe", "", "k", &review).code() == base::Status::Code::kInvalidArgument);
+  CHECK(f.log->AppendReview(99, "confirmed", "", "k", &review).code() == base::Status::Code::kNotFound);
+  CHECK(f.log->AppendReview(2, "confirmed", "", "k", &review).code() == base::Status::Code::kNotFound);
   CHECK(f.log->Verify().ok);
 }
 

@@ -21,11 +21,11 @@ int main(int argc, char** argv) {
   if (argc == 5) options.ingest_from_changes = 1;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::HashLists> lists;
-  auto fail = [](const hashing::Status& s) {
+  auto fail = [](const base::Status& s) {
     std::fprintf(stderr, "crash child: %s\n", s.ToString().c_str());
     return 1;
   };
-  hashing::Status s = store::Database::Open(argv[1], {}, &db);
+  base::Status s = store::Database::Open(argv[1], {}, &db);
   if (!s.ok()) return fail(s);
   s = store::HashLists::Open(db.get(), options, &lists);
   if (!s.ok()) return fail(s);
@@ -35,13 +35,13 @@ int main(int argc, char** argv) {
   }
   if (id == 0) {
     store::ListInfo info;
-    s = lists->CreateList({"crash", "test", store::ListKind::kBlock, 31}, &info);
+    s = lists->CreateList({"crash", "test", base::ListKind::kBlock, 31}, &info);
     if (!s.ok()) return fail(s);
     id = info.id;
   }
   store::ImportOptions import;
-  import.format = store::ImportFormat::kPlain;
-  import.type = store::SignalType::kPdq;
+  import.codec.format = codec::ListFormat::kPlain;
+  import.codec.type = base::SignalType::kPdq;
   import.batch_size = std::strtoul(argv[3], nullptr, 10);
   store::ImportResult result;
   s = store::ImportFile(lists.get(), id, argv[2], import, nullptr, &result);

@@ -13,10 +13,10 @@
 #include <thread>
 #include <unordered_map>
 
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "store/hash_lists.h"
 #include "store/key_encoding.h"
-#include "tests/store/pdq_test_data.h"
+#include "tests/index/pdq_test_data.h"
 #include "tests/test_support.h"
 
 extern char** environ;
@@ -90,7 +90,7 @@ TEST_CASE("a child killed with SIGKILL mid-import leaves every batch fully prese
     std::mt19937_64 rng(11);
     std::ofstream out(file);
     for (size_t i = 0; i < kLines; ++i) {
-      hashing::PdqHash h = store_test::RandomPdq(rng);
+      base::PdqHash h = store_test::RandomPdq(rng);
       out << h.ToHex() << "\n";
       line_of[std::string(reinterpret_cast<const char*>(h.bytes.data()), 32)] = i;
     }

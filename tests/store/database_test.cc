@@ -30,7 +30,7 @@ TEST_CASE("a database of another schema version is refused with a clear error") 
   }
   std::unique_ptr<Database> db;
   auto s = Database::Open(dir.path().string(), {}, &db);
-  CHECK(s.code() == hashing::Status::Code::kCorruption);
+  CHECK(s.code() == base::Status::Code::kCorruption);
   CHECK(s.message().find("schema version 99") != std::string::npos);
 }
 
@@ -40,5 +40,5 @@ TEST_CASE("a second open of the same directory fails instead of corrupting it") 
   REQUIRE(Database::Open(dir.path().string(), {}, &a).ok());
   auto s = Database::Open(dir.path().string(), {}, &b);
   CHECK(!s.ok());
-  CHECK(s.code() == hashing::Status::Code::kIOError);
+  CHECK(s.code() == base::Status::Code::kIOError);
 }

@@ -4,25 +4,25 @@
 #include <random>
 
 #include "store/hash_lists.h"
-#include "tests/store/pdq_test_data.h"
+#include "tests/index/pdq_test_data.h"
 #include "tests/test_support.h"
 
 using namespace store_test;
-using hashing::Status;
+using base::Status;
 using store::BatchRequest;
 using store::BatchResult;
 using store::Database;
 using store::HashLists;
 using store::ListInfo;
-using store::ListKind;
-using store::SignalEntry;
-using store::SignalType;
+using base::ListKind;
+using base::SignalEntry;
+using base::SignalType;
 
 namespace {
 
-std::string Raw(const hashing::PdqHash& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+std::string Raw(const base::PdqHash& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
 
-SignalEntry Pdq(const hashing::PdqHash& h, std::string ref = "") { return {SignalType::kPdq, Raw(h), std::move(ref)}; }
+SignalEntry Pdq(const base::PdqHash& h, std::string ref = "") { return {SignalType::kPdq, Raw(h), std::move(ref)}; }
 
 // Batches from this many changes are ingested as SST files (the default), or
 // every batch is (1): both commit paths must behave the same.
@@ -51,8 +51,8 @@ struct Store {
   }
 };
 
-store::ScreenQuery QueryFor(const hashing::PdqHash& h) {
-  store::ScreenQuery q;
+idx::ScreenQuery QueryFor(const base::PdqHash& h) {
+  idx::ScreenQuery q;
   q.use_pdq = true;
   q.num_pdq = 1;
   q.pdq[0] = h;
@@ -148,13 +148,13 @@ TEST_CASE("batches: counted adds and removes, idempotent retries, change feed, l
     CHECK(added_ms > 0);
     CHECK(s.lists->LookupSignal(id, SignalType::kPdq, Raw(h[1]), &e, &added_ms).code() == Status::Code::kNotFound);
 
-    store::ScreenQuery q = QueryFor(h[0]);
+    idx::ScreenQuery q = QueryFor(h[0]);
     q.sha256.emplace();
     std::memcpy(q.sha256->data(), sha.data(), 32);
     auto res = s.lists->Screen(q);
     REQUIRE(res.block_hits.size() == 1);
     CHECK(res.block_hits[0].type == SignalType::kSha256);  // an exact digest hit wins
-    CHECK(s.lists->Screen(QueryFor(h[1])).match == (hashing::Distance(h[1], h[0]) <= 31));
+    CHECK(!s.lists->Screen(QueryFor(h[1])).block_hits.empty() == (base::Distance(h[1], h[0]) <= 31));
 
     // A retried batch id stays a no-op after a restart.
     s.Reopen();
@@ -163,7 +163,7 @@ TEST_CASE("batches: counted adds and removes, idempotent retries, change feed, l
     CHECK(again.removed == 2);
     REQUIRE(s.lists->GetList(id, &info).ok());
     CHECK(info.last_seq == 7);
-    CHECK(s.lists->Screen(QueryFor(h[0])).match);
+    CHECK(!s.lists->Screen(QueryFor(h[0])).block_hits.empty());
   }
 }
 
@@ -186,18 +186,18 @@ TEST_CASE("a batch with a malformed entry is rejected whole, naming the entry") 
   REQUIRE(s.lists->GetList(id, &info).ok());
   CHECK(info.signal_count == 0);
   CHECK(info.last_seq == 0);
-  CHECK(!s.lists->Screen(QueryFor(h[0])).match);
+  CHECK(s.lists->Screen(QueryFor(h[0])).block_hits.empty());
   // The rejected id was not recorded: the corrected batch applies.
   REQUIRE(s.lists->ApplyBatch(id, {"bad", {Pdq(h[0])}, {}}, &r).ok());
   CHECK(!r.replayed);
   CHECK(r.added == 1);
   CHECK(s.lists->ApplyBatch(99, {"x", {Pdq(h[0])}, {}}, &r).code() == Status::Code::kNotFound);
   CHECK(s.lists->ApplyBatch(id, {"", {Pdq(h[0])}, {}}, &r).code() == Status::Code::kInvalidArgument);
-  store::SignalEntry e;
-  CHECK(store::ParseSignal("pdq", "zz", "", &e).code() == Status::Code::kInvalidArgument);
-  CHECK(store::ParseSignal("phash", std::string(64, '0'), "", &e).message().find("phash") != std::string::npos);
-  CHECK(store::ParseSignal("md5", std::string(64, '0'), "", &e).code() == Status::Code::kInvalidArgument);
-  REQUIRE(store::ParseSignal("md5", "00112233445566778899AABBCCDDEEFF", "ref", &e).ok());
+  base::SignalEntry e;
+  CHECK(base::ParseSignal("pdq", "zz", "", &e).code() == Status::Code::kInvalidArgument);
+  CHECK(base::ParseSignal("phash", std::string(64, '0'), "", &e).message().find("phash") != std::string::npos);
+  CHECK(base::ParseSignal("md5", std::string(64, '0'), "", &e).code() == Status::Code::kInvalidArgument);
+  REQUIRE(base::ParseSignal("md5", "00112233445566778899AABBCCDDEEFF", "ref", &e).ok());
   CHECK(e.hash.size() == 16);
 }
 
@@ -210,7 +210,7 @@ TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") 
   auto h = ClusteredHashes(30000, rng);  // large enough for a multi-index segment
   BatchRequest b{"big", {}, {}};
   for (size_t i = 0; i < 25000; ++i) b.add.push_back(Pdq(h[i]));
-  hashing::PdqHash lone = RandomPdq(rng);  // far from every cluster
+  base::PdqHash lone = RandomPdq(rng);  // far from every cluster
   b.add.push_back(Pdq(lone));
   BatchResult r;
   REQUIRE(s.lists->ApplyBatch(block, b, &r).ok());
@@ -218,10 +218,10 @@ TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") 
   REQUIRE(s.lists->ApplyBatch(allow, {"a", {Pdq(h[20])}, {}}, &r).ok());
   REQUIRE(s.lists->ApplyBatch(off, {"o", {Pdq(h[29000])}, {}}, &r).ok());
   REQUIRE(s.lists->UpdateList(off, std::nullopt, false, std::nullopt).ok());
-  std::vector<store::ScreenResult> before;
-  std::vector<store::ScreenQuery> queries;
+  std::vector<idx::ScreenResult> before;
+  std::vector<idx::ScreenQuery> queries;
   for (int i = 0; i < 50; ++i) {
-    store::ScreenQuery q;
+    idx::ScreenQuery q;
     q.use_pdq = true;
     q.num_pdq = 8;
     for (int v = 0; v < 8; ++v) q.pdq[v] = FlipBits(h[rng() % h.size()], static_cast<int>(rng() % 40), rng);
@@ -232,7 +232,6 @@ TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") 
   CHECK(s.lists->IndexedPdqHashes() == 25000 - 1 + 1 + 1);
   for (size_t i = 0; i < queries.size(); ++i) {
     auto after = s.lists->Screen(queries[i]);
-    CHECK(after.match == before[i].match);
     REQUIRE(after.block_hits.size() == before[i].block_hits.size());
     for (size_t k = 0; k < after.block_hits.size(); ++k) {
       CHECK(after.block_hits[k].hash == before[i].block_hits[k].hash);
@@ -240,10 +239,10 @@ TEST_CASE("the index is rebuilt from RocksDB at open, with every list's state") 
     }
     CHECK(after.allow_hits.size() == before[i].allow_hits.size());
   }
-  CHECK(!s.lists->Screen(QueryFor(lone)).match);
-  CHECK(!s.lists->Screen(QueryFor(h[29000])).match);  // only in the disabled list
+  CHECK(s.lists->Screen(QueryFor(lone)).block_hits.empty());
+  CHECK(s.lists->Screen(QueryFor(h[29000])).block_hits.empty());  // only in the disabled list
   auto r20 = s.lists->Screen(QueryFor(h[20]));
-  CHECK(!r20.match);  // suppressed by the allow list
+  CHECK(r20.block_hits.size() == 1);  // in a block list and in the allow list: both reported
   CHECK(r20.allow_hits.size() == 1);
   CHECK(s.lists->IndexMemoryBytes() > 25000 * 32);
 }
@@ -259,7 +258,7 @@ void RunSequentialModel(size_t ingest_from) {
   std::vector<SignalEntry> pool;
   for (int i = 0; i < 40; ++i) {
     SignalType t = i % 4 == 0 ? SignalType::kMd5 : (i % 4 == 1 ? SignalType::kSha256 : SignalType::kPdq);
-    std::string h(store::SignalHashBytes(t), '\0');
+    std::string h(base::SignalHashBytes(t), '\0');
     for (auto& c : h) c = static_cast<char>(rng());
     if (i == 39) h = std::string(32, '\0');  // hashes sharing long prefixes sort by their tails
     if (i == 38) {

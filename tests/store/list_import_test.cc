@@ -3,16 +3,15 @@
 #include <fstream>
 #include <random>
 
-#include "hashing/hex.h"
+#include "base/hex.h"
 #include "store/list_import.h"
-#include "tests/store/pdq_test_data.h"
+#include "tests/index/pdq_test_data.h"
 #include "tests/test_support.h"
 
-using hashing::Status;
-using store::ImportFormat;
+using base::Status;
 using store::ImportOptions;
 using store::ImportResult;
-using store::SignalType;
+using base::SignalType;
 
 namespace {
 
@@ -25,7 +24,7 @@ struct Fixture {
     REQUIRE(store::Database::Open((dir.path() / "db").string(), {}, &db).ok());
     REQUIRE(store::HashLists::Open(db.get(), &lists).ok());
     store::ListInfo info;
-    REQUIRE(lists->CreateList({"imported", "p", store::ListKind::kBlock, 31}, &info).ok());
+    REQUIRE(lists->CreateList({"imported", "p", base::ListKind::kBlock, 31}, &info).ok());
     id = info.id;
   }
   std::string Write(const std::string& name, const std::string& text) {
@@ -34,9 +33,9 @@ struct Fixture {
     return p;
   }
   bool Has(SignalType t, const std::string& hex, std::string* ref = nullptr) {
-    std::string raw(store::SignalHashBytes(t), '\0');
-    REQUIRE(hashing::HexDecode(hex, std::span<uint8_t>(reinterpret_cast<uint8_t*>(raw.data()), raw.size())).ok());
-    store::SignalEntry e;
+    std::string raw(base::SignalHashBytes(t), '\0');
+    REQUIRE(base::HexDecode(hex, std::span<uint8_t>(reinterpret_cast<uint8_t*>(raw.data()), raw.size())).ok());
+    base::SignalEntry e;
     int64_t ms;
     bool ok = lists->LookupSignal(id, t, raw, &e, &ms).ok();
     if (ok && ref) *ref = e.ref;
@@ -91,7 +90,7 @@ TEST_CASE("import: plain one hash per line with a given type, in batches with pr
   text += Hex(16, 100);  // a duplicate, no final newline
   auto path = f.Write("md5.txt", text);
   ImportOptions o;
-  o.type = SignalType::kMd5;
+  o.codec.type = SignalType::kMd5;
   o.batch_size = 10;
   std::vector<uint64_t> seen;
   ImportResult r;
@@ -132,7 +131,7 @@ TEST_CASE("import: ThreatExchange-style PDQ CSV (hash,quality,file) with a heade
   Fixture g;
   auto p2 = g.Write("te2.csv", a + ",100,a.jpg\n");
   ImportOptions o;
-  o.format = ImportFormat::kPdqCsv;
+  o.codec.format = codec::ListFormat::kHasher;
   REQUIRE(store::ImportFile(g.lists.get(), g.id, p2, o, nullptr, &r).ok());
   CHECK(r.added == 1);
 }

@@ -1,0 +1,20 @@
+// Clock: the one source of wall-clock time (Unix milliseconds, what audit
+// entries, list records and keys store) and of monotonic time (deadlines,
+// rates: never goes back when the wall clock is set).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace base {
+
+// Milliseconds since the Unix epoch (UTC).
+int64_t NowMs();
+// Milliseconds on a monotonic clock with an arbitrary origin.
+int64_t MonotonicMs();
+// "2026-11-29T16:40:02Z" (UTC, second precision); "-" for 0.
+std::string FormatUtc(int64_t unix_ms);
+
+}  // namespace base

@@ -1,0 +1,56 @@
+// Screening vocabulary: what a caller asks of the match index (ScreenQuery)
+// and what it gets back (ScreenResult). The server builds a query from an
+// image (8 dihedral PDQ variants + digests) or from hashes it was given, and
+// decides what of the result to reveal.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/pdq_hash.h"
+#include "base/signal.h"
+
+namespace idx {
+
+using base::kDefaultPdqThreshold;
+using base::ListKind;
+using base::SignalHashBytes;
+using base::SignalType;
+using base::Status;
+
+// The best hit of one list: smallest distance over all query variants and all
+// of the list's hashes (exact digests have distance 0).
+struct Hit {
+  uint64_t list_id = 0;
+  SignalType type = SignalType::kPdq;
+  std::string hash;  // raw bytes of the list's hash that matched
+  int distance = 0;  // Hamming distance for PDQ, 0 for exact digests
+  int variant = 0;   // index into ScreenQuery::pdq of the best variant; 0 for digests
+};
+
+struct ScreenQuery {
+  // Dihedral variants in the order of DESIGN.md section 6 (orig first); only
+  // the first num_pdq are used.
+  std::array<base::PdqHash, 8> pdq{};
+  int num_pdq = 0;
+  // False when the image's PDQ quality is below the configured minimum: the
+  // PDQ signal is then not used at all, digests still are.
+  bool use_pdq = false;
+  std::optional<std::array<uint8_t, 16>> md5;
+  std::optional<std::array<uint8_t, 32>> sha256;
+};
+
+// What the index found. Whether that is a match (allow lists, suppressions)
+// is the verdict policy's decision (server/verdict_policy.h), not the index's.
+struct ScreenResult {
+  // At most one hit per enabled list, ordered by list id. A PDQ hit beats a
+  // digest hit of the same list only if it is closer, so an exact digest hit
+  // (distance 0) is reported as the digest.
+  std::vector<Hit> block_hits;
+  std::vector<Hit> allow_hits;
+};
+
+}  // namespace idx

@@ -1,0 +1,122 @@
+// The hashscreen client's server commands against a real hashscreend:
+// screen (exit codes, --json, directories), lists create/push (resumable by
+// batch id)/info, audit list/show/review/verify.
+#include <fstream>
+
+#include "tests/server/server_fixture.h"
+
+using namespace testing_support;
+using nlohmann::json;
+
+namespace {
+
+struct Cli {
+  const ServerFixture& f;
+  int Run(const std::string& role, std::vector<std::string> args, std::string* out, std::string* err = nullptr) {
+    std::vector<std::string> argv = {HASHSCREEN_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--server", "https://127.0.0.1:" + std::to_string(f.server.port()), "--cacert",
+                             f.server.cert().string(), "--key", f.keys.at(role)});
+    std::string e;
+    int rc = RunProgram(argv, out, err ? err : &e);
+    return rc;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hashscreen screen: exit 3 on a match, 0 on none, 1 on errors, --json per file") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f;
+  Cli cli{f};
+  std::string out, err;
+  CHECK(cli.Run("ingest", {"screen", (ConformanceImages() / "reg-test-input" / "dih").string()}, &out, &err) == 3);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 8);
+  CHECK(out.rfind("MATCH ", 0) == 0);
+  CHECK(err.find("screened 8 files") != std::string::npos);
+
+  CHECK(cli.Run("ingest", {"screen", "--json", (ConformanceImages() / "misc-images" / "c.png").string()}, &out) == 0);
+  json j = json::parse(out);
+  CHECK(j["match"] == false);
+  CHECK(j["audit_id"].is_string());
+
+  TempDir junk;
+  std::ofstream(junk.path() / "notes.txt") << "not an image";
+  CHECK(cli.Run("ingest", {"screen", junk.path().string()}, &out, &err) == 1);
+  CHECK(err.find("notes.txt: ") != std::string::npos);
+  CHECK(cli.Run("ingest", {"screen", "/no/such/path"}, &out, &err) == 1);
+  CHECK(cli.Run("reviewer", {"screen", BridgeImage().string()}, &out, &err) == 1);  // wrong role: an error per file
+  CHECK(err.find("may not call") != std::string::npos);
+}
+
+TEST_CASE("hashscreen lists create, push (resumable) and info, audit list, show, review, verify") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f({}, /*with_list=*/false);
+  Cli cli{f};
+  std::string out, err;
+  REQUIRE(cli.Run("partner", {"lists", "create", "--name", "pushed", "--kind", "block"}, &out, &err) == 0);
+  std::string id = out.substr(0, out.find('\n'));
+  TempDir tmp;
+  fs::path file = tmp.path() / "hashes.csv";
+  {
+    std::ofstream o(file);
+    o << "type,hash,ref\n# a comment\n";
+    o << "pdq," << PdqHexOf(BridgeImage()) << ",bridge\n";
+    for (int i = 0; i < 25; ++i) o << "md5," << std::string(30, '0') << (i < 10 ? "0" : "") << i << ",r" << i << "\n";
+  }
+  REQUIRE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "10"}, &out, &err) == 0);
+  CHECK(out.find("in 3 batches (0 already applied): 26 added") != std::string::npos);
+  // A second run of the same file is recognised batch by batch and adds nothing.
+  REQUIRE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "10"}, &out, &err) == 0);
+  CHECK(out.find("(3 already applied): 26 added") != std::string::npos);  // the first results, replayed
+  REQUIRE(cli.Run("partner", {"lists", "info", id}, &out) == 0);
+  CHECK(json::parse(out)["signal_count"] == 26);
+  CHECK(cli.Run("partner2", {"lists", "info", id}, &out, &err) == 1);
+
+  CHECK(cli.Run("ingest", {"screen", BridgeImage().string()}, &out) == 3);
+  REQUIRE(cli.Run("reviewer", {"audit", "list", "--verdict", "match"}, &out) == 0);
+  CHECK(out.find("acme/bridge pdq d=0") != std::string::npos);
+  REQUIRE(cli.Run("reviewer", {"audit", "review", "1", "--disposition", "escalated", "--note", "check"}, &out) == 0);
+  REQUIRE(cli.Run("reviewer", {"audit", "show", "1"}, &out) == 0);
+  CHECK(json::parse(out)["reviews"][0]["disposition"] == "escalated");
+  REQUIRE(cli.Run("admin", {"audit", "verify"}, &out) == 0);
+  CHECK(out.rfind("ok: 2 entries", 0) == 0);
+  CHECK(cli.Run("ingest", {"audit", "verify"}, &out, &err) == 1);
+}
+
+TEST_CASE("hashscreen lists push takes what hashscreen hash writes (plain and --json) and names a bad line") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f({}, /*with_list=*/false);
+  Cli cli{f};
+  std::string out, err;
+  REQUIRE(cli.Run("partner", {"lists", "create", "--name", "hashed"}, &out, &err) == 0);
+  const std::string id = out.substr(0, out.find('\n'));
+  TempDir tmp;
+  const fs::path plain = tmp.path() / "hashes.txt", jsonl = tmp.path() / "hashes.jsonl";
+  // `hashscreen hash` output, exactly as a user would redirect it.
+  const std::string dir = (ConformanceImages() / "bridge-mods").string();
+  REQUIRE(RunProgram({"/bin/sh", "-c", std::string(HASHSCREEN_CLI) + " hash " + dir + "/aaa-orig.jpg " + dir +
+                                           "/blur-a-lot.jpg > " + plain.string()},
+                     &out) == 0);
+  REQUIRE(RunProgram({"/bin/sh", "-c", std::string(HASHSCREEN_CLI) + " hash --json " + dir + "/aaa-orig.jpg > " +
+                                           jsonl.string()},
+                     &out) == 0);
+  REQUIRE(cli.Run("partner", {"lists", "push", id, plain.string()}, &out, &err) == 0);
+  CHECK(out.find("2 added") != std::string::npos);
+  REQUIRE(cli.Run("partner", {"lists", "push", id, jsonl.string()}, &out, &err) == 0);
+  CHECK(out.find("2 added, 1 already present") != std::string::npos);  // its MD5 and SHA-256 are new
+  REQUIRE(cli.Run("partner", {"lists", "info", id}, &out) == 0);
+  CHECK(json::parse(out)["signal_count"] == 4);
+  CHECK(cli.Run("ingest", {"screen", (ConformanceImages() / "bridge-mods" / "aaa-orig.jpg").string()}, &out) == 3);
+
+  // A line that is not a hash list line stops the push, naming file and line.
+  const fs::path bad = tmp.path() / "bad.csv";
+  std::ofstream(bad) << "pdq," << PdqHexOf(BridgeImage()) << ",ok\nthis is not a list line\n";
+  CHECK(cli.Run("partner", {"lists", "push", id, bad.string()}, &out, &err) == 1);
+  CHECK(err.find("bad.csv:2") != std::string::npos);
+  CHECK(cli.Run("partner", {"lists", "push", id, plain.string(), "--frmat", "csv"}, &out, &err) != 0);
+  CHECK(err.find("--frmat") != std::string::npos);
+  CHECK(cli.Run("partner", {"lists", "push", id, plain.string(), "--batch-size", "0"}, &out, &err) == 1);
+  CHECK(cli.Run("partner", {"lists", "create", "--name", "x", "--threshold", "-1"}, &out, &err) == 1);
+  CHECK(err.find("--threshold") != std::string::npos);
+}
