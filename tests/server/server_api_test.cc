@@ -355,7 +355,7 @@ TEST_CASE("screens beyond the workers and the queue get 503 with Retry-After, ne
   CHECK(metrics->body.find("hashscreen_http_requests_total{route=\"/v1/screen\",status=\"503\"}") != std::string::npos);
 }
 
-TEST_CASE("health and readiness need no key; /metrics needs an admin key, except on the metrics listener") {
+TEST_CASE("health and readiness need no key, /metrics needs an admin key except on the metrics listener") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   auto c = f.server.Client();
