@@ -356,7 +356,8 @@ struct Front::Impl {
   }
 
   // The response is written: close, or make ready for the next request.
-  void FinishExchange(Conn& c) {
+  // False if the connection was closed (c is gone).
+  bool FinishExchange(Conn& c) {
     if (c.close_after_write) {
       if (c.ssl) {
         ERR_clear_error();
@@ -365,12 +366,12 @@ struct Front::Impl {
       shutdown(c.fd, SHUT_WR);
       if (!c.linger_after_write) {
         Close(c);
-        return;
+        return false;
       }
       c.phase = Phase::kLingering;
       c.lingered = 0;
       SetDeadline(c, base::MonotonicMs() + options.linger_ms);
-      return;
+      return true;
     }
     ++c.served;
     c.fresh = false;
@@ -379,7 +380,7 @@ struct Front::Impl {
     if (!c.Input().empty()) {
       c.phase = Phase::kHead;  // a pipelined request is already here
       SetDeadline(c, base::MonotonicMs() + options.header_timeout_ms);
-      return;
+      return true;
     }
     // Idle: give the buffers back (many idle keep-alive connections must stay cheap).
     std::string().swap(c.in);
@@ -388,6 +389,7 @@ struct Front::Impl {
     c.phase = Phase::kIdle;
     c.listener->caps->SetIdle(c.id, true);
     SetDeadline(c, draining ? base::MonotonicMs() : base::MonotonicMs() + options.keep_alive_timeout_ms);
+    return true;
   }
 
   void OnHeadComplete(Conn& c) {
@@ -608,8 +610,7 @@ struct Front::Impl {
           return true;
         case Phase::kWriting:
           if (c.out_off < c.out.size()) return true;  // Flush above would block
-          FinishExchange(c);
-          if (conns.find(c.id) == conns.end()) return false;
+          if (!FinishExchange(c)) return false;
           continue;
         case Phase::kLingering: {
           ssize_t n = recv(c.fd, scratch, sizeof scratch, 0);
