@@ -96,6 +96,14 @@ struct HttpServer::Impl : http::Application {
 
   ~Impl() override { service->metrics().SetExtraRenderer(nullptr); }
 
+  // GET /healthz only says the process answers: run it on the event loop, so
+  // health checks never queue behind busy workers (no key, no store, no lock
+  // but the metrics one).
+  bool RunsInline(const http::Request& req) const override {
+    return req.listener == kPublicListener && (req.head.method == "GET" || req.head.method == "HEAD") &&
+           req.head.path == "/healthz";
+  }
+
   bool Admit(http::Request& req, http::Response* refusal) override {
     const http::RequestHead& head = req.head;
     const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;

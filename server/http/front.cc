@@ -419,6 +419,11 @@ struct Front::Impl {
       }
       req->complete_at = std::chrono::steady_clock::now();
       c.phase = Phase::kHandling;
+      if (application->RunsInline(*req)) {
+        Response response;
+        if (application->Admit(*req, &response)) application->Handle(*req, &response);
+        return Respond(c, response, false);
+      }
       pool->Submit([this, id, req, application] {
         Completion done;
         done.conn = id;

@@ -68,6 +68,10 @@ class Application {
   // The complete request, or one whose body went over the limit
   // (body_too_large; body empty; the connection closes after the answer).
   virtual void Handle(Request& request, Response* response) = 0;
+  // True for a bodyless request so cheap that Admit and Handle may run on
+  // the event loop itself (they must not block): it then never waits behind
+  // busy workers, and skips two thread hand-offs.
+  virtual bool RunsInline(const Request& /*request*/) const { return false; }
 };
 
 struct FrontOptions {
