@@ -297,8 +297,10 @@ struct HttpServer::Impl : http::Application {
              {"body_timeout", s.body_timeouts.load()},
              {"write_timeout", s.write_timeouts.load()},
              {"tls_handshake_failed", s.tls_handshake_failures.load()}});
-    counter("hashscreen_http_body_buffer_refusals_total", "Requests answered 503 because the body buffer budget was full.",
-            "listener", {{"all", s.body_buffer_refusals.load()}});
+    *out += "# HELP hashscreen_http_body_buffer_refusals_total Requests answered 503 because the body buffer was full.\n"
+            "# TYPE hashscreen_http_body_buffer_refusals_total counter\n"
+            "hashscreen_http_body_buffer_refusals_total " +
+            std::to_string(s.body_buffer_refusals.load()) + "\n";
   }
 };
 

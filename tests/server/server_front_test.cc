@@ -478,4 +478,5 @@ TEST_CASE("uploads beyond the body buffer budget get 503 with Retry-After instea
   REQUIRE(first.Send(std::string(999000, 'a')));
   REQUIRE(first.ReadResponse(10000, &status, &head, &body));
   CHECK(status == 415);
+  CHECK(MetricValue(Metrics(f), "hashscreen_http_body_buffer_refusals_total") == 1);
 }
