@@ -1,6 +1,7 @@
 #include "tests/hashing/hostile_inputs.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -735,6 +736,9 @@ ChildDecode DecodeInChild(std::span<const uint8_t> bytes) {
     close(fds[0]);
     // Reset the high-water mark to the current RSS (Linux >= 4.0), so the
     // peak is this decode's; without it the fork's RSS is the baseline.
+    // Return the parent's freed heap to the system first: glibc keeps it
+    // resident, and reusing it would hide this decode's allocations.
+    malloc_trim(0);
     const int clear = open("/proc/self/clear_refs", O_WRONLY);
     if (clear >= 0) {
       (void)!write(clear, "5", 1);
