@@ -21,7 +21,6 @@
 // stack (messages are written into the state before jumping), so the jump
 // skips no cleanup.
 #include <csetjmp>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>

@@ -184,7 +184,7 @@ class PnmDecoder {
   }
 
  private:
-  // Binary rasters have an exact size; text rasters a least one (a digit per
+  // Binary rasters have an exact size; text rasters at least one (a digit per
   // sample, and whitespace between P2/P3 samples). Both refuse a short file
   // before any row is read.
   Status CheckRasterSize() {

@@ -19,6 +19,7 @@
 //     probing, no rewinding). A GIF is decoded from the prescan's copy of
 //     its first frame, and a frame whose LZW data ends before its last row
 //     is truncated.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>

@@ -17,9 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include <filesystem>
+
 #include "hashing/image_decoder.h"
 #include "hashing/image_hasher.h"
+#include "hashing/stb_prescan.h"
 #include "tests/hashing/hostile_inputs.h"
+#include "tests/test_support.h"
 
 using namespace hashing;
 using hostile::Pixels;
@@ -106,6 +110,63 @@ TEST_CASE("truncations of every format are refused as truncated, the same way ev
     }
   }
   MESSAGE(samples.size() << " samples, " << cuts << " truncations refused");
+}
+
+namespace {
+
+// The shortest prefix of a real file that decodes, where its format says
+// (0: not known for this file, e.g. bytes after the end of the image).
+size_t CompleteAt(const Bytes& b) {
+  const size_t n = b.size();
+  auto le32 = [&](size_t at) { return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24; };
+  switch (SniffFormat(b)) {
+    case ImageFormat::kJpeg: return n >= 4 && b[n - 2] == 0xFF && b[n - 1] == 0xD9 ? n : 0;
+    case ImageFormat::kPng: return n >= 12 && std::equal(b.end() - 8, b.end() - 4, "IEND") ? n : 0;
+    case ImageFormat::kWebp: return le32(4) + 8 == n ? n : 0;
+    case ImageFormat::kGif: {
+      StbPrescan pre;
+      return PrescanForStb(ImageFormat::kGif, b, DecodeLimits(), &pre).ok() ? pre.gif_frame.size() - 1 : 0;
+    }
+    case ImageFormat::kBmp: {
+      if (n < 34 || le32(14) != 40 || le32(30) != 0) return 0;  // uncompressed, BITMAPINFOHEADER
+      const uint64_t w = le32(18), h = static_cast<uint64_t>(std::abs(static_cast<int32_t>(le32(22))));
+      const uint64_t end = le32(10) + (w * (b[28] | b[29] << 8) + 31) / 32 * 4 * h;
+      return end <= n ? end : 0;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("truncations of the fetched corpus's JPEG, PNG, GIF, BMP and WebP files are refused as truncated") {
+  const auto dir = testing_support::ImagesDir() / "formats";
+  if (!testing_support::RequireData(dir, "run ./setup.sh test (or scripts/fetch-test-images.sh --small DIR with HASHSCREEN_IMAGES=DIR)")) return;
+  std::map<ImageFormat, std::vector<std::filesystem::path>> by_format;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.file_size() >= 512 && e.file_size() <= 64 * 1024) by_format[SniffFormat(hostile::ReadFile(e.path()))].push_back(e.path());
+  }
+  int files = 0, cuts = 0;
+  for (auto format : {ImageFormat::kJpeg, ImageFormat::kPng, ImageFormat::kGif, ImageFormat::kBmp, ImageFormat::kWebp}) {
+    auto& paths = by_format[format];
+    std::sort(paths.begin(), paths.end());
+    int taken = 0;
+    for (const auto& path : paths) {
+      if (taken == 6) break;
+      const Bytes b = hostile::ReadFile(path);
+      const size_t complete_at = CompleteAt(b);
+      if (complete_at == 0 || !Hash(b).ok()) continue;
+      ++taken, ++files;
+      hostile::Sample s{path.filename().string(), b, complete_at, 16};
+      for (size_t n : hostile::CutPoints(s, 24)) {
+        INFO(path.string() << " cut at " << n);
+        CHECK(Hash(std::span(b).first(n)).code() == Code::kCorruption);
+        ++cuts;
+      }
+    }
+    CHECK(taken > 0);
+  }
+  MESSAGE(files << " corpus files, " << cuts << " truncations refused");
 }
 
 TEST_CASE("the 15-byte PNM of the review is refused before any pixel exists") {
