@@ -4,6 +4,8 @@
 #include <iterator>
 #include <thread>
 
+#include "server/log.h"
+
 namespace server {
 
 namespace {
@@ -35,6 +37,23 @@ Status ReadHmacKey(const std::string& path, std::string* key) {
   return Status::Ok();
 }
 
+Status Service::StartFollowing() {
+  const ServerConfig& c = config_;
+  hsync::Follower::Options o;
+  o.primary.url = c.follow_url;
+  o.primary.cacert = c.follow_cacert;
+  HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, &o.primary.key));
+  o.max_lag_s = c.follow_max_lag_s;
+  o.log = [](bool error, const std::string& message) {
+    Log(error ? LogLevel::kWarn : LogLevel::kInfo, "follower", {{"message", message}});
+  };
+  std::unique_ptr<hsync::Follower> f;
+  HS_RETURN_IF_ERROR(hsync::Follower::Create(db_.get(), lists_.get(), o, &f));
+  f->Start();
+  follower_ = std::move(f);
+  return Status::Ok();
+}
+
 Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) {
   size_t workers = config.screen_workers > 0 ? static_cast<size_t>(config.screen_workers) : Cores();
   std::unique_ptr<Service> s(new Service(config, workers));
@@ -46,6 +65,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(store::HashLists::Open(s->db_.get(), &s->lists_));
   HS_RETURN_IF_ERROR(store::AuditLog::Open(s->db_.get(), audit_options, &s->audit_));
   s->keys_ = std::make_unique<store::ApiKeys>(s->db_.get());
+  if (!config.follow_url.empty()) HS_RETURN_IF_ERROR(s->StartFollowing());
   *out = std::move(s);
   return Status::Ok();
 }
