@@ -98,6 +98,8 @@ const std::vector<Setting>& Table() {
        &ServerConfig::follow_cacert},
       {{"follow", "max_lag_s", "follow-max-lag-s", "/readyz fails while the follower lags more than this"},
        &ServerConfig::follow_max_lag_s, {2, 86400}},
+      {{"follow", "page_bytes", "follow-page-bytes", "feed page size asked of the primary (memory per page: ~3x)"},
+       &ServerConfig::follow_page_bytes, {1024, 64ll << 20}},
   };
   return table;
 }

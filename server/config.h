@@ -67,6 +67,7 @@ struct ServerConfig {
   std::string follow_key_file;  // file holding a replica key of the primary, one line
   std::string follow_cacert;    // CA certificate of the primary; "" = the system's
   int64_t follow_max_lag_s = 10;
+  int64_t follow_page_bytes = 32ll << 20;
 };
 
 // One setting: its TOML section and key, its flag, and its documentation.

@@ -44,6 +44,7 @@ Status Service::StartFollowing() {
   o.primary.cacert = c.follow_cacert;
   HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, &o.primary.key));
   o.max_lag_s = c.follow_max_lag_s;
+  o.page_bytes = static_cast<size_t>(c.follow_page_bytes);
   o.log = [](bool error, const std::string& message) {
     Log(error ? LogLevel::kWarn : LogLevel::kInfo, "follower", {{"message", message}});
   };
