@@ -45,8 +45,10 @@ Status Service::StartFollowing() {
   HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, &o.primary.key));
   o.max_lag_s = c.follow_max_lag_s;
   o.page_bytes = static_cast<size_t>(c.follow_page_bytes);
-  o.log = [](bool error, const std::string& message) {
-    Log(error ? LogLevel::kWarn : LogLevel::kInfo, "follower", {{"message", message}});
+  o.log = [](hsync::Follower::LogLevel level, const std::string& message) {
+    using L = hsync::Follower::LogLevel;
+    Log(level == L::kWarn ? LogLevel::kWarn : level == L::kInfo ? LogLevel::kInfo : LogLevel::kDebug, "follower",
+        {{"message", message}});
   };
   std::unique_ptr<hsync::Follower> f;
   HS_RETURN_IF_ERROR(hsync::Follower::Create(db_.get(), lists_.get(), o, &f));

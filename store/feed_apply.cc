@@ -31,19 +31,26 @@ ListIndexSpec SpecOf(const ListInfo& info) {
 
 struct SignalOp {
   uint64_t list_id;
+  uint64_t prefix;  // type, then the hash's first 7 bytes, big-endian: most comparisons end here
   const Change* change;
   uint32_t order;  // position in the page
 };
 
+uint64_t Prefix(const Change& c) {
+  uint64_t p = static_cast<uint64_t>(c.type);
+  for (size_t i = 0; i < 7; ++i) p = (p << 8) | static_cast<uint8_t>(c.hash[i]);
+  return p;
+}
+
 bool SignalLess(const SignalOp& a, const SignalOp& b) {
   if (a.list_id != b.list_id) return a.list_id < b.list_id;
-  if (a.change->type != b.change->type) return a.change->type < b.change->type;
+  if (a.prefix != b.prefix) return a.prefix < b.prefix;
   if (int c = std::memcmp(a.change->hash.data(), b.change->hash.data(), a.change->hash.size()); c != 0) return c < 0;
   return a.order < b.order;
 }
 
 bool SameSignal(const SignalOp& a, const SignalOp& b) {
-  return a.list_id == b.list_id && a.change->type == b.change->type && a.change->hash == b.change->hash;
+  return a.list_id == b.list_id && a.prefix == b.prefix && a.change->hash == b.change->hash;
 }
 
 // What the page does to one list's signals in the index.
@@ -78,6 +85,8 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
   }
   std::vector<SignalOp> ops;
   std::vector<std::pair<uint64_t, const Change*>> changes;  // (list id, change): the change records to write
+  ops.reserve(page.entries);
+  changes.reserve(page.entries);
   uint64_t max_list_id = 0;
   for (const FeedItem& item : page.items) {
     const FeedRecord& r = item.record;
@@ -122,7 +131,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
       } else if (list->signal_count-- == 0) {
         return Misfit(where + ": list " + std::to_string(r.list_id) + " would hold fewer than 0 signals");
       }
-      ops.push_back({r.list_id, &c, static_cast<uint32_t>(ops.size())});
+      ops.push_back({r.list_id, Prefix(c), &c, static_cast<uint32_t>(ops.size())});
       changes.emplace_back(r.list_id, &c);
     }
     list->last_seq = item.changes.back().seq;
@@ -139,6 +148,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     size_t first, last;  // ops[first..last]: one signal's changes, in page order
   };
   std::vector<Group> groups;
+  groups.reserve(ops.size());
   for (size_t i = 0; i < ops.size();) {
     size_t j = i;
     while (j + 1 < ops.size() && SameSignal(ops[i], ops[j + 1])) ++j;
@@ -147,24 +157,26 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
   }
   std::map<uint64_t, ListDelta> deltas;
   {
-    std::map<uint64_t, std::pair<std::vector<idx::SignalRef>, std::vector<size_t>>> queries;
-    for (size_t g = 0; g < groups.size(); ++g) {
-      const SignalOp& op = ops[groups[g].first];
-      auto& q = queries[op.list_id];
-      q.first.push_back({op.change->type, op.change->hash});
-      q.second.push_back(g);
-    }
+    // Groups are in list order: one batched look-up per list.
+    std::vector<idx::SignalRef> query;
     std::vector<uint8_t> present;
-    for (auto& [list_id, q] : queries) {
-      index_.ContainsMany(list_id, q.first, &present);
+    for (size_t g0 = 0; g0 < groups.size();) {
+      const uint64_t list_id = ops[groups[g0].first].list_id;
+      size_t g1 = g0;
+      query.clear();
+      for (; g1 < groups.size() && ops[groups[g1].first].list_id == list_id; ++g1) {
+        const Change& c = *ops[groups[g1].first].change;
+        query.push_back({c.type, c.hash});
+      }
+      index_.ContainsMany(list_id, query, &present);
       for (size_t i = 0; i < present.size(); ++i) {
-        const Group& g = groups[q.second[i]];
-        const Change& first = *ops[g.first].change;
+        const Change& first = *ops[groups[g0 + i].first].change;
         if (static_cast<bool>(present[i]) == first.add) {
           return Misfit("change " + std::to_string(first.seq) + " of list " + std::to_string(list_id) + " " +
                         (first.add ? "adds a signal already held" : "removes a signal not held"));
         }
       }
+      g0 = g1;
     }
   }
 

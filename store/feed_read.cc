@@ -108,6 +108,12 @@ Status HashLists::ReadFeed(const FeedCursor& after, size_t max_entries, size_t m
   if (max_entries == 0 || after == out->head) return Status::Ok();
 
   rocksdb::ReadOptions ro;
+  // Large pages (a bootstrap) read the changes sequentially: read ahead, and
+  // keep them out of the block cache, which serves the screening look-ups.
+  if (max_entries > 10000) {
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;
+  }
   // Records up to the head are immutable, and so are the changes they name.
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->family(Database::kFeed)));
   std::unique_ptr<rocksdb::Iterator> changes(db_->db()->NewIterator(ro, db_->family(Database::kChanges)));
@@ -145,6 +151,7 @@ Status HashLists::ReadFeed(const FeedCursor& after, size_t max_entries, size_t m
       start = after.change + 1;
     }
     const std::string prefix = keys::ListPrefix(r.list_id);
+    item.changes.reserve(std::min<uint64_t>(r.last_change - start + 1, max_entries - std::min(max_entries, out->entries) + 1));
     changes->Seek(keys::ChangeKey(r.list_id, start));
     for (uint64_t c = start; c <= r.last_change; ++c, changes->Next()) {
       if (full(40)) {

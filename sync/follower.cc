@@ -128,7 +128,7 @@ void Follower::Loop() {
     }
     Status error;
     if (Step(&error)) {
-      if (failures > 0 && options_.log) options_.log(false, "the primary is reachable again; following");
+      if (failures > 0) Log(LogLevel::kInfo, "the primary is reachable again; following");
       failures = 0;
       continue;
     }
@@ -139,12 +139,11 @@ void Follower::Loop() {
       connected_ = error.code() != Status::Code::kUnavailable;
       last_error_ = error.ToString();
     }
-    if (options_.log) {
-      options_.log(true, "following " + options_.primary.url + " failed (retrying; screening goes on with the lists as they are): " +
-                             error.ToString());
-    }
+    Log(LogLevel::kWarn, "following " + options_.primary.url +
+                             " failed (retrying; screening goes on with the lists as they are): " + error.ToString());
     Backoff(++failures);
   }
+  if (prefetch_.valid()) prefetch_.wait();
   std::lock_guard l(mu_);
   running_ = false;
   cv_.notify_all();
@@ -160,64 +159,90 @@ void Follower::Backoff(int failures) {
   cv_.wait_for(l, std::chrono::milliseconds(static_cast<int64_t>(ms)), [&] { return stopping_; });
 }
 
-bool Follower::Step(Status* error) {
-  store::FeedCursor from;
-  bool caught_up;
-  {
-    std::lock_guard l(mu_);
-    from = cursor_;
-    caught_up = caught_up_;
-  }
-  // Long polls while caught up, shorter than max_lag_s so that an idle
-  // primary's answers keep the lag (and /readyz) fresh.
-  const int64_t wait_s = caught_up ? std::clamp<int64_t>(options_.max_lag_s / 2, 1, 30) : 0;
+Follower::Fetched Follower::Fetch(const store::FeedCursor& from, int64_t wait_s) {
+  Fetched f;
+  f.from = from;
   const std::string target = "/v1/feed?after=" + store::FormatFeedCursor(from) +
                              "&limit=" + std::to_string(options_.page_entries) +
                              "&max_bytes=" + std::to_string(options_.page_bytes) + "&wait_s=" + std::to_string(wait_s);
   int status = 0;
   std::string body;
-  Status s = client_->Get(target, kFeedMediaType, static_cast<int>(wait_s) + 60, &status, &body);
-  if (s.ok() && status != 200) {
-    s = (status >= 500 || status == 429) ? Status::Unavailable(ErrorMessage(status, body))
-                                         : Status::PermissionDenied(ErrorMessage(status, body));
+  const auto t0 = std::chrono::steady_clock::now();
+  f.status = client_->Get(target, kFeedMediaType, static_cast<int>(wait_s) + 60, &status, &body);
+  if (f.status.ok() && status != 200) {
+    f.status = (status >= 500 || status == 429) ? Status::Unavailable(ErrorMessage(status, body))
+                                                : Status::PermissionDenied(ErrorMessage(status, body));
   }
-  store::FeedPage page;
-  std::string primary;
-  if (s.ok()) s = DecodeFeedPage(body, &page, &primary);
-  body.clear();
-  body.shrink_to_fit();
+  const auto t1 = std::chrono::steady_clock::now();
+  if (f.status.ok()) f.status = DecodeFeedPage(body, &f.page, &f.primary_id);
+  const auto t2 = std::chrono::steady_clock::now();
+  f.fetch_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  f.decode_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  if (f.status.ok() && f.page.items.empty() && !(f.page.next == from)) {
+    f.status = Status::Corruption("the primary sent an empty page that moves the cursor from " +
+                                  store::FormatFeedCursor(from) + " to " + store::FormatFeedCursor(f.page.next));
+  }
+  return f;
+}
+
+bool Follower::Step(Status* error) {
+  store::FeedCursor from;
+  bool caught_up;
   std::string known;
   {
     std::lock_guard l(mu_);
+    from = cursor_;
+    caught_up = caught_up_;
     known = primary_id_;
   }
-  if (s.ok() && !known.empty() && primary != known) {
-    s = Status::Corruption("the primary at " + options_.primary.url + " is instance " + primary +
+  // Long polls while caught up, shorter than max_lag_s so that an idle
+  // primary's answers keep the lag (and /readyz) fresh.
+  const int64_t wait_s = caught_up ? std::clamp<int64_t>(options_.max_lag_s / 2, 1, 30) : 0;
+  Fetched f;
+  if (prefetch_.valid()) {
+    f = prefetch_.get();
+    if (!(f.from == from)) f = Fetch(from, wait_s);  // the page before it failed: start again
+  } else {
+    f = Fetch(from, wait_s);
+  }
+  Status s = f.status;
+  const store::FeedPage& page = f.page;
+  if (s.ok() && !known.empty() && f.primary_id != known) {
+    s = Status::Corruption("the primary at " + options_.primary.url + " is instance " + f.primary_id +
                            ", but this follower's lists come from instance " + known +
                            " (following another primary needs an empty database)");
   }
-  if (s.ok() && page.items.empty() && !(page.next == from)) {
-    s = Status::Corruption("the primary sent an empty page that moves the cursor from " + store::FormatFeedCursor(from) +
-                           " to " + store::FormatFeedCursor(page.next));
+  // While behind, the primary reads and sends the next page as this one is
+  // written: bootstrap is then as fast as the slower of the two, not their sum.
+  if (s.ok() && !page.items.empty() && !(page.next == page.head)) {
+    prefetch_ = std::async(std::launch::async, [this, next = page.next] { return Fetch(next, 0); });
   }
+  const auto t0 = std::chrono::steady_clock::now();
   if (s.ok() && !page.items.empty()) {
-    s = lists_->ApplyFeedPage(from, page, kCursorKey, EncodeCursor(page.next, primary));
+    s = lists_->ApplyFeedPage(from, page, kCursorKey, EncodeCursor(page.next, f.primary_id));
   } else if (s.ok() && known.empty()) {
     // Remember the primary even before its first record arrives.
     rocksdb::WriteBatch wb;
-    wb.Put(db_->family(store::Database::kMeta), kCursorKey, EncodeCursor(page.next, primary));
+    wb.Put(db_->family(store::Database::kMeta), kCursorKey, EncodeCursor(page.next, f.primary_id));
     s = db_->Write(&wb, /*sync=*/true);
   }
   if (!s.ok()) {
     *error = s;
     return false;
   }
+  if (!page.items.empty()) {
+    Log(LogLevel::kDebug, "applied " + std::to_string(page.entries) + " entries up to " +
+                              store::FormatFeedCursor(page.next) + ": fetch " + std::to_string(f.fetch_ms) +
+                              " ms, decode " + std::to_string(f.decode_ms) + " ms, apply " +
+                              std::to_string(std::chrono::duration<double, std::milli>(
+                                                 std::chrono::steady_clock::now() - t0).count()) + " ms");
+  }
   const int64_t now = base::NowMs();
   bool first_catch_up = false;
   {
     std::lock_guard l(mu_);
     cursor_ = page.next;
-    primary_id_ = primary;
+    primary_id_ = f.primary_id;
     connected_ = true;
     primary_head_ = page.head.record;
     ++pages_;
@@ -231,9 +256,9 @@ bool Follower::Step(Status* error) {
       for (const auto& item : page.items) as_of_ms_ = std::max(as_of_ms_, item.record.time_ms);
     }
   }
-  if (first_catch_up && options_.log) {
-    options_.log(false, "caught up with " + options_.primary.url + " at feed record " +
-                            std::to_string(page.head.record) + " in " + std::to_string(now - started_ms_) + " ms");
+  if (first_catch_up) {
+    Log(LogLevel::kInfo, "caught up with " + options_.primary.url + " at feed record " +
+                             std::to_string(page.head.record) + " in " + std::to_string(now - started_ms_) + " ms");
   }
   return true;
 }

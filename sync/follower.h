@@ -26,6 +26,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,14 +41,15 @@ namespace hsync {
 
 class Follower {
  public:
+  enum class LogLevel { kDebug, kInfo, kWarn };
   struct Options {
     FeedClient::Options primary;
     int64_t max_lag_s = 10;
     size_t page_entries = 1'000'000;  // entries per page asked for
     size_t page_bytes = 32 << 20;     // bytes per page asked for
-    // Where the follower reports what happens (errors, recoveries, first
-    // catch-up); `error` false for information.
-    std::function<void(bool error, const std::string& message)> log;
+    // Where the follower reports what happens: warnings (errors, retries),
+    // information (first catch-up, recovery), debug (every page, timed).
+    std::function<void(LogLevel level, const std::string& message)> log;
   };
 
   struct Stats {
@@ -83,9 +85,22 @@ class Follower {
 
  private:
   Follower(store::Database* db, store::HashLists* lists, const Options& options);
+  // A page asked for and decoded (not applied yet).
+  struct Fetched {
+    store::FeedCursor from;
+    Status status;
+    store::FeedPage page;
+    std::string primary_id;
+    double fetch_ms = 0, decode_ms = 0;
+  };
+  Fetched Fetch(const store::FeedCursor& from, int64_t wait_s);
   void Loop();
-  // One request and its page; false with *error set on failure.
+  // One page: fetched (or taken from the prefetch) and applied; while
+  // behind, the next page is fetched meanwhile. False with *error set on failure.
   bool Step(Status* error);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, message);
+  }
   void Backoff(int failures);
   double LagSeconds() const;
 
@@ -94,6 +109,7 @@ class Follower {
   Options options_;
   std::unique_ptr<FeedClient> client_;
   std::thread thread_;
+  std::future<Fetched> prefetch_;  // the loop thread's only
 
   mutable std::mutex mu_;  // guards everything below and wakes Backoff
   std::condition_variable cv_;
