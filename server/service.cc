@@ -1,8 +1,13 @@
 #include "server/service.h"
 
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <thread>
+
 
 namespace server {
 
@@ -24,9 +29,35 @@ Service::Service(const ServerConfig& config, size_t workers)
 Status ReadHmacKey(const std::string& path, std::string* key) {
   key->clear();
   if (path.empty()) return Status::Ok();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("audit.hmac_key_file: cannot read " + path);
-  std::string k((std::istreambuf_iterator<char>(in)), {});
+  // POSIX calls, not a stream: a directory or a failing read is an error to
+  // report, where std::ifstream opens a directory and then throws on reading.
+  const std::string where = "audit.hmac_key_file: " + path;
+  // O_NONBLOCK: a FIFO must not hang the start (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::IOError(where + ": " + std::strerror(errno));
+  struct stat st{};
+  std::string k;
+  Status s;
+  if (::fstat(fd, &st) != 0) {
+    s = Status::IOError(where + ": " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    s = Status::InvalidArgument(where + ": not a regular file");
+  } else {
+    // Read one byte more than allowed, so a file that grew is noticed too.
+    char buf[kMaxHmacKeyFileBytes + 1];
+    size_t got = 0;
+    ssize_t n = 0;
+    while (got < sizeof buf && (n = ::read(fd, buf + got, sizeof buf - got)) > 0) got += static_cast<size_t>(n);
+    if (n < 0) {
+      s = Status::IOError(where + ": " + std::strerror(errno));
+    } else if (got > kMaxHmacKeyFileBytes) {
+      s = Status::InvalidArgument(where + ": larger than " + std::to_string(kMaxHmacKeyFileBytes) + " bytes");
+    } else {
+      k.assign(buf, got);
+    }
+  }
+  ::close(fd);
+  HS_RETURN_IF_ERROR(s);
   while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
   if (k.size() < 16) return Status::InvalidArgument("audit.hmac_key_file: the key in " + path + " is shorter than 16 bytes");
   *key = std::move(k);

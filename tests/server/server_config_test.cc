@@ -151,3 +151,15 @@ TEST_CASE("HASHSCREEN_SIMD naming an unknown path, or one the CPU lacks, stops h
   CHECK(rc != 0);
   CHECK(err.find("HASHSCREEN_SIMD") != std::string::npos);
 }
+
+TEST_CASE("--hmac-key-file, --config or a TLS file naming a directory exits 1 with the setting named, not an abort") {
+  TempDir tmp;
+  const std::string dir = tmp.path().string(), data = (tmp.path() / "d").string();
+  std::string err;
+  CHECK(Serve({"--plain-http", "--listen", "127.0.0.1:0", "--data", data, "--hmac-key-file", dir}, &err) == 1);
+  CHECK(err.find("audit.hmac_key_file") != std::string::npos);
+  CHECK(Serve({"--config", dir}, &err) == 1);
+  CHECK(err.find("not a regular file") != std::string::npos);
+  CHECK(Serve({"--listen", "127.0.0.1:0", "--data", data, "--tls-cert", dir, "--tls-key", dir}, &err) == 1);
+  CHECK(err.find("server.tls_cert") != std::string::npos);
+}
