@@ -31,6 +31,7 @@ int HttpStatusFor(const Status& s) {
     case C::kUnavailable: return 503;
     case C::kPermissionDenied: return 403;
     case C::kIOError: return 500;
+    case C::kNoSpace: return 507;
   }
   return 500;
 }

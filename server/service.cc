@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "server/log.h"
 
 namespace server {
 
@@ -71,7 +72,9 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(ReadHmacKey(config.hmac_key_file, &audit_options.hmac_key));
   audit_options.sync = config.sync;
   audit_options.group_commit = config.group_commit;
-  HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, {}, &s->db_));
+  store::Database::Options db_options;
+  db_options.log_sink = [](std::string_view line) { Log(LogLevel::kWarn, "rocksdb", {{"detail", std::string(line)}}); };
+  HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
   HS_RETURN_IF_ERROR(store::HashLists::Open(s->db_.get(), &s->lists_));
   HS_RETURN_IF_ERROR(store::AuditLog::Open(s->db_.get(), audit_options, &s->audit_));
   s->keys_ = std::make_unique<store::ApiKeys>(s->db_.get());

@@ -223,9 +223,10 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   size_t reserve = 64;
   for (const SignalEntry& e : batch.add) reserve += 2 * (e.hash.size() + e.ref.size()) + 64;
   for (const SignalEntry& e : batch.remove) reserve += e.hash.size() + e.ref.size() + 64;
-  AtomicBatch wb(db_,
-                 plan.effective() >= ingest_from_changes_ ? AtomicBatch::Mode::kIngest : AtomicBatch::Mode::kWriteBatch,
-                 reserve);
+  // Ingestion is the faster path for large batches; both are atomic, and
+  // only WriteBatch stays safe after RocksDB stopped writes (Database::Ingest).
+  const bool ingest = plan.effective() >= ingest_from_changes_ && db_->IngestionSafe();
+  AtomicBatch wb(db_, ingest ? AtomicBatch::Mode::kIngest : AtomicBatch::Mode::kWriteBatch, reserve);
   EncodedBatch encoded;
   EncodeBatch(list_id, info.last_seq, base::NowMs(), batch, plan, removed_refs, &wb, &encoded);
 
