@@ -84,7 +84,7 @@ TEST_CASE("keys create prints the secret last, list shows no secret, a revoked k
   CHECK(server.Client()->Get("/v1/audit", Bearer(secret))->status == 401);
 }
 
-TEST_CASE("a config file with an HMAC key serves, and a chain checked with another key fails") {
+TEST_CASE("a config file with an HMAC key serves; another key is refused at start; without the key verify is not ok") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   TempDir tmp;
   ServerProcess server(tmp.path());
@@ -100,10 +100,17 @@ TEST_CASE("a config file with an HMAC key serves, and a chain checked with anoth
   auto shown = Json(c->Get("/v1/audit/verify", Bearer(admin)));
   CHECK(shown["ok"] == true);
   CHECK(server.Log().find("msg=request") == std::string::npos);  // log.requests = false took effect
+  CHECK(shown["result"] == "ok");
+  CHECK(shown["head_authenticated"] == true);
   REQUIRE(server.Stop(SIGTERM) == 0);
-  REQUIRE_MESSAGE(server.Start({"--hmac-key-file", (tmp.path() / "other.key").string()}, &error), error);
+  // Another key would extend the chain with MACs nobody can check: refused.
+  CHECK_FALSE(server.Start({"--hmac-key-file", (tmp.path() / "other.key").string()}, &error));
+  CHECK_MESSAGE(error.find("wrong key") != std::string::npos, error);
+  // Without a key the server runs, but verify says it could not check.
+  REQUIRE_MESSAGE(server.Start({}, &error), error);
   auto v = Json(server.Client()->Get("/v1/audit/verify", Bearer(admin)));
   CHECK(v["ok"] == false);
+  CHECK(v["result"] == "hmac_unchecked");
   CHECK(v["problem"].get<std::string>().find("HMAC") != std::string::npos);
 }
 
