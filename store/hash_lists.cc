@@ -204,11 +204,21 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   ListInfo info = li->second;
 
   const std::string batch_key = keys::BatchKey(list_id, batch.batch_id);
+  const keys::BatchDigestBytes digest = keys::BatchDigest(batch);
   std::string prior;
   Status s = db_->Get(Database::kBatches, batch_key, &prior);
   if (s.ok()) {
-    HS_RETURN_IF_ERROR(keys::DecodeBatchResult(prior, out));
-    out->replayed = true;
+    BatchResult first;
+    std::optional<keys::BatchDigestBytes> prior_digest;
+    HS_RETURN_IF_ERROR(keys::DecodeBatchResult(prior, &first, &prior_digest));
+    if (prior_digest && *prior_digest != digest) {
+      return Status::AlreadyExists("batch id '" + batch.batch_id + "' was already applied to list " +
+                                   std::to_string(list_id) + " with different content (up to seq " +
+                                   std::to_string(first.seq) + "); nothing of this batch was applied: use a new batch id");
+    }
+    first.replayed = true;
+    first.content_verified = prior_digest.has_value();
+    *out = first;
     return Status::Ok();
   }
   if (s.code() != Status::Code::kNotFound) return s;
@@ -239,7 +249,7 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   info.last_seq = encoded.last_seq;
   info.signal_count = info.signal_count + result.added - result.removed;
   wb.Put(Database::kLists, keys::ListKey(list_id), keys::EncodeList(info));
-  wb.Put(Database::kBatches, batch_key, keys::EncodeBatchResult(result));
+  wb.Put(Database::kBatches, batch_key, keys::EncodeBatchResult(result, digest));
   HS_RETURN_IF_ERROR(CommitAndPublish(list_id, &wb, encoded));
   {
     std::unique_lock l(mu_);
