@@ -198,13 +198,15 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     HS_RETURN_IF_ERROR(ValidateSignal(batch.remove[i]).WithContext("remove[" + std::to_string(i) + "]"));
   }
 
+  // Outside the writers' lock: one SHA-256 over the batch (~6 MB for 100,000 entries).
+  const keys::BatchDigestBytes digest = keys::BatchDigest(batch);
+
   std::lock_guard w(write_mu_);
   auto li = lists_.find(list_id);
   if (li == lists_.end()) return Status::NotFound("no list " + std::to_string(list_id));
   ListInfo info = li->second;
 
   const std::string batch_key = keys::BatchKey(list_id, batch.batch_id);
-  const keys::BatchDigestBytes digest = keys::BatchDigest(batch);
   std::string prior;
   Status s = db_->Get(Database::kBatches, batch_key, &prior);
   if (s.ok()) {

@@ -152,6 +152,8 @@ TEST_CASE("a full disk: 507 and no verdict, readyz 503 with the reason, recovery
   REQUIRE(refused);
   CHECK(refused->status == 507);
   CHECK(Json(refused)["error"]["code"] == "no_space");
+  // The answer says the disk is full, not which files the store has.
+  for (const auto* r : {&image, &refused}) CHECK((*r)->body.find(server.data_dir().string()) == std::string::npos);
   CHECK(Json(c->Get(list_path.c_str(), Bearer(partner))) == list_before);
 
   // After: space returns; the server becomes ready by itself and screens.
