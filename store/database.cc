@@ -138,14 +138,14 @@ Status Database::Write(rocksdb::WriteBatch* batch, bool sync) {
   // recovery waits for a large free-space buffer (the memtable sizes, 64 MB
   // by default); asking it here lets writing resume as soon as the flush it
   // needs fits.
-  if (health_->Get().rocksdb_stopped) TryResume();
+  if (health_->rocksdb_stopped()) TryResume();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   std::shared_lock<std::shared_mutex> gate(write_gate_);
   return TrackWrite(db_->Write(wo, batch), "writing to the database");
 }
 
-bool Database::IngestionSafe() const { return !health_->Get().had_stop; }
+bool Database::IngestionSafe() const { return !health_->had_stop(); }
 
 Status Database::Ingest(const std::vector<rocksdb::IngestExternalFileArg>& args) {
   std::unique_lock<std::shared_mutex> gate(write_gate_);

@@ -59,6 +59,16 @@ void WriteHealth::OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo&
   state_.detail.clear();
 }
 
+bool WriteHealth::rocksdb_stopped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_.rocksdb_stopped;
+}
+
+bool WriteHealth::had_stop() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_.had_stop;
+}
+
 WriteHealth::State WriteHealth::Get() const {
   std::lock_guard<std::mutex> lock(mu_);
   return state_;

@@ -48,6 +48,10 @@ class WriteHealth final : public rocksdb::EventListener {
 
   void OnWriteResult(const rocksdb::Status& s);
   State Get() const;
+  // Get().rocksdb_stopped and Get().had_stop, without copying the state
+  // (asked on every write).
+  bool rocksdb_stopped() const;
+  bool had_stop() const;
 
   // rocksdb::EventListener.
   void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* bg_error) override;
