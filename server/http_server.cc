@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "base/clock.h"
 #include "server/api.h"
 #include "server/log.h"
 #include "server/routes.h"
@@ -94,6 +95,11 @@ struct HttpServer::Impl {
     if (!s.ok()) {
       Log(LogLevel::kError, "key lookup failed", {{"error", s.ToString()}});
       out->FromStatus(s);
+      return false;
+    }
+    if (service->probing().Blocks(api->key, base::NowMs())) {
+      service->metrics().CountRejected("probing_suspected");
+      out->Error(403, "probing_suspected", "this key is blocked: its screens looked like probing for list hashes");
       return false;
     }
     if ((route.roles & Bit(api->key.role)) == 0) {

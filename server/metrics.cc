@@ -46,6 +46,11 @@ void Metrics::CountRejected(const std::string& reason) {
   ++rejected_[reason];
 }
 
+void Metrics::CountEvent(const std::string& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++events_[event];
+}
+
 std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -71,7 +76,10 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   }
   RenderCounter(&out, "hashscreen_screen_verdicts_total", "Screening verdicts (match, no_match, error).", "verdict", verdicts_);
   RenderCounter(&out, "hashscreen_decode_errors_total", "Images refused, by reason.", "reason", decode_errors_);
-  RenderCounter(&out, "hashscreen_rejected_total", "Requests refused before work: rate_limited, overloaded.", "reason", rejected_);
+  RenderCounter(&out, "hashscreen_rejected_total", "Requests refused before work: rate_limited, overloaded, probing_suspected.",
+                "reason", rejected_);
+  RenderCounter(&out, "hashscreen_events_total", "Audited events: probing_suspected (a key blocked), key_created, ...", "event",
+                events_);
   for (const auto& g : gauges) {
     out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n" + g.name + " " + Num(g.value) + "\n";
   }
