@@ -5,7 +5,7 @@
 // request. Every change is an audit event (key_created, key_revoked,
 // probing_block_cleared) naming the admin key that made it; a key created
 // with the probing exemption says so in its event.
-#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "base/clock.h"
@@ -71,7 +71,11 @@ std::string Permissions(const store::ApiKey& k) {
   if (k.expires_ms) p += ", expires " + base::FormatUtc(k.expires_ms);
   if (k.hash_queries) p += ", hash queries";
   if (k.probing_exempt) p += ", NO PROBING LIMIT";
-  if (k.rate_per_s > 0) p += ", rate " + json(k.rate_per_s).dump() + "/s";
+  if (k.rate_per_s > 0) {
+    char rate[48];
+    std::snprintf(rate, sizeof rate, ", rate %g/s", k.rate_per_s);
+    p += rate;
+  }
   return p;
 }
 
