@@ -19,6 +19,12 @@ json EntryJson(const store::AuditEntry& e) {
   if (!e.hmac.empty()) {
     j["hmac"] = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
   }
+  if (e.kind == store::AuditEntry::Kind::kEvent) {
+    j["kind"] = "event";
+    j["event"] = e.event;
+    j["detail"] = e.detail;
+    return j;
+  }
   if (e.kind == store::AuditEntry::Kind::kReview) {
     j["kind"] = "review";
     j["target_id"] = std::to_string(e.target_seq);
@@ -81,8 +87,8 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   q.limit = limit;
   q.verdict = request.Param("verdict");
   if (s.ok() && !q.verdict.empty() && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
-      q.verdict != "review") {
-    s = Status::InvalidArgument("verdict must be match, no_match, error or review");
+      q.verdict != "review" && q.verdict != "event") {
+    s = Status::InvalidArgument("verdict must be match, no_match, error, review or event");
   }
   if (s.ok() && request.HasParam("list")) {
     uint64_t list = 0;

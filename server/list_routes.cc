@@ -89,7 +89,11 @@ void HandleListsCreate(Service& service, const ApiRequest& request, ApiResponse*
         s = Status::InvalidArgument("a partner key creates lists for its own partner only");
       }
     } else {
-      s = JsonString(body, "owner", true, &spec.owner);
+      // An admin creates lists of the operator (whose allow lists apply
+      // across partners, server/verdict_policy.h) unless it names a partner.
+      spec.owner = std::string(store::kOperatorOwner);
+      s = JsonString(body, "owner", false, &spec.owner);
+      if (s.ok() && spec.owner != store::kOperatorOwner) s = store::ValidatePartnerName(spec.owner).WithContext("owner");
     }
   }
   store::ListInfo info;
@@ -139,6 +143,11 @@ void HandleListBatch(Service& service, const ApiRequest& request, ApiResponse* r
   json body;
   store::BatchRequest batch;
   Status s = FindList(service, request, &info);
+  // An admin fills the operator's lists only; a partner's list is the partner's.
+  if (s.ok() && request.key.role == store::Role::kAdmin && info.owner != store::kOperatorOwner) {
+    s = Status::PermissionDenied("an admin key changes the operator's lists only (owner " +
+                                 std::string(store::kOperatorOwner) + ")");
+  }
   if (s.ok()) s = ParseJsonBody(request.body, &body);
   if (s.ok()) s = JsonString(body, "batch_id", true, &batch.batch_id);
   if (s.ok()) s = ParseEntries(body, "add", &batch.add);

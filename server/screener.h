@@ -1,7 +1,9 @@
 // Screener: one screening decision, from image bytes or from hashes to a
 // durable audit entry. Hashing (bounded by the ScreenGate), index look-up,
-// allow-list suppression (done by the store), and the audit append, which
-// completes (synced) before the caller may answer.
+// the verdict policy (allow-list suppression, server/verdict_policy.h), the
+// audit append, which completes (synced) before the caller may answer, and
+// the probing detector (server/probing_detector.h), which may block the key
+// for its later requests.
 //
 // What the caller gets back is deliberately only the verdict and the audit
 // seq: list, partner, distance and hashes stay in the audit entry, for

@@ -57,10 +57,13 @@ std::string Canonical(const AuditEntry& e) {
       base::PutU64(&s, static_cast<uint64_t>(h.distance));
       base::PutU64(&s, static_cast<uint64_t>(h.variant));
     }
-  } else {
+  } else if (e.kind == AuditEntry::Kind::kReview) {
     base::PutU64(&s, e.target_seq);
     PutStr(&s, e.disposition);
     PutStr(&s, e.note);
+  } else {
+    PutStr(&s, e.event);
+    PutStr(&s, e.detail);
   }
   return s;
 }
@@ -71,7 +74,7 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
-  if (kind != 1 && kind != 2) return Status::Corruption("audit entry of an unknown kind");
+  if (kind < 1 || kind > 3) return Status::Corruption("audit entry of an unknown kind");
   e->kind = static_cast<AuditEntry::Kind>(kind);
   e->key_id = str();
   if (e->kind == AuditEntry::Kind::kScreen) {
@@ -103,10 +106,13 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
       h.variant = static_cast<int>(r->U64());
       if (r->bad()) break;
     }
-  } else {
+  } else if (e->kind == AuditEntry::Kind::kReview) {
     e->target_seq = r->U64();
     e->disposition = str();
     e->note = str();
+  } else {
+    e->event = str();
+    e->detail = str();
   }
   if (r->bad()) return Status::Corruption("audit entry is truncated");
   return Status::Ok();
@@ -356,6 +362,20 @@ Status AuditLog::AppendReview(uint64_t target_seq, const std::string& dispositio
   return Append(out);
 }
 
+Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail,
+                             AuditEntry* out) {
+  bool name_ok = !event.empty() && event.size() <= 64;
+  for (char c : event) name_ok = name_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!name_ok) return Status::InvalidArgument("event name must be 1-64 of a-z, 0-9, '_'");
+  if (detail.size() > 4096) return Status::InvalidArgument("event detail is longer than 4096 bytes");
+  *out = AuditEntry();
+  out->kind = AuditEntry::Kind::kEvent;
+  out->key_id = key_id;
+  out->event = event;
+  out->detail = detail;
+  return Append(out);
+}
+
 Status AuditLog::Get(uint64_t seq, AuditEntry* out) const {
   std::string v;
   Status s = db_->Get(Database::kAudit, AuditKey(seq), &v);
@@ -403,8 +423,10 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
       return FromRocks(it->status(), "reading the audit log");
     }
     if (!q.verdict.empty()) {
-      if (q.verdict == "review" ? e.kind != AuditEntry::Kind::kReview
-                                : (e.kind != AuditEntry::Kind::kScreen || e.verdict != q.verdict)) continue;
+      const bool wanted = q.verdict == "review"  ? e.kind == AuditEntry::Kind::kReview
+                          : q.verdict == "event" ? e.kind == AuditEntry::Kind::kEvent
+                                                 : e.kind == AuditEntry::Kind::kScreen && e.verdict == q.verdict;
+      if (!wanted) continue;
     }
     if (q.list_id) {
       bool hit = false;

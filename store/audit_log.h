@@ -68,7 +68,7 @@ struct AuditHit {
 };
 
 struct AuditEntry {
-  enum class Kind : uint8_t { kScreen = 1, kReview = 2 };
+  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3 };
 
   // Assigned by Append.
   uint64_t seq = 0;
@@ -98,12 +98,17 @@ struct AuditEntry {
   uint64_t target_seq = 0;
   std::string disposition;  // "confirmed", "false_positive", "escalated"
   std::string note;
+
+  // kEvent: something the service did or noticed about a key or the data
+  // (probing_suspected, key_created, ...); key_id is the key concerned.
+  std::string event;   // lower_snake name, 1..64 bytes
+  std::string detail;  // for people, <= 4096 bytes
 };
 
 struct AuditQuery {
   uint64_t after = 0;   // entries with seq > after
   size_t limit = 100;
-  std::string verdict;  // "" = any; also "review" selects review entries
+  std::string verdict;  // "" = any; also "review" / "event" select review / event entries
   std::optional<uint64_t> list_id;  // screens that hit this list
   std::optional<int64_t> since_ms, until_ms;  // time window, inclusive
 };
@@ -154,6 +159,10 @@ class AuditLog {
   // 4096 bytes.
   Status AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
                       const std::string& reviewer_key_id, AuditEntry* out);
+
+  // An event entry. InvalidArgument for an event name that is not
+  // lower_snake 1..64 bytes or a detail over 4096 bytes.
+  Status AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail, AuditEntry* out);
 
   Status Get(uint64_t seq, AuditEntry* out) const;
   // The review entries about `target_seq`, oldest first.

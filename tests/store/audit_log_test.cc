@@ -585,3 +585,59 @@ TEST_CASE("queries page with a cursor and filter by verdict, list and time") {
   REQUIRE(f.log->Query(future, &page, &next).ok());
   CHECK(page.empty());
 }
+
+TEST_CASE("event entries are chained like every entry, selected by verdict=event, and validated") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = "0123456789abcdef0123456789abcdef";
+  f.Open(keyed);
+  AuditEntry s = Screen("r1", "match");
+  REQUIRE(f.log->Append(&s).ok());
+  AuditEntry ev;
+  REQUIRE(f.log->AppendEvent("probing_suspected", "fedcba9876543210", "9 screens near a threshold", &ev).ok());
+  CHECK(ev.seq == 2);
+  CHECK(ev.kind == AuditEntry::Kind::kEvent);
+  f.Open(keyed);  // reopen: read back from disk
+  AuditEntry got;
+  REQUIRE(f.log->Get(2, &got).ok());
+  CHECK(got.kind == AuditEntry::Kind::kEvent);
+  CHECK(got.event == "probing_suspected");
+  CHECK(got.key_id == "fedcba9876543210");
+  CHECK(got.detail == "9 screens near a threshold");
+  CHECK(got.hits.empty());
+  store::AuditQuery q;
+  q.verdict = "event";
+  std::vector<AuditEntry> page;
+  uint64_t next = 0;
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == 2);
+  q.verdict = "match";
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == 1);
+  CHECK(f.log->Verify().ok);
+  // A review targets screens only.
+  AuditEntry review;
+  CHECK(f.log->AppendReview(2, "confirmed", "", "k", &review).code() == base::Status::Code::kNotFound);
+
+  // The detail is covered by the chain: an edit on disk breaks it.
+  std::string v;
+  REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(2), &v).ok());
+  const size_t at = v.find("9 screens");
+  REQUIRE(at != std::string::npos);
+  v[at] = '1';
+  rocksdb::WriteBatch batch;
+  batch.Put(f.db->family(Database::kAudit), store::AuditKey(2), v);
+  REQUIRE(f.db->Write(&batch, true).ok());
+  store::AuditVerifyResult r = f.log->Verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad_seq == 2);
+
+  for (const char* bad : {"", "Probing", "probing-suspected", "x y"}) {
+    CAPTURE(std::string(bad));
+    CHECK(f.log->AppendEvent(bad, "k", "", &ev).code() == base::Status::Code::kInvalidArgument);
+  }
+  CHECK(f.log->AppendEvent(std::string(65, 'a'), "k", "", &ev).code() == base::Status::Code::kInvalidArgument);
+  CHECK(f.log->AppendEvent("ok", "k", std::string(4097, 'd'), &ev).code() == base::Status::Code::kInvalidArgument);
+}
