@@ -1,14 +1,23 @@
 #include "server/config.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <variant>
 
 #include <toml++/toml.h>
+
+#include "base/number_parse.h"
+#include "store/api_keys.h"
 
 namespace server {
 
@@ -18,6 +27,13 @@ struct IntRange {
   int64_t min, max;
 };
 
+// Numbers: 0 (the setting's "off") or min..max. Far-out values like 1e-300
+// would overflow what is computed from them (a Retry-After), so they are
+// refused here, naming the setting.
+struct DoubleRange {
+  double min, max;
+};
+
 using Member = std::variant<std::string ServerConfig::*, int64_t ServerConfig::*, bool ServerConfig::*,
                             double ServerConfig::*>;
 
@@ -25,9 +41,15 @@ struct Setting {
   Setting(SettingInfo i, Member m, IntRange r = {0, std::numeric_limits<int64_t>::max()},
           std::vector<std::string> c = {})
       : info(std::move(i)), member(m), range(r), choices(std::move(c)) {}
+  static Setting Number(SettingInfo i, Member m, DoubleRange d) {
+    Setting s(std::move(i), m);
+    s.number_range = d;
+    return s;
+  }
   SettingInfo info;
   Member member;
   IntRange range;
+  DoubleRange number_range{0, std::numeric_limits<double>::max()};
   std::vector<std::string> choices;  // for strings: allowed values (empty = any)
 };
 
@@ -68,14 +90,30 @@ const std::vector<Setting>& Table() {
        &ServerConfig::max_decode_ms, {1, 3'600'000}},
       {{"limits", "screen_workers", "screen-workers", "images hashed at once; 0 = cores"}, &ServerConfig::screen_workers, {0, 1024}},
       {{"limits", "screen_queue", "screen-queue", "screens waiting for a worker before 503"}, &ServerConfig::screen_queue, {0, 100000}},
-      {{"limits", "rate_per_key", "rate-per-key", "requests per second per API key (token bucket); 0 = unlimited"},
-       &ServerConfig::rate_per_key},
+      Setting::Number({"limits", "rate_per_key", "rate-per-key",
+                       "requests per second per API key (token bucket; a key may have its own); 0 = unlimited, else "
+                       "0.001..1e6"},
+                      &ServerConfig::rate_per_key, {store::kMinKeyRate, store::kMaxKeyRate}),
       {{"limits", "rate_burst", "rate-burst", "token bucket size: requests a key may make at once"}, &ServerConfig::rate_burst, {1, 1'000'000}},
       {{"limits", "max_batch_parts", "max-batch-parts", "images in one /v1/screen/batch request"},
        &ServerConfig::max_batch_parts, {1, 10000}},
       {{"limits", "body_buffer_bytes", "body-buffer-bytes",
         "request body bytes buffered at once over all connections (503 beyond)"},
        &ServerConfig::body_buffer_bytes, {1024, 1ll << 40}},
+      {{"probing", "band", "probing-band",
+        "a screen whose closest PDQ hit on a list is within this many bits of the list's threshold counts as near-threshold"},
+       &ServerConfig::probing_band, {1, 32}},
+      {{"probing", "budget", "probing-budget", "near-threshold screens a key may make within the window; one more blocks it"},
+       &ServerConfig::probing_budget, {1, 1'000'000}},
+      {{"probing", "hash_budget", "probing-hash-budget",
+        "near-threshold screens a key may make on one list hash within the window; one more blocks it"},
+       &ServerConfig::probing_hash_budget, {1, 1'000'000}},
+      {{"probing", "window_s", "probing-window-s", "seconds over which near-threshold screens are counted"},
+       &ServerConfig::probing_window_s, {1, 365ll * 86400}},
+      {{"probing", "block_s", "probing-block-s", "seconds a blocked key stays blocked; 0 = until an admin clears it"},
+       &ServerConfig::probing_block_s, {0, 365ll * 86400}},
+      {{"keys", "last_used_flush_s", "keys-last-used-flush-s", "seconds between writes of the keys' last-use times to disk"},
+       &ServerConfig::keys_last_used_flush_s, {1, 86400}},
       {{"screening", "pdq_mode", "pdq-mode", "full (what partner lists hold) or cli512"}, &ServerConfig::pdq_mode, {}, {"full", "cli512"}},
       {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
        &ServerConfig::min_quality, {0, 100}},
@@ -114,6 +152,15 @@ Status CheckString(const Setting& s, const std::string& v) {
   return Status::InvalidArgument(Name(s) + ": '" + v + "' is not one of " + all);
 }
 
+Status CheckNumber(const Setting& s, double v) {
+  if (v != 0 && !(v >= s.number_range.min && v <= s.number_range.max)) {
+    char what[128];
+    std::snprintf(what, sizeof what, ": %g is outside 0 (off) or %g..%g", v, s.number_range.min, s.number_range.max);
+    return Status::InvalidArgument(Name(s) + what);
+  }
+  return Status::Ok();
+}
+
 Status CheckInt(const Setting& s, int64_t v) {
   if (v < s.range.min || v > s.range.max) {
     return Status::InvalidArgument(Name(s) + ": " + std::to_string(v) + " is outside " + std::to_string(s.range.min) +
@@ -144,11 +191,11 @@ Status SetFromText(const Setting& s, const std::string& text, ServerConfig* c) {
           HS_RETURN_IF_ERROR(CheckInt(s, v));
           c->*member = v;
         } else {
-          char* end = nullptr;
-          double v = std::strtod(text.c_str(), &end);
-          if (text.empty() || *end || !std::isfinite(v) || v < 0) {
+          double v = 0;
+          if (!base::ParseDouble(text, where.c_str(), 0, std::numeric_limits<double>::max(), &v).ok()) {
             return Status::InvalidArgument(where + ": expected a number >= 0, got '" + text + "'");
           }
+          HS_RETURN_IF_ERROR(CheckNumber(s, v));
           c->*member = v;
         }
         return Status::Ok();
@@ -178,6 +225,7 @@ Status SetFromNode(const Setting& s, const toml::node& node, ServerConfig* c) {
         } else {
           std::optional<double> v = node.value<double>();  // integers are accepted as numbers here
           if (!v || !std::isfinite(*v) || *v < 0) return Status::InvalidArgument(Name(s) + ": expected a number >= 0");
+          HS_RETURN_IF_ERROR(CheckNumber(s, *v));
           c->*member = *v;
         }
         return Status::Ok();
@@ -186,6 +234,16 @@ Status SetFromNode(const Setting& s, const toml::node& node, ServerConfig* c) {
 }
 
 bool IsBool(const Setting& s) { return std::holds_alternative<bool ServerConfig::*>(s.member); }
+
+// A file setting must name a readable regular file: a directory would be
+// read as empty (or throw), and a FIFO would block the start forever.
+Status CheckRegularFile(const std::string& what, const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return Status::IOError(what + ": " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(what + ": " + path + ": not a regular file");
+  if (::access(path.c_str(), R_OK) != 0) return Status::IOError(what + ": " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -199,6 +257,7 @@ const std::vector<SettingInfo>& Settings() {
 }
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
+  HS_RETURN_IF_ERROR(CheckRegularFile("--config", path));
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -293,7 +352,11 @@ Status ValidateConfig(const ServerConfig& c) {
     }
   } else if (c.tls_cert.empty() || c.tls_key.empty()) {
     return Status::InvalidArgument("server.tls_cert and server.tls_key are required for HTTPS (or plain_http on loopback)");
+  } else {
+    HS_RETURN_IF_ERROR(CheckRegularFile("server.tls_cert", c.tls_cert));
+    HS_RETURN_IF_ERROR(CheckRegularFile("server.tls_key", c.tls_key));
   }
+  if (!c.hmac_key_file.empty()) HS_RETURN_IF_ERROR(CheckRegularFile("audit.hmac_key_file", c.hmac_key_file));
   if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
   if (!c.metrics_listen.empty()) {
     Status s = ParseListen(c.metrics_listen, &host, &port);

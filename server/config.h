@@ -44,7 +44,7 @@ struct ServerConfig {
   int64_t max_decode_ms = 10'000;          // wall time of one decode
   int64_t screen_workers = 0;  // 0 = cores
   int64_t screen_queue = 64;
-  double rate_per_key = 0;  // requests per second per key; 0 = unlimited
+  double rate_per_key = 50;  // requests per second per key; 0 = unlimited (docs/deploy.md "Probing")
   int64_t rate_burst = 100;
   int64_t max_batch_parts = 256;
   int64_t body_buffer_bytes = 256ll << 20;
@@ -52,6 +52,14 @@ struct ServerConfig {
   std::string pdq_mode = "full";
   int64_t min_quality = 50;
   bool dihedral = true;
+  // [probing] (server/probing_detector.h)
+  int64_t probing_band = 2;
+  int64_t probing_budget = 32;
+  int64_t probing_hash_budget = 8;
+  int64_t probing_window_s = 86400;
+  int64_t probing_block_s = 0;  // 0 = until an admin clears it
+  // [keys]
+  int64_t keys_last_used_flush_s = 60;
   // [audit]
   std::string hmac_key_file;
   bool sync = true;
@@ -87,7 +95,10 @@ Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 // Cross-field checks after file and flags: TLS files present unless
 // plain_http, plain_http only on loopback, listen addresses well-formed,
 // the metrics listener on loopback unless metrics.allow_remote, the body
-// buffer budget at least one body.
+// buffer budget at least one body. Every file setting (TLS certificate and
+// key, HMAC key file) must name a readable regular file: a directory or a
+// FIFO is an error naming the setting. The config file itself is checked the
+// same way by LoadConfigFile.
 Status ValidateConfig(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "server/api.h"
 #include "server/http/front.h"
 #include "server/http/listener.h"
@@ -269,6 +270,11 @@ struct HttpServer::Impl : http::Application {
     if (!s.ok()) {
       Log(LogLevel::kError, "key lookup failed", {{"error", s.ToString()}});
       out->FromStatus(s);
+      return false;
+    }
+    if (service->probing().Blocks(api->key, base::NowMs())) {
+      service->metrics().CountRejected("probing_suspected");
+      out->Error(403, "probing_suspected", "this key is blocked: its screens looked like probing for list hashes");
       return false;
     }
     if ((route.roles & Bit(api->key.role)) == 0) {

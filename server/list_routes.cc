@@ -2,6 +2,7 @@
 // A partner sees and changes only its own lists; another partner's list is
 // answered exactly like a list that does not exist (404).
 #include "base/hex.h"
+#include "base/number_parse.h"
 #include "server/routes.h"
 
 namespace server {
@@ -88,7 +89,11 @@ void HandleListsCreate(Service& service, const ApiRequest& request, ApiResponse*
         s = Status::InvalidArgument("a partner key creates lists for its own partner only");
       }
     } else {
-      s = JsonString(body, "owner", true, &spec.owner);
+      // An admin creates lists of the operator (whose allow lists apply
+      // across partners, server/verdict_policy.h) unless it names a partner.
+      spec.owner = std::string(store::kOperatorOwner);
+      s = JsonString(body, "owner", false, &spec.owner);
+      if (s.ok() && spec.owner != store::kOperatorOwner) s = store::ValidatePartnerName(spec.owner).WithContext("owner");
     }
   }
   store::ListInfo info;
@@ -138,28 +143,37 @@ void HandleListBatch(Service& service, const ApiRequest& request, ApiResponse* r
   json body;
   store::BatchRequest batch;
   Status s = FindList(service, request, &info);
+  // An admin fills the operator's lists only; a partner's list is the partner's.
+  if (s.ok() && request.key.role == store::Role::kAdmin && info.owner != store::kOperatorOwner) {
+    s = Status::PermissionDenied("an admin key changes the operator's lists only (owner " +
+                                 std::string(store::kOperatorOwner) + ")");
+  }
   if (s.ok()) s = ParseJsonBody(request.body, &body);
   if (s.ok()) s = JsonString(body, "batch_id", true, &batch.batch_id);
   if (s.ok()) s = ParseEntries(body, "add", &batch.add);
   if (s.ok()) s = ParseEntries(body, "remove", &batch.remove);
   store::BatchResult result;
   if (s.ok()) s = service.lists()->ApplyBatch(info.id, batch, &result);
+  // The one AlreadyExists of ApplyBatch: the id was used for other content.
+  if (s.code() == Status::Code::kAlreadyExists) return response->Error(409, "batch_id_reused", s.message());
   if (!s.ok()) return response->FromStatus(s);
-  response->Json(200, json{{"seq", result.seq},
-                           {"added", result.added},
-                           {"removed", result.removed},
-                           {"already_present", result.already_present},
-                           {"not_found", result.not_found},
-                           {"replayed", result.replayed}});
+  json answer{{"seq", result.seq},
+              {"added", result.added},
+              {"removed", result.removed},
+              {"already_present", result.already_present},
+              {"not_found", result.not_found},
+              {"replayed", result.replayed}};
+  if (result.replayed) answer["content_verified"] = result.content_verified;
+  response->Json(200, answer);
 }
 
 void HandleListChanges(Service& service, const ApiRequest& request, ApiResponse* response) {
   store::ListInfo info;
   uint64_t after = 0, limit = 1000;
   Status s = FindList(service, request, &info);
-  if (s.ok() && request.HasParam("after")) s = ParseU64(request.Param("after"), "after", &after);
-  if (s.ok() && request.HasParam("limit")) s = ParseU64(request.Param("limit"), "limit", &limit);
-  if (s.ok() && (limit == 0 || limit > 10000)) s = Status::InvalidArgument("limit must be 1..10000");
+  // A cursor is a seq of the list's feed: beyond its newest change is out of range.
+  if (s.ok() && request.HasParam("after")) s = base::ParseUint(request.Param("after"), "after", 0, info.last_seq, &after);
+  if (s.ok() && request.HasParam("limit")) s = base::ParseUint(request.Param("limit"), "limit", 1, 10000, &limit);
   std::vector<store::Change> changes;
   uint64_t next = 0;
   if (s.ok()) s = service.lists()->Changes(info.id, after, limit, &changes, &next);

@@ -1,4 +1,5 @@
-// POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest).
+// POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest; hashes
+// also needs the key's hash_queries permission).
 // The ingest role learns the verdict and the audit id, nothing else: no list,
 // partner, distance or hash, in bodies, errors or headers.
 #include "server/http/media_type.h"
@@ -91,6 +92,12 @@ void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse*
 }
 
 void HandleScreenHashes(Service& service, const ApiRequest& request, ApiResponse* response) {
+  // Hash-only screening hands the caller the query itself, bit by bit: the
+  // tool of a boundary walk. It is a permission of its own.
+  if (!request.key.hash_queries) {
+    return response->Error(403, "permission_denied",
+                           "this key may not screen hashes (an admin grants it: hash_queries / --hash-queries)");
+  }
   json body;
   std::string pdq, md5, sha256, ref = request.Param("ref");
   Status s = ParseJsonBody(request.body, &body);

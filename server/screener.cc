@@ -1,5 +1,8 @@
 #include "server/screener.h"
 
+#include <atomic>
+
+#include "base/clock.h"
 #include "base/hex.h"
 #include "server/log.h"
 #include "server/verdict_policy.h"
@@ -10,13 +13,49 @@ namespace {
 
 std::string ErrorReason(const Status& s) { return std::string(Status::CodeName(s.code())); }
 
+// The audit entry could not be written, so no verdict may be given: NoSpace
+// (507) on a full disk, else IOError (500). Logged at most once a second: a
+// full disk fails every screen, and the log must not fill another disk.
+Status AuditFailed(const Status& s) {
+  static std::atomic<int64_t> last_log_ms{0};
+  static std::atomic<uint64_t> unlogged{0};
+  const int64_t now = base::NowMs();
+  int64_t last = last_log_ms.load();
+  if (now - last >= 1000 && last_log_ms.compare_exchange_strong(last, now)) {
+    Log(LogLevel::kError, "audit append failed: no verdict given",
+        {{"error", s.ToString()}, {"failures_not_logged", std::to_string(unlogged.exchange(0))}});
+  } else {
+    ++unlogged;
+  }
+  if (s.code() == Status::Code::kNoSpace) {
+    return Status::NoSpace("the audit entry could not be written: the disk is full; no verdict was given, retry later");
+  }
+  return Status::IOError("the audit entry could not be written");
+}
+
+// The lists behind the hits, looked up once per hit (a screen without hits
+// looks up and allocates nothing here). A list that cannot be looked up
+// keeps id 0 and empty strings.
+struct HitLists {
+  std::vector<store::ListInfo> block, allow;
+};
+
+void LookUpLists(Service& service, const std::vector<idx::Hit>& hits, std::vector<store::ListInfo>* out) {
+  out->resize(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (!service.lists()->GetList(hits[i].list_id, &(*out)[i]).ok()) (*out)[i] = store::ListInfo();
+  }
+}
+
 // Fills the audit hits with the list and partner detail reviewers need.
-void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEntry* entry) {
-  for (const auto& h : hits) {
+void AddHits(Service& service, const std::vector<idx::Hit>& hits, const std::vector<store::ListInfo>& lists,
+             store::AuditEntry* entry) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const idx::Hit& h = hits[i];
+    const store::ListInfo& info = lists[i];
     store::AuditHit a;
     a.list_id = h.list_id;
-    store::ListInfo info;
-    if (service.lists()->GetList(h.list_id, &info).ok()) {
+    if (info.id == h.list_id) {
       a.list_name = info.name;
       a.partner = info.owner;
       a.list_kind = base::ListKindName(info.kind);
@@ -32,20 +71,69 @@ void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEn
   }
 }
 
-Status Decide(Service& service, const idx::ScreenQuery& query, store::AuditEntry* entry, ScreenVerdict* verdict) {
-  const idx::ScreenResult result = service.lists()->Screen(query);
-  const VerdictDecision decision = DecideVerdict(result);
-  entry->verdict = decision.match ? "match" : "no_match";
-  AddHits(service, result.block_hits, entry);
-  AddHits(service, result.allow_hits, entry);
-  Status s = service.audit()->Append(entry);
-  if (!s.ok()) {
-    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
-    return Status::IOError("the audit entry could not be written");
+// The first PDQ hit that lies near its list's threshold (ProbingDetector), or null.
+const idx::Hit* NearThresholdHit(const ProbingDetector& detector, const std::vector<idx::Hit>& hits,
+                                 const std::vector<store::ListInfo>& lists) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (hits[i].type == base::SignalType::kPdq && lists[i].id == hits[i].list_id &&
+        detector.NearThreshold(hits[i].distance, lists[i].pdq_threshold)) {
+      return &hits[i];
+    }
   }
+  return nullptr;
+}
+
+// The key tripped the probing detector: block it (persisted, so a restart
+// does not lift it), record an audit event and a metric. If the block cannot
+// be written the database is failing, and so is every screen's audit
+// append: no verdict is given then anyway.
+void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDetector::Observation& seen) {
+  const ProbingDetector::Options& o = service.probing().options();
+  Status s = service.keys()->SetBlocked(key.id, base::NowMs());
+  if (!s.ok()) Log(LogLevel::kError, "blocking a key failed", {{"key", key.id}, {"error", s.ToString()}});
+  const std::string detail =
+      std::to_string(seen.in_window) + " screens within " + std::to_string(o.band) +
+      " bits of a list's PDQ threshold in the last " + std::to_string(o.window_ms / 1000) + " s, " +
+      std::to_string(seen.on_hash) + " of them on one list hash (budgets " + std::to_string(o.budget) + " and " +
+      std::to_string(o.hash_budget) + "); key blocked " +
+      (o.block_ms ? "for " + std::to_string(o.block_ms / 1000) + " s" : std::string("until an admin clears it")) +
+      " (hashscreen keys unblock " + key.id + ")";
+  store::AuditEntry event;
+  s = service.audit()->AppendEvent("probing_suspected", key.id, detail, &event);
+  if (!s.ok()) Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
+  service.metrics().CountEvent("probing_suspected");
+  Log(LogLevel::kWarn, "key blocked: probing suspected",
+      {{"key", key.id},
+       {"near_threshold_screens", std::to_string(seen.in_window)},
+       {"on_one_hash", std::to_string(seen.on_hash)},
+       {"audit_id", std::to_string(event.seq)}});
+}
+
+Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, store::AuditEntry* entry,
+              ScreenVerdict* verdict) {
+  const idx::ScreenResult result = service.lists()->Screen(query);
+  HitLists lists;
+  LookUpLists(service, result.block_hits, &lists.block);
+  LookUpLists(service, result.allow_hits, &lists.allow);
+  HitOwners owners;
+  for (const auto& l : lists.block) owners.block.push_back(l.owner);
+  for (const auto& l : lists.allow) owners.allow.push_back(l.owner);
+  const VerdictDecision decision = DecideVerdict(result, owners);
+  entry->verdict = decision.match ? "match" : "no_match";
+  AddHits(service, result.block_hits, lists.block, entry);
+  AddHits(service, result.allow_hits, lists.allow, entry);
+  if (Status s = service.audit()->Append(entry); !s.ok()) return AuditFailed(s);
   service.metrics().CountVerdict(entry->verdict);
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
+  ProbingDetector& detector = service.probing();
+  const idx::Hit* near = key.probing_exempt ? nullptr : NearThresholdHit(detector, result.block_hits, lists.block);
+  if (!key.probing_exempt && !near) near = NearThresholdHit(detector, result.allow_hits, lists.allow);
+  if (near) {
+    const ProbingDetector::Observation seen =
+        detector.Observe(key.id, std::hash<std::string>()(near->hash), base::MonotonicMs());
+    if (seen.tripped) BlockForProbing(service, key, seen);
+  }
   return Status::Ok();
 }
 
@@ -75,11 +163,7 @@ Status AuditRefusal(Service& service, const store::ApiKey& key, const std::strin
   e.error_code = ErrorReason(why);
   e.size_bytes = size_bytes;
   service.metrics().CountDecodeError(e.error_code);
-  Status s = service.audit()->Append(&e);
-  if (!s.ok()) {
-    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
-    return Status::IOError("the audit entry could not be written");
-  }
+  if (Status s = service.audit()->Append(&e); !s.ok()) return AuditFailed(s);
   service.metrics().CountVerdict("error");
   verdict->match = false;
   verdict->audit_seq = e.seq;
@@ -117,7 +201,7 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   q.use_pdq = e.pdq_used;
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
-  return Decide(service, q, &e, verdict);
+  return Decide(service, key, q, &e, verdict);
 }
 
 Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
@@ -146,7 +230,7 @@ Status ScreenHashes(Service& service, const store::ApiKey& key, const std::strin
     q.sha256 = sha;
     e.sha256_hex = base::HexEncode(sha);
   }
-  return Decide(service, q, &e, verdict);
+  return Decide(service, key, q, &e, verdict);
 }
 
 }  // namespace server

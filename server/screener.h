@@ -1,7 +1,9 @@
 // Screener: one screening decision, from image bytes or from hashes to a
 // durable audit entry. Hashing (bounded by the ScreenGate), index look-up,
-// allow-list suppression (done by the store), and the audit append, which
-// completes (synced) before the caller may answer.
+// the verdict policy (allow-list suppression, server/verdict_policy.h), the
+// audit append, which completes (synced) before the caller may answer, and
+// the probing detector (server/probing_detector.h), which may block the key
+// for its later requests.
 //
 // What the caller gets back is deliberately only the verdict and the audit
 // seq: list, partner, distance and hashes stay in the audit entry, for
@@ -25,8 +27,9 @@ struct ScreenVerdict {
 
 // Screens an image. A decode failure (TooLarge, Unsupported, Corruption) is
 // audited as verdict "error" and returned with verdict->audit_seq set.
-// Unavailable when the screen queue is full (nothing audited). IOError if the
-// audit entry could not be written: then no verdict may be given.
+// Unavailable when the screen queue is full (nothing audited). NoSpace (disk
+// full) or IOError if the audit entry could not be written: then no verdict
+// is given.
 Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view bytes, const std::string& ref,
                    ScreenVerdict* verdict);
 

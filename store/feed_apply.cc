@@ -181,8 +181,11 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
   }
 
   // 3. One atomic write: changes, signals, lists, feed records, meta.
-  const AtomicBatch::Mode mode =
-      ops.size() >= ingest_from_changes_ ? AtomicBatch::Mode::kIngest : AtomicBatch::Mode::kWriteBatch;
+  // As ApplyBatch: SST ingestion only while the database allows it (see
+  // Database::Ingest), a WriteBatch otherwise; both are atomic.
+  const AtomicBatch::Mode mode = ops.size() >= ingest_from_changes_ && db_->IngestionSafe()
+                                     ? AtomicBatch::Mode::kIngest
+                                     : AtomicBatch::Mode::kWriteBatch;
   AtomicBatch wb(db_, mode, mode == AtomicBatch::Mode::kWriteBatch ? 128 * ops.size() + 4096 : 0);
   std::string key, value;
   // A list's changes come in seq order and a page lists them in feed order:

@@ -21,6 +21,24 @@ TEST_CASE("a token bucket admits the burst, then refuses with a wait, then refil
   for (int i = 0; i < 100; ++i) CHECK(off.Admit("k", &retry));
 }
 
+TEST_CASE("a key's own rate replaces the default, and a tiny rate gives a bounded Retry-After, never an overflow") {
+  server::RateLimiter limiter(0, 1);  // no default limit
+  int retry = 0;
+  for (int i = 0; i < 10; ++i) CHECK(limiter.Admit("free", &retry));
+  limiter.SetKeyRate("slow", 1e-300);
+  CHECK(limiter.Admit("slow", &retry));  // the burst
+  retry = 0;
+  CHECK_FALSE(limiter.Admit("slow", &retry));
+  CHECK(retry == server::RateLimiter::kMaxRetryAfterS);
+  limiter.SetKeyRate("slow", 0);  // back to the default: unlimited
+  CHECK(limiter.Admit("slow", &retry));
+  server::RateLimiter tiny(1e-300, 1);
+  CHECK(tiny.Admit("k", &retry));
+  CHECK_FALSE(tiny.Admit("k", &retry));
+  CHECK(retry >= 1);
+  CHECK(retry <= server::RateLimiter::kMaxRetryAfterS);
+}
+
 TEST_CASE("the screen gate runs `workers` at once, queues `queue` more, refuses the rest") {
   server::ScreenGate gate(1, 1);
   std::optional<server::ScreenGate::Ticket> first;
