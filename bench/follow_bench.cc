@@ -73,7 +73,7 @@ int Run(const std::vector<std::string>& argv, std::string* out) {
 }
 
 std::string CreateKey(const fs::path& data, const std::string& role, const std::string& partner = "") {
-  std::vector<std::string> argv = {HASHSCREEND, "keys", "create", "--data", data.string(), "--role", role};
+  std::vector<std::string> argv = {HASHSCREEND, "keys", "create", "--create", "--data", data.string(), "--role", role};
   if (!partner.empty()) argv.insert(argv.end(), {"--partner", partner});
   std::string out;
   if (Run(argv, &out) != 0) return "";

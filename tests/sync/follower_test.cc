@@ -22,7 +22,8 @@ bool WaitFor(const std::function<bool()>& ok, int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // 20 polls a second: under the default per-key rate (50/s).
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return ok();
 }
@@ -45,7 +46,8 @@ struct FollowerProcess {
   std::vector<std::string> flags;
 
   FollowerProcess(ServerFixture& primary, std::vector<std::string> extra = {}) {
-    for (const char* role : {"ingest", "reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
+    for (const char* role : {"reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
+    keys["ingest"] = server.CreateKey("ingest", "", {"--hash-queries"});
     keys["partner"] = server.CreateKey("partner", "acme");
     const fs::path key_file = tmp.path() / "primary.key";
     std::ofstream(key_file) << primary.keys["replica"] << "\n";
