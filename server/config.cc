@@ -100,6 +100,10 @@ const std::vector<Setting>& Table() {
       {{"limits", "body_buffer_bytes", "body-buffer-bytes",
         "request body bytes buffered at once over all connections (503 beyond)"},
        &ServerConfig::body_buffer_bytes, {1024, 1ll << 40}},
+      {{"limits", "body_buffer_per_key_bytes", "body-buffer-per-key-bytes",
+        "request body bytes one API key may have buffered at once (503 beyond); 0 = max(2 x max_body_bytes, "
+        "body_buffer_bytes / 4)"},
+       &ServerConfig::body_buffer_per_key_bytes, {0, 1ll << 40}},
       {{"probing", "band", "probing-band",
         "a screen whose closest PDQ hit on a list is within this many bits of the list's threshold counts as near-threshold"},
        &ServerConfig::probing_band, {1, 32}},
@@ -376,7 +380,18 @@ Status ValidateConfig(const ServerConfig& c) {
     return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +
                                    " is less than limits.max_body_bytes (" + std::to_string(c.max_body_bytes) + ")");
   }
+  if (c.body_buffer_per_key_bytes != 0 &&
+      (c.body_buffer_per_key_bytes < c.max_body_bytes || c.body_buffer_per_key_bytes > c.body_buffer_bytes)) {
+    return Status::InvalidArgument("limits.body_buffer_per_key_bytes: " + std::to_string(c.body_buffer_per_key_bytes) +
+                                   " must be 0 or between limits.max_body_bytes (" + std::to_string(c.max_body_bytes) +
+                                   ") and limits.body_buffer_bytes (" + std::to_string(c.body_buffer_bytes) + ")");
+  }
   return Status::Ok();
+}
+
+int64_t BodyBufferPerKey(const ServerConfig& c) {
+  if (c.body_buffer_per_key_bytes != 0) return c.body_buffer_per_key_bytes;
+  return std::min(c.body_buffer_bytes, std::max(2 * c.max_body_bytes, c.body_buffer_bytes / 4));
 }
 
 }  // namespace server

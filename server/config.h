@@ -48,6 +48,9 @@ struct ServerConfig {
   int64_t rate_burst = 100;
   int64_t max_batch_parts = 256;
   int64_t body_buffer_bytes = 256ll << 20;
+  // One key's share of body_buffer_bytes; 0 = the larger of 2 x
+  // max_body_bytes and a quarter of the buffer (BodyBufferPerKey).
+  int64_t body_buffer_per_key_bytes = 0;
   // [screening]
   std::string pdq_mode = "full";
   int64_t min_quality = 50;
@@ -100,6 +103,9 @@ Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 // FIFO is an error naming the setting. The config file itself is checked the
 // same way by LoadConfigFile.
 Status ValidateConfig(const ServerConfig& config);
+
+// limits.body_buffer_per_key_bytes with 0 resolved.
+int64_t BodyBufferPerKey(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.
 Status ParseListen(const std::string& listen, std::string* host, int* port);

@@ -173,6 +173,7 @@ struct HttpServer::Impl : http::Application {
                     " and its lists are read-only: send list writes and reviews to the primary");
       return Refuse(route.name, req, api.key.id, out, refusal);
     }
+    req.budget_owner = api.key.id;
     if (req.body_too_large) {
       api.body_too_large = true;
       api.body_bytes = req.body_bytes;
@@ -345,6 +346,7 @@ Status HttpServer::Create(Service* service, std::unique_ptr<HttpServer>* out) {
   o.max_head_bytes = static_cast<size_t>(c.max_header_bytes);
   o.max_body_bytes = static_cast<uint64_t>(c.max_body_bytes);
   o.body_buffer_bytes = static_cast<uint64_t>(c.body_buffer_bytes);
+  o.body_buffer_per_owner_bytes = static_cast<uint64_t>(BodyBufferPerKey(c));
   o.header_timeout_ms = c.header_timeout_s * 1000;
   o.body_timeout_ms = c.body_timeout_s * 1000;
   o.write_timeout_ms = c.write_timeout_s * 1000;
