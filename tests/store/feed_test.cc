@@ -84,6 +84,14 @@ std::string Hash(std::mt19937_64& rng, size_t bytes) {
   return h;
 }
 
+// prefix + n, built without operator+(const char*, string&&), on which GCC
+// 12 reports a false -Wrestrict.
+std::string Id(const char* prefix, uint64_t n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
+
 SignalEntry Pdq(const std::string& hash, std::string ref = "") { return {SignalType::kPdq, hash, std::move(ref)}; }
 
 BatchResult Apply(HashLists* lists, uint64_t list, const std::string& id, std::vector<SignalEntry> add,
@@ -165,7 +173,7 @@ TEST_CASE("feed: every list write appends one record, in commit order") {
   std::mt19937_64 rng(1);
   const std::string h1 = Hash(rng, 32), h2 = Hash(rng, 32);
   Apply(p.lists.get(), a, "b1", {Pdq(h1, "r1"), Pdq(h2)});
-  Apply(p.lists.get(), a, "b1", {Pdq(h1)});                  // replay: no record
+  Apply(p.lists.get(), a, "b1", {Pdq(h1, "r1"), Pdq(h2)});  // replay: no record
   Apply(p.lists.get(), a, "b2", {Pdq(h1)});                  // nothing effective: no record
   Apply(p.lists.get(), a, "b3", {}, {Pdq(h2)});
   REQUIRE(p.lists->UpdateList(a, std::string("renamed"), false, 12).ok());
@@ -202,7 +210,7 @@ TEST_CASE("feed: a large batch spans pages bounded in entries and in bytes") {
   const uint64_t a = p.Create("a");
   std::mt19937_64 rng(2);
   std::vector<SignalEntry> add;
-  for (int i = 0; i < 25000; ++i) add.push_back(Pdq(Hash(rng, 32), "ref-" + std::to_string(i)));
+  for (int i = 0; i < 25000; ++i) add.push_back(Pdq(Hash(rng, 32), Id("ref-", i)));
   Apply(p.lists.get(), a, "big", add);  // ingested (>= 10,000)
   p.Create("b");
 
@@ -297,11 +305,11 @@ TEST_CASE("feed: a follower applying pages of any size equals the primary") {
     for (int round = 0; round < 30; ++round) {
       const uint64_t list = round % 3 == 0 ? b : a;
       std::vector<SignalEntry> add, remove;
-      for (int i = 0; i < 40; ++i) add.push_back(Pdq(pool[rng() % pool.size()], "r" + std::to_string(round)));
+      for (int i = 0; i < 40; ++i) add.push_back(Pdq(pool[rng() % pool.size()], Id("r", round)));
       for (int i = 0; i < 15; ++i) remove.push_back(Pdq(pool[rng() % pool.size()]));
       if (round % 5 == 0) add.push_back({SignalType::kMd5, Hash(rng, 16), "md5"});
-      Apply(p.lists.get(), list, "r" + std::to_string(round), add, remove);
-      if (round % 7 == 0) REQUIRE(p.lists->UpdateList(list, "n" + std::to_string(round), round % 2 == 0, round).ok());
+      Apply(p.lists.get(), list, Id("r", round), add, remove);
+      if (round % 7 == 0) REQUIRE(p.lists->UpdateList(list, Id("n", round), round % 2 == 0, round).ok());
     }
     std::vector<SignalEntry> big;
     for (int i = 0; i < 12000; ++i) big.push_back(Pdq(Hash(rng, 32)));
@@ -317,9 +325,9 @@ TEST_CASE("feed: a follower applying pages of any size equals the primary") {
       CHECK(Follow(p.lists.get(), &f, entries, bytes) == 0);
       CheckSame(p, f);
       // More writes on the primary reach the follower too.
-      const uint64_t c = p.Create("c" + std::to_string(entries));
+      const uint64_t c = p.Create(Id("c", entries));
       Apply(p.lists.get(), c, "c", {Pdq(pool[5])});
-      Apply(p.lists.get(), a, "x" + std::to_string(entries), {}, {Pdq(big[entries % big.size()].hash)});
+      Apply(p.lists.get(), a, Id("x", entries), {}, {Pdq(big[entries % big.size()].hash)});
       CHECK(Follow(p.lists.get(), &f, entries, bytes) > 0);
       CheckSame(p, f);
     }
