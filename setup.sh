@@ -6,11 +6,13 @@
 #                      loopback, self-signed dev TLS generated here)
 #   ./setup.sh test    install dependencies, build, fetch the benign image
 #                      corpus (cached), run the whole test suite, then the
-#                      same suite under ASan+UBSan
+#                      same suite under ASan+UBSan, then every libFuzzer
+#                      target briefly (clang, ASan+UBSan)
 #   ./setup.sh build   install dependencies and build only
 #
 # Environment: HASHSCREEN_IMAGES (image corpus dir, default
 # /var/cache/hashscreen/images), HASHSCREEN_SANITIZE=0 skips the sanitizer pass,
+# HASHSCREEN_FUZZ_SECONDS (per fuzz target, default 15; 0 skips fuzzing),
 # JOBS (parallel build jobs, default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,6 +26,7 @@ PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
+  clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
 )
 
 log() { printf '== %s\n' "$*"; }
@@ -71,6 +74,13 @@ case "$cmd" in
     if [ "${HASHSCREEN_SANITIZE:-1}" != 0 ]; then
       build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_SANITIZE=ON -DHASHSCREEN_BENCH=OFF
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    fi
+    if [ "${HASHSCREEN_FUZZ_SECONDS:-15}" != 0 ]; then
+      log "building the fuzz targets (clang, libFuzzer, ASan+UBSan) in build-fuzz"
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_FUZZ=ON >/dev/null
+      cmake --build build-fuzz -j "$JOBS"
+      log "fuzzing each target for ${HASHSCREEN_FUZZ_SECONDS:-15}s"
+      HASHSCREEN_IMAGES="$IMAGES" fuzz/run.sh build-fuzz "${HASHSCREEN_FUZZ_SECONDS:-15}"
     fi
     log "all tests passed" ;;
   serve)

@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -166,9 +169,20 @@ const std::vector<SettingInfo>& Settings() {
 }
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path + ": is a directory, not a config file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) return Status::IOError(path + ": read error");
+  return LoadConfigText(text.str(), path, config);
+}
+
+Status LoadConfigText(const std::string& text, const std::string& path, ServerConfig* config) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));
