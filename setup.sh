@@ -26,6 +26,8 @@ PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
+  libhttp-parser-dev
+  valgrind
   clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
 )
 
