@@ -125,7 +125,7 @@ size_t CompleteAt(const Bytes& b) {
     case ImageFormat::kWebp: return le32(4) + 8 == n ? n : 0;
     case ImageFormat::kGif: {
       StbPrescan pre;
-      return PrescanForStb(ImageFormat::kGif, b, DecodeLimits(), &pre).ok() ? pre.gif_frame.size() - 1 : 0;
+      return PrescanForStb(ImageFormat::kGif, b, DecodeLimits(), &pre).ok() ? pre.rewritten.size() - 1 : 0;
     }
     case ImageFormat::kBmp: {
       if (n < 34 || le32(14) != 40 || le32(30) != 0) return 0;  // uncompressed, BITMAPINFOHEADER
@@ -284,6 +284,27 @@ TEST_CASE("every format written from a photograph decodes to its pixels (lossles
     CHECK(p.width == rgb.width);
     CHECK(p.height == rgb.height);
     CHECK(RgbOf(p).data == RgbOf(c.expect).data);
+  }
+}
+
+TEST_CASE("a PSD with an alpha channel decodes to its stored R, G, B: alpha dropped, no matte removal (its float conversion overflowed)") {
+  // stb_image "removes a white matte" from 4-channel PSDs: c / a + 255 (1 - 1 / a),
+  // converted to a byte. With alpha 1 every colour under 254 gives a value
+  // far below 0 (undefined behaviour, found by fuzz_decode_psd); alpha 128
+  // the same for colours under 127. Decoded now: the stored colours.
+  const Pixels rgb = Photo();
+  for (int alpha : {1, 128, 254}) {
+    for (auto [depth, rle] : {std::pair{8, false}, std::pair{16, false}, std::pair{8, true}}) {
+      INFO("alpha " << alpha << ", " << depth << "-bit " << (rle ? "RLE" : "raw"));
+      const Bytes psd = hostile::WritePsd(rgb, depth, rle, alpha);
+      Pixels p;
+      REQUIRE(DecodeTo(psd, &p).ok());
+      CHECK(p.width == rgb.width);
+      CHECK(p.height == rgb.height);
+      CHECK(RgbOf(p).data == RgbOf(rgb).data);
+      // Truncated, it is refused like any other truncated PSD.
+      CHECK(Hash(std::span(psd).first(psd.size() - 1)).code() == Code::kCorruption);
+    }
   }
 }
 
