@@ -88,6 +88,6 @@ case "$cmd" in
   serve)
     install_deps; build build
     exec bash config/dev-serve.sh ;;
-  *)
-    sed -n '2,17p' "$0"; exit 2 ;;
+  *)  # the usage: the comment at the top, up to its first non-comment line
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
 esac

@@ -18,12 +18,12 @@
 namespace {
 
 struct Fixture {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("hashscreen-fuzz-" + std::to_string(getpid()))).string();
   std::unique_ptr<server::Service> service;
   std::vector<const server::Route*> json_routes;
 
   Fixture() {
-    const std::string dir =
-        (std::filesystem::temp_directory_path() / ("hashscreen-fuzz-" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir);
     server::ServerConfig config;
     config.data_dir = dir;
@@ -36,6 +36,12 @@ struct Fixture {
       if (r.body == server::Route::Body::kJson) json_routes.push_back(&r);
     }
     if (json_routes.empty()) std::abort();
+  }
+  // Runs when libFuzzer exits normally; a crashed run leaves its directory.
+  ~Fixture() {
+    service.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
   }
 };
 
