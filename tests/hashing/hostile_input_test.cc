@@ -381,6 +381,38 @@ TEST_CASE("tiny files that claim 100 megapixels are refused or decoded cheaply, 
   }
 }
 
+TEST_CASE("a PNG chunk that claims more bytes than the file has is refused before libpng allocates them") {
+  // libpng allocates a chunk's data before reading it, and on read its
+  // chunk_malloc_max is only a warning: a 299-byte file whose zTXt claimed
+  // 240 MiB (found by fuzz_decode_png) cost 240 MiB. Before and after the
+  // image data, text and unknown chunks alike.
+  const Bytes png = hostile::WritePng(hostile::Grey(Photo()), hostile::PngKind::kPlain);
+  const size_t after_ihdr = 8 + 25;
+  size_t first_idat = after_ihdr;
+  while (!std::equal(png.begin() + first_idat + 4, png.begin() + first_idat + 8, "IDAT")) {
+    first_idat += 12 + (size_t{png[first_idat]} << 24 | size_t{png[first_idat + 1]} << 16 |
+                        size_t{png[first_idat + 2]} << 8 | png[first_idat + 3]);
+  }
+  const size_t iend = png.size() - 12;
+  for (const char* type : {"zTXt", "tEXt", "iCCP", "ruSt"}) {
+    for (size_t at : {after_ihdr, first_idat, iend}) {
+      INFO(type << " chunk at byte " << at);
+      Bytes b(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(at));
+      const Bytes lie = Cat({0x0F, 0x00, 0x00, 0x41}, Cat(B(type), B("Copyright")));
+      b.insert(b.end(), lie.begin(), lie.end());
+      Pixels p;
+      DecodedInfo info;
+      const Status s = DecodeTo(b, &p, &info);
+      INFO(s.ToString());
+      CHECK(s.code() == Code::kCorruption);
+      CHECK(info.peak_memory < (1u << 20));
+      const auto child = hostile::DecodeInChild(b);
+      CHECK(child.code == static_cast<int>(Code::kCorruption));
+      CHECK(child.peak_growth < (50 << 20));
+    }
+  }
+}
+
 TEST_CASE("the memory budget refuses before allocating, and a decode never holds more than it") {
   const auto samples = hostile::FormatSamples();
   for (uint64_t limit : {uint64_t{1} << 10, uint64_t{16} << 10, uint64_t{256} << 10, uint64_t{4} << 20}) {
