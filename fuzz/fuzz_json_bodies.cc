@@ -53,10 +53,20 @@ store::Role FirstRole(server::RoleMask mask) {
   return store::Role::kAdmin;
 }
 
+// Built in LLVMFuzzerInitialize, outside libFuzzer's per-input timeout:
+// opening RocksDB on a loaded machine can take longer than one input may.
+Fixture* fixture = nullptr;
+
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
   static Fixture f;
+  fixture = &f;
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Fixture& f = *fixture;
   if (size == 0) return 0;
   const server::Route& route = *f.json_routes[data[0] % f.json_routes.size()];
   server::ApiRequest req;

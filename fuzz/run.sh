@@ -16,12 +16,19 @@
 # Exit status: 0 when no target found anything; 1 when one did: each
 # crashing input (crash, sanitizer report, leak, timeout, out of memory) is
 # saved as BUILD_DIR/fuzz-artifacts/TARGET-KIND-SHA1 and its path printed
+# (libFuzzer also saves inputs over 10 s as TARGET-slow-unit-SHA1: a hint,
+# not a failure)
 # (reproduce: BUILD_DIR/fuzz/TARGET FILE); 2 for a usage error. Saved inputs
 # are re-run before the target fuzzes again, so a finding keeps failing the
 # run until its cause is fixed or the file is deleted. The random seed is
 # fixed (1, or $HASHSCREEN_FUZZ_SEED) so a run is repeatable on one machine;
 # the log of each target is BUILD_DIR/fuzz-artifacts/TARGET.log.
-# $ASAN_OPTIONS, if set, is appended to the options given here.
+#
+# Environment: $HASHSCREEN_FUZZ_DIR holds fuzz-corpus/ and fuzz-artifacts/
+# instead of BUILD_DIR (a long run keeps its own corpora);
+# $HASHSCREEN_FUZZ_TIMEOUT is the seconds one input may take (default 10; a
+# run at nice 19 on a loaded machine needs more, or starvation is reported
+# as a timeout); $ASAN_OPTIONS is appended to the options set here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The usage is the comment above: every line from the second up to the first
@@ -30,6 +37,7 @@ usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' 
 case ${1:-} in -h|--help) usage; exit 0 ;; esac
 [ $# -ge 2 ] || { usage >&2; exit 2; }
 BUILD=$1 SECONDS_EACH=$2; shift 2
+WORK=${HASHSCREEN_FUZZ_DIR:-$BUILD}
 IMAGES=${HASHSCREEN_IMAGES:-/var/cache/hashscreen/images}
 [ -d "$BUILD/fuzz" ] || { echo "no fuzz targets in $BUILD/fuzz (configure with -DHASHSCREEN_FUZZ=ON)" >&2; exit 2; }
 targets=("$@")
@@ -71,17 +79,17 @@ run() {
   local t=$1 log=$2; shift 2
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
     UBSAN_OPTIONS=print_stacktrace=1 \
-    "$BUILD/fuzz/$t" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 "$@" > "$log" 2>&1
+    "$BUILD/fuzz/$t" -timeout="${HASHSCREEN_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=1048576 "$@" > "$log" 2>&1
 }
 
-mkdir -p "$BUILD/fuzz-artifacts"
+mkdir -p "$WORK/fuzz-artifacts"
 status=0
 for t in "${targets[@]}"; do
   [ -x "$BUILD/fuzz/$t" ] || { echo "no fuzz target $BUILD/fuzz/$t" >&2; exit 2; }
-  log="$BUILD/fuzz-artifacts/$t.log"
+  log="$WORK/fuzz-artifacts/$t.log"
   # Inputs an earlier run saved are tried first: until its cause is fixed
   # (or the file deleted), a finding keeps failing the run.
-  mapfile -t saved < <(find "$BUILD/fuzz-artifacts" -maxdepth 1 -name "$t-*" -type f ! -name '*.log' | sort)
+  mapfile -t saved < <(find "$WORK/fuzz-artifacts" -maxdepth 1 -name "$t-*" -type f ! -name '*.log' ! -name "$t-slow-unit-*" | sort)
   if [ ${#saved[@]} -gt 0 ] && ! run "$t" "$log" "${saved[@]}"; then
     tail -30 "$log"
     echo "!! $t still fails on an input saved earlier; log: $log"
@@ -89,15 +97,15 @@ for t in "${targets[@]}"; do
     status=1
     continue
   fi
-  corpus="$BUILD/fuzz-corpus/$t"
+  corpus="$WORK/fuzz-corpus/$t"
   if [ ! -d "$corpus" ]; then mkdir -p "$corpus"; seed "$t" "$corpus"; fi
   dict=()
   if [ -f "fuzz/dicts/${t#fuzz_}.dict" ]; then dict=(-dict="fuzz/dicts/${t#fuzz_}.dict"); fi
   echo "== $t: ${SECONDS_EACH}s, corpus $(find "$corpus" -type f | wc -l) files"
   if ! run "$t" "$log" -max_total_time="$SECONDS_EACH" -seed="${HASHSCREEN_FUZZ_SEED:-1}" -print_final_stats=1 \
-      "${dict[@]}" -artifact_prefix="$BUILD/fuzz-artifacts/$t-" "$corpus"; then
+      "${dict[@]}" -artifact_prefix="$WORK/fuzz-artifacts/$t-" "$corpus"; then
     tail -30 "$log"
-    mapfile -t found < <(find "$BUILD/fuzz-artifacts" -maxdepth 1 -name "$t-*" -type f ! -name '*.log' | sort |
+    mapfile -t found < <(find "$WORK/fuzz-artifacts" -maxdepth 1 -name "$t-*" -type f ! -name '*.log' ! -name "$t-slow-unit-*" | sort |
       comm -23 - <(printf '%s\n' "${saved[@]}" | sort))
     echo "!! $t found a problem; log: $log"
     if [ ${#found[@]} -gt 0 ]; then
