@@ -1,6 +1,7 @@
 // GET /v1/audit, GET /v1/audit/{id}, POST /v1/audit/{id}/review (reviewer),
 // GET /v1/audit/verify (admin). Reviewers see every detail of an entry.
 #include "base/hex.h"
+#include "base/query_variant.h"
 #include "server/routes.h"
 
 namespace server {
@@ -49,7 +50,8 @@ json EntryJson(const store::AuditEntry& e) {
                     {"signal", h.signal},
                     {"hash", h.hash_hex},
                     {"distance", h.distance},
-                    {"variant", h.variant}});
+                    {"variant", h.variant},
+                    {"variant_name", base::QueryVariantName(h.variant)}});
   }
   j["hits"] = std::move(hits);
   return j;

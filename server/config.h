@@ -44,6 +44,7 @@ struct ServerConfig {
   std::string pdq_mode = "full";
   int64_t min_quality = 50;
   bool dihedral = true;
+  bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
   // [audit]
   std::string hmac_key_file;
   bool sync = true;
