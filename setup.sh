@@ -24,6 +24,7 @@ PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
+  libhttp-parser-dev
 )
 
 log() { printf '== %s\n' "$*"; }

@@ -2,11 +2,18 @@
 // keep-alive clients POSTing real photos, next to the in-process hashing
 // throughput on the same files with the same number of cores, measured in
 // the same run. Then the same load with the audit's group commit off, and
-// with no audit fsync at all, to price durability.
+// with no audit fsync at all, to price durability; and keep-alive GET
+// /healthz, which prices the HTTP front alone (TLS, parsing, the loop and the
+// worker hand-off) with no hashing and no audit.
+//
+// With --baseline-hashscreend PATH (e.g. a build of main) the default screen
+// workload and the /healthz workload also run against that binary in the
+// same run, and the ratios are printed: the way to compare two HTTP fronts.
 //
 //   build/bench/server_bench [--images DIR] [--seconds N] [--clients N] [--max-files N]
+//                            [--baseline-hashscreend PATH]
 //
-// One line per workload: images/s, and p50/p99 latency for the HTTP runs.
+// One line per workload: images/s (or requests/s), and p50/p99 latency.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -87,10 +94,13 @@ int Run(const std::vector<std::string>& argv, std::string* out) {
 struct Server {
   pid_t pid = -1;
   int port = 0;
-  bool Start(const fs::path& dir, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
+  // `binary` other than HASHSCREEND is a baseline build, which may predate
+  // the metrics listener (so no --metrics-listen for it).
+  bool Start(const fs::path& dir, const std::vector<std::string>& extra, const std::string& binary = HASHSCREEND) {
+    std::vector<std::string> argv = {binary, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
                                      "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
                                      "--log-requests=false"};
+    if (binary == HASHSCREEND) argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     int p[2];
     if (pipe(p) != 0) return false;
@@ -176,8 +186,9 @@ long RssKb(pid_t pid) {
   return 0;
 }
 
+// `health`: GET /healthz instead of POST /v1/screen (rates are then requests/s).
 HttpResult Load(const Server& server, const fs::path& cert, const std::string& key, const std::vector<std::string>& files,
-                int clients, double seconds) {
+                int clients, double seconds, bool health = false) {
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::vector<double> latencies;
@@ -196,7 +207,7 @@ HttpResult Load(const Server& server, const fs::path& cert, const std::string& k
       for (size_t i = c; !stop; i += clients) {
         const std::string& f = files[i % files.size()];
         auto t0 = Clock::now();
-        auto r = cli.Post("/v1/screen", h, f, "application/octet-stream");
+        auto r = health ? cli.Get("/healthz") : cli.Post("/v1/screen", h, f, "application/octet-stream");
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (!r || r->status != 200) {
           ++failed;
@@ -231,14 +242,18 @@ int main(int argc, char** argv) {
   double seconds = 10;  // per workload; >= 2
   int clients = 8;
   size_t max_files = 200;
+  std::string baseline;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--images") images = argv[i + 1];
+    else if (a == "--baseline-hashscreend") baseline = argv[i + 1];
     else if (a == "--seconds") seconds = std::max(2.0, std::atof(argv[i + 1]));
     else if (a == "--clients") clients = std::atoi(argv[i + 1]);
     else if (a == "--max-files") max_files = std::strtoull(argv[i + 1], nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: server_bench [--images DIR] [--seconds N] [--clients N] [--max-files N]\n");
+      std::fprintf(stderr,
+                   "usage: server_bench [--images DIR] [--seconds N] [--clients N] [--max-files N] "
+                   "[--baseline-hashscreend PATH]\n");
       return 2;
     }
   }
@@ -269,14 +284,23 @@ int main(int argc, char** argv) {
   std::printf("in-process HashImage (dihedral), %d threads: %8.1f images/s (baseline)\n", cores, in_process);
 
   struct Workload {
-    const char* name;
+    std::string name;
     std::vector<std::string> flags;
-  } workloads[] = {
+    std::string binary = HASHSCREEND;
+    bool health = false;
+  };
+  std::vector<Workload> workloads = {
       {"HTTPS screen, audit fsync + group commit (default)", {}},
       {"HTTPS screen, audit fsync, no group commit", {"--group-commit=false"}},
       {"HTTPS screen, audit without fsync", {"--audit-sync=false"}},
+      {"HTTPS keep-alive GET /healthz (the front alone)", {}, HASHSCREEND, true},
   };
-  double durable = 0, unsynced = 0;
+  if (!baseline.empty()) {
+    workloads.push_back({"baseline: HTTPS screen (default)", {}, baseline});
+    workloads.push_back({"baseline: HTTPS keep-alive GET /healthz", {}, baseline, true});
+  }
+  double durable = 0, unsynced = 0, health = 0, base_screen = 0, base_health = 0;
+  double p50[2] = {0, 0}, base_p50[2] = {0, 0};
   for (auto& w : workloads) {
     fs::remove_all(dir / "data");
     out.clear();
@@ -284,20 +308,34 @@ int main(int argc, char** argv) {
     while (!out.empty() && out.back() == '\n') out.pop_back();
     std::string key = out.substr(out.rfind('\n') + 1);
     Server server;
-    if (!server.Start(dir, w.flags)) {
+    if (!server.Start(dir, w.flags, w.binary)) {
       std::fprintf(stderr, "server_bench: hashscreend did not start (see %s)\n", (dir / "server.log").c_str());
       return 1;
     }
-    HttpResult r = Load(server, dir / "cert.pem", key, files, clients, seconds);
+    HttpResult r = Load(server, dir / "cert.pem", key, files, clients, seconds, w.health);
     server.Stop();
-    std::printf("%-52s %8.1f images/s (%5.1f%% of in-process)  p50 %6.1f ms  p99 %6.1f ms  failed %llu  RSS %ld -> %ld MB\n",
-                w.name, r.images_per_s, 100 * r.images_per_s / in_process, r.p50_ms, r.p99_ms,
-                static_cast<unsigned long long>(r.failed), r.rss_start_kb / 1024, r.rss_end_kb / 1024);
-    if (w.flags.empty()) durable = r.images_per_s;
+    if (w.health) {
+      std::printf("%-52s %8.1f requests/s                    p50 %6.2f ms  p99 %6.2f ms  failed %llu  RSS %ld -> %ld MB\n",
+                  w.name.c_str(), r.images_per_s, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.failed),
+                  r.rss_start_kb / 1024, r.rss_end_kb / 1024);
+    } else {
+      std::printf("%-52s %8.1f images/s (%5.1f%% of in-process)  p50 %6.1f ms  p99 %6.1f ms  failed %llu  RSS %ld -> %ld MB\n",
+                  w.name.c_str(), r.images_per_s, 100 * r.images_per_s / in_process, r.p50_ms, r.p99_ms,
+                  static_cast<unsigned long long>(r.failed), r.rss_start_kb / 1024, r.rss_end_kb / 1024);
+    }
+    const bool base = w.binary != HASHSCREEND;
+    if (!base && w.flags.empty() && !w.health) durable = r.images_per_s, p50[0] = r.p50_ms;
+    if (!base && w.health) health = r.images_per_s, p50[1] = r.p50_ms;
+    if (base && !w.health) base_screen = r.images_per_s, base_p50[0] = r.p50_ms;
+    if (base && w.health) base_health = r.images_per_s, base_p50[1] = r.p50_ms;
     if (!w.flags.empty() && w.flags[0] == "--audit-sync=false") unsynced = r.images_per_s;
   }
   std::printf("durable audit cost (group commit vs no fsync): %.1f%% throughput\n",
               unsynced > 0 ? 100 * (1 - durable / unsynced) : 0.0);
+  if (base_screen > 0 && base_health > 0) {
+    std::printf("this build vs baseline: screens %.3fx throughput (p50 %.1f vs %.1f ms), /healthz %.3fx (p50 %.2f vs %.2f ms)\n",
+                durable / base_screen, p50[0], base_p50[0], health / base_health, p50[1], base_p50[1]);
+  }
   fs::remove_all(dir);
   return 0;
 }

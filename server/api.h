@@ -1,12 +1,12 @@
 // The HTTP-independent shape of one API call. The HTTP layer
-// (http_server.cc, the only file that includes httplib.h) fills an
-// ApiRequest, authenticates it, and hands it to a route handler, which fills
+// (http_server.cc over server/http/) fills an ApiRequest, authenticates it, and hands it to a route handler, which fills
 // an ApiResponse. Handlers can thus be read and tested without a socket.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,7 +30,8 @@ struct ApiRequest {
   bool body_too_large = false;  // the body exceeded limits.max_body_bytes and was cut off
   uint64_t body_bytes = 0;      // bytes the client sent or announced (also when cut off)
   struct Part {
-    std::string name, filename, content_type, content;
+    std::string name, filename, content_type;
+    std::string_view content;  // a view into `body`
   };
   std::vector<Part> parts;  // multipart/form-data parts
   store::ApiKey key;        // the authenticated caller

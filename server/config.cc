@@ -38,14 +38,26 @@ const std::vector<Setting>& Table() {
       {{"server", "tls_cert", "tls-cert", "PEM certificate chain for HTTPS"}, &ServerConfig::tls_cert},
       {{"server", "tls_key", "tls-key", "PEM private key for HTTPS"}, &ServerConfig::tls_key},
       {{"server", "plain_http", "plain-http", "serve plain HTTP (refused unless listen is loopback)"}, &ServerConfig::plain_http},
-      {{"server", "connection_threads", "connection-threads", "threads serving connections; 0 = 16 x cores"},
-       &ServerConfig::connection_threads, {0, 4096}},
+      {{"server", "worker_threads", "worker-threads",
+        "threads running request handlers; 0 = screen workers + screen queue + 4 x cores"},
+       &ServerConfig::worker_threads, {0, 4096}},
+      {{"server", "max_connections", "max-connections", "open connections per listener (idle ones are closed first)"},
+       &ServerConfig::max_connections, {1, 1'000'000}},
+      {{"server", "max_connections_per_peer", "max-connections-per-peer", "open connections per client address"},
+       &ServerConfig::max_connections_per_peer, {1, 1'000'000}},
+      {{"server", "max_header_bytes", "max-header-bytes", "largest request head (request line and header fields)"},
+       &ServerConfig::max_header_bytes, {1024, 1 << 20}},
+      {{"server", "header_timeout_s", "header-timeout-s",
+        "seconds for a whole request head (a new connection: TLS handshake and first head)"},
+       &ServerConfig::header_timeout_s, {1, 3600}},
+      {{"server", "body_timeout_s", "body-timeout-s", "seconds for a whole request body"},
+       &ServerConfig::body_timeout_s, {1, 86400}},
+      {{"server", "write_timeout_s", "write-timeout-s", "seconds for writing a whole response"},
+       &ServerConfig::write_timeout_s, {1, 3600}},
       {{"server", "keep_alive_timeout_s", "keep-alive-timeout-s", "idle seconds before a keep-alive connection closes"},
        &ServerConfig::keep_alive_timeout_s, {1, 3600}},
       {{"server", "keep_alive_max_requests", "keep-alive-max-requests", "requests served on one connection before it closes"},
        &ServerConfig::keep_alive_max_requests, {1, 1'000'000'000}},
-      {{"server", "read_timeout_s", "read-timeout-s", "seconds a request may take to arrive"},
-       &ServerConfig::read_timeout_s, {1, 3600}},
       {{"limits", "max_body_bytes", "max-body-bytes", "largest request body (an image, or a whole batch)"},
        &ServerConfig::max_body_bytes, {1024, 4ll << 30}},
       {{"limits", "max_pixels", "max-pixels", "largest decoded image, width x height, checked before decoding"},
@@ -57,6 +69,9 @@ const std::vector<Setting>& Table() {
       {{"limits", "rate_burst", "rate-burst", "token bucket size: requests a key may make at once"}, &ServerConfig::rate_burst, {1, 1'000'000}},
       {{"limits", "max_batch_parts", "max-batch-parts", "images in one /v1/screen/batch request"},
        &ServerConfig::max_batch_parts, {1, 10000}},
+      {{"limits", "body_buffer_bytes", "body-buffer-bytes",
+        "request body bytes buffered at once over all connections (503 beyond)"},
+       &ServerConfig::body_buffer_bytes, {1024, 1ll << 40}},
       {{"screening", "pdq_mode", "pdq-mode", "full (what partner lists hold) or cli512"}, &ServerConfig::pdq_mode, {}, {"full", "cli512"}},
       {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
        &ServerConfig::min_quality, {0, 100}},
@@ -69,6 +84,10 @@ const std::vector<Setting>& Table() {
       {{"audit", "group_commit", "group-commit", "concurrent screens share one audit fsync"}, &ServerConfig::group_commit},
       {{"log", "level", "log-level", "debug, info, warn or error"}, &ServerConfig::log_level, {}, {"debug", "info", "warn", "error"}},
       {{"log", "requests", "log-requests", "one log line per request"}, &ServerConfig::log_requests},
+      {{"metrics", "listen", "metrics-listen", "plain-HTTP listener for GET /metrics without a key; \"\" = none"},
+       &ServerConfig::metrics_listen},
+      {{"metrics", "allow_remote", "metrics-allow-remote", "allow metrics.listen on a non-loopback address"},
+       &ServerConfig::metrics_allow_remote},
   };
   return table;
 }
@@ -264,6 +283,18 @@ Status ValidateConfig(const ServerConfig& c) {
     return Status::InvalidArgument("server.tls_cert and server.tls_key are required for HTTPS (or plain_http on loopback)");
   }
   if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
+  if (!c.metrics_listen.empty()) {
+    Status s = ParseListen(c.metrics_listen, &host, &port);
+    if (!s.ok()) return Status::InvalidArgument("metrics.listen: '" + c.metrics_listen + "' is not host:port");
+    if (!c.metrics_allow_remote && !IsLoopbackHost(host)) {
+      return Status::InvalidArgument("metrics.listen: refused on non-loopback address " + host +
+                                     " (metrics need no key; set metrics.allow_remote = true to serve them remotely)");
+    }
+  }
+  if (c.body_buffer_bytes < c.max_body_bytes) {
+    return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +
+                                   " is less than limits.max_body_bytes (" + std::to_string(c.max_body_bytes) + ")");
+  }
   return Status::Ok();
 }
 

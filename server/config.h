@@ -28,10 +28,15 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   bool plain_http = false;
-  int64_t connection_threads = 0;  // 0 = 16 x cores
+  int64_t worker_threads = 0;  // 0 = screen workers + screen queue + 4 x cores
+  int64_t max_connections = 1024;
+  int64_t max_connections_per_peer = 64;
+  int64_t max_header_bytes = 16384;
+  int64_t header_timeout_s = 10;
+  int64_t body_timeout_s = 60;
+  int64_t write_timeout_s = 30;
   int64_t keep_alive_timeout_s = 5;
   int64_t keep_alive_max_requests = 10000;
-  int64_t read_timeout_s = 30;
   // [limits]
   int64_t max_body_bytes = 32ll << 20;
   int64_t max_pixels = 100'000'000;
@@ -40,6 +45,7 @@ struct ServerConfig {
   double rate_per_key = 0;  // requests per second per key; 0 = unlimited
   int64_t rate_burst = 100;
   int64_t max_batch_parts = 256;
+  int64_t body_buffer_bytes = 256ll << 20;
   // [screening]
   std::string pdq_mode = "full";
   int64_t min_quality = 50;
@@ -52,6 +58,9 @@ struct ServerConfig {
   // [log]
   std::string log_level = "info";
   bool log_requests = true;
+  // [metrics]
+  std::string metrics_listen = "127.0.0.1:9464";  // "" = no metrics listener
+  bool metrics_allow_remote = false;
 };
 
 // One setting: its TOML section and key, its flag, and its documentation.
@@ -69,7 +78,9 @@ Status LoadConfigFile(const std::string& path, ServerConfig* config);
 Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 
 // Cross-field checks after file and flags: TLS files present unless
-// plain_http, plain_http only on loopback, listen address well-formed.
+// plain_http, plain_http only on loopback, listen addresses well-formed,
+// the metrics listener on loopback unless metrics.allow_remote, the body
+// buffer budget at least one body.
 Status ValidateConfig(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.

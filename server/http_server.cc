@@ -1,14 +1,20 @@
 #include "server/http_server.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <regex>
 #include <thread>
-
-#include <httplib.h>
+#include <vector>
 
 #include "server/api.h"
+#include "server/http/front.h"
+#include "server/http/listener.h"
+#include "server/http/media_type.h"
+#include "server/http/multipart.h"
+#include "server/http/tls_context.h"
 #include "server/log.h"
 #include "server/routes.h"
 
@@ -16,75 +22,229 @@ namespace server {
 
 namespace {
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return e ? buf : "unknown error";
+constexpr int kPublicListener = 1;
+constexpr int kMetricsListener = 2;
+constexpr int kListenBacklog = 1024;
+
+struct CompiledRoute {
+  const Route* route;
+  std::regex pattern;
+};
+
+// What Admit learned from the head, for Handle.
+struct Exchange {
+  const Route* route = nullptr;
+  ApiRequest api;
+};
+
+http::Response ToHttp(const ApiResponse& api) {
+  http::Response r;
+  r.status = api.status;
+  r.content_type = api.content_type;
+  r.headers = api.headers;
+  r.body = api.body;
+  return r;
 }
 
-void WriteResponse(const ApiResponse& api, httplib::Response& res) {
-  res.status = api.status;
-  for (const auto& [k, v] : api.headers) res.set_header(k, v);
-  res.set_content(api.body, api.content_type.c_str());
-}
-
-// Extracts the bearer token, or "" when the header is absent or malformed.
-std::string BearerToken(const httplib::Request& req) {
-  std::string h = req.get_header_value("Authorization");
+// The bearer token, or "" when the header is absent or malformed.
+std::string BearerToken(const http::RequestHead& head) {
+  const std::string* h = head.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (h.size() <= kBearer.size() || h.compare(0, kBearer.size(), kBearer) != 0) return {};
-  return h.substr(kBearer.size());
+  if (!h || h->size() <= kBearer.size() || h->compare(0, kBearer.size(), kBearer) != 0) return {};
+  return h->substr(kBearer.size());
+}
+
+// The first coding of Content-Encoding other than identity, or "".
+std::string ContentCoding(const http::RequestHead& head) {
+  for (const auto& [name, value] : head.headers) {
+    if (name != "content-encoding") continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view coding = http::TrimSpace(rest.substr(0, comma));
+      rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+      if (!coding.empty() && !http::EqualsIgnoreCase(coding, "identity")) return std::string(coding);
+    }
+  }
+  return {};
+}
+
+std::vector<CompiledRoute> Compile(const std::vector<Route>& routes) {
+  std::vector<CompiledRoute> out;
+  for (const Route& r : routes) out.push_back({&r, std::regex(r.pattern, std::regex::ECMAScript | std::regex::optimize)});
+  return out;
+}
+
+// Lets the process hold as many descriptors as it may: every connection is
+// one, and the default soft limit (1024) is below server.max_connections.
+void RaiseDescriptorLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 }  // namespace
 
-struct HttpServer::Impl {
-  Service* service;
-  std::unique_ptr<httplib::Server> http;
+struct HttpServer::Impl : http::Application {
+  Service* service = nullptr;
+  std::unique_ptr<http::TlsContext> tls;
+  std::unique_ptr<http::Front> front;
+  std::vector<CompiledRoute> api_routes, metrics_routes;
+  std::string metrics_bound;
 
-  // Runs one request through auth, rate limit and the route's handler.
-  // `read_body` (raw image routes) is called only after auth succeeded, so an
-  // unauthenticated client never gets its upload buffered.
-  void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res,
-                const httplib::ContentReader* reader) {
-    auto start = std::chrono::steady_clock::now();
-    ApiRequest api;
-    ApiResponse out;
-    api.method = req.method;
-    api.path = req.path;
-    for (size_t i = 1; i < req.matches.size(); ++i) api.path_args.push_back(req.matches[i].str());
-    api.params.insert(req.params.begin(), req.params.end());
-    api.content_type = req.get_header_value("Content-Type");
-    bool authorized = Authorize(route, req, &api, &out);
-    if (reader) ReadBody(*reader, authorized, req.get_header_value("Content-Length"), &api, &res);
-    if (authorized) {
-      if (route.body != Route::Body::kRawImage) api.body = req.body;
-      if (route.body == Route::Body::kMultipart) {
-        for (const auto& [name, f] : req.files) api.parts.push_back({f.name, f.filename, f.content_type, f.content});
+  ~Impl() override { service->metrics().SetExtraRenderer(nullptr); }
+
+  // GET /healthz only says the process answers: run it on the event loop, so
+  // health checks never queue behind busy workers (no key, no store, no lock
+  // but the metrics one).
+  bool RunsInline(const http::Request& req) const override {
+    return req.listener == kPublicListener && (req.head.method == "GET" || req.head.method == "HEAD") &&
+           req.head.path == "/healthz";
+  }
+
+  bool Admit(http::Request& req, http::Response* refusal) override {
+    const http::RequestHead& head = req.head;
+    const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;
+    const std::string method = head.method == "HEAD" ? "GET" : head.method;
+    const CompiledRoute* match = nullptr;
+    std::smatch m;
+    std::string allow;
+    for (const auto& r : routes) {
+      if (!std::regex_match(head.path, m, r.pattern)) continue;
+      if (method == r.route->method) {
+        match = &r;
+        break;
       }
-      route.handler(*service, api, &out);
+      allow += (allow.empty() ? "" : ", ") + std::string(r.route->method);
+      if (std::string_view(r.route->method) == "GET") allow += ", HEAD";
     }
-    WriteResponse(out, res);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    service->metrics().ObserveRequest(route.name, out.status, seconds);
-    if (service->config().log_requests) {
-      char ms[32];
-      std::snprintf(ms, sizeof ms, "%.2f", seconds * 1000);
-      Log(out.status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "request",
-          {{"method", req.method},
-           {"route", route.name},
-           {"status", std::to_string(out.status)},
-           {"ms", ms},
-           {"key", api.key.id.empty() ? "-" : api.key.id},
-           {"bytes_in", std::to_string(reader ? api.body.size() : req.body.size())},
-           {"peer", req.remote_addr}});
+    ApiResponse out;
+    if (!match) {
+      if (allow.empty()) {
+        out.Error(404, "not_found", "no such route");
+      } else {
+        out.Error(405, "method_not_allowed", head.method + " is not allowed on this route (allowed: " + allow + ")");
+        out.headers.emplace_back("Allow", allow);
+      }
+      return Refuse("unmatched", req, "", out, refusal);
+    }
+    const Route& route = *match->route;
+    auto exchange = std::make_shared<Exchange>();
+    exchange->route = &route;
+    ApiRequest& api = exchange->api;
+    api.method = head.method;
+    api.path = head.path;
+    for (size_t i = 1; i < m.size(); ++i) api.path_args.push_back(m[i].str());
+    for (const auto& [k, v] : head.query) api.params.emplace(k, v);
+    if (const std::string* ct = head.Header("content-type")) api.content_type = *ct;
+
+    // Protocol refusals that need no key: the body is never decompressed
+    // (a small compressed body could inflate past every limit), a body route
+    // needs a length or chunked framing, and only 100-continue is expected.
+    if (std::string coding = ContentCoding(head); !coding.empty()) {
+      out.Error(415, "unsupported",
+                "request bodies are not decompressed: send them without Content-Encoding (got " + coding + ")");
+      return Refuse(route.name, req, "", out, refusal);
+    }
+    if (route.body != Route::Body::kNone && !head.chunked && !head.content_length) {
+      out.Error(411, "length_required", "this route needs a body with Content-Length or Transfer-Encoding: chunked");
+      return Refuse(route.name, req, "", out, refusal);
+    }
+    if (const std::string* expect = head.Header("expect"); expect && !http::EqualsIgnoreCase(*expect, "100-continue")) {
+      out.Error(417, "expectation_failed", "only Expect: 100-continue is supported");
+      return Refuse(route.name, req, "", out, refusal);
+    }
+    if (!Authorize(route, head, &api, &out)) return Refuse(route.name, req, api.key.id, out, refusal);
+    if (req.body_too_large) {
+      api.body_too_large = true;
+      api.body_bytes = req.body_bytes;
+      if (route.body == Route::Body::kRawImage) {
+        RunHandler(route, api, &out);  // audits the refused screen, answers 413
+      } else {
+        out.Error(413, "too_large", "the request body is over the configured limit of " +
+                                        std::to_string(service->config().max_body_bytes) + " bytes");
+      }
+      return Refuse(route.name, req, api.key.id, out, refusal);
+    }
+    req.state = std::move(exchange);
+    return true;
+  }
+
+  void Handle(http::Request& req, http::Response* response) override {
+    auto exchange = std::any_cast<std::shared_ptr<Exchange>>(req.state);
+    const Route& route = *exchange->route;
+    ApiRequest& api = exchange->api;
+    api.body = std::move(req.body);
+    api.body_bytes = req.body_bytes;
+    api.body_too_large = req.body_too_large;
+    ApiResponse out;
+    if (api.body_too_large && route.body != Route::Body::kRawImage) {
+      out.Error(413, "too_large", "the request body is over the configured limit of " +
+                                      std::to_string(service->config().max_body_bytes) + " bytes");
+    } else if (Status s = ParseParts(route, &api); !s.ok()) {
+      out.FromStatus(s);
+    } else {
+      RunHandler(route, api, &out);
+    }
+    *response = ToHttp(out);
+    Finish(route.name, req, api.key.id, api.body_bytes, out.status);
+  }
+
+  // multipart/form-data bodies become ApiRequest::parts (views into api->body).
+  Status ParseParts(const Route& route, ApiRequest* api) const {
+    if (route.body != Route::Body::kMultipart) return Status::Ok();
+    http::MediaType type;
+    if (!http::ParseMediaType(api->content_type, &type).ok() || type.Essence() != "multipart/form-data") {
+      return Status::Ok();  // the handler answers 415
+    }
+    http::MultipartLimits limits;
+    limits.max_parts = static_cast<size_t>(service->config().max_batch_parts);
+    std::vector<http::MultipartPart> parts;
+    HS_RETURN_IF_ERROR(http::ParseMultipart(api->body, api->content_type, limits, &parts));
+    api->parts.reserve(parts.size());
+    for (auto& p : parts) api->parts.push_back({std::move(p.name), std::move(p.filename), std::move(p.content_type), p.content});
+    return Status::Ok();
+  }
+
+  void RunHandler(const Route& route, const ApiRequest& api, ApiResponse* out) {
+    try {
+      route.handler(*service, api, out);
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "handler threw an exception", {{"route", route.name}, {"error", e.what()}});
+      *out = ApiResponse();
+      out->Error(500, "internal", "internal error");
     }
   }
 
-  bool Authorize(const Route& route, const httplib::Request& req, ApiRequest* api, ApiResponse* out) {
+  bool Refuse(const char* route_name, const http::Request& req, const std::string& key_id, const ApiResponse& out,
+              http::Response* refusal) {
+    *refusal = ToHttp(out);
+    Finish(route_name, req, key_id, req.body_bytes, out.status);
+    return false;
+  }
+
+  // One metrics observation and one log line per request.
+  void Finish(const char* route_name, const http::Request& req, const std::string& key_id, uint64_t bytes_in, int status) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.complete_at).count();
+    service->metrics().ObserveRequest(route_name, status, seconds);
+    if (!service->config().log_requests) return;
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.2f", seconds * 1000);
+    Log(status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "request",
+        {{"method", req.head.method},
+         {"route", route_name},
+         {"status", std::to_string(status)},
+         {"ms", ms},
+         {"key", key_id.empty() ? "-" : key_id},
+         {"bytes_in", std::to_string(bytes_in)},
+         {"peer", req.peer}});
+  }
+
+  bool Authorize(const Route& route, const http::RequestHead& head, ApiRequest* api, ApiResponse* out) {
     if (route.roles == kPublic) return true;
-    std::string token = BearerToken(req);
+    std::string token = BearerToken(head);
     Status s = token.empty() ? Status::NotFound("") : service->keys()->Authenticate(token, &api->key);
     if (s.code() == Status::Code::kNotFound) {
       out->Error(401, "unauthenticated", "a valid API key is required (Authorization: Bearer KEY)");
@@ -110,30 +270,37 @@ struct HttpServer::Impl {
     return true;
   }
 
-  // Reads a streamed body up to limits.max_body_bytes. Bodies of refused
-  // requests are read and dropped, so the connection stays in step.
-  void ReadBody(const httplib::ContentReader& reader, bool keep, const std::string& content_length, ApiRequest* api,
-                httplib::Response* res) {
-    const size_t max = static_cast<size_t>(service->config().max_body_bytes);
-    bool over = false;
-    size_t seen = 0;
-    bool ok = reader([&](const char* data, size_t len) {
-      seen += len;
-      if (seen > max) {
-        over = true;
-        return false;
-      }
-      if (keep) api->body.append(data, len);
-      return true;
-    });
-    api->body_bytes = seen;
-    if (!ok && (over || res->status == 413)) {
-      api->body_too_large = true;
-      if (!over) api->body_bytes = std::strtoull(content_length.c_str(), nullptr, 10);
-      // A cut-off stream leaves unread bytes on the connection.
-      if (over) res->set_header("Connection", "close");
-    }
-    res->status = -1;  // let the handler's status stand
+  // The front's connection counters in Prometheus text.
+  void RenderFrontMetrics(std::string* out) const {
+    const http::FrontStats& s = front->stats();
+    auto gauge = [&](const char* name, const char* help, double v) {
+      char num[64];
+      std::snprintf(num, sizeof num, "%.0f", v);
+      *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " + num + "\n";
+    };
+    auto counter = [&](const char* name, const char* help, const char* label,
+                       std::initializer_list<std::pair<const char*, uint64_t>> values) {
+      *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+      for (const auto& [k, v] : values) *out += std::string(name) + "{" + label + "=\"" + k + "\"} " + std::to_string(v) + "\n";
+    };
+    gauge("hashscreen_http_connections", "Open client connections (both listeners).", static_cast<double>(s.open_connections));
+    gauge("hashscreen_http_body_buffer_bytes", "Request body bytes reserved in the body buffer budget.",
+          static_cast<double>(s.body_buffer_bytes));
+    counter("hashscreen_http_connections_refused_total", "New connections refused, by reason.", "reason",
+            {{"max_connections", s.refused_max_connections.load()},
+             {"max_connections_per_peer", s.refused_max_per_peer.load()},
+             {"accept_error", s.accept_errors.load()}});
+    counter("hashscreen_http_connections_closed_total", "Connections closed by the server before an answer, by reason.",
+            "reason",
+            {{"evicted_idle", s.evicted_idle.load()},
+             {"header_timeout", s.header_timeouts.load()},
+             {"body_timeout", s.body_timeouts.load()},
+             {"write_timeout", s.write_timeouts.load()},
+             {"tls_handshake_failed", s.tls_handshake_failures.load()}});
+    *out += "# HELP hashscreen_http_body_buffer_refusals_total Requests answered 503 because the body buffer was full.\n"
+            "# TYPE hashscreen_http_body_buffer_refusals_total counter\n"
+            "hashscreen_http_body_buffer_refusals_total " +
+            std::to_string(s.body_buffer_refusals.load()) + "\n";
   }
 };
 
@@ -144,99 +311,58 @@ Status HttpServer::Create(Service* service, std::unique_ptr<HttpServer>* out) {
   const ServerConfig& c = service->config();
   auto impl = std::make_unique<Impl>();
   impl->service = service;
-  if (c.plain_http) {
-    impl->http = std::make_unique<httplib::Server>();
-  } else {
-    std::string problem;
-    auto setup = [&](SSL_CTX& ctx) {
-      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
-      if (SSL_CTX_use_certificate_chain_file(&ctx, c.tls_cert.c_str()) != 1) {
-        problem = "server.tls_cert: cannot load " + c.tls_cert + ": " + OpenSslError();
-        return false;
-      }
-      if (SSL_CTX_use_PrivateKey_file(&ctx, c.tls_key.c_str(), SSL_FILETYPE_PEM) != 1) {
-        problem = "server.tls_key: cannot load " + c.tls_key + ": " + OpenSslError();
-        return false;
-      }
-      if (SSL_CTX_check_private_key(&ctx) != 1) {
-        problem = "server.tls_key: " + c.tls_key + " does not match the certificate " + c.tls_cert;
-        return false;
-      }
-      return true;
-    };
-    auto ssl = std::make_unique<httplib::SSLServer>(setup);
-    if (!ssl->is_valid()) return Status::InvalidArgument(problem.empty() ? "cannot set up TLS" : problem);
-    impl->http = std::move(ssl);
-  }
-  httplib::Server& http = *impl->http;
-  size_t threads = c.connection_threads > 0 ? static_cast<size_t>(c.connection_threads)
-                                            : 16 * std::max(1u, std::thread::hardware_concurrency());
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_payload_max_length(static_cast<size_t>(c.max_body_bytes));
-  http.set_keep_alive_timeout(c.keep_alive_timeout_s);
-  http.set_keep_alive_max_count(static_cast<size_t>(c.keep_alive_max_requests));
-  http.set_read_timeout(c.read_timeout_s, 0);
-  http.set_write_timeout(c.read_timeout_s, 0);
-  http.set_tcp_nodelay(true);
-
+  if (!c.plain_http) HS_RETURN_IF_ERROR(http::TlsContext::Load(c.tls_cert, c.tls_key, &impl->tls));
+  RaiseDescriptorLimit();
+  http::FrontOptions o;
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // A handler may wait in the ScreenGate's queue; with at least that many
+  // workers plus spare ones, queued screens never delay other routes.
+  o.worker_threads = c.worker_threads > 0 ? static_cast<size_t>(c.worker_threads)
+                                          : service->screen_workers() + static_cast<size_t>(c.screen_queue) + 4 * cores;
+  o.max_connections = static_cast<size_t>(c.max_connections);
+  o.max_connections_per_peer = static_cast<size_t>(c.max_connections_per_peer);
+  o.max_head_bytes = static_cast<size_t>(c.max_header_bytes);
+  o.max_body_bytes = static_cast<uint64_t>(c.max_body_bytes);
+  o.body_buffer_bytes = static_cast<uint64_t>(c.body_buffer_bytes);
+  o.header_timeout_ms = c.header_timeout_s * 1000;
+  o.body_timeout_ms = c.body_timeout_s * 1000;
+  o.write_timeout_ms = c.write_timeout_s * 1000;
+  o.keep_alive_timeout_ms = c.keep_alive_timeout_s * 1000;
+  o.keep_alive_max_requests = static_cast<uint64_t>(c.keep_alive_max_requests);
+  HS_RETURN_IF_ERROR(http::Front::Create(o, impl.get(), &impl->front));
+  impl->api_routes = Compile(Routes());
+  impl->metrics_routes = Compile(MetricsRoutes());
   Impl* self = impl.get();
-  for (const Route& route : Routes()) {
-    const Route* r = &route;
-    std::string m = route.method;
-    if (route.body == Route::Body::kRawImage) {
-      http.Post(route.pattern, [self, r](const httplib::Request& req, httplib::Response& res,
-                                          const httplib::ContentReader& reader) { self->Dispatch(*r, req, res, &reader); });
-      continue;
-    }
-    httplib::Server::Handler h = [self, r](const httplib::Request& req, httplib::Response& res) {
-      self->Dispatch(*r, req, res, nullptr);
-    };
-    if (m == "GET") http.Get(route.pattern, h);
-    else if (m == "POST") http.Post(route.pattern, h);
-    else if (m == "PATCH") http.Patch(route.pattern, h);
-    else if (m == "DELETE") http.Delete(route.pattern, h);
-  }
-  // Requests no route took (unknown path, body over the limit, malformed
-  // HTTP) still get a JSON error body.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    ApiResponse api;
-    switch (res.status) {
-      case 404: api.Error(404, "not_found", "no such route"); break;
-      case 413: api.Error(413, "too_large", "the request body is over the configured limit"); break;
-      case 400: api.Error(400, "invalid_argument", "malformed request"); break;
-      default: api.Error(res.status, "error", "request failed"); break;
-    }
-    res.set_content(api.body, api.content_type.c_str());
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    ApiResponse api;
-    api.Error(500, "internal", "internal error");
-    WriteResponse(api, res);
-    Log(LogLevel::kError, "handler threw an exception");
-  });
+  service->metrics().SetExtraRenderer([self](std::string* text) { self->RenderFrontMetrics(text); });
   out->reset(new HttpServer(std::move(impl)));
   return Status::Ok();
 }
 
 Status HttpServer::Bind(std::string* bound) {
+  const ServerConfig& c = impl_->service->config();
   std::string host;
   int port = 0;
-  HS_RETURN_IF_ERROR(ParseListen(impl_->service->config().listen, &host, &port));
-  if (port == 0) {
-    port = impl_->http->bind_to_any_port(host);
-    if (port < 0) return Status::IOError("cannot bind " + host + " on any port");
-  } else if (!impl_->http->bind_to_port(host, port)) {
-    return Status::IOError("cannot bind " + impl_->service->config().listen + " (in use, or not an address of this host)");
+  HS_RETURN_IF_ERROR(ParseListen(c.listen, &host, &port));
+  int fd = -1;
+  HS_RETURN_IF_ERROR(http::BindListener("server.listen", host, port, kListenBacklog, &fd, bound));
+  impl_->front->AddListener(fd, impl_->tls.get(), kPublicListener);
+  if (!c.metrics_listen.empty()) {
+    HS_RETURN_IF_ERROR(ParseListen(c.metrics_listen, &host, &port));
+    HS_RETURN_IF_ERROR(http::BindListener("metrics.listen", host, port, kListenBacklog, &fd, &impl_->metrics_bound));
+    impl_->front->AddListener(fd, nullptr, kMetricsListener);
   }
-  *bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   return Status::Ok();
 }
 
-void HttpServer::Serve() { impl_->http->listen_after_bind(); }
+const std::string& HttpServer::metrics_address() const { return impl_->metrics_bound; }
 
-void HttpServer::Stop() { impl_->http->stop(); }
+void HttpServer::Serve() { impl_->front->Run(); }
+
+void HttpServer::Stop() { impl_->front->Stop(); }
+
+Status HttpServer::ReloadTls() {
+  if (!impl_->tls) return Status::Unsupported("plain HTTP: there is no TLS certificate to reload");
+  return impl_->tls->Reload();
+}
 
 }  // namespace server

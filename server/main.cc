@@ -43,7 +43,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  serve --config FILE [FLAGS]     run the service (prints 'listening on ADDR' when ready;\n"
-    "                                  SIGTERM drains in-flight requests and exits 0)\n"
+    "                                  SIGTERM drains in-flight requests and exits 0;\n"
+    "                                  SIGHUP reloads the TLS certificate and key)\n"
     "  keys create --data DIR --role ROLE [--partner NAME]\n"
     "                                  make an API key; the secret is the last line of stdout,\n"
     "                                  shown once (roles: ingest reviewer partner replica admin)\n"
@@ -118,12 +119,14 @@ int Serve(std::vector<std::string> args) {
   // in the environment still wins.
   if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 
-  // SIGTERM/SIGINT are taken by one thread with sigwait; block them before
-  // any other thread exists so none of them receives the signal.
+  // SIGTERM/SIGINT/SIGHUP are taken by one thread with sigwait; block them
+  // before any other thread exists so none of them receives the signal (an
+  // unhandled SIGHUP would kill the process).
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -137,7 +140,19 @@ int Serve(std::vector<std::string> args) {
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      // New connections use the reloaded certificate; open ones keep theirs.
+      Status s = http->ReloadTls();
+      if (s.ok()) {
+        server::Log(server::LogLevel::kInfo, "SIGHUP: reloaded the TLS certificate and key",
+                    {{"tls_cert", config.tls_cert}, {"tls_key", config.tls_key}});
+      } else {
+        server::Log(server::LogLevel::kError, "SIGHUP: TLS reload failed, keeping the current certificate",
+                    {{"error", s.ToString()}});
+      }
+    }
     stopping = true;
     server::Log(server::LogLevel::kInfo, "stopping: no new connections, finishing requests in flight",
                 {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -151,7 +166,9 @@ int Serve(std::vector<std::string> args) {
                {"screen_workers", std::to_string(service->screen_workers())},
                {"simd", base::DescribeSimd() + ", " + base::DescribeFamily(hashing::PdqKernelFamily()) + ", " +
                             base::DescribeFamily(idx::PdqScanKernelFamily())},
-               {"audit_seq", std::to_string(service->audit()->last_seq())}});
+               {"audit_seq", std::to_string(service->audit()->last_seq())},
+               {"metrics", http->metrics_address().empty() ? "off" : "http://" + http->metrics_address() + "/metrics"}});
+  if (!http->metrics_address().empty()) std::printf("metrics on http://%s/metrics\n", http->metrics_address().c_str());
   std::printf("listening on %s\n", bound.c_str());
   std::fflush(stdout);
   http->Serve();

@@ -31,6 +31,11 @@ void Metrics::ObserveRequest(const std::string& route, int status, double second
   }
 }
 
+void Metrics::SetExtraRenderer(std::function<void(std::string*)> renderer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_ = std::move(renderer);
+}
+
 void Metrics::CountVerdict(const std::string& verdict) {
   std::lock_guard<std::mutex> lock(mu_);
   ++verdicts_[verdict];
@@ -75,6 +80,7 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   for (const auto& g : gauges) {
     out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n" + g.name + " " + Num(g.value) + "\n";
   }
+  if (extra_) extra_(&out);
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,6 +39,9 @@ class Metrics {
     double value;
   };
   std::string Render(const std::vector<Gauge>& gauges) const;
+  // Text appended to every Render (the HTTP front's connection metrics,
+  // which it keeps itself); nullptr removes it.
+  void SetExtraRenderer(std::function<void(std::string*)> renderer);
 
   static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                       0.25,  0.5,    1,     2.5,  5,    10};
@@ -51,6 +55,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, Histogram> requests_;
   std::map<std::string, uint64_t> verdicts_, decode_errors_, rejected_;
+  std::function<void(std::string*)> extra_;
 };
 
 }  // namespace server

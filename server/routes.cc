@@ -26,7 +26,15 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/lists/([0-9]{1,20})/changes", "/v1/lists/{id}/changes", kReplica | kPartner, B::kNone, HandleListChanges},
       {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
       {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
-      {"GET", "/metrics", "/metrics", kPublic, B::kNone, HandleMetrics},
+      // Public listener: admins only; scrapers use the metrics listener.
+      {"GET", "/metrics", "/metrics", kAdmin, B::kNone, HandleMetrics},
+  };
+  return routes;
+}
+
+const std::vector<Route>& MetricsRoutes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/metrics", "/metrics", kPublic, Route::Body::kNone, HandleMetrics},
   };
   return routes;
 }

@@ -29,6 +29,8 @@ struct Route {
 };
 
 const std::vector<Route>& Routes();
+// The metrics listener's routes (metrics.listen): GET /metrics without a key.
+const std::vector<Route>& MetricsRoutes();
 
 // Handlers, one file per resource.
 void HandleScreen(Service&, const ApiRequest&, ApiResponse*);

@@ -1,6 +1,7 @@
 // POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest).
 // The ingest role learns the verdict and the audit id, nothing else: no list,
 // partner, distance or hash, in bodies, errors or headers.
+#include "server/http/media_type.h"
 #include "server/routes.h"
 #include "server/screener.h"
 
@@ -12,10 +13,18 @@ std::string AuditId(uint64_t seq) { return std::to_string(seq); }
 
 json VerdictJson(const ScreenVerdict& v) { return json{{"match", v.match}, {"audit_id", AuditId(v.audit_seq)}}; }
 
+// Media types are case-insensitive: `Image/PNG` is image/png. An absent
+// type is accepted (the bytes are sniffed); a malformed one is not.
 bool IsImageContentType(const std::string& content_type) {
-  std::string t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  return t.empty() || t == "application/octet-stream" || t.rfind("image/", 0) == 0;
+  if (http::TrimSpace(content_type).empty()) return true;
+  http::MediaType t;
+  if (!http::ParseMediaType(content_type, &t).ok()) return false;
+  return t.type == "image" || t.Essence() == "application/octet-stream";
+}
+
+bool IsMultipartFormData(const std::string& content_type) {
+  http::MediaType t;
+  return http::ParseMediaType(content_type, &t).ok() && t.Essence() == "multipart/form-data";
 }
 
 void AnswerFailure(const Status& s, ApiResponse* response) {
@@ -47,7 +56,7 @@ void HandleScreen(Service& service, const ApiRequest& request, ApiResponse* resp
 }
 
 void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse* response) {
-  if (request.content_type.rfind("multipart/form-data", 0) != 0) {
+  if (!IsMultipartFormData(request.content_type)) {
     return response->Error(415, "unsupported", "the body must be multipart/form-data, one part per image");
   }
   if (request.parts.empty()) return response->Error(400, "invalid_argument", "the batch holds no parts");

@@ -350,12 +350,12 @@ TEST_CASE("screens beyond the workers and the queue get 503 with Retry-After, ne
   CHECK(other == 0);
   CHECK(ok > 0);
   CHECK(unavailable > 0);
-  auto metrics = f.server.Client()->Get("/metrics");
+  auto metrics = f.server.Client()->Get("/metrics", Bearer(f.keys["admin"]));
   REQUIRE(metrics);
   CHECK(metrics->body.find("hashscreen_http_requests_total{route=\"/v1/screen\",status=\"503\"}") != std::string::npos);
 }
 
-TEST_CASE("health, readiness and Prometheus metrics need no key") {
+TEST_CASE("health and readiness need no key, /metrics needs an admin key except on the metrics listener") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f;
   auto c = f.server.Client();
@@ -365,7 +365,20 @@ TEST_CASE("health, readiness and Prometheus metrics need no key") {
   auto ready = c->Get("/readyz");
   CHECK(ready->status == 200);
   CHECK(Json(ready)["ready"] == true);
-  auto m = c->Get("/metrics");
+  // The public listener serves metrics to admins only.
+  auto anonymous = c->Get("/metrics");
+  REQUIRE(anonymous);
+  CHECK(anonymous->status == 401);
+  CHECK(c->Get("/metrics", Bearer(f.keys["ingest"]))->status == 403);
+  CHECK(c->Get("/metrics", Bearer(f.keys["admin"]))->status == 200);
+  // The metrics listener (plain HTTP, its own port) needs no key, and serves nothing else.
+  REQUIRE(f.server.metrics_port() > 0);
+  REQUIRE(f.server.metrics_port() != f.server.port());
+  httplib::Client scraper("127.0.0.1", f.server.metrics_port());
+  CHECK(scraper.Get("/healthz")->status == 404);
+  CHECK(scraper.Get("/v1/audit", Bearer(f.keys["reviewer"]))->status == 404);
+  auto m = scraper.Get("/metrics");
+  REQUIRE(m);
   REQUIRE(m->status == 200);
   for (const char* needle : {"hashscreen_http_requests_total{route=\"/v1/screen\",status=\"200\"} 1",
                              "hashscreen_http_request_duration_seconds_bucket{route=\"/v1/screen\",status=\"200\",le=\"+Inf\"} 1",

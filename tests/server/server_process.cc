@@ -111,7 +111,8 @@ std::string ServerProcess::CreateKey(const std::string& role, const std::string&
 
 bool ServerProcess::Start(const std::vector<std::string>& extra, std::string* error) {
   std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", data_dir().string(), "--listen", "127.0.0.1:0",
-                                   "--tls-cert", cert_.string(), "--tls-key", key_.string()};
+                                   "--tls-cert", cert_.string(), "--tls-key", key_.string(),
+                                   "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   int out_pipe[2];
   REQUIRE(pipe(out_pipe) == 0);
@@ -122,6 +123,7 @@ bool ServerProcess::Start(const std::vector<std::string>& extra, std::string* er
   close(log_fd);
   REQUIRE(pid_ > 0);
   std::string line;
+  metrics_port_ = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{out_pipe[0], POLLIN, 0};
@@ -132,6 +134,9 @@ bool ServerProcess::Start(const std::vector<std::string>& extra, std::string* er
     if (c != '\n') {
       line.push_back(c);
       continue;
+    }
+    if (line.rfind("metrics on http://", 0) == 0) {
+      metrics_port_ = std::stoi(line.substr(line.rfind(':') + 1));
     }
     if (line.rfind("listening on ", 0) == 0) {
       port_ = std::stoi(line.substr(line.rfind(':') + 1));

@@ -35,14 +35,17 @@ class ServerProcess {
   // Creates a key with the CLI (server must be stopped); returns the secret.
   std::string CreateKey(const std::string& role, const std::string& partner = "");
 
-  // Starts the server with the standard test flags plus `extra`; waits for
-  // "listening on". Returns false (with the log in *error) if it did not come up.
+  // Starts the server with the standard test flags (including a metrics
+  // listener on a free loopback port) plus `extra`; waits for "listening on".
+  // Returns false (with the log in *error) if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}, std::string* error = nullptr);
   // Sends `sig` and waits for the exit; returns the exit code (128+sig if killed).
   int Stop(int sig);
 
   std::unique_ptr<httplib::SSLClient> Client() const;
   int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }  // 0 when no metrics listener
+  pid_t pid() const { return pid_; }
   const fs::path& dir() const { return dir_; }
   fs::path data_dir() const { return dir_ / "data"; }
   fs::path cert() const { return cert_; }
@@ -52,6 +55,7 @@ class ServerProcess {
   fs::path dir_, cert_, key_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
 };
 
 // Convenience calls with a bearer key.
