@@ -25,6 +25,7 @@ PACKAGES=(
   libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
   libhttp-parser-dev
+  valgrind
 )
 
 log() { printf '== %s\n' "$*"; }

@@ -54,7 +54,9 @@ IsaSet CpuIsas() {
 std::string IsaSetNames(IsaSet set) {
   std::string out;
   for (const IsaName& i : kIsas) {
-    if (set & i.isa) out += (out.empty() ? "" : "+") + std::string(i.name);
+    if (!(set & i.isa)) continue;
+    if (!out.empty()) out += '+';
+    out += i.name;
   }
   return out.empty() ? "none" : out;
 }

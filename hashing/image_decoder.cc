@@ -1,6 +1,10 @@
 #include "hashing/image_decoder.h"
 
+#include <climits>
 #include <string>
+
+#include "hashing/decode_budget.h"
+#include "hashing/format_decoders.h"
 
 namespace hashing {
 
@@ -9,10 +13,12 @@ Status CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limi
     return Status::Corruption("image header gives a zero dimension (" + std::to_string(width) + "x" +
                               std::to_string(height) + ")");
   }
-  if (width * height > limits.max_pixels) {
+  uint64_t pixels = 0;
+  const bool overflow = __builtin_mul_overflow(width, height, &pixels);
+  if (overflow || pixels > limits.max_pixels || width > INT_MAX || height > INT_MAX) {
     return Status::TooLarge("image is " + std::to_string(width) + "x" + std::to_string(height) + " = " +
-                            std::to_string(width * height) + " pixels, over the limit of " +
-                            std::to_string(limits.max_pixels));
+                            (overflow ? std::string("more than 2^64") : std::to_string(pixels)) +
+                            " pixels, over the limit of " + std::to_string(limits.max_pixels));
   }
   return Status::Ok();
 }
@@ -25,12 +31,18 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
                             std::to_string(limits.max_bytes));
   }
   info->format = SniffFormat(bytes);
+  DecodeBudget budget(limits);
+  const DecodeJob job{bytes, limits, budget, sink, info};
+  Status s;
   switch (info->format) {
-    case ImageFormat::kJpeg: return DecodeJpeg(bytes, limits, sink, info);
-    case ImageFormat::kPng: return DecodePng(bytes, limits, sink, info);
-    case ImageFormat::kWebp: return DecodeWebp(bytes, limits, sink, info);
-    default: return DecodeWithStb(bytes, limits, sink, info);  // also recognises TGA, or says unsupported
+    case ImageFormat::kJpeg: s = DecodeJpeg(job); break;
+    case ImageFormat::kPng: s = DecodePng(job); break;
+    case ImageFormat::kWebp: s = DecodeWebp(job); break;
+    case ImageFormat::kPnm: s = DecodePnm(job); break;
+    default: s = DecodeWithStb(job); break;  // GIF, BMP, PSD; recognises TGA, or says unsupported
   }
+  info->peak_memory = budget.peak();
+  return s;
 }
 
 }  // namespace hashing

@@ -4,22 +4,32 @@
 //   JPEG   libjpeg-turbo defaults (ISLOW IDCT, fancy upsampling): the
 //          reference's pixels exactly. CMYK/YCCK by the naive formula
 //          R = round(C' K' / 255) on the stored (Adobe-inverted) samples.
-//   PNG    libpng (CRC-checked, streamed; ImageMagick's own decoder);
-//   GIF (first frame), BMP, PNM (P5/P6), TGA, PSD   stb_image, after a
-//          structural check that the first frame (GIF) or the pixel array
-//          (uncompressed BMP) is complete: stb reads past the end of its
-//          input as zero bytes instead of failing.
+//   PNG    libpng (CRC-checked, streamed; ImageMagick's own decoder).
+//   PNM    our own reader (P1-P6; samples scaled from maxval to 8 bits).
+//   GIF, BMP, TGA, PSD   stb_image, driven so that any read past the end
+//          of the input is truncation. GIF: the first frame, within its
+//          own bounds (as ImageMagick reads it), not the canvas.
+//   WebP   libwebp; an animation's first frame, within its own bounds.
 //   16-bit samples keep their high byte (the reference keeps the low byte,
 //   a bug we deliberately do not copy: docs/hashing.md).
-//   WebP   libwebp; an animation's first frame.
 // Alpha is dropped, never composited; palettes are expanded; ICC profiles,
 // gamma and EXIF orientation are ignored (the stored pixels are hashed).
 //
-// Limits are checked from the header before any pixel is decoded, and the
-// decoders' own allocations are capped by what the limits imply.
+// Hostile input (docs/hashing.md): the dimensions are checked against
+// `limits` from the header, and a header that claims more pixels than the
+// input could encode at its codec's maximum compression is refused, both
+// before any pixel buffer exists; every big allocation is charged to the
+// limits' memory budget before it is made; the decoders' progress hooks
+// check the time budget. Truncated input is an error, never a partly
+// blank image, and the same bytes always give the same answer: no pixel is
+// delivered from memory the decoder did not write.
 //
-// Errors: kTooLarge (over a limit), kUnsupported (not a format we decode),
-// kCorruption (truncated or damaged). Thread-safe.
+// This is the entry point for fuzzing: any bytes, any limits.
+//
+// Errors: kTooLarge (over a limit: bytes, pixels, memory, time),
+// kUnsupported (not a format we decode), kCorruption (truncated, damaged,
+// or claiming more than its bytes can hold). Thread-safe: decodes share no
+// state.
 #pragma once
 
 #include <cstdint>
@@ -36,20 +46,17 @@ using base::Status;
 
 struct DecodedInfo {
   ImageFormat format = ImageFormat::kUnknown;
-  int width = 0;
+  int width = 0;   // what was decoded (a GIF or animated WebP: its first frame)
   int height = 0;
+  // The most memory the decode held at once, as charged to the budget
+  // (DecodeLimits::max_decode_memory), whether it succeeded or not.
+  uint64_t peak_memory = 0;
 };
 
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
 
 // Shared by the decoders: the pixel-count check, with the message users see.
+// Overflow-safe for any 64-bit width and height.
 Status CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits);
-
-// One decoder per library, each in its own file. `info` gets width/height
-// once the header is read; `format` is set by the caller.
-Status DecodeJpeg(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
-Status DecodePng(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
-Status DecodeWithStb(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
-Status DecodeWebp(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
 
 }  // namespace hashing

@@ -10,9 +10,10 @@
 // is that of one hash: the second pass starts after the first has ended.
 //
 // Errors (Status codes, which the server maps to HTTP):
-//   kTooLarge     bytes or decoded pixel count over `limits` (413)
+//   kTooLarge     over `limits`: bytes, pixels, decode memory or decode time (413)
 //   kUnsupported  not an image format we decode (415)
-//   kCorruption   a known format, but truncated or damaged (422)
+//   kCorruption   a known format, but truncated, damaged, or claiming more
+//                 pixels than its bytes can encode (422)
 // An error never comes with a hash: undecodable input is never the all-zero hash.
 //
 // Thread-safety: may be called from any number of threads at once.

@@ -40,6 +40,8 @@ struct ServerConfig {
   // [limits]
   int64_t max_body_bytes = 32ll << 20;
   int64_t max_pixels = 100'000'000;
+  int64_t max_decode_memory = 512ll << 20;  // bytes one decode may hold
+  int64_t max_decode_ms = 10'000;          // wall time of one decode
   int64_t screen_workers = 0;  // 0 = cores
   int64_t screen_queue = 64;
   double rate_per_key = 0;  // requests per second per key; 0 = unlimited

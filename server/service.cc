@@ -20,6 +20,8 @@ Service::Service(const ServerConfig& config, size_t workers)
   hash_options_.trim_borders = config.trim_borders;
   hash_options_.limits.max_bytes = static_cast<uint64_t>(config.max_body_bytes);
   hash_options_.limits.max_pixels = static_cast<uint64_t>(config.max_pixels);
+  hash_options_.limits.max_decode_memory = static_cast<uint64_t>(config.max_decode_memory);
+  hash_options_.limits.max_decode_ms = static_cast<uint64_t>(config.max_decode_ms);
 }
 
 Status ReadHmacKey(const std::string& path, std::string* key) {
