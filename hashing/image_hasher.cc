@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "base/crypto.h"
+#include "hashing/decode_budget.h"
 #include "hashing/image_decoder.h"
 #include "hashing/pdq_stream_hasher.h"
 #include "hashing/sink_adapters.h"
@@ -11,6 +12,9 @@ namespace hashing {
 
 Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, ImageHashes* out) {
   const PdqKernels& kernels = options.kernels ? *options.kernels : ActivePdqKernels();
+  // One budget for both decodes: the trimmed pass costs no more time or
+  // memory than limits allow the upload as a whole.
+  DecodeBudget budget(options.limits);
   DecodedInfo info;
   PdqResult pdq;
   std::optional<TrimRect> trim;
@@ -19,21 +23,22 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     if (options.trim_borders) {
       BorderDetector detector(options.trim);
       TeeSink tee(&hasher, &detector);
-      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &tee, &info));
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info));
       trim = detector.Result();
     } else {
-      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &hasher, &info));
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &hasher, &info));
     }
     pdq = hasher.Finish();
   }
   PdqResult trimmed;
   if (trim) {
-    // The same bytes decoded again: only a limit the second pass alone
-    // exceeds could fail it, and then the image was not fully screened.
+    // The same bytes decoded again, on what is left of the budget: an
+    // upload whose two passes together exceed a limit is refused (kTooLarge)
+    // as not fully screened, never answered from the first pass alone.
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     CropSink crop(&hasher, *trim);
     DecodedInfo again;
-    HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &crop, &again).WithContext("trimmed picture"));
+    HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again).WithContext("trimmed picture"));
     trimmed = hasher.Finish();
   }
 

@@ -8,6 +8,9 @@
 // them is hashed (ImageHashes::trimmed), exactly as if it had been uploaded
 // alone. The untrimmed hashes are the same bits either way, and peak memory
 // is that of one hash: the second pass starts after the first has ended.
+// Both decodes are charged to one DecodeBudget: limits.max_decode_ms bounds
+// the two together, and limits.max_decode_memory what either holds on top of
+// what the other still does.
 //
 // Errors (Status codes, which the server maps to HTTP):
 //   kTooLarge     over `limits`: bytes, pixels, decode memory or decode time (413)

@@ -5,13 +5,16 @@
 // The full table over the corpus is bench/robustness (docs/robustness.md).
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/signal.h"
 #include "bench/robustness/transforms.h"
 #include "hashing/border_detector.h"
+#include "hashing/decode_budget.h"
 #include "hashing/image_decoder.h"
 #include "hashing/image_hasher.h"
 #include "hashing/pdq_stream_hasher.h"
@@ -225,6 +228,50 @@ TEST_CASE("crop sink: exactly the rectangle, as if decoded alone; a rectangle ou
     CropSink c(&h, bad);
     CHECK(DecodeImage(bytes, DecodeLimits(), &c, &info).code() == base::Status::Code::kInvalidArgument);
   }
+}
+
+TEST_CASE("decodes sharing one budget share its deadline and its memory (HashImage's trimmed pass)") {
+  if (!ts::RequireData(Photo(kPhotos[1]), "tests/data/pdq is part of the repository")) return;
+  const auto bytes = Png(rb::AddBorder(Decoded(Photo(kPhotos[1])), 60, 40, 60, 40, {0, 0, 0}));
+  struct : PixelSink {
+    Status Start(int, int, int) override { return Status::Ok(); }
+    void Rows(int, int, const uint8_t*) override {}
+  } sink;
+  DecodedInfo info;
+
+  // A deadline a first decode has used up refuses the next decode at once,
+  // however small it is (no progress hook need read the clock).
+  DecodeLimits quick;
+  quick.max_decode_ms = 1;
+  DecodeBudget spent(quick);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const base::Status late = DecodeImage(bytes, quick, &spent, &sink, &info);
+  CHECK(late.code() == base::Status::Code::kTooLarge);
+  CHECK(late.message().find("limits.max_decode_ms") != std::string::npos);
+
+  // Memory another decode still holds counts against this one.
+  REQUIRE(DecodeImage(bytes, DecodeLimits(), &sink, &info).ok());
+  const uint64_t one_decode = info.peak_memory;
+  REQUIRE(one_decode > 0);
+  DecodeLimits tight;
+  tight.max_decode_memory = one_decode;
+  DecodeBudget held(tight);
+  REQUIRE(held.Charge(1, "a buffer still held").ok());
+  const base::Status over = DecodeImage(bytes, tight, &held, &sink, &info);
+  CHECK(over.code() == base::Status::Code::kTooLarge);
+  CHECK(over.message().find("limits.max_decode_memory") != std::string::npos);
+
+  // HashImage decodes twice on one budget: the first pass gives back all it
+  // held, so the limit one decode needs is enough for both.
+  HashOptions o;
+  o.dihedral = true;
+  o.trim_borders = true;
+  o.limits = tight;
+  ImageHashes h;
+  const base::Status both = HashImage(bytes, o, &h);
+  CAPTURE(both.ToString());
+  REQUIRE(both.ok());
+  CHECK(h.trimmed.present);
 }
 
 TEST_CASE("trim_borders: a losslessly bordered copy's trimmed hashes are the original's bits; untrimmed unchanged") {
