@@ -6,6 +6,7 @@
 //                          [--transforms LIST] [--threshold T] [--min-quality Q]
 //                          [--trim-tolerance T] [--markdown FILE] [--show-fp N]
 //                          [--after SETS] [--tsv FILE] [--dump DIR] [--list]
+//                          [--throughput ROUNDS]
 //
 // For every image of the pools (default photos-2mp,photos,testimages,art of
 // the corpus from scripts/fetch-test-images.sh; variants/ holds true
@@ -27,6 +28,12 @@
 // images, i != j, skipping pairs with the same MD5 (exact duplicates,
 // counted apart): the untransformed uploads, and each transform's uploads.
 //
+// --throughput R instead measures the upload path's speed with the extra
+// queries off and on (HashImage with all 8 dihedral variants, trim_borders
+// false / true, as the server hashes), on the pool's originals as uploaded
+// and on the same pictures given a 10% black border (each of those decoded
+// twice: the worst case), over R rounds; see RunThroughput.
+//
 // --limit N takes N images evenly spread over the sorted pool list (quick
 // iterations); --threads N hashes N images at once (default 1: the machine
 // is shared). Results go to stdout (and --markdown FILE: the tables alone).
@@ -46,6 +53,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <ctime>
 #include <vector>
 
 #include "base/cpu_features.h"
@@ -291,12 +299,72 @@ std::string DistStats(const PairStats& s) {
   return buf;
 }
 
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// The upload path's rate with trimming on against off, measured in one run:
+// per image, the two are timed back to back (this thread's CPU time, so other
+// load on a shared machine does not count), summed over the pool per round;
+// the ratio reported is the median over rounds of (time off / time on), i.e.
+// the rate with the extra queries as a share of the rate without.
+int RunThroughput(const Config& cfg, int rounds) {
+  const std::vector<std::string> paths = LoadPool(cfg);
+  const robustness::Transform* border = robustness::FindTransform("border-10-black");
+  std::vector<std::vector<uint8_t>> plain, bordered;
+  for (const auto& path : paths) {
+    std::ifstream in(cfg.dir + "/" + path, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    robustness::Image image;
+    std::vector<uint8_t> framed;
+    if (!robustness::DecodeToRgb(bytes, &image).ok() || !border->apply(image, 0, &framed).ok()) continue;
+    plain.push_back(std::move(bytes));
+    bordered.push_back(std::move(framed));
+  }
+  std::printf("throughput: %zu images, %d rounds, one thread (CPU time)\n", plain.size(), rounds);
+  hashing::HashOptions off;
+  off.dihedral = true;
+  off.trim = cfg.trim;
+  hashing::HashOptions on = off;
+  on.trim_borders = true;
+  hashing::ImageHashes h;
+  for (const auto* set : {&plain, &bordered}) {
+    std::vector<double> ratios;
+    double sum_off = 0, sum_on = 0;
+    size_t trimmed = 0;
+    for (int r = 0; r < rounds; ++r) {
+      double t_off = 0, t_on = 0;
+      trimmed = 0;
+      for (const auto& bytes : *set) {
+        double t0 = ThreadCpuMs();
+        (void)hashing::HashImage(bytes, off, &h);
+        const double t1 = ThreadCpuMs();
+        (void)hashing::HashImage(bytes, on, &h);
+        const double t2 = ThreadCpuMs();
+        t_off += t1 - t0, t_on += t2 - t1;
+        trimmed += h.trimmed.present;
+      }
+      ratios.push_back(t_off / t_on);
+      sum_off += t_off, sum_on += t_on;
+    }
+    std::sort(ratios.begin(), ratios.end());
+    const double n = static_cast<double>(set->size()) * rounds;
+    std::printf("%-34s trim off %7.2f ms/image, on %7.2f ms/image (%zu of %zu trimmed): rate with trimming = %.3f of "
+                "without (median of %d rounds; range %.3f-%.3f)\n",
+                set == &plain ? "originals as uploaded" : "originals with a 10% black border", sum_off / n,
+                sum_on / n, trimmed, set->size(), ratios[ratios.size() / 2], rounds, ratios.front(), ratios.back());
+  }
+  return 0;
+}
+
 int Usage(const char* why) {
   if (why) std::fprintf(stderr, "robustness: %s\n", why);
   std::fprintf(stderr,
                "usage: robustness [--images DIR] [--pools a,b] [--limit N] [--threads N] [--transforms a,b]\n"
                "                  [--threshold T] [--min-quality Q] [--trim-tolerance T] [--markdown FILE]\n"
-               "                  [--show-fp N] [--after SETS] [--tsv FILE] [--dump DIR] [--list]\n"
+               "                  [--show-fp N] [--after SETS] [--tsv FILE] [--dump DIR] [--list] [--throughput ROUNDS]\n"
                "SETS: dihedral,aligned,trimmed,trimmed-aligned (default aligned,trimmed-aligned)\n");
   return 2;
 }
@@ -315,6 +383,7 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("HASHSCREEN_IMAGES");
   cfg.dir = env && *env ? env : "/var/cache/hashscreen/images";
   std::vector<std::string> names;
+  int throughput_rounds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
@@ -353,6 +422,8 @@ int main(int argc, char** argv) {
       cfg.tsv = argv[++i];
     } else if (a == "--dump" && has) {
       cfg.dump = argv[++i];
+    } else if (a == "--throughput" && has) {
+      s = ParseInt(argv[++i], "--throughput", 1, 1000, &throughput_rounds);
     } else if (a == "--markdown" && has) {
       cfg.markdown = argv[++i];
     } else {
@@ -377,6 +448,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "robustness: %s\n", s.ToString().c_str());
     return 2;
   }
+  if (throughput_rounds) return RunThroughput(cfg, throughput_rounds);
 
   const std::vector<std::string> paths = LoadPool(cfg);
   if (!paths.empty()) cfg.dump_path = paths[0];
