@@ -14,6 +14,7 @@ std::string_view Status::CodeName(Code c) {
     case Code::kIOError: return "io_error";
     case Code::kUnavailable: return "unavailable";
     case Code::kPermissionDenied: return "permission_denied";
+    case Code::kNoSpace: return "no_space";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ class [[nodiscard]] Status {
     kIOError,           // the OS or the database failed
     kUnavailable,       // try again later (overload, shutting down)
     kPermissionDenied,  // authenticated but not allowed
+    kNoSpace,           // the disk is full: nothing was written; retry once space returns
   };
 
   Status() = default;  // ok
@@ -38,6 +39,7 @@ class [[nodiscard]] Status {
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
   static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
   static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
+  static Status NoSpace(std::string m) { return Status(Code::kNoSpace, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -1,6 +1,12 @@
-// hashscreen audit list|show|review|verify: the reviewer's and admin's view
-// of the audit log.
+// hashscreen audit list|show|review|verify|checkpoint: the reviewer's and
+// admin's view of the audit log.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -22,8 +28,19 @@ constexpr const char* kHelp =
     "  audit show ID           one entry with its reviews, as JSON (reviewer key)\n"
     "  audit review ID --disposition confirmed|false_positive|escalated [--note TEXT]\n"
     "                          record a review (reviewer key)\n"
-    "  audit verify            walk the audit chain (admin key); exit 1 if it does not verify\n\n"
+    "  audit verify [--checkpoint FILE|STRING]\n"
+    "                          walk the audit chain (admin key); with a checkpoint, also prove the\n"
+    "                          log still holds it (a cut or rewritten tail fails). Exit 0 verified,\n"
+    "                          1 it failed (or the request did), 4 it could not be checked fully\n"
+    "                          (HMACs present but the server has no key; an old log's head\n"
+    "                          without a MAC)\n"
+    "  audit checkpoint [--json]\n"
+    "                          print the chain head as one line (sequence, hash, MAC by the\n"
+    "                          server's audit HMAC key) to store away from the server (admin key)\n\n"
     "options:\n%s";
+
+constexpr std::string_view kCheckpointPrefix = "audit-checkpoint:";
+constexpr size_t kMaxCheckpointFile = 4096;
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "hashscreen audit: %s\n", what.c_str());
@@ -86,6 +103,102 @@ int List(ApiClient& api, const std::vector<std::string>& args) {
   return 0;
 }
 
+// --checkpoint takes the checkpoint line itself, or a file holding it (the
+// first line starting with "audit-checkpoint:"; others, e.g. notes, are skipped).
+Status ReadCheckpoint(const std::string& arg, std::string* out) {
+  if (arg.rfind(kCheckpointPrefix, 0) == 0) {
+    *out = arg;
+    return Status::Ok();
+  }
+  const int fd = ::open(arg.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::InvalidArgument("--checkpoint " + arg + ": " + std::strerror(errno));
+  struct stat st{};
+  std::string text;
+  Status s;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    s = Status::InvalidArgument("--checkpoint " + arg + ": not a regular file (nor an audit-checkpoint: line)");
+  } else {
+    char buf[kMaxCheckpointFile + 1];
+    size_t got = 0;
+    ssize_t n = 0;
+    while (got < sizeof buf && (n = ::read(fd, buf + got, sizeof buf - got)) > 0) got += static_cast<size_t>(n);
+    if (n < 0) s = Status::IOError("--checkpoint " + arg + ": " + std::strerror(errno));
+    else if (got > kMaxCheckpointFile) s = Status::InvalidArgument("--checkpoint " + arg + ": larger than 4096 bytes");
+    else text.assign(buf, got);
+  }
+  ::close(fd);
+  HS_RETURN_IF_ERROR(s);
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (line.rfind(kCheckpointPrefix, 0) == 0) {
+      *out = line;
+      return Status::Ok();
+    }
+    start = end + 1;
+  }
+  return Status::InvalidArgument("--checkpoint " + arg + ": no line starting with audit-checkpoint:");
+}
+
+int Verify(ApiClient& api, const std::vector<std::string>& args) {
+  std::string query;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--checkpoint" && i + 1 < args.size()) {
+      std::string checkpoint;
+      if (Status s = ReadCheckpoint(args[++i], &checkpoint); !s.ok()) return Fail(s.message());
+      query = "?checkpoint=" + UrlEncode(checkpoint);
+    } else {
+      return Fail("unknown option " + args[i] + (args[i] == "--checkpoint" ? " (it needs FILE or STRING)" : "") +
+                  "; see --help");
+    }
+  }
+  ApiAnswer a;
+  if (Status s = api.Get("/v1/audit/verify" + query, &a); !s.ok()) return Fail(s.message());
+  if (a.status != 200) return Fail(a.ErrorMessage());
+  json v = json::parse(a.body);
+  const std::string result = Str(v, "result");
+  const auto entries = static_cast<unsigned long long>(v["entries"].get<uint64_t>());
+  if (v["ok"].get<bool>()) {
+    std::string how = v["head_authenticated"].get<bool>() ? "head authenticated by the HMAC key"
+                                                          : "no HMAC key configured: the head is not authenticated";
+    if (v.contains("checkpoint")) how += "; holds the checkpoint of entry " + Str(v["checkpoint"], "id");
+    std::printf("ok: %llu entries, head %s (%s)\n", entries, Str(v, "head").c_str(), how.c_str());
+    return 0;
+  }
+  if (result == "failed" || result.empty()) {
+    std::printf("FAILED at entry %s: %s\n", Str(v, "first_bad_id").c_str(), Str(v, "problem").c_str());
+    return 1;
+  }
+  std::printf("NOT VERIFIED (%s): %llu entries, chain intact, but %s\n", result.c_str(), entries,
+              Str(v, "problem").c_str());
+  return 4;
+}
+
+int Checkpoint(ApiClient& api, const std::vector<std::string>& args) {
+  bool as_json = false;
+  for (const auto& a : args) {
+    if (a == "--json") as_json = true;
+    else return Fail("unknown option " + a + "; see --help");
+  }
+  ApiAnswer a;
+  if (Status s = api.Get("/v1/audit/checkpoint", &a); !s.ok()) return Fail(s.message());
+  if (a.status != 200) return Fail(a.ErrorMessage());
+  json j = json::parse(a.body);
+  if (as_json) {
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  // stdout: the line to keep; stderr: what it is.
+  std::printf("%s\n", Str(j, "checkpoint").c_str());
+  std::fprintf(stderr, "checkpoint of audit entry %s, hash %s; %s\n", Str(j, "id").c_str(), Str(j, "hash").c_str(),
+               j["mac"].is_string() ? "MAC by the server's audit HMAC key"
+                                    : "no audit HMAC key is configured: it carries no MAC");
+  std::fprintf(stderr, "store it away from the server; `hashscreen audit verify --checkpoint LINE` proves the log still holds it\n");
+  return 0;
+}
+
 }  // namespace
 
 int RunAudit(const std::vector<std::string>& argv) {
@@ -115,18 +228,8 @@ int RunAudit(const std::vector<std::string>& argv) {
       std::printf("recorded review %s\n", Str(json::parse(a.body), "id").c_str());
       return 0;
     }
-    if (sub == "verify") {
-      if (Status s = api.Get("/v1/audit/verify", &a); !s.ok()) return Fail(s.message());
-      if (a.status != 200) return Fail(a.ErrorMessage());
-      json v = json::parse(a.body);
-      if (v["ok"].get<bool>()) {
-        std::printf("ok: %llu entries, head %s\n", static_cast<unsigned long long>(v["entries"].get<uint64_t>()),
-                    Str(v, "head").c_str());
-        return 0;
-      }
-      std::printf("FAILED at entry %s: %s\n", Str(v, "first_bad_id").c_str(), Str(v, "problem").c_str());
-      return 1;
-    }
+    if (sub == "verify") return Verify(api, args);
+    if (sub == "checkpoint") return Checkpoint(api, args);
     std::fprintf(stderr, "hashscreen audit: unknown command '%s' (see --help)\n", sub.c_str());
     return 2;
   });

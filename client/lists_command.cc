@@ -1,18 +1,21 @@
 // hashscreen lists create|info|push: a partner's (or admin's) view of hash
 // lists. push streams a hash file to /v1/lists/{id}/batches; every batch id
-// names the file and the byte offset of its first line, so re-running a push
-// after a failure replays the batches already applied and continues.
+// names the file version (size, modification time), the byte offset of the
+// batch's first line and a digest of the batch's content, so re-running a
+// push after a failure replays the batches already applied and continues,
+// while a file changed in place (even to the same size and time) or pushed
+// with another --batch-size gets new ids instead of being taken for a replay.
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "base/hex.h"
 #include "base/number_parse.h"
 #include "base/signal.h"
@@ -126,10 +129,10 @@ int Push(ApiClient& api, std::vector<std::string> args) {
   struct stat st{};
   if (!file || fstat(fileno(file.get()), &st) != 0) return Fail(path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Fail(path + ": not a regular file");
-  // The batch id names the file version (size, mtime) and the batch's start
-  // offset: the same file pushed again yields the same ids.
-  const std::string id_prefix = "push:" + std::filesystem::path(path).filename().string() + ":" +
-                                std::to_string(st.st_size) + ":" + std::to_string(st.st_mtime) + ":";
+  // The batch id names the file version (size, mtime), the batch's start
+  // offset and its content (below): the same file pushed again yields the
+  // same ids. Not the file name: ids are at most 128 bytes.
+  const std::string id_prefix = "push:" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtime) + ":";
   ProgressBar bar("pushing", static_cast<uint64_t>(st.st_size));
   uint64_t batch_start = 0, line_no = 0, lines = 0, added = 0, present = 0, replayed = 0, batches = 0;
   std::vector<base::SignalEntry> entries;
@@ -141,10 +144,18 @@ int Push(ApiClient& api, std::vector<std::string> args) {
       const auto& e = entries[i];
       add.push_back({{"type", base::SignalTypeName(e.type)}, {"hash", base::HexEncode(std::string_view(e.hash))}, {"ref", e.ref}});
     }
-    json body{{"batch_id", id_prefix + std::to_string(batch_start)}, {"add", std::move(add)}};
+    const std::string entries_json = add.dump(-1, ' ', false, json::error_handler_t::replace);
+    const auto digest = base::Sha256(entries_json);
+    const std::string batch_id = id_prefix + std::to_string(batch_start) + ":" +
+                                 base::HexEncode(std::span<const uint8_t>(digest.data(), 16));
+    json body{{"batch_id", batch_id}, {"add", std::move(add)}};
     ApiAnswer a;
     Status s = PostWithRetry(api, "/v1/lists/" + list + "/batches", body.dump(-1, ' ', false, json::error_handler_t::replace), &a);
     if (!s.ok()) return Fail(s.message() + "; re-run the same command to resume");
+    if (a.status == 409) {
+      return Fail(path + ": batch at byte " + std::to_string(batch_start) + ": the list already holds batch id " + batch_id +
+                  " with other content, so nothing of this batch was applied (" + a.ErrorMessage() + ")");
+    }
     if (a.status != 200) return Fail(path + ": batch at byte " + std::to_string(batch_start) + ": " + a.ErrorMessage());
     json r = json::parse(a.body);
     added += r["added"].get<uint64_t>();

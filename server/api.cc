@@ -31,15 +31,22 @@ int HttpStatusFor(const Status& s) {
     case C::kUnavailable: return 503;
     case C::kPermissionDenied: return 403;
     case C::kIOError: return 500;
+    case C::kNoSpace: return 507;
   }
   return 500;
 }
 
 void ApiResponse::FromStatus(const Status& s) {
   int code = HttpStatusFor(s);
-  // Internal failures say nothing of the store's insides to the caller; the
-  // details go to the log instead (the caller of FromStatus logs them).
-  Error(code, std::string(Status::CodeName(s.code())), code == 500 ? "internal error" : s.message());
+  // Internal failures say nothing of the store's insides (files, paths) to
+  // the caller; the details go to the log instead (the caller of FromStatus
+  // logs them).
+  std::string message = s.message();
+  if (code == 500) message = "internal error";
+  if (s.code() == Status::Code::kNoSpace) {
+    message = "the server's disk is full: nothing was written (a screen gets no verdict); retry once /readyz answers 200";
+  }
+  Error(code, std::string(Status::CodeName(s.code())), message);
 }
 
 Status ParseJsonBody(const std::string& body, json* out) {

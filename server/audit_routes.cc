@@ -1,6 +1,8 @@
 // GET /v1/audit, GET /v1/audit/{id}, POST /v1/audit/{id}/review (reviewer),
-// GET /v1/audit/verify (admin). Reviewers see every detail of an entry.
+// GET /v1/audit/verify[?checkpoint=...], GET /v1/audit/checkpoint (admin).
+// Reviewers see every detail of an entry.
 #include "base/hex.h"
+#include "base/number_parse.h"
 #include "base/query_variant.h"
 #include "server/routes.h"
 
@@ -57,13 +59,16 @@ json EntryJson(const store::AuditEntry& e) {
   return j;
 }
 
-Status ParseI64Param(const ApiRequest& r, const char* name, std::optional<int64_t>* out) {
+// A time in ms since the epoch: 0..INT64_MAX, never clamped or wrapped.
+Status ParseTimeParam(const ApiRequest& r, const char* name, std::optional<int64_t>* out) {
   if (!r.HasParam(name)) return Status::Ok();
   uint64_t v = 0;
-  HS_RETURN_IF_ERROR(ParseU64(r.Param(name), name, &v));
-  *out = static_cast<int64_t>(std::min<uint64_t>(v, INT64_MAX));
+  HS_RETURN_IF_ERROR(base::ParseUint(r.Param(name), name, 0, INT64_MAX, &v));
+  *out = static_cast<int64_t>(v);
   return Status::Ok();
 }
+
+std::string Hex(const std::string& bytes) { return base::HexEncode(std::string_view(bytes)); }
 
 }  // namespace
 
@@ -71,9 +76,10 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   store::AuditQuery q;
   uint64_t limit = 100;
   Status s;
-  if (request.HasParam("after")) s = ParseU64(request.Param("after"), "after", &q.after);
-  if (s.ok() && request.HasParam("limit")) s = ParseU64(request.Param("limit"), "limit", &limit);
-  if (s.ok() && (limit == 0 || limit > 1000)) s = Status::InvalidArgument("limit must be 1..1000");
+  // A cursor is a seq of the log: beyond the newest entry is out of range.
+  const uint64_t last = service.audit()->last_seq();
+  if (request.HasParam("after")) s = base::ParseUint(request.Param("after"), "after", 0, last, &q.after);
+  if (s.ok() && request.HasParam("limit")) s = base::ParseUint(request.Param("limit"), "limit", 1, 1000, &limit);
   q.limit = limit;
   q.verdict = request.Param("verdict");
   if (s.ok() && !q.verdict.empty() && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
@@ -85,8 +91,8 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
     s = ParseU64(request.Param("list"), "list", &list);
     q.list_id = list;
   }
-  if (s.ok()) s = ParseI64Param(request, "since", &q.since_ms);
-  if (s.ok()) s = ParseI64Param(request, "until", &q.until_ms);
+  if (s.ok()) s = ParseTimeParam(request, "since", &q.since_ms);
+  if (s.ok()) s = ParseTimeParam(request, "until", &q.until_ms);
   if (!s.ok()) return response->FromStatus(s);
   std::vector<store::AuditEntry> entries;
   uint64_t next = 0;
@@ -128,12 +134,35 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   response->Json(201, EntryJson(review));
 }
 
-void HandleAuditVerify(Service& service, const ApiRequest&, ApiResponse* response) {
-  store::AuditVerifyResult r = service.audit()->Verify();
-  json j{{"ok", r.ok}, {"entries", r.entries}, {"head", base::HexEncode(r.head)}};
-  if (!r.ok) {
-    j["first_bad_id"] = std::to_string(r.first_bad_seq);
-    j["problem"] = r.problem;
+void HandleAuditVerify(Service& service, const ApiRequest& request, ApiResponse* response) {
+  std::optional<store::AuditCheckpoint> checkpoint;
+  if (request.HasParam("checkpoint")) {
+    store::AuditCheckpoint cp;
+    if (Status s = store::AuditCheckpoint::Parse(request.Param("checkpoint"), &cp); !s.ok()) return response->FromStatus(s);
+    checkpoint = cp;
+  }
+  const store::AuditVerifyResult r = checkpoint ? service.audit()->Verify(*checkpoint) : service.audit()->Verify();
+  json j{{"ok", r.ok},
+         {"result", store::AuditVerifyResult::OutcomeName(r.outcome)},
+         {"entries", r.entries},
+         {"head", base::HexEncode(r.head)},
+         {"head_authenticated", r.head_authenticated},
+         {"hmac_key", service.audit()->keyed()}};
+  if (checkpoint) j["checkpoint"] = {{"id", std::to_string(checkpoint->seq)}, {"held", r.checkpoint_checked}};
+  if (r.outcome == store::AuditVerifyResult::Outcome::kFailed) j["first_bad_id"] = std::to_string(r.first_bad_seq);
+  if (!r.ok) j["problem"] = r.problem;
+  response->Json(200, j);
+}
+
+void HandleAuditCheckpoint(Service& service, const ApiRequest&, ApiResponse* response) {
+  const store::AuditCheckpoint cp = service.audit()->Checkpoint();
+  json j{{"checkpoint", cp.ToString()},
+         {"id", std::to_string(cp.seq)},
+         {"hash", base::HexEncode(cp.hash)},
+         {"instance_id", cp.instance_id},
+         {"mac", cp.mac.empty() ? json(nullptr) : json(Hex(cp.mac))}};
+  if (cp.mac.empty()) {
+    j["note"] = "no audit HMAC key is configured (audit.hmac_key_file): the checkpoint carries no MAC";
   }
   response->Json(200, j);
 }

@@ -1,6 +1,11 @@
 #include "server/config.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <charconv>
 #include <cmath>
@@ -179,6 +184,16 @@ Status SetFromNode(const Setting& s, const toml::node& node, ServerConfig* c) {
 
 bool IsBool(const Setting& s) { return std::holds_alternative<bool ServerConfig::*>(s.member); }
 
+// A file setting must name a readable regular file: a directory would be
+// read as empty (or throw), and a FIFO would block the start forever.
+Status CheckRegularFile(const std::string& what, const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return Status::IOError(what + ": " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(what + ": " + path + ": not a regular file");
+  if (::access(path.c_str(), R_OK) != 0) return Status::IOError(what + ": " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<SettingInfo>& Settings() {
@@ -191,6 +206,7 @@ const std::vector<SettingInfo>& Settings() {
 }
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
+  HS_RETURN_IF_ERROR(CheckRegularFile("--config", path));
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -285,7 +301,11 @@ Status ValidateConfig(const ServerConfig& c) {
     }
   } else if (c.tls_cert.empty() || c.tls_key.empty()) {
     return Status::InvalidArgument("server.tls_cert and server.tls_key are required for HTTPS (or plain_http on loopback)");
+  } else {
+    HS_RETURN_IF_ERROR(CheckRegularFile("server.tls_cert", c.tls_cert));
+    HS_RETURN_IF_ERROR(CheckRegularFile("server.tls_key", c.tls_key));
   }
+  if (!c.hmac_key_file.empty()) HS_RETURN_IF_ERROR(CheckRegularFile("audit.hmac_key_file", c.hmac_key_file));
   if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
   if (!c.metrics_listen.empty()) {
     Status s = ParseListen(c.metrics_listen, &host, &port);

@@ -82,7 +82,10 @@ Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 // Cross-field checks after file and flags: TLS files present unless
 // plain_http, plain_http only on loopback, listen addresses well-formed,
 // the metrics listener on loopback unless metrics.allow_remote, the body
-// buffer budget at least one body.
+// buffer budget at least one body. Every file setting (TLS certificate and
+// key, HMAC key file) must name a readable regular file: a directory or a
+// FIFO is an error naming the setting. The config file itself is checked the
+// same way by LoadConfigFile.
 Status ValidateConfig(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.

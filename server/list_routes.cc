@@ -2,6 +2,7 @@
 // A partner sees and changes only its own lists; another partner's list is
 // answered exactly like a list that does not exist (404).
 #include "base/hex.h"
+#include "base/number_parse.h"
 #include "server/routes.h"
 
 namespace server {
@@ -144,22 +145,26 @@ void HandleListBatch(Service& service, const ApiRequest& request, ApiResponse* r
   if (s.ok()) s = ParseEntries(body, "remove", &batch.remove);
   store::BatchResult result;
   if (s.ok()) s = service.lists()->ApplyBatch(info.id, batch, &result);
+  // The one AlreadyExists of ApplyBatch: the id was used for other content.
+  if (s.code() == Status::Code::kAlreadyExists) return response->Error(409, "batch_id_reused", s.message());
   if (!s.ok()) return response->FromStatus(s);
-  response->Json(200, json{{"seq", result.seq},
-                           {"added", result.added},
-                           {"removed", result.removed},
-                           {"already_present", result.already_present},
-                           {"not_found", result.not_found},
-                           {"replayed", result.replayed}});
+  json answer{{"seq", result.seq},
+              {"added", result.added},
+              {"removed", result.removed},
+              {"already_present", result.already_present},
+              {"not_found", result.not_found},
+              {"replayed", result.replayed}};
+  if (result.replayed) answer["content_verified"] = result.content_verified;
+  response->Json(200, answer);
 }
 
 void HandleListChanges(Service& service, const ApiRequest& request, ApiResponse* response) {
   store::ListInfo info;
   uint64_t after = 0, limit = 1000;
   Status s = FindList(service, request, &info);
-  if (s.ok() && request.HasParam("after")) s = ParseU64(request.Param("after"), "after", &after);
-  if (s.ok() && request.HasParam("limit")) s = ParseU64(request.Param("limit"), "limit", &limit);
-  if (s.ok() && (limit == 0 || limit > 10000)) s = Status::InvalidArgument("limit must be 1..10000");
+  // A cursor is a seq of the list's feed: beyond its newest change is out of range.
+  if (s.ok() && request.HasParam("after")) s = base::ParseUint(request.Param("after"), "after", 0, info.last_seq, &after);
+  if (s.ok() && request.HasParam("limit")) s = base::ParseUint(request.Param("limit"), "limit", 1, 10000, &limit);
   std::vector<store::Change> changes;
   uint64_t next = 0;
   if (s.ok()) s = service.lists()->Changes(info.id, after, limit, &changes, &next);

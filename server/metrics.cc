@@ -77,8 +77,12 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   RenderCounter(&out, "hashscreen_screen_verdicts_total", "Screening verdicts (match, no_match, error).", "verdict", verdicts_);
   RenderCounter(&out, "hashscreen_decode_errors_total", "Images refused, by reason.", "reason", decode_errors_);
   RenderCounter(&out, "hashscreen_rejected_total", "Requests refused before work: rate_limited, overloaded.", "reason", rejected_);
-  for (const auto& g : gauges) {
-    out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " gauge\n" + g.name + " " + Num(g.value) + "\n";
+  for (size_t i = 0; i < gauges.size(); ++i) {
+    const Gauge& g = gauges[i];
+    if (i == 0 || gauges[i - 1].name != g.name) {
+      out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " " + g.type + "\n";
+    }
+    out += g.name + (g.labels.empty() ? "" : "{" + g.labels + "}") + " " + Num(g.value) + "\n";
   }
   if (extra_) extra_(&out);
   return out;

@@ -5,8 +5,8 @@
 //   hashscreen_screen_verdicts_total{verdict}
 //   hashscreen_decode_errors_total{reason}
 //   hashscreen_rejected_total{reason}            (rate limit, overload)
-// plus gauges sampled at render time (index sizes, audit seq, queue depth)
-// supplied by the caller. Routes are the route patterns, never raw paths, so
+// plus values sampled at render time (index sizes, audit seq, queue depth,
+// whether the store can write and its write errors) supplied by the caller. Routes are the route patterns, never raw paths, so
 // the label set stays bounded whatever clients send.
 //
 // Thread-safety: every method may be called from any thread.
@@ -34,9 +34,14 @@ class Metrics {
   void CountDecodeError(const std::string& reason);
   void CountRejected(const std::string& reason);
 
+  // A value sampled at render time. Consecutive entries of one name are one
+  // metric with several label sets (`labels` like `reason="no_space"`);
+  // `type` is "gauge" or "counter" (a total kept by someone else).
   struct Gauge {
     std::string name, help;
     double value;
+    std::string labels = "";
+    const char* type = "gauge";
   };
   std::string Render(const std::vector<Gauge>& gauges) const;
   // Text appended to every Render (the HTTP front's connection metrics,

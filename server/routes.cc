@@ -16,6 +16,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/screen/hashes", "/v1/screen/hashes", kIngest, B::kJson, HandleScreenHashes},
       {"GET", "/v1/audit", "/v1/audit", kReviewer, B::kNone, HandleAuditList},
       {"GET", "/v1/audit/verify", "/v1/audit/verify", kAdmin, B::kNone, HandleAuditVerify},
+      {"GET", "/v1/audit/checkpoint", "/v1/audit/checkpoint", kAdmin, B::kNone, HandleAuditCheckpoint},
       {"GET", "/v1/audit/([0-9]{1,20})", "/v1/audit/{id}", kReviewer, B::kNone, HandleAuditShow},
       {"POST", "/v1/audit/([0-9]{1,20})/review", "/v1/audit/{id}/review", kReviewer, B::kJson, HandleAuditReview},
       {"GET", "/v1/lists", "/v1/lists", kPartner | kAdmin, B::kNone, HandleListsGet},

@@ -1,5 +1,8 @@
 #include "server/screener.h"
 
+#include <atomic>
+
+#include "base/clock.h"
 #include "base/hex.h"
 #include "base/query_variant.h"
 #include "server/log.h"
@@ -10,6 +13,26 @@ namespace server {
 namespace {
 
 std::string ErrorReason(const Status& s) { return std::string(Status::CodeName(s.code())); }
+
+// The audit entry could not be written, so no verdict may be given: NoSpace
+// (507) on a full disk, else IOError (500). Logged at most once a second: a
+// full disk fails every screen, and the log must not fill another disk.
+Status AuditFailed(const Status& s) {
+  static std::atomic<int64_t> last_log_ms{0};
+  static std::atomic<uint64_t> unlogged{0};
+  const int64_t now = base::NowMs();
+  int64_t last = last_log_ms.load();
+  if (now - last >= 1000 && last_log_ms.compare_exchange_strong(last, now)) {
+    Log(LogLevel::kError, "audit append failed: no verdict given",
+        {{"error", s.ToString()}, {"failures_not_logged", std::to_string(unlogged.exchange(0))}});
+  } else {
+    ++unlogged;
+  }
+  if (s.code() == Status::Code::kNoSpace) {
+    return Status::NoSpace("the audit entry could not be written: the disk is full; no verdict was given, retry later");
+  }
+  return Status::IOError("the audit entry could not be written");
+}
 
 // Fills the audit hits with the list and partner detail reviewers need.
 void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEntry* entry) {
@@ -39,11 +62,7 @@ Status Decide(Service& service, const idx::ScreenQuery& query, store::AuditEntry
   entry->verdict = decision.match ? "match" : "no_match";
   AddHits(service, result.block_hits, entry);
   AddHits(service, result.allow_hits, entry);
-  Status s = service.audit()->Append(entry);
-  if (!s.ok()) {
-    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
-    return Status::IOError("the audit entry could not be written");
-  }
+  if (Status s = service.audit()->Append(entry); !s.ok()) return AuditFailed(s);
   service.metrics().CountVerdict(entry->verdict);
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
@@ -76,11 +95,7 @@ Status AuditRefusal(Service& service, const store::ApiKey& key, const std::strin
   e.error_code = ErrorReason(why);
   e.size_bytes = size_bytes;
   service.metrics().CountDecodeError(e.error_code);
-  Status s = service.audit()->Append(&e);
-  if (!s.ok()) {
-    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
-    return Status::IOError("the audit entry could not be written");
-  }
+  if (Status s = service.audit()->Append(&e); !s.ok()) return AuditFailed(s);
   service.metrics().CountVerdict("error");
   verdict->match = false;
   verdict->audit_seq = e.seq;

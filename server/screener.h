@@ -25,8 +25,9 @@ struct ScreenVerdict {
 
 // Screens an image. A decode failure (TooLarge, Unsupported, Corruption) is
 // audited as verdict "error" and returned with verdict->audit_seq set.
-// Unavailable when the screen queue is full (nothing audited). IOError if the
-// audit entry could not be written: then no verdict may be given.
+// Unavailable when the screen queue is full (nothing audited). NoSpace (disk
+// full) or IOError if the audit entry could not be written: then no verdict
+// is given.
 Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view bytes, const std::string& ref,
                    ScreenVerdict* verdict);
 

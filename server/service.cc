@@ -1,8 +1,14 @@
 #include "server/service.h"
 
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <thread>
+
+#include "server/log.h"
 
 namespace server {
 
@@ -27,9 +33,35 @@ Service::Service(const ServerConfig& config, size_t workers)
 Status ReadHmacKey(const std::string& path, std::string* key) {
   key->clear();
   if (path.empty()) return Status::Ok();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("audit.hmac_key_file: cannot read " + path);
-  std::string k((std::istreambuf_iterator<char>(in)), {});
+  // POSIX calls, not a stream: a directory or a failing read is an error to
+  // report, where std::ifstream opens a directory and then throws on reading.
+  const std::string where = "audit.hmac_key_file: " + path;
+  // O_NONBLOCK: a FIFO must not hang the start (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::IOError(where + ": " + std::strerror(errno));
+  struct stat st{};
+  std::string k;
+  Status s;
+  if (::fstat(fd, &st) != 0) {
+    s = Status::IOError(where + ": " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    s = Status::InvalidArgument(where + ": not a regular file");
+  } else {
+    // Read one byte more than allowed, so a file that grew is noticed too.
+    char buf[kMaxHmacKeyFileBytes + 1];
+    size_t got = 0;
+    ssize_t n = 0;
+    while (got < sizeof buf && (n = ::read(fd, buf + got, sizeof buf - got)) > 0) got += static_cast<size_t>(n);
+    if (n < 0) {
+      s = Status::IOError(where + ": " + std::strerror(errno));
+    } else if (got > kMaxHmacKeyFileBytes) {
+      s = Status::InvalidArgument(where + ": larger than " + std::to_string(kMaxHmacKeyFileBytes) + " bytes");
+    } else {
+      k.assign(buf, got);
+    }
+  }
+  ::close(fd);
+  HS_RETURN_IF_ERROR(s);
   while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
   if (k.size() < 16) return Status::InvalidArgument("audit.hmac_key_file: the key in " + path + " is shorter than 16 bytes");
   *key = std::move(k);
@@ -43,7 +75,9 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(ReadHmacKey(config.hmac_key_file, &audit_options.hmac_key));
   audit_options.sync = config.sync;
   audit_options.group_commit = config.group_commit;
-  HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, {}, &s->db_));
+  store::Database::Options db_options;
+  db_options.log_sink = [](std::string_view line) { Log(LogLevel::kWarn, "rocksdb", {{"detail", std::string(line)}}); };
+  HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
   HS_RETURN_IF_ERROR(store::HashLists::Open(s->db_.get(), &s->lists_));
   HS_RETURN_IF_ERROR(store::AuditLog::Open(s->db_.get(), audit_options, &s->audit_));
   s->keys_ = std::make_unique<store::ApiKeys>(s->db_.get());

@@ -60,7 +60,10 @@ class Service {
 };
 
 // Reads the HMAC key file named by the config ("" = none). A key shorter than
-// 16 bytes is refused: it would give a false sense of protection.
+// 16 bytes is refused: it would give a false sense of protection. Anything
+// but a readable regular file of at most kMaxHmacKeyFileBytes is an error
+// naming the setting and the path.
+inline constexpr size_t kMaxHmacKeyFileBytes = 4096;
 Status ReadHmacKey(const std::string& path, std::string* key);
 
 }  // namespace server

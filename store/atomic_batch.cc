@@ -23,7 +23,7 @@ rocksdb::SstFileWriter* AtomicBatch::WriterFor(Database::Family f) {
     std::string path = db_->NewStagingFile(f);
     rocksdb::Status s = writer->Open(path);
     if (!s.ok()) {
-      error_ = FromRocks(s, "creating a staging file");
+      error_ = db_->TrackWrite(s, "creating a staging file");
       return nullptr;
     }
     writers_[f] = std::move(writer);
@@ -37,7 +37,7 @@ void AtomicBatch::Put(Database::Family f, const rocksdb::Slice& key, const rocks
   if (mode_ == Mode::kWriteBatch) {
     error_ = FromRocks(batch_.Put(db_->family(f), key, value), "building a write batch");
   } else if (auto* w = WriterFor(f)) {
-    error_ = FromRocks(w->Put(key, value), "writing a staging file");
+    if (rocksdb::Status s = w->Put(key, value); !s.ok()) error_ = db_->TrackWrite(s, "writing a staging file");
   }
 }
 
@@ -46,7 +46,7 @@ void AtomicBatch::Delete(Database::Family f, const rocksdb::Slice& key) {
   if (mode_ == Mode::kWriteBatch) {
     error_ = FromRocks(batch_.Delete(db_->family(f), key), "building a write batch");
   } else if (auto* w = WriterFor(f)) {
-    error_ = FromRocks(w->Delete(key), "writing a staging file");
+    if (rocksdb::Status s = w->Delete(key); !s.ok()) error_ = db_->TrackWrite(s, "writing a staging file");
   }
 }
 
@@ -58,7 +58,7 @@ Status AtomicBatch::Commit() {
   for (int f = 0; f < Database::kNumFamilies; ++f) {
     if (!writers_[f]) continue;
     // Finish writes the table footer and syncs the file.
-    HS_RETURN_IF_ERROR(FromRocks(writers_[f]->Finish(), "finishing a staging file"));
+    if (rocksdb::Status s = writers_[f]->Finish(); !s.ok()) return db_->TrackWrite(s, "finishing a staging file");
     rocksdb::IngestExternalFileArg arg;
     arg.column_family = db_->family(static_cast<Database::Family>(f));
     arg.external_files = {paths_[f]};
@@ -70,7 +70,7 @@ Status AtomicBatch::Commit() {
     args.push_back(std::move(arg));
   }
   if (args.empty()) return Status::Ok();
-  return FromRocks(db_->db()->IngestExternalFiles(args), "ingesting a batch");
+  return db_->Ingest(args);
 }
 
 }  // namespace store

@@ -11,7 +11,7 @@ namespace store {
 
 namespace {
 
-constexpr char kHeadKey[] = "audit_head";       // meta: seq(8) + hash(32)
+constexpr char kHeadKey[] = "audit_head";       // meta: seq(8) + hash(32) [+ MAC(32)]
 constexpr char kReviewPrefix[] = "audit_review/";  // meta: target(8) + review(8) -> ""
 constexpr uint8_t kFormatVersion = 1;
 constexpr size_t kMaxScan = 100000;
@@ -116,8 +116,66 @@ std::array<uint8_t, 32> ChainHash(const std::array<uint8_t, 32>& prev, const std
   return base::Sha256Of({base::AsBytes(prev), canonical});
 }
 
+// Entry HMACs: the current form has its own domain; logs written before head
+// MACs carry the legacy form (store/audit_log.h says why both are kept).
+constexpr std::string_view kEntryMacDomain = "hashscreen audit entry v2";
+constexpr std::string_view kHeadMacDomain = "hashscreen audit head v1";
+
 std::string Hmac(const std::string& key, const std::array<uint8_t, 32>& entry_hash) {
+  std::string message(kEntryMacDomain);
+  message.append(base::AsBytes(entry_hash));
+  return std::string(base::AsBytes(base::HmacSha256(key, message)));
+}
+
+std::string LegacyHmac(const std::string& key, const std::array<uint8_t, 32>& entry_hash) {
   return std::string(base::AsBytes(base::HmacSha256(key, base::AsBytes(entry_hash))));
+}
+
+enum class MacCheck { kAbsent, kLegacy, kCurrent, kWrong };
+
+MacCheck CheckEntryMac(const std::string& key, const std::array<uint8_t, 32>& entry_hash, const std::string& mac) {
+  if (mac.empty()) return MacCheck::kAbsent;
+  if (base::ConstantTimeEquals(mac, Hmac(key, entry_hash))) return MacCheck::kCurrent;
+  if (base::ConstantTimeEquals(mac, LegacyHmac(key, entry_hash))) return MacCheck::kLegacy;
+  return MacCheck::kWrong;
+}
+
+std::string HeadMac(const std::string& key, uint64_t seq, const std::array<uint8_t, 32>& hash) {
+  std::string message(kHeadMacDomain);
+  base::PutU64(&message, seq);
+  message.append(base::AsBytes(hash));
+  return std::string(base::AsBytes(base::HmacSha256(key, message)));
+}
+
+// The head record: seq(8) + hash(32), then the MAC (32) when written with a
+// key. 40 bytes is also the whole record of a log from before head MACs.
+struct Head {
+  bool present = false;
+  uint64_t seq = 0;
+  std::array<uint8_t, 32> hash{};
+  std::string mac;  // empty: none
+};
+
+std::string EncodeHead(uint64_t seq, const std::array<uint8_t, 32>& hash, const std::string& key) {
+  std::string v;
+  base::PutU64(&v, seq);
+  v.append(base::AsBytes(hash));
+  if (!key.empty()) v.append(HeadMac(key, seq, hash));
+  return v;
+}
+
+Status ReadHead(const Database* db, Head* out) {
+  *out = Head();
+  std::string v;
+  Status s = db->Get(Database::kMeta, kHeadKey, &v);
+  if (s.code() == Status::Code::kNotFound) return Status::Ok();
+  HS_RETURN_IF_ERROR(s);
+  if (v.size() != 40 && v.size() != 72) return Status::Corruption("audit chain head is damaged");
+  out->present = true;
+  out->seq = base::GetU64(v.data());
+  std::copy(v.begin() + 8, v.begin() + 40, out->hash.begin());
+  out->mac = v.substr(40);
+  return Status::Ok();
 }
 
 // Stored value: canonical bytes, then prev hash, own hash, HMAC length + HMAC.
@@ -166,15 +224,10 @@ struct AuditLog::Waiter {
 
 Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out) {
   std::unique_ptr<AuditLog> log(new AuditLog(db, options));
-  std::string head;
-  Status s = db->Get(Database::kMeta, kHeadKey, &head);
-  if (s.ok()) {
-    if (head.size() != 40) return Status::Corruption("audit chain head is damaged");
-    log->head_seq_ = DecodeSeqKey(head);
-    std::copy(head.begin() + 8, head.end(), log->head_hash_.begin());
-  } else if (s.code() != Status::Code::kNotFound) {
-    return s;
-  }
+  Head head;
+  HS_RETURN_IF_ERROR(ReadHead(db, &head));
+  log->head_seq_ = head.seq;
+  log->head_hash_ = head.hash;
   // The last stored entry must be the head: a cheap check at every start.
   std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->family(Database::kAudit)));
   it->SeekToLast();
@@ -183,6 +236,32 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
   if (last != log->head_seq_) {
     return Status::Corruption("audit log ends at seq " + std::to_string(last) + " but its head says " +
                               std::to_string(log->head_seq_) + " (run verify)");
+  }
+  if (last == 0) {
+    *out = std::move(log);
+    return Status::Ok();
+  }
+  AuditEntry newest;
+  std::string canonical;
+  HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &newest, &canonical).WithContext("audit entry " + std::to_string(last)));
+  if (newest.entry_hash != head.hash) {
+    return Status::Corruption("the audit chain head does not match entry " + std::to_string(last) + " (run verify)");
+  }
+  if (!options.hmac_key.empty()) {
+    // A log that does not check with this key is not extended: appending
+    // would give a cut tail a fresh, valid head, or mix two keys in one chain.
+    const MacCheck newest_mac = CheckEntryMac(options.hmac_key, newest.entry_hash, newest.hmac);
+    if (newest_mac == MacCheck::kWrong) {
+      return Status::Corruption("the HMAC of audit entry " + std::to_string(last) +
+                                " does not check with audit.hmac_key_file: a wrong key, or the entry was replaced (run verify with the right key)");
+    }
+    if (!head.mac.empty() && !base::ConstantTimeEquals(head.mac, HeadMac(options.hmac_key, head.seq, head.hash))) {
+      return Status::Corruption("the audit chain head's MAC does not check with audit.hmac_key_file: a wrong key, or the newest entries were removed and the head rewritten (run verify with the right key)");
+    }
+    if (head.mac.empty() && newest_mac == MacCheck::kCurrent) {
+      return Status::Corruption("the audit chain head has no MAC although entry " + std::to_string(last) +
+                                " was written with head MACs: the head was replaced (were entries removed? run verify)");
+    }
   }
   *out = std::move(log);
   return Status::Ok();
@@ -218,9 +297,7 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
     }
     prev = e.entry_hash;
   }
-  std::string head = AuditKey(seq);
-  head.append(reinterpret_cast<const char*>(prev.data()), prev.size());
-  batch.Put(db_->family(Database::kMeta), kHeadKey, head);
+  batch.Put(db_->family(Database::kMeta), kHeadKey, EncodeHead(seq, prev, options_.hmac_key));
   HS_RETURN_IF_ERROR(db_->Write(&batch, options_.sync));
   std::lock_guard<std::mutex> lock(mu_);
   head_seq_ = seq;
@@ -306,6 +383,8 @@ Status AuditLog::ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) co
 Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const {
   out->clear();
   *next = 0;
+  // Nothing follows the largest seq (and after + 1 would wrap to entry 1).
+  if (q.after == UINT64_MAX) return Status::Ok();
   size_t limit = q.limit == 0 ? 1 : q.limit;
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
   size_t scanned = 0;
@@ -341,17 +420,62 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
   return FromRocks(it->status(), "reading the audit log");
 }
 
-AuditVerifyResult AuditLog::Verify() const {
+const char* AuditVerifyResult::OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kOk: return "ok";
+    case Outcome::kFailed: return "failed";
+    case Outcome::kHmacUnchecked: return "hmac_unchecked";
+    case Outcome::kHeadUnauthenticated: return "head_unauthenticated";
+  }
+  return "failed";
+}
+
+AuditCheckpoint AuditLog::Checkpoint() const {
+  AuditCheckpoint cp;
+  cp.instance_id = db_->instance_id();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cp.seq = head_seq_;
+    cp.hash = head_hash_;
+  }
+  if (keyed()) cp.mac = AuditCheckpoint::MacFor(options_.hmac_key, cp.instance_id, cp.seq, cp.hash);
+  return cp;
+}
+
+AuditVerifyResult AuditLog::Verify() const { return VerifyImpl(nullptr); }
+
+AuditVerifyResult AuditLog::Verify(const AuditCheckpoint& checkpoint) const { return VerifyImpl(&checkpoint); }
+
+AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   AuditVerifyResult r;
   auto fail = [&r](uint64_t seq, std::string why) {
+    r.outcome = AuditVerifyResult::Outcome::kFailed;
     r.ok = false;
+    r.head_authenticated = false;
     r.first_bad_seq = seq;
     r.problem = std::move(why);
     return r;
   };
+  const std::string& key = options_.hmac_key;
+  bool checkpoint_mac_unchecked = false;
+  if (cp) {
+    if (cp->instance_id != db_->instance_id()) {
+      return fail(0, "the checkpoint is of another database (instance " + cp->instance_id + "; this one is " +
+                         db_->instance_id() + ")");
+    }
+    if (!cp->mac.empty()) {
+      if (key.empty()) {
+        checkpoint_mac_unchecked = true;
+      } else if (!base::ConstantTimeEquals(cp->mac, AuditCheckpoint::MacFor(key, cp->instance_id, cp->seq, cp->hash))) {
+        return fail(cp->seq, "the checkpoint's MAC is wrong: it was not made with this server's HMAC key, or it was altered");
+      }
+    }
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
   std::array<uint8_t, 32> prev{};
   uint64_t expect = 1;
+  bool saw_mac = false;               // without a key: some entry carries an HMAC
+  MacCheck newest = MacCheck::kAbsent;  // with a key: the newest entry's HMAC form
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
     uint64_t seq = DecodeSeqKey(it->key());
     if (it->key().size() != 8 || seq != expect) {
@@ -369,32 +493,56 @@ AuditVerifyResult AuditLog::Verify() const {
     if (!base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(e.entry_hash))) {
       return fail(seq, "entry " + std::to_string(seq) + " was altered (hash mismatch)");
     }
-    if (!options_.hmac_key.empty()) {
-      std::string mac = Hmac(options_.hmac_key, h);
-      if (!base::ConstantTimeEquals(e.hmac, mac)) {
+    if (!key.empty()) {
+      newest = CheckEntryMac(key, h, e.hmac);
+      if (newest == MacCheck::kAbsent || newest == MacCheck::kWrong) {
         return fail(seq, "entry " + std::to_string(seq) + " has a wrong or missing HMAC");
       }
+    } else {
+      saw_mac |= !e.hmac.empty();
+    }
+    if (cp && seq == cp->seq && !base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(cp->hash))) {
+      return fail(seq, "entry " + std::to_string(seq) + " differs from the checkpoint: the log was rewritten at or before it");
     }
     prev = h;
     r.entries = seq;
   }
   if (!it->status().ok()) return fail(expect, "reading the audit log: " + it->status().ToString());
-  std::string head;
-  Status s = db_->Get(Database::kMeta, kHeadKey, &head);
-  uint64_t head_seq = 0;
-  std::array<uint8_t, 32> head_hash{};
-  if (s.ok() && head.size() == 40) {
-    head_seq = DecodeSeqKey(head);
-    std::copy(head.begin() + 8, head.end(), head_hash.begin());
-  } else if (s.ok() || s.code() != Status::Code::kNotFound) {
-    return fail(r.entries, "the chain head record is damaged");
+  if (cp && cp->seq > r.entries) {
+    return fail(r.entries + 1, "the log ends at entry " + std::to_string(r.entries) + " but the checkpoint holds entry " +
+                                   std::to_string(cp->seq) + ": entries were removed from the tail");
   }
-  if (head_seq != r.entries || !base::ConstantTimeEquals(base::AsBytes(head_hash), base::AsBytes(prev))) {
-    return fail(r.entries + 1, "the chain head (seq " + std::to_string(head_seq) + ") does not match the last entry (seq " +
+  Head head;
+  if (!ReadHead(db_, &head).ok()) return fail(r.entries, "the chain head record is damaged");
+  if (head.seq != r.entries || !base::ConstantTimeEquals(base::AsBytes(head.hash), base::AsBytes(prev))) {
+    return fail(r.entries + 1, "the chain head (seq " + std::to_string(head.seq) + ") does not match the last entry (seq " +
                                    std::to_string(r.entries) + "): entries were removed or replaced");
   }
-  r.ok = true;
   r.head = prev;
+  r.checkpoint_checked = cp != nullptr;
+  r.outcome = AuditVerifyResult::Outcome::kOk;
+  if (!key.empty()) {
+    if (!head.present) {
+      r.head_authenticated = true;  // the empty log: nothing to authenticate
+    } else if (!head.mac.empty()) {
+      if (!base::ConstantTimeEquals(head.mac, HeadMac(key, head.seq, head.hash))) {
+        return fail(r.entries + 1, "the chain head's MAC is wrong: the newest entries were removed and the head rewritten, or it was replaced");
+      }
+      r.head_authenticated = true;
+    } else if (newest == MacCheck::kCurrent) {
+      return fail(r.entries + 1, "the chain head has no MAC although entry " + std::to_string(r.entries) +
+                                     " was written with head MACs: the head was replaced (the newest entries removed?)");
+    } else {
+      r.outcome = AuditVerifyResult::Outcome::kHeadUnauthenticated;
+      r.problem = "the chain head has no MAC (the log was written before head MACs), so a removed tail cannot be ruled out; "
+                  "the next entry appended authenticates it. Compare with a checkpoint kept elsewhere (verify --checkpoint)";
+    }
+  } else if (saw_mac || !head.mac.empty() || checkpoint_mac_unchecked) {
+    r.outcome = AuditVerifyResult::Outcome::kHmacUnchecked;
+    r.problem = "the log carries HMACs but this server has no HMAC key (audit.hmac_key_file): the HMACs and the head's MAC "
+                "could not be checked, so a rebuilt chain or a removed tail would go unnoticed";
+  }
+  r.ok = r.outcome == AuditVerifyResult::Outcome::kOk;
   return r;
 }
 

@@ -5,10 +5,28 @@
 // Each entry carries the hash of its predecessor and its own hash
 //   entry_hash = SHA-256(prev_hash || canonical bytes)
 // so altering, removing or reordering a stored entry breaks Verify(). With an
-// HMAC key configured, each entry also carries HMAC-SHA256(key, entry_hash):
+// HMAC key configured, each entry also carries an HMAC of its entry_hash:
 // someone with only disk access cannot then rebuild a consistent chain.
+//
 // The chain head (last seq + hash) lives in the `meta` family, written in the
-// same WriteBatch as the entries, so a removed tail is detected too.
+// same WriteBatch as the entries; with a key it carries
+//   HMAC-SHA256(key, "hashscreen audit head v1" || seq || hash),
+// so removing the newest entries and pointing the head at the new last entry
+// is detected: the head's MAC cannot be made without the key. Entries
+// written since head MACs exist use a MAC with its own domain
+// (HMAC(key, "hashscreen audit entry v2" || entry_hash)); entries of older
+// logs carry HMAC(key, entry_hash), which still verifies. So a head without a
+// MAC after such an entry is a head whose MAC was removed (tampering), while
+// before any such entry it is an old log's head ("head not authenticated";
+// the next append authenticates it). Open refuses a keyed log whose head MAC
+// (or newest entry's HMAC) does not check with the key: appending would
+// otherwise give a cut tail a fresh, valid head, or mix keys in one chain.
+//
+// What no MAC can show: a rollback to an earlier genuine state (the tail cut
+// back to a point where an old, valid head record was kept by RocksDB, then
+// that record restored). Checkpoints (store/audit_checkpoint.h) stored away
+// from the server are the answer: Verify(checkpoint) fails once the log no
+// longer holds the checkpoint's entry unchanged.
 //
 // Durability: Append returns only after the entry is in the synced WAL. Many
 // threads appending at once share one synced write (group commit): the first
@@ -31,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "store/audit_checkpoint.h"
 #include "store/database.h"
 
 namespace store {
@@ -90,11 +109,22 @@ struct AuditQuery {
 };
 
 struct AuditVerifyResult {
-  bool ok = false;
+  enum class Outcome {
+    kOk,                   // chain, HMACs and head (and checkpoint) all check
+    kFailed,               // something was altered, removed or replaced: first_bad_seq, problem
+    kHmacUnchecked,        // the chain holds, but it carries HMACs and there is no key to check them
+    kHeadUnauthenticated,  // keyed, HMACs check, but the head of an old log has no MAC yet
+  };
+  Outcome outcome = Outcome::kFailed;
+  bool ok = false;  // outcome == kOk
   uint64_t entries = 0;
   std::array<uint8_t, 32> head{};
-  uint64_t first_bad_seq = 0;  // 0 when ok
-  std::string problem;         // why it failed; empty when ok
+  bool head_authenticated = false;  // the head's MAC was checked with the key
+  bool checkpoint_checked = false;  // a checkpoint was given and the log holds it
+  uint64_t first_bad_seq = 0;       // for kFailed: where (entries + 1 when the head is wrong)
+  std::string problem;              // why it is not ok; empty when ok
+
+  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated"
 };
 
 class AuditLog {
@@ -107,7 +137,9 @@ class AuditLog {
   };
 
   // Loads the chain head from `db`. The head is checked against the last
-  // stored entry (a cheap consistency check; Verify() walks everything).
+  // stored entry (a cheap consistency check; Verify() walks everything);
+  // with a key, also the head's MAC and the newest entry's HMAC (Corruption
+  // naming a possibly wrong key: see above why such a log is not extended).
   static Status Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out);
 
   AuditLog(const AuditLog&) = delete;
@@ -134,8 +166,16 @@ class AuditLog {
   Status Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const;
 
   // Walks the whole chain: contiguous seqs from 1, every prev/own hash (and
-  // HMAC when a key is configured), and the stored head.
+  // HMAC when a key is configured), and the stored head with its MAC.
   AuditVerifyResult Verify() const;
+  // The same, and the log must still hold `checkpoint`: same database, its
+  // entry unchanged, its MAC right (with a key). kFailed when the tail was
+  // cut back before the checkpoint or the log rewritten at or before it.
+  AuditVerifyResult Verify(const AuditCheckpoint& checkpoint) const;
+
+  // The current head as a checkpoint, with a MAC when a key is configured.
+  AuditCheckpoint Checkpoint() const;
+  bool keyed() const { return !options_.hmac_key.empty(); }
 
   uint64_t last_seq() const;
 
@@ -143,6 +183,7 @@ class AuditLog {
   struct Waiter;
   AuditLog(Database* db, Options options) : db_(db), options_(std::move(options)) {}
   Status WriteGroup(const std::vector<Waiter*>& group);
+  AuditVerifyResult VerifyImpl(const AuditCheckpoint* checkpoint) const;
 
   Database* const db_;
   const Options options_;

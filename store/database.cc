@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
+#include "base/clock.h"
 #include "base/coding.h"
 #include "base/crypto.h"
 #include "base/hex.h"
@@ -14,6 +15,7 @@ namespace store {
 namespace {
 constexpr const char* kSchemaKey = "schema_version";
 constexpr const char* kInstanceKey = "instance_id";
+constexpr const char* kProbeKey = "write_probe";
 
 std::string EncodeU32(uint32_t v) {
   std::string s;
@@ -50,6 +52,7 @@ Status FromRocks(const rocksdb::Status& s, const char* context) {
   if (s.ok()) return Status::Ok();
   std::string m = std::string(context) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(m);
+  if (s.IsNoSpace()) return Status::NoSpace(m);
   if (s.IsCorruption()) return Status::Corruption(m);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(m);
   return Status::IOError(m);
@@ -64,6 +67,11 @@ Status Database::Open(const std::string& dir, const Options& options, std::uniqu
   // after a crash the replay is bounded by the memtable sizes, and a clean
   // close flushes (below), so a restart with millions of signals stays fast.
   db_options.avoid_flush_during_recovery = true;
+  // No LOG file: RocksDB's file logger aborts the process once it has failed
+  // on a full disk (store/rocksdb_log.h).
+  db_options.info_log = NewRocksLogger(options.log_sink);
+  std::unique_ptr<Database> database(new Database());
+  db_options.listeners.push_back(database->health_);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(kMeta));
@@ -71,12 +79,17 @@ Status Database::Open(const std::string& dir, const Options& options, std::uniqu
     families.emplace_back(kFamilyNames[f], FamilyOptions(static_cast<Family>(f)));
   }
 
+  if (options.create_if_missing) {
+    // Made here, so RocksDB does not first warn that it cannot list it.
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError("creating database directory " + dir + ": " + ec.message());
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!rs.ok()) return FromRocks(rs, ("opening database " + dir).c_str());
 
-  std::unique_ptr<Database> database(new Database());
   database->dir_ = dir;
   database->db_.reset(raw);
   // handles[0] is the default family, which the data model does not use.
@@ -121,9 +134,70 @@ Database::~Database() {
 }
 
 Status Database::Write(rocksdb::WriteBatch* batch, bool sync) {
+  // After a full disk RocksDB refuses writes until it resumes. Its own
+  // recovery waits for a large free-space buffer (the memtable sizes, 64 MB
+  // by default); asking it here lets writing resume as soon as the flush it
+  // needs fits.
+  if (health_->rocksdb_stopped()) TryResume();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch), "writing to the database");
+  std::shared_lock<std::shared_mutex> gate(write_gate_);
+  return TrackWrite(db_->Write(wo, batch), "writing to the database");
+}
+
+bool Database::IngestionSafe() const { return !health_->had_stop(); }
+
+Status Database::Ingest(const std::vector<rocksdb::IngestExternalFileArg>& args) {
+  std::unique_lock<std::shared_mutex> gate(write_gate_);
+  const WriteHealth::State state = health_->Get();
+  if (state.rocksdb_stopped) return Unwritable(state);
+  if (state.had_stop) {
+    return Status::Unavailable("SST ingestion is off until the next start (RocksDB stopped writes earlier)");
+  }
+  return TrackWrite(db_->IngestExternalFiles(args), "ingesting a batch");
+}
+
+Status Database::TrackWrite(const rocksdb::Status& s, const char* context) {
+  health_->OnWriteResult(s);
+  return FromRocks(s, context);
+}
+
+bool Database::TryResume() {
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    const int64_t now = base::NowMs();
+    if (now - last_resume_ms_ < 1000) return false;
+    last_resume_ms_ = now;
+  }
+  // Busy while RocksDB's own recovery runs; ok once it has resumed (then
+  // OnErrorRecoveryEnd has marked the store writable).
+  db_->Resume().PermitUncheckedError();
+  return true;
+}
+
+Status Database::Unwritable(const WriteHealth::State& state) {
+  std::string why = "the store cannot write: " + state.detail;
+  return state.reason == WriteHealth::Reason::kNoSpace ? Status::NoSpace(why) : Status::IOError(why);
+}
+
+Status Database::ProbeWritable() {
+  WriteHealth::State state = health_->Get();
+  if (state.writable) return Status::Ok();
+  if (state.rocksdb_stopped) {
+    if (!TryResume()) return Unwritable(state);
+    state = health_->Get();
+    if (state.writable) return Status::Ok();
+  }
+  {
+    std::lock_guard<std::mutex> lock(resume_mu_);
+    const int64_t now = base::NowMs();
+    if (now - last_probe_ms_ < 1000) return Unwritable(state);
+    last_probe_ms_ = now;
+  }
+  rocksdb::WriteBatch probe;
+  probe.Put(handles_[kMeta], kProbeKey, base::EncodeU64(static_cast<uint64_t>(base::NowMs())));
+  if (Write(&probe, /*sync=*/true).ok()) return Status::Ok();
+  return Unwritable(health_->Get());
 }
 
 std::string Database::NewStagingFile(Family f) {

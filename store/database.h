@@ -3,6 +3,10 @@
 // schema version. The other store/ classes (lists, index loading, audit log,
 // API keys) borrow it; it owns the rocksdb::DB and the family handles.
 //
+// A full disk never aborts the process: writes then fail with NoSpace and
+// nothing is half-applied, write_health() says why the store is unwritable,
+// and writing resumes by itself once space returns (store/write_health.h).
+//
 // Thread-safety: all methods may be called concurrently (RocksDB is
 // thread-safe); the Database must outlive every borrower.
 #pragma once
@@ -11,12 +15,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
 #include <string>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include "base/status.h"
+#include "store/rocksdb_log.h"
+#include "store/write_health.h"
 
 namespace store {
 
@@ -35,6 +44,9 @@ class Database {
 
   struct Options {
     bool create_if_missing = true;
+    // Where RocksDB's warnings and errors go (store/rocksdb_log.h); empty:
+    // stderr. RocksDB keeps no LOG file in the data directory.
+    RocksLogSink log_sink;
   };
 
   // Opens (or creates) the database in directory `dir`. Fails with
@@ -53,8 +65,39 @@ class Database {
   const std::string& instance_id() const { return instance_id_; }
 
   // Applies `batch` atomically. With sync = true the WAL is fsynced before
-  // returning (durable across power loss, not only process crash).
+  // returning (durable across power loss, not only process crash). NoSpace
+  // when the disk is full (or RocksDB still refuses writes after it was):
+  // nothing of the batch was applied.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  // Ingests SST files into their families atomically (one MANIFEST edit;
+  // store/atomic_batch.h). Only while IngestionSafe(): RocksDB 7.8 (Debian
+  // 12) assigns the ingested files file number 0 once it has stopped writes
+  // after a background error, even after it resumed, and its assertions
+  // then abort the process (measured: tests/store/full_disk_test.cc). So
+  // after RocksDB stopped writes once, large batches take the WriteBatch
+  // path (just as atomic) until the next start; Ingest itself refuses then
+  // with Unavailable. Foreground writes wait while an ingestion runs, so
+  // none of them can stop RocksDB in between; a background flush failing
+  // in the same instant could still, which no lock of ours can exclude.
+  Status Ingest(const std::vector<rocksdb::IngestExternalFileArg>& args);
+  bool IngestionSafe() const;
+
+  // Maps a RocksDB status of a write made outside Write (SST files of a large
+  // batch) like Write does, and records it in write_health() (pass only
+  // failures of writes that do not reach the database itself).
+  Status TrackWrite(const rocksdb::Status& s, const char* context);
+
+  // Whether writes succeed now, and why not (store/write_health.h).
+  WriteHealth::State write_health() const { return health_->Get(); }
+
+  // Ok when the store is writable; otherwise NoSpace or IOError saying why.
+  // When it is not writable, tries (at most once a second; in between it
+  // answers the last known state) to get it writable again: asks RocksDB to
+  // resume if it stopped writes, then makes one small synced write. For
+  // readiness checks: a store nobody writes to still notices that space has
+  // returned.
+  Status ProbeWritable();
 
   // Reads a key of `f`; NotFound if absent.
   Status Get(Family f, const rocksdb::Slice& key, std::string* value) const;
@@ -74,6 +117,16 @@ class Database {
   std::string staging_dir_;
   std::atomic<uint64_t> next_staging_{0};
   std::string instance_id_;
+  std::shared_ptr<WriteHealth> health_ = std::make_shared<WriteHealth>();
+  // Asks RocksDB to resume after a background error, at most once a second;
+  // false when it was asked less than a second ago.
+  bool TryResume();
+  static Status Unwritable(const WriteHealth::State& state);
+  // Shared by writes, exclusive for an ingestion (see Ingest).
+  std::shared_mutex write_gate_;
+  std::mutex resume_mu_;
+  int64_t last_resume_ms_ = 0;  // guarded by resume_mu_
+  int64_t last_probe_ms_ = 0;   // guarded by resume_mu_
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kNumFamilies> handles_{};
 };

@@ -82,6 +82,9 @@ struct BatchResult {
   uint64_t already_present = 0;  // adds of a hash the list already held
   uint64_t not_found = 0;        // removes of a hash the list did not hold
   bool replayed = false;         // true when the batch id was applied before: this is the first result
+  // For a replay: false when the first application was recorded before batch
+  // digests existed, so its content could not be compared with this one.
+  bool content_verified = true;
 };
 
 struct Change {
@@ -127,8 +130,13 @@ class HashLists {
 
   // Applies adds then removes atomically and durably (signals, changes with
   // consecutive seqs, list record, batch record: one WriteBatch, or one
-  // ingestion of SST files for a large batch), then updates the index. A batch id already applied to this list returns the first
-  // result with replayed = true and changes nothing. An invalid entry (unknown
+  // ingestion of SST files for a large batch), then updates the index. The
+  // batch record keeps the batch's content digest (keys::BatchDigest). A
+  // batch id already applied to this list with the same content returns the
+  // first result with replayed = true and changes nothing; with different
+  // content it is AlreadyExists and changes nothing (a reused id must not
+  // silently drop a withdrawal). An id recorded before digests existed
+  // replays as before, with content_verified = false. An invalid entry (unknown
   // type, wrong hash length, reference too long) rejects the whole batch with
   // InvalidArgument naming it ("add[3]: ..."). An entry both added and removed
   // in one batch is added first, then removed. NotFound for an unknown list.

@@ -1,6 +1,9 @@
 #include "store/key_encoding.h"
 
+#include <cstring>
+
 #include "base/coding.h"
+#include "base/crypto.h"
 
 namespace store::keys {
 
@@ -148,19 +151,45 @@ Status DecodeChange(uint64_t seq, std::string_view v, Change* out) {
   return Status::Ok();
 }
 
-std::string EncodeBatchResult(const BatchResult& r) {
+BatchDigestBytes BatchDigest(const BatchRequest& batch) {
+  size_t bytes = 64;
+  for (const auto* list : {&batch.add, &batch.remove}) {
+    for (const SignalEntry& e : *list) bytes += 1 + 16 + e.hash.size() + e.ref.size();
+  }
+  std::string canonical;
+  canonical.reserve(bytes);
+  canonical.append("hashscreen batch v1");
+  for (const auto* list : {&batch.add, &batch.remove}) {
+    PutU64(&canonical, list->size());
+    for (const SignalEntry& e : *list) {
+      canonical.push_back(static_cast<char>(e.type));
+      base::PutLengthPrefixed(&canonical, e.hash);
+      base::PutLengthPrefixed(&canonical, e.ref);
+    }
+  }
+  return base::Sha256(canonical);
+}
+
+std::string EncodeBatchResult(const BatchResult& r, const BatchDigestBytes& digest) {
   std::string v;
   for (uint64_t x : {r.seq, r.added, r.removed, r.already_present, r.not_found}) PutU64(&v, x);
+  v.append(base::AsBytes(digest));
   return v;
 }
 
-Status DecodeBatchResult(std::string_view v, BatchResult* out) {
-  if (v.size() != 40) return Status::Corruption("batch record is damaged");
+Status DecodeBatchResult(std::string_view v, BatchResult* out, std::optional<BatchDigestBytes>* digest) {
+  if (v.size() != 40 && v.size() != 72) return Status::Corruption("batch record is damaged");
   out->seq = GetU64(v.data());
   out->added = GetU64(v.data() + 8);
   out->removed = GetU64(v.data() + 16);
   out->already_present = GetU64(v.data() + 24);
   out->not_found = GetU64(v.data() + 32);
+  digest->reset();
+  if (v.size() == 72) {
+    BatchDigestBytes d;
+    std::memcpy(d.data(), v.data() + 40, d.size());
+    *digest = d;
+  }
   return Status::Ok();
 }
 

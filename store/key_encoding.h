@@ -11,13 +11,17 @@
 //   changes  key: u64 list id, u64 seq
 //            value: u8 op (1 add, 2 remove), u8 type, u8 hash_len, hash, i64 time_ms, ref
 //   batches  key: u64 list id, batch id bytes
-//            value: u64 seq, added, removed, already_present, not_found
+//            value: u64 seq, added, removed, already_present, not_found,
+//                   then the batch's content digest (32 bytes, BatchDigest);
+//                   records written before digests are the 40 bytes alone
 //   meta     "next_list_id" -> u64
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,7 +56,15 @@ void AppendChange(std::string* out, bool add, SignalType type, std::string_view 
                   std::string_view ref);
 Status DecodeChange(uint64_t seq, std::string_view value, Change* out);
 
-std::string EncodeBatchResult(const BatchResult& result);
-Status DecodeBatchResult(std::string_view value, BatchResult* out);
+// SHA-256 over a canonical encoding of the batch's content: the adds, then
+// the removes, each entry's type, hash and reference, in request order
+// (counts and lengths framed, so two different batches never encode alike).
+// The batch id is not part of it.
+using BatchDigestBytes = std::array<uint8_t, 32>;
+BatchDigestBytes BatchDigest(const BatchRequest& batch);
+
+std::string EncodeBatchResult(const BatchResult& result, const BatchDigestBytes& digest);
+// `*digest` is empty for a record written before digests (40 bytes).
+Status DecodeBatchResult(std::string_view value, BatchResult* out, std::optional<BatchDigestBytes>* digest);
 
 }  // namespace store::keys

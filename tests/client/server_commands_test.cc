@@ -1,8 +1,12 @@
 // The hashscreen client's server commands against a real hashscreend:
 // screen (exit codes, --json, directories), lists create/push (resumable by
-// batch id)/info, audit list/show/review/verify.
+// batch id)/info, audit list/show/review/verify/checkpoint.
+#include <signal.h>
+
 #include <fstream>
 
+#include "store/audit_log.h"
+#include "store/database.h"
 #include "tests/server/server_fixture.h"
 
 using namespace testing_support;
@@ -119,4 +123,96 @@ TEST_CASE("hashscreen lists push takes what hashscreen hash writes (plain and --
   CHECK(cli.Run("partner", {"lists", "push", id, plain.string(), "--batch-size", "0"}, &out, &err) == 1);
   CHECK(cli.Run("partner", {"lists", "create", "--name", "x", "--threshold", "-1"}, &out, &err) == 1);
   CHECK(err.find("--threshold") != std::string::npos);
+}
+
+TEST_CASE("lists push: a file changed in place (same name, size and mtime) is pushed, not taken for a replay") {
+  ServerFixture f({}, /*with_list=*/false);
+  Cli cli{f};
+  std::string out, err;
+  REQUIRE(cli.Run("partner", {"lists", "create", "--name", "edited"}, &out, &err) == 0);
+  const std::string id = out.substr(0, out.find('\n'));
+  TempDir tmp;
+  // A name longer than a batch id may be (128 bytes) still pushes.
+  const fs::path file = tmp.path() / (std::string(150, 'n') + ".csv");
+  auto write = [&](char digit) {
+    std::ofstream o(file, std::ios::trunc);
+    for (int i = 0; i < 4; ++i) o << "md5," << std::string(31, digit) << i << ",r" << i << "\n";
+  };
+  write('1');
+  const auto mtime = fs::last_write_time(file);
+  REQUIRE_MESSAGE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "2"}, &out, &err) == 0, err);
+  CHECK(out.find("4 added") != std::string::npos);
+  REQUIRE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "2"}, &out, &err) == 0);
+  CHECK(out.find("(2 already applied)") != std::string::npos);
+  // The same bytes count, the same time: other hashes.
+  write('2');
+  fs::last_write_time(file, mtime);
+  REQUIRE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "2"}, &out, &err) == 0);
+  CHECK(out.find("(0 already applied): 4 added") != std::string::npos);
+  // Another batch size over the same file: other batches, nothing lost.
+  REQUIRE(cli.Run("partner", {"lists", "push", id, file.string(), "--batch-size", "3"}, &out, &err) == 0);
+  CHECK(out.find("0 added, 4 already present") != std::string::npos);
+  REQUIRE(cli.Run("partner", {"lists", "info", id}, &out) == 0);
+  CHECK(json::parse(out)["signal_count"] == 8);
+}
+
+TEST_CASE("hashscreen audit checkpoint, and verify --checkpoint: ok while held, exit 1 once the tail is cut, exit 4 without the key") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  TempDir keys;
+  const fs::path key_file = keys.path() / "audit.key";
+  std::ofstream(key_file) << "0123456789abcdef0123456789abcdef\n";
+  ServerFixture f({"--hmac-key-file", key_file.string()}, /*with_list=*/false);
+  Cli cli{f};
+  std::string out, err;
+  for (int i = 0; i < 5; ++i) REQUIRE(f.Screen(FileBytes(BridgeImage()))->status == 200);
+  REQUIRE(cli.Run("admin", {"audit", "checkpoint"}, &out, &err) == 0);
+  CHECK(out.rfind("audit-checkpoint:v1:", 0) == 0);
+  CHECK(err.find("MAC by the server's audit HMAC key") != std::string::npos);
+  const std::string line = out.substr(0, out.find('\n'));
+  CHECK(line.find(":5:") != std::string::npos);
+  const fs::path saved = keys.path() / "checkpoint.txt";
+  std::ofstream(saved) << "# taken before the upgrade\n" << line << "\n";
+  REQUIRE(cli.Run("admin", {"audit", "checkpoint", "--json"}, &out) == 0);
+  CHECK(json::parse(out)["checkpoint"] == line);
+  CHECK(cli.Run("reviewer", {"audit", "checkpoint"}, &out, &err) == 1);
+
+  for (int i = 0; i < 3; ++i) REQUIRE(f.Screen(FileBytes(BridgeImage()))->status == 200);
+  REQUIRE(cli.Run("admin", {"audit", "verify", "--checkpoint", saved.string()}, &out, &err) == 0);
+  CHECK(out.find("head authenticated") != std::string::npos);
+  CHECK(out.find("holds the checkpoint of entry 5") != std::string::npos);
+  REQUIRE(cli.Run("admin", {"audit", "verify", "--checkpoint", line}, &out, &err) == 0);
+  // Bad checkpoint arguments are errors naming the problem.
+  CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint", keys.path().string()}, &out, &err) == 1);
+  CHECK(err.find("not a regular file") != std::string::npos);
+  CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint", "audit-checkpoint:v1:junk"}, &out, &err) == 1);
+  CHECK(err.find("checkpoint") != std::string::npos);
+  CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint"}, &out, &err) == 1);
+  CHECK(cli.Run("admin", {"audit", "verify", "--full"}, &out, &err) == 1);
+  CHECK(err.find("--full") != std::string::npos);
+
+  // The newest four entries deleted and the head pointed at entry 4, as an
+  // attacker with the disk but without the key would.
+  REQUIRE(f.server.Stop(SIGTERM) == 0);
+  {
+    std::unique_ptr<store::Database> db;
+    REQUIRE(store::Database::Open(f.server.data_dir().string(), {}, &db).ok());
+    rocksdb::WriteBatch b;
+    for (uint64_t seq = 5; seq <= 8; ++seq) b.Delete(db->family(store::Database::kAudit), store::AuditKey(seq));
+    std::string v4;
+    REQUIRE(db->Get(store::Database::kAudit, store::AuditKey(4), &v4).ok());
+    b.Put(db->family(store::Database::kMeta), "audit_head", store::AuditKey(4) + v4.substr(v4.size() - 33 - 32, 32));
+    REQUIRE(db->Write(&b, true).ok());
+  }
+  std::string error;
+  CHECK_FALSE(f.server.Start({"--hmac-key-file", key_file.string()}, &error));
+  CHECK_MESSAGE(error.find("no MAC") != std::string::npos, error);
+  REQUIRE_MESSAGE(f.server.Start({}, &error), error);
+  CHECK(cli.Run("admin", {"audit", "verify"}, &out, &err) == 4);
+  CHECK(out.find("NOT VERIFIED (hmac_unchecked)") != std::string::npos);
+  CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint", saved.string()}, &out, &err) == 1);
+  CHECK(out.find("FAILED at entry 5") != std::string::npos);
+  CHECK(out.find("removed from the tail") != std::string::npos);
+  REQUIRE(cli.Run("admin", {"audit", "checkpoint"}, &out, &err) == 0);
+  CHECK(out.find(":none") != std::string::npos);
+  CHECK(err.find("no audit HMAC key") != std::string::npos);
 }

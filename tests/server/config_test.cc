@@ -1,10 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "server/config.h"
+#include "server/service.h"
 #include "tests/test_support.h"
 
+using base::Status;
 using server::ServerConfig;
 
 TEST_CASE("the shipped config/hashscreen.toml parses and names every setting") {
@@ -63,4 +67,50 @@ TEST_CASE("listen addresses and loopback detection") {
   CHECK(!server::ValidateConfig(c).ok());
   c.listen = "127.0.0.1:80";
   CHECK(server::ValidateConfig(c).ok());
+}
+
+TEST_CASE("file settings naming a directory, a FIFO, a missing or an oversized file are clean errors") {
+  testing_support::TempDir tmp;
+  const std::string dir = tmp.path().string();
+  const std::string fifo = (tmp.path() / "fifo").string();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string missing = (tmp.path() / "missing").string();
+  ServerConfig c;
+  c.listen = "127.0.0.1:8443";
+  for (const std::string& bad : {dir, fifo, missing}) {
+    INFO(bad);
+    // The config file itself: never parsed as empty, never a hang.
+    ServerConfig loaded;
+    Status s = server::LoadConfigFile(bad, &loaded);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find(bad) != std::string::npos);
+    c.tls_cert = bad;
+    c.tls_key = bad;
+    s = server::ValidateConfig(c);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("server.tls_cert") != std::string::npos);
+    c.plain_http = true;
+    c.hmac_key_file = bad;
+    s = server::ValidateConfig(c);
+    CHECK(s.message().find("audit.hmac_key_file") != std::string::npos);
+    c.plain_http = false;
+    c.hmac_key_file.clear();
+    // The HMAC key reader on its own (the server calls it at start).
+    std::string key;
+    s = server::ReadHmacKey(bad, &key);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("audit.hmac_key_file") != std::string::npos);
+    CHECK(key.empty());
+  }
+  std::string key;
+  const auto big = tmp.path() / "big.key";
+  std::ofstream(big) << std::string(server::kMaxHmacKeyFileBytes + 1, 'k');
+  CHECK(server::ReadHmacKey(big.string(), &key).code() == Status::Code::kInvalidArgument);
+  const auto small = tmp.path() / "small.key";
+  std::ofstream(small) << "short\n";
+  CHECK(server::ReadHmacKey(small.string(), &key).code() == Status::Code::kInvalidArgument);
+  const auto good = tmp.path() / "good.key";
+  std::ofstream(good) << "0123456789abcdef0123\r\n";
+  REQUIRE(server::ReadHmacKey(good.string(), &key).ok());
+  CHECK(key == "0123456789abcdef0123");
 }

@@ -40,6 +40,7 @@ TEST_CASE("every route refuses a missing or bad key with 401 and every role it d
       {"GET", "/v1/audit/1", "", "", {"reviewer"}},
       {"POST", "/v1/audit/1/review", R"({"disposition":"confirmed"})", "application/json", {"reviewer"}},
       {"GET", "/v1/audit/verify", "", "", {"admin"}},
+      {"GET", "/v1/audit/checkpoint", "", "", {"admin"}},
       {"GET", "/v1/lists", "", "", {"partner", "admin"}},
       {"POST", "/v1/lists", R"({"name":"n","kind":"allow","owner":"acme"})", "application/json", {"partner", "admin"}},
       {"GET", "/v1/lists/" + id, "", "", {"partner", "admin"}},
@@ -183,6 +184,70 @@ TEST_CASE("a batch is matchable by the next screen, retries are idempotent, and 
   REQUIRE(hr->status == 200);
   CHECK(Json(hr)["match"] == false);
   CHECK(Json(hr).size() == 2);
+}
+
+TEST_CASE("a batch id reused with other content is 409 batch_id_reused and applies nothing, and the same content replays") {
+  ServerFixture f({}, /*with_list=*/false);
+  auto c = f.server.Client();
+  auto created = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"l"})", "application/json");
+  REQUIRE(created->status == 201);
+  const std::string base = "/v1/lists/" + std::to_string(Json(created)["id"].get<uint64_t>());
+  const std::string hash = std::string(32, 'a');
+  json add{{"batch_id", "b-1"}, {"add", {{{"type", "md5"}, {"hash", hash}, {"ref", "r"}}}}};
+  REQUIRE(c->Post((base + "/batches").c_str(), Bearer(f.keys["partner"]), add.dump(), "application/json")->status == 200);
+  json list_before = Json(c->Get(base.c_str(), Bearer(f.keys["partner"])));
+  // The withdrawal under the same id is refused, not answered as a replay.
+  json withdraw{{"batch_id", "b-1"}, {"remove", {{{"type", "md5"}, {"hash", hash}}}}};
+  auto reused = c->Post((base + "/batches").c_str(), Bearer(f.keys["partner"]), withdraw.dump(), "application/json");
+  REQUIRE(reused);
+  CHECK(reused->status == 409);
+  CHECK(Json(reused)["error"]["code"] == "batch_id_reused");
+  CHECK(Json(c->Get(base.c_str(), Bearer(f.keys["partner"]))) == list_before);
+  auto feed = Json(c->Get((base + "/changes").c_str(), Bearer(f.keys["partner"])));
+  CHECK(feed["changes"].size() == 1);
+  auto hr = c->Post("/v1/screen/hashes", Bearer(f.keys["ingest"]), json{{"md5", hash}}.dump(), "application/json");
+  CHECK(Json(hr)["match"] == true);
+  auto replay = c->Post((base + "/batches").c_str(), Bearer(f.keys["partner"]), add.dump(), "application/json");
+  REQUIRE(replay->status == 200);
+  CHECK(Json(replay)["replayed"] == true);
+  CHECK(Json(replay)["content_verified"] == true);
+}
+
+TEST_CASE("paging cursors and limits out of range are 400 in every paging route, never a wrap to the start") {
+  ServerFixture f({}, /*with_list=*/false);
+  auto c = f.server.Client();
+  for (int i = 0; i < 3; ++i) {
+    json body{{"md5", std::string(31, '0') + std::to_string(i)}};
+    REQUIRE(c->Post("/v1/screen/hashes", Bearer(f.keys["ingest"]), body.dump(), "application/json")->status == 200);
+  }
+  auto created = c->Post("/v1/lists", Bearer(f.keys["partner"]), R"({"name":"l"})", "application/json");
+  const std::string feed = "/v1/lists/" + std::to_string(Json(created)["id"].get<uint64_t>()) + "/changes";
+  json add{{"batch_id", "b"}, {"add", {{{"type", "md5"}, {"hash", std::string(32, 'b')}}}}};
+  REQUIRE(c->Post((feed.substr(0, feed.rfind('/')) + "/batches").c_str(), Bearer(f.keys["partner"]), add.dump(),
+                  "application/json")
+              ->status == 200);
+  const std::string reviewer = f.keys["reviewer"], replica = f.keys["replica"];
+  for (const char* q : {"after=18446744073709551615", "after=18446744073709551616", "after=4", "after=-1",
+                               "after=", "after=1x", "limit=0", "limit=1001", "limit=18446744073709551615",
+                               "since=9223372036854775808", "until=99999999999999999999", "list=-1"}) {
+    CAPTURE(q);
+    auto r = c->Get((std::string("/v1/audit?") + q).c_str(), Bearer(reviewer));
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(Json(r)["error"]["code"] == "invalid_argument");
+  }
+  auto end = Json(c->Get("/v1/audit?after=3", Bearer(reviewer)));
+  CHECK(end["entries"].empty());
+  CHECK(Json(c->Get("/v1/audit?after=2&limit=1000", Bearer(reviewer)))["entries"].size() == 1);
+  for (const char* q : {"after=18446744073709551615", "after=2", "after=-1", "limit=0", "limit=10001",
+                               "limit=18446744073709551616"}) {
+    CAPTURE(q);
+    auto r = c->Get((feed + "?" + q).c_str(), Bearer(replica));
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  CHECK(Json(c->Get((feed + "?after=1").c_str(), Bearer(replica)))["changes"].empty());
+  CHECK(Json(c->Get((feed + "?after=0&limit=10000").c_str(), Bearer(replica)))["changes"].size() == 1);
 }
 
 TEST_CASE("partners see and change only their own lists, others' lists look absent") {

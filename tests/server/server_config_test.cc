@@ -84,7 +84,7 @@ TEST_CASE("keys create prints the secret last, list shows no secret, a revoked k
   CHECK(server.Client()->Get("/v1/audit", Bearer(secret))->status == 401);
 }
 
-TEST_CASE("a config file with an HMAC key serves, and a chain checked with another key fails") {
+TEST_CASE("a config file with an HMAC key serves, another key is refused at start, and without the key verify is not ok") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   TempDir tmp;
   ServerProcess server(tmp.path());
@@ -100,10 +100,17 @@ TEST_CASE("a config file with an HMAC key serves, and a chain checked with anoth
   auto shown = Json(c->Get("/v1/audit/verify", Bearer(admin)));
   CHECK(shown["ok"] == true);
   CHECK(server.Log().find("msg=request") == std::string::npos);  // log.requests = false took effect
+  CHECK(shown["result"] == "ok");
+  CHECK(shown["head_authenticated"] == true);
   REQUIRE(server.Stop(SIGTERM) == 0);
-  REQUIRE_MESSAGE(server.Start({"--hmac-key-file", (tmp.path() / "other.key").string()}, &error), error);
+  // Another key would extend the chain with MACs nobody can check: refused.
+  CHECK_FALSE(server.Start({"--hmac-key-file", (tmp.path() / "other.key").string()}, &error));
+  CHECK_MESSAGE(error.find("wrong key") != std::string::npos, error);
+  // Without a key the server runs, but verify says it could not check.
+  REQUIRE_MESSAGE(server.Start({}, &error), error);
   auto v = Json(server.Client()->Get("/v1/audit/verify", Bearer(admin)));
   CHECK(v["ok"] == false);
+  CHECK(v["result"] == "hmac_unchecked");
   CHECK(v["problem"].get<std::string>().find("HMAC") != std::string::npos);
 }
 
@@ -150,4 +157,16 @@ TEST_CASE("HASHSCREEN_SIMD naming an unknown path, or one the CPU lacks, stops h
                   &out, &err);
   CHECK(rc != 0);
   CHECK(err.find("HASHSCREEN_SIMD") != std::string::npos);
+}
+
+TEST_CASE("--hmac-key-file, --config or a TLS file naming a directory exits 1 with the setting named, not an abort") {
+  TempDir tmp;
+  const std::string dir = tmp.path().string(), data = (tmp.path() / "d").string();
+  std::string err;
+  CHECK(Serve({"--plain-http", "--listen", "127.0.0.1:0", "--data", data, "--hmac-key-file", dir}, &err) == 1);
+  CHECK(err.find("audit.hmac_key_file") != std::string::npos);
+  CHECK(Serve({"--config", dir}, &err) == 1);
+  CHECK(err.find("not a regular file") != std::string::npos);
+  CHECK(Serve({"--listen", "127.0.0.1:0", "--data", data, "--tls-cert", dir, "--tls-key", dir}, &err) == 1);
+  CHECK(err.find("server.tls_cert") != std::string::npos);
 }

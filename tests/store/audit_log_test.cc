@@ -1,17 +1,24 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstring>
 #include <set>
 #include <thread>
+
+#include "base/crypto.h"
 
 #include "store/audit_log.h"
 #include "tests/test_support.h"
 
+using store::AuditCheckpoint;
 using store::AuditEntry;
 using store::AuditLog;
+using store::AuditVerifyResult;
 using store::Database;
 
 namespace {
+
+const std::string kKey = "server-side secret, 32 bytes....";
 
 struct Fixture {
   testing_support::TempDir dir;
@@ -25,6 +32,59 @@ struct Fixture {
     REQUIRE_MESSAGE(s.ok(), s.ToString());
   }
 };
+
+void Put(Fixture& f, Database::Family family, const std::string& key, const std::string& value) {
+  rocksdb::WriteBatch batch;
+  batch.Put(f.db->family(family), key, value);
+  REQUIRE(f.db->Write(&batch, true).ok());
+}
+
+void Delete(Fixture& f, Database::Family family, const std::string& key) {
+  rocksdb::WriteBatch batch;
+  batch.Delete(f.db->family(family), key);
+  REQUIRE(f.db->Write(&batch, true).ok());
+}
+
+std::string HeadRecord(Fixture& f) {
+  std::string v;
+  REQUIRE(f.db->Get(Database::kMeta, "audit_head", &v).ok());
+  return v;
+}
+
+void PutHead(Fixture& f, const std::string& record) { Put(f, Database::kMeta, "audit_head", record); }
+
+// An attacker with disk access but no key: changes entry `from` with
+// `mutate` (on its canonical bytes), recomputes its hash and every later
+// entry's links and hashes, keeps the old HMACs (it cannot make new ones)
+// and points the head (without a MAC) at the new last hash. Stored value:
+// canonical, prev(32), hash(32), u8 HMAC length, HMAC.
+template <typename Mutate>
+void RebuildFrom(Fixture& f, uint64_t from, Mutate mutate) {
+  std::array<uint8_t, 32> prev{};
+  uint64_t seq = from;
+  if (from > 1) {
+    std::string v;
+    REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(from - 1), &v).ok());
+    const size_t mac_len = static_cast<uint8_t>(v[v.size() - 33]) == 32 ? 32 : 0;
+    std::memcpy(prev.data(), v.data() + v.size() - 1 - mac_len - 32, 32);
+  }
+  for (;; ++seq) {
+    std::string v;
+    if (!f.db->Get(Database::kAudit, store::AuditKey(seq), &v).ok()) break;
+    const size_t mac_len = static_cast<uint8_t>(v[v.size() - 33]) == 32 ? 32 : 0;
+    const size_t trailer = 32 + 32 + 1 + mac_len;
+    std::string canonical = v.substr(0, v.size() - trailer);
+    if (seq == from) mutate(&canonical);
+    const auto hash = base::Sha256Of({base::AsBytes(prev), canonical});
+    std::string rebuilt = canonical;
+    rebuilt.append(base::AsBytes(prev));
+    rebuilt.append(base::AsBytes(hash));
+    rebuilt.append(v.substr(v.size() - 1 - mac_len));
+    Put(f, Database::kAudit, store::AuditKey(seq), rebuilt);
+    prev = hash;
+  }
+  PutHead(f, store::AuditKey(seq - 1) + std::string(base::AsBytes(prev)));
+}
 
 AuditEntry Screen(const std::string& ref, const std::string& verdict = "no_match") {
   AuditEntry e;
@@ -134,22 +194,280 @@ TEST_CASE("a deleted entry or a removed tail is detected") {
   }
 }
 
-TEST_CASE("with an HMAC key, a chain rebuilt without the key fails verification") {
+TEST_CASE("with an HMAC key, a chain rebuilt without the key fails verification, and another key is refused") {
   Fixture f;
   AuditLog::Options keyed;
-  keyed.hmac_key = "server-side secret";
+  keyed.hmac_key = kKey;
   f.Open(keyed);
-  AuditEntry e = Screen("a");
-  REQUIRE(f.log->Append(&e).ok());
-  CHECK(e.hmac.size() == 32);
+  for (int i = 0; i < 4; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+    CHECK(e.hmac.size() == 32);
+  }
   CHECK(f.log->Verify().ok);
-  // Same entries checked with another key: every HMAC is wrong.
-  AuditLog::Options other;
-  other.hmac_key = "attacker's guess";
-  f.Open(other);
+  // Entry 2 rewritten and every hash after it recomputed, the head too: a
+  // consistent chain, but the attacker has no key for the HMACs.
+  // (The server is running with its key while the disk is edited.)
+  RebuildFrom(f, 2, [](std::string* canonical) {
+    auto pos = canonical->find("item-1");
+    REQUIRE(pos != std::string::npos);
+    (*canonical)[pos + 5] = '9';
+  });
   auto r = f.log->Verify();
   CHECK_FALSE(r.ok);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+  CHECK(r.first_bad_seq == 2);
   CHECK(r.problem.find("HMAC") != std::string::npos);
+  // Restarted with the key, it refuses to extend the rebuilt chain.
+  f.log.reset();
+  std::unique_ptr<AuditLog> reopened;
+  CHECK(AuditLog::Open(f.db.get(), keyed, &reopened).code() == base::Status::Code::kCorruption);
+  // Without the key, the chain holds but verify does not say ok.
+  REQUIRE(AuditLog::Open(f.db.get(), {}, &reopened).ok());
+  CHECK(reopened->Verify().outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
+
+  // A server configured with another key does not extend the chain.
+  Fixture g;
+  g.Open(keyed);
+  AuditEntry e = Screen("a");
+  REQUIRE(g.log->Append(&e).ok());
+  g.log.reset();
+  AuditLog::Options other;
+  other.hmac_key = "attacker's guess, 32 bytes long!";
+  auto s = AuditLog::Open(g.db.get(), other, &reopened);
+  CHECK(s.code() == base::Status::Code::kCorruption);
+  CHECK(s.message().find("wrong key") != std::string::npos);
+}
+
+TEST_CASE("deleting the newest entries and rewriting the head is detected with the key, and not ok without it") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  std::string head_at_7;
+  for (int i = 1; i <= 10; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+    if (i == 7) head_at_7 = HeadRecord(f);
+  }
+  const AuditCheckpoint at_10 = f.log->Checkpoint();
+  REQUIRE(f.log->Verify().ok);
+  CHECK(f.log->Verify().head_authenticated);
+  // The server keeps running with its key while the disk is edited.
+  std::unique_ptr<AuditLog> running = std::move(f.log);
+  for (uint64_t seq = 8; seq <= 10; ++seq) Delete(f, Database::kAudit, store::AuditKey(seq));
+  std::string value7;
+  REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(7), &value7).ok());
+  const std::string hash7 = value7.substr(value7.size() - 33 - 32, 32);
+  std::string head40 = store::AuditKey(7) + hash7;
+
+  SUBCASE("head rewritten without a MAC") {
+    PutHead(f, head40);
+    auto r = running->Verify();
+    CHECK_FALSE(r.ok);
+    CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+    CHECK(r.first_bad_seq == 8);
+    CHECK(r.problem.find("no MAC") != std::string::npos);
+    std::unique_ptr<AuditLog> log;
+    auto s = AuditLog::Open(f.db.get(), keyed, &log);
+    CHECK(s.code() == base::Status::Code::kCorruption);
+    CHECK(s.message().find("has no MAC") != std::string::npos);
+    REQUIRE(AuditLog::Open(f.db.get(), {}, &log).ok());  // no key: opens, but does not say ok
+    r = log->Verify();
+    CHECK_FALSE(r.ok);
+    CHECK(r.outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
+  }
+  SUBCASE("head rewritten with a made-up MAC") {
+    PutHead(f, head40 + std::string(32, 'm'));
+    auto r = running->Verify();
+    CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+    CHECK(r.first_bad_seq == 8);
+    CHECK(r.problem.find("MAC is wrong") != std::string::npos);
+    std::unique_ptr<AuditLog> log;
+    auto s = AuditLog::Open(f.db.get(), keyed, &log);
+    CHECK(s.code() == base::Status::Code::kCorruption);
+    CHECK(s.message().find("MAC") != std::string::npos);
+  }
+  SUBCASE("an earlier genuine head written back: only a checkpoint kept elsewhere catches it") {
+    PutHead(f, head_at_7);
+    std::unique_ptr<AuditLog> log;
+    REQUIRE(AuditLog::Open(f.db.get(), keyed, &log).ok());
+    CHECK(log->Verify().ok);  // what no MAC can show (store/audit_log.h)
+    auto r = log->Verify(at_10);
+    CHECK_FALSE(r.ok);
+    CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+    CHECK(r.first_bad_seq == 8);
+    CHECK(r.problem.find("removed from the tail") != std::string::npos);
+  }
+}
+
+TEST_CASE("verify without the key of a log written with the key is not ok: it could not check the HMACs") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 0; i < 3; ++i) {
+    AuditEntry e = Screen("x");
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  f.Open({});
+  auto r = f.log->Verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
+  CHECK(r.problem.find("no HMAC key") != std::string::npos);
+  CHECK(std::string(AuditVerifyResult::OutcomeName(r.outcome)) == "hmac_unchecked");
+  // A log that never had a key verifies without one.
+  Fixture plain;
+  plain.Open({});
+  AuditEntry e = Screen("x");
+  REQUIRE(plain.log->Append(&e).ok());
+  CHECK(plain.log->Verify().ok);
+  CHECK_FALSE(plain.log->Verify().head_authenticated);
+}
+
+TEST_CASE("checkpoints round-trip as text, verify while the log holds them, and fail once it does not") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  const AuditCheckpoint empty = f.log->Checkpoint();
+  CHECK(empty.seq == 0);
+  CHECK(f.log->Verify(empty).ok);
+  for (int i = 0; i < 5; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  const AuditCheckpoint cp = f.log->Checkpoint();
+  CHECK(cp.seq == 5);
+  CHECK(cp.mac.size() == 32);
+  CHECK(cp.instance_id == f.db->instance_id());
+  const std::string text = cp.ToString();
+  CHECK(text.rfind("audit-checkpoint:v1:" + f.db->instance_id() + ":5:", 0) == 0);
+  AuditCheckpoint parsed;
+  REQUIRE(AuditCheckpoint::Parse("  " + text + "\n", &parsed).ok());
+  CHECK(parsed.ToString() == text);
+  auto r = f.log->Verify(parsed);
+  CHECK_MESSAGE(r.ok, r.problem);
+  CHECK(r.checkpoint_checked);
+  for (int i = 0; i < 3; ++i) {
+    AuditEntry e = Screen("later");
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  CHECK(f.log->Verify(parsed).ok);  // the log grew: it still holds the checkpoint
+
+  // A forged or edited checkpoint is refused.
+  AuditCheckpoint forged = parsed;
+  forged.seq = 6;
+  r = f.log->Verify(forged);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+  CHECK(r.problem.find("checkpoint's MAC") != std::string::npos);
+  AuditCheckpoint foreign = parsed;
+  foreign.instance_id = std::string(32, '0');
+  CHECK(f.log->Verify(foreign).problem.find("another database") != std::string::npos);
+  // Without a MAC (made by a server without key) the hash still counts.
+  AuditCheckpoint unkeyed = parsed;
+  unkeyed.mac.clear();
+  CHECK(f.log->Verify(unkeyed).ok);
+  unkeyed.hash[0] ^= 1;
+  CHECK(f.log->Verify(unkeyed).problem.find("differs from the checkpoint") != std::string::npos);
+
+  // Entry 3 rewritten and the chain rebuilt from there (head too): the
+  // rewrite is at or before the checkpoint's entry, so the checkpoint fails
+  // even for a verifier without the key, who otherwise sees no break.
+  f.log.reset();
+  RebuildFrom(f, 3, [](std::string* canonical) {
+    auto pos = canonical->find("item-2");
+    REQUIRE(pos != std::string::npos);
+    (*canonical)[pos + 5] = '7';
+  });
+  f.Open({});
+  AuditCheckpoint held = parsed;
+  held.mac.clear();
+  CHECK(f.log->Verify().outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
+  r = f.log->Verify(held);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+  CHECK(r.first_bad_seq == 5);
+  CHECK(r.problem.find("differs from the checkpoint") != std::string::npos);
+
+  for (const char* bad : {"", "audit-checkpoint:v2:x:1:aa:none", "audit-checkpoint:v1:abc:1:00:none",
+                          "audit-checkpoint:v1:00000000000000000000000000000000:-1:00:none",
+                          "audit-checkpoint:v1:00000000000000000000000000000000:1:zz:none",
+                          "audit-checkpoint:v1:00000000000000000000000000000000:18446744073709551616:00:none",
+                          "audit-checkpoint:v1:00000000000000000000000000000000:1:"
+                          "0000000000000000000000000000000000000000000000000000000000000000:nonee",
+                          "audit-checkpoint:v1:00000000000000000000000000000000:0:"
+                          "0100000000000000000000000000000000000000000000000000000000000000:none"}) {
+    CAPTURE(bad);
+    CHECK(AuditCheckpoint::Parse(bad, &parsed).code() == base::Status::Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("a checkpoint taken before the tail was cut fails, with or without the key, however the head was rewritten") {
+  for (bool with_key : {true, false}) {
+    CAPTURE(with_key);
+    Fixture f;
+    AuditLog::Options options;
+    if (with_key) options.hmac_key = kKey;
+    f.Open(options);
+    for (int i = 0; i < 6; ++i) {
+      AuditEntry e = Screen("x");
+      REQUIRE(f.log->Append(&e).ok());
+    }
+    const AuditCheckpoint cp = f.log->Checkpoint();
+    CHECK(cp.mac.size() == (with_key ? 32u : 0u));
+    AuditEntry e = Screen("x");
+    REQUIRE(f.log->Append(&e).ok());
+    f.log.reset();
+    // Cut back to entry 4 and point the head at it, as consistently as an
+    // attacker without the key can.
+    for (uint64_t seq = 5; seq <= 7; ++seq) Delete(f, Database::kAudit, store::AuditKey(seq));
+    std::string value4;
+    REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(4), &value4).ok());
+    const size_t mac_len = with_key ? 32 : 0;
+    PutHead(f, store::AuditKey(4) + value4.substr(value4.size() - 1 - mac_len - 32, 32));
+    std::unique_ptr<AuditLog> log;
+    REQUIRE(AuditLog::Open(f.db.get(), {}, &log).ok());
+    auto r = log->Verify(cp);
+    CHECK(r.outcome == AuditVerifyResult::Outcome::kFailed);
+    CHECK(r.first_bad_seq == 5);
+    CHECK(r.problem.find("removed from the tail") != std::string::npos);
+  }
+}
+
+TEST_CASE("a log written before head MACs opens, verifies as head not authenticated, and is authenticated by the next append") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 0; i < 3; ++i) {
+    AuditEntry e = Screen("old-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  f.log.reset();
+  // What the previous version wrote: HMAC(key, entry_hash) per entry and a
+  // 40-byte head without a MAC.
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    std::string v;
+    REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(seq), &v).ok());
+    const std::string hash = v.substr(v.size() - 33 - 32, 32);
+    const auto legacy = base::HmacSha256(kKey, hash);
+    v.replace(v.size() - 32, 32, base::AsBytes(legacy));
+    Put(f, Database::kAudit, store::AuditKey(seq), v);
+  }
+  PutHead(f, HeadRecord(f).substr(0, 40));
+  f.Open(keyed);
+  auto r = f.log->Verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kHeadUnauthenticated);
+  CHECK_FALSE(r.head_authenticated);
+  CHECK(r.entries == 3);
+  CHECK(r.problem.find("before head MACs") != std::string::npos);
+  AuditEntry e = Screen("new");
+  REQUIRE(f.log->Append(&e).ok());
+  r = f.log->Verify();
+  CHECK_MESSAGE(r.ok, r.problem);
+  CHECK(r.head_authenticated);
+  CHECK(HeadRecord(f).size() == 72);
 }
 
 TEST_CASE("concurrent appends all land, with distinct seqs and a valid chain") {
@@ -256,6 +574,12 @@ TEST_CASE("queries page with a cursor and filter by verdict, list and time") {
   matches.list_id = 8;
   REQUIRE(f.log->Query(matches, &page, &next).ok());
   CHECK(page.empty());
+  // The largest cursor is the end: it must not wrap around to entry 1.
+  store::AuditQuery last;
+  last.after = UINT64_MAX;
+  REQUIRE(f.log->Query(last, &page, &next).ok());
+  CHECK(page.empty());
+  CHECK(next == 0);
   store::AuditQuery future;
   future.since_ms = INT64_MAX - 1;
   REQUIRE(f.log->Query(future, &page, &next).ok());

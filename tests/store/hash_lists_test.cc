@@ -4,6 +4,7 @@
 #include <random>
 
 #include "store/hash_lists.h"
+#include "store/key_encoding.h"
 #include "tests/index/pdq_test_data.h"
 #include "tests/test_support.h"
 
@@ -165,6 +166,76 @@ TEST_CASE("batches: counted adds and removes, idempotent retries, change feed, l
     CHECK(info.last_seq == 7);
     CHECK(!s.lists->Screen(QueryFor(h[0])).block_hits.empty());
   }
+}
+
+TEST_CASE("a batch id reused with other content is refused whole, and the same content replays, also after a restart") {
+  for (size_t ingest_from : {kIngestLarge, kIngestAll}) {
+    CAPTURE(ingest_from);
+    Store s(ingest_from);
+    uint64_t id = s.Create("l");
+    std::mt19937_64 rng(11);
+    auto h = ClusteredHashes(4, rng);
+    BatchResult r;
+    const BatchRequest first{"b1", {Pdq(h[0], "r0"), Pdq(h[1], "r1")}, {}};
+    REQUIRE(s.lists->ApplyBatch(id, first, &r).ok());
+    ListInfo before;
+    REQUIRE(s.lists->GetList(id, &before).ok());
+
+    // The withdrawal sent under a reused id is not silently dropped: it is
+    // refused, and nothing of it is applied.
+    const std::vector<BatchRequest> others = {
+        {"b1", {}, {Pdq(h[0])}},                            // a withdrawal
+        {"b1", {Pdq(h[0], "r0")}, {}},                      // fewer entries
+        {"b1", {Pdq(h[1], "r1"), Pdq(h[0], "r0")}, {}},     // another order
+        {"b1", {Pdq(h[0], "r0"), Pdq(h[1], "other")}, {}},  // another reference
+        {"b1", {Pdq(h[0], "r0")}, {Pdq(h[1], "r1")}},       // an add moved to the removes
+        {"b1", {Pdq(h[0], "r0"), Pdq(h[2], "r1")}, {}},     // another hash
+    };
+    for (int round = 0; round < 2; ++round) {
+      for (const auto& other : others) {
+        Status st = s.lists->ApplyBatch(id, other, &r);
+        CHECK(st.code() == Status::Code::kAlreadyExists);
+        CHECK(st.message().find("different content") != std::string::npos);
+      }
+      ListInfo now;
+      REQUIRE(s.lists->GetList(id, &now).ok());
+      CHECK(now.last_seq == before.last_seq);
+      CHECK(now.signal_count == before.signal_count);
+      CHECK(!s.lists->Screen(QueryFor(h[0])).block_hits.empty());
+      REQUIRE(s.lists->ApplyBatch(id, first, &r).ok());
+      CHECK(r.replayed);
+      CHECK(r.content_verified);
+      CHECK(r.added == 2);
+      s.Reopen();  // the digest is durable with the batch record
+    }
+  }
+}
+
+TEST_CASE("a batch record written before digests decodes and replays, marked as not compared") {
+  Store s;
+  uint64_t id = s.Create("l");
+  std::mt19937_64 rng(12);
+  auto h = ClusteredHashes(2, rng);
+  BatchResult r;
+  REQUIRE(s.lists->ApplyBatch(id, {"old", {Pdq(h[0])}, {}}, &r).ok());
+  // The previous version's record: the 40-byte result alone.
+  std::string record;
+  REQUIRE(s.db->Get(Database::kBatches, store::keys::BatchKey(id, "old"), &record).ok());
+  REQUIRE(record.size() == 72);
+  rocksdb::WriteBatch wb;
+  wb.Put(s.db->family(Database::kBatches), store::keys::BatchKey(id, "old"), record.substr(0, 40));
+  REQUIRE(s.db->Write(&wb, true).ok());
+  s.Reopen();
+  REQUIRE(s.lists->ApplyBatch(id, {"old", {}, {Pdq(h[0])}}, &r).ok());
+  CHECK(r.replayed);
+  CHECK_FALSE(r.content_verified);
+  CHECK(r.added == 1);
+  CHECK(!s.lists->Screen(QueryFor(h[0])).block_hits.empty());
+  // A damaged record is an error, not a replay.
+  wb.Clear();
+  wb.Put(s.db->family(Database::kBatches), store::keys::BatchKey(id, "old"), record.substr(0, 41));
+  REQUIRE(s.db->Write(&wb, true).ok());
+  CHECK(s.lists->ApplyBatch(id, {"old", {Pdq(h[0])}, {}}, &r).code() == Status::Code::kCorruption);
 }
 
 TEST_CASE("a batch with a malformed entry is rejected whole, naming the entry") {
