@@ -208,7 +208,7 @@ TEST_CASE("border detector: grey images and refusals") {
   CHECK_FALSE(partial.Result());
 }
 
-TEST_CASE("crop sink: exactly the rectangle, as if decoded alone; a rectangle outside is refused") {
+TEST_CASE("crop sink: exactly the rectangle, as if decoded alone, and a rectangle outside is refused") {
   if (!ts::RequireData(Photo(kPhotos[0]), "tests/data/pdq is part of the repository")) return;
   const rb::Image photo = Decoded(Photo(kPhotos[0]));
   const auto bytes = Png(photo);
@@ -274,7 +274,7 @@ TEST_CASE("decodes sharing one budget share its deadline and its memory (HashIma
   CHECK(h.trimmed.present);
 }
 
-TEST_CASE("trim_borders: a losslessly bordered copy's trimmed hashes are the original's bits; untrimmed unchanged") {
+TEST_CASE("trim_borders: a losslessly bordered copy's trimmed hashes are the original's bits, and the untrimmed ones unchanged") {
   for (const char* name : kPhotos) {
     if (!ts::RequireData(Photo(name), "tests/data/pdq is part of the repository")) return;
     const std::string photo_name = name;
