@@ -3,6 +3,7 @@
 // Reviewers see every detail of an entry.
 #include "base/hex.h"
 #include "base/number_parse.h"
+#include "base/query_variant.h"
 #include "server/routes.h"
 
 namespace server {
@@ -57,7 +58,8 @@ json EntryJson(const store::AuditEntry& e) {
                     {"signal", h.signal},
                     {"hash", h.hash_hex},
                     {"distance", h.distance},
-                    {"variant", h.variant}});
+                    {"variant", h.variant},
+                    {"variant_name", base::QueryVariantName(h.variant)}});
   }
   j["hits"] = std::move(hits);
   return j;

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/hex.h"
+#include "base/query_variant.h"
 #include "server/log.h"
 #include "server/verdict_policy.h"
 
@@ -187,7 +188,6 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   store::AuditEntry e = NewEntry(key, "image", ref);
   e.pdq_hex = hashes.pdq[hashing::kOrig].ToHex();
   e.quality = hashes.quality;
-  e.pdq_used = hashes.quality >= service.config().min_quality;
   e.md5_hex = base::HexEncode(hashes.md5);
   e.sha256_hex = base::HexEncode(hashes.sha256);
   e.format = hashes.format;
@@ -195,10 +195,25 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   e.height = hashes.height;
   e.size_bytes = bytes.size();
 
+  // PDQ hashes by set (the image's, then the picture inside its borders),
+  // each set only if its own quality passes; labelled with their
+  // base::QueryVariant code, which the audit hit records for reviewers. The
+  // turned variants are the aligned ones: the hashes the rotated or mirrored
+  // pictures themselves have (docs/robustness.md), not the reference's
+  // turned samples.
   idx::ScreenQuery q;
-  q.pdq = hashes.pdq;
-  q.num_pdq = service.config().dihedral ? hashing::kNumDihedral : 1;
-  q.use_pdq = e.pdq_used;
+  const int per_set = service.config().dihedral ? hashing::kNumDihedral : 1;
+  auto add_set = [&](const std::array<base::PdqHash, hashing::kNumDihedral>& set, int quality, int first_code) {
+    if (quality < service.config().min_quality) return;
+    for (int v = 0; v < per_set; ++v) {
+      q.pdq[q.num_pdq] = set[v];
+      q.labels[q.num_pdq++] = static_cast<uint8_t>(first_code + v);
+    }
+  };
+  add_set(hashes.aligned, hashes.quality, 0);
+  if (hashes.trimmed.present) add_set(hashes.trimmed.aligned, hashes.trimmed.quality, base::kTrimmedVariantBase);
+  q.use_pdq = q.num_pdq > 0;
+  e.pdq_used = q.use_pdq;
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
   return Decide(service, key, q, &e, verdict);
