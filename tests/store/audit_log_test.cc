@@ -364,10 +364,11 @@ TEST_CASE("checkpoints round-trip as text, verify while the log holds them, and 
   AuditCheckpoint foreign = parsed;
   foreign.instance_id = std::string(32, '0');
   CHECK(f.log->Verify(foreign).problem.find("another database") != std::string::npos);
-  // Without a MAC (made by a server without key) the hash still counts.
+  // Without a MAC (made by a server without key) the hash still counts, but
+  // a keyed log cannot authenticate it: not ok.
   AuditCheckpoint unkeyed = parsed;
   unkeyed.mac.clear();
-  CHECK(f.log->Verify(unkeyed).ok);
+  CHECK(f.log->Verify(unkeyed).outcome == AuditVerifyResult::Outcome::kCheckpointUnauthenticated);
   unkeyed.hash[0] ^= 1;
   CHECK(f.log->Verify(unkeyed).problem.find("differs from the checkpoint") != std::string::npos);
 
