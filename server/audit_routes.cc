@@ -131,7 +131,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   json body;
   std::string disposition, note;
   Status s = ParseU64(request.path_args.at(0), "id", &seq);
-  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = ParseJsonBody(request.body, {"disposition", "note"}, &body);
   if (s.ok()) s = JsonString(body, "disposition", true, &disposition);
   if (s.ok()) s = JsonString(body, "note", false, &note);
   store::AuditEntry review;

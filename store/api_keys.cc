@@ -90,6 +90,10 @@ Status Decode(const std::string& id, const std::string& v, ApiKey* k, std::array
 Status ValidateSpec(const KeySpec& spec, int64_t now_ms) {
   if (spec.role == Role::kPartner && spec.partner.empty()) return Status::InvalidArgument("a partner key needs a partner name");
   if (!spec.partner.empty()) HS_RETURN_IF_ERROR(ValidatePartnerName(spec.partner));
+  // A partner name on another role would mean nothing but show in listings as if it did.
+  if (!spec.partner.empty() && spec.role != Role::kPartner) {
+    return Status::InvalidArgument("partner applies to partner keys only, not to a " + std::string(RoleName(spec.role)) + " key");
+  }
   if (spec.label.size() > kMaxLabelBytes) return Status::InvalidArgument("label is longer than 256 bytes");
   for (char c : spec.label) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return Status::InvalidArgument("label contains a control character");
