@@ -99,7 +99,7 @@ struct Server {
   bool Start(const fs::path& dir, const std::vector<std::string>& extra, const std::string& binary = HASHSCREEND) {
     std::vector<std::string> argv = {binary, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
                                      "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
-                                     "--log-requests=false"};
+                                     "--log-requests=false", "--rate-per-key", "0"};  // raw throughput: no per-key limit
     if (binary == HASHSCREEND) argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     int p[2];
@@ -304,7 +304,9 @@ int main(int argc, char** argv) {
   for (auto& w : workloads) {
     fs::remove_all(dir / "data");
     out.clear();
-    if (Run({HASHSCREEND, "keys", "create", "--data", (dir / "data").string(), "--role", "ingest"}, &out) != 0) return 1;
+    if (Run({HASHSCREEND, "keys", "create", "--create", "--data", (dir / "data").string(), "--role", "ingest"}, &out) != 0) {
+      return 1;
+    }
     while (!out.empty() && out.back() == '\n') out.pop_back();
     std::string key = out.substr(out.rfind('\n') + 1);
     Server server;

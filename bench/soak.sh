@@ -22,7 +22,7 @@ cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev
 trap cleanup EXIT
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=soak" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
-KEY=$("$BUILD/hashscreend" keys create --data "$tmp/data" --role ingest | tail -1)
+KEY=$("$BUILD/hashscreend" keys create --create --data "$tmp/data" --role ingest | tail -1)
 "$BUILD/hashscreend" serve --data "$tmp/data" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" \
   --tls-key "$tmp/key.pem" --metrics-listen 127.0.0.1:0 > "$tmp/out" 2> "$tmp/log" &
 PID=$!

@@ -129,6 +129,10 @@ Status ApiClient::Post(const std::string& path, const std::string& body, const s
   return impl_->Convert(impl_->http.Post(path.c_str(), impl_->headers, body, content_type.c_str()), out);
 }
 
+Status ApiClient::Delete(const std::string& path, ApiAnswer* out) {
+  return impl_->Convert(impl_->http.Delete(path.c_str(), impl_->headers), out);
+}
+
 int RunServerCommand(const char* name, const std::vector<std::string>& argv, const char* help,
                      const std::function<int(ApiClient& api, const std::string& sub, std::vector<std::string>& args)>& run) {
   auto fail = [&](const std::string& what) {

@@ -50,6 +50,7 @@ class ApiClient {
 
   Status Get(const std::string& path, ApiAnswer* out);
   Status Post(const std::string& path, const std::string& body, const std::string& content_type, ApiAnswer* out);
+  Status Delete(const std::string& path, ApiAnswer* out);
 
  private:
   struct Impl;

@@ -22,7 +22,7 @@ using nlohmann::json;
 
 constexpr const char* kHelp =
     "usage: hashscreen audit COMMAND [OPTIONS]\n\n"
-    "  audit list [--after ID] [--limit N] [--verdict match|no_match|error|review]\n"
+    "  audit list [--after ID] [--limit N] [--verdict match|no_match|error|review|event]\n"
     "             [--list ID] [--since MS] [--until MS] [--json]\n"
     "                          entries, one line each (reviewer key); --json prints the page as JSON\n"
     "  audit show ID           one entry with its reviews, as JSON (reviewer key)\n"
@@ -85,7 +85,9 @@ int List(ApiClient& api, const std::vector<std::string>& args) {
   }
   for (const auto& e : page["entries"]) {
     std::string line = Str(e, "id") + "  " + Time(e["time_ms"].get<int64_t>()) + "  ";
-    if (Str(e, "kind") == "review") {
+    if (Str(e, "kind") == "event") {
+      line += "event " + Str(e, "event") + " key=" + Str(e, "key_id") + ": " + Str(e, "detail");
+    } else if (Str(e, "kind") == "review") {
       line += "review of " + Str(e, "target_id") + ": " + Str(e, "disposition") + " " + Str(e, "note");
     } else {
       line += Str(e, "verdict");

@@ -19,5 +19,6 @@ int RunHash(const std::vector<std::string>& args);
 int RunScreen(const std::vector<std::string>& args);
 int RunLists(const std::vector<std::string>& args);
 int RunAudit(const std::vector<std::string>& args);
+int RunKeys(const std::vector<std::string>& args);
 
 }  // namespace client

@@ -15,6 +15,7 @@ const client::Command kCommands[] = {
     {"screen", "screen files and directories against the server's lists (exit 3 on a match)", client::RunScreen},
     {"lists", "create, inspect and push hash lists (partner and admin keys)", client::RunLists},
     {"audit", "list, show, review and verify audit entries (reviewer and admin keys)", client::RunAudit},
+    {"keys", "create, list, revoke and unblock API keys on a running server (admin key)", client::RunKeys},
 };
 
 void PrintUsage(FILE* out) {

@@ -32,10 +32,10 @@ if [ ! -f "$KEYS" ]; then
   echo "== creating development API keys"
   umask 077
   {
-    echo "HASHSCREEN_INGEST_KEY=$("$BIN/hashscreend" keys create --data "$DATA" --role ingest | tail -1)"
-    echo "HASHSCREEN_REVIEWER_KEY=$("$BIN/hashscreend" keys create --data "$DATA" --role reviewer | tail -1)"
-    echo "HASHSCREEN_PARTNER_KEY=$("$BIN/hashscreend" keys create --data "$DATA" --role partner --partner dev-partner | tail -1)"
-    echo "HASHSCREEN_ADMIN_KEY=$("$BIN/hashscreend" keys create --data "$DATA" --role admin | tail -1)"
+    echo "HASHSCREEN_INGEST_KEY=$("$BIN/hashscreend" keys create --create --data "$DATA" --role ingest | tail -1)"
+    echo "HASHSCREEN_REVIEWER_KEY=$("$BIN/hashscreend" keys create --create --data "$DATA" --role reviewer | tail -1)"
+    echo "HASHSCREEN_PARTNER_KEY=$("$BIN/hashscreend" keys create --create --data "$DATA" --role partner --partner dev-partner | tail -1)"
+    echo "HASHSCREEN_ADMIN_KEY=$("$BIN/hashscreend" keys create --create --data "$DATA" --role admin | tail -1)"
   } > "$KEYS.tmp"
   mv "$KEYS.tmp" "$KEYS"
 fi

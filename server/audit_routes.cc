@@ -3,6 +3,7 @@
 // Reviewers see every detail of an entry.
 #include "base/hex.h"
 #include "base/number_parse.h"
+#include "base/query_variant.h"
 #include "server/routes.h"
 
 namespace server {
@@ -18,6 +19,12 @@ json EntryJson(const store::AuditEntry& e) {
          {"entry_hash", base::HexEncode(e.entry_hash)}};
   if (!e.hmac.empty()) {
     j["hmac"] = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
+  }
+  if (e.kind == store::AuditEntry::Kind::kEvent) {
+    j["kind"] = "event";
+    j["event"] = e.event;
+    j["detail"] = e.detail;
+    return j;
   }
   if (e.kind == store::AuditEntry::Kind::kReview) {
     j["kind"] = "review";
@@ -51,7 +58,8 @@ json EntryJson(const store::AuditEntry& e) {
                     {"signal", h.signal},
                     {"hash", h.hash_hex},
                     {"distance", h.distance},
-                    {"variant", h.variant}});
+                    {"variant", h.variant},
+                    {"variant_name", base::QueryVariantName(h.variant)}});
   }
   j["hits"] = std::move(hits);
   return j;
@@ -81,8 +89,8 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   q.limit = limit;
   q.verdict = request.Param("verdict");
   if (s.ok() && !q.verdict.empty() && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
-      q.verdict != "review") {
-    s = Status::InvalidArgument("verdict must be match, no_match, error or review");
+      q.verdict != "review" && q.verdict != "event") {
+    s = Status::InvalidArgument("verdict must be match, no_match, error, review or event");
   }
   if (s.ok() && request.HasParam("list")) {
     uint64_t list = 0;
@@ -123,7 +131,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   json body;
   std::string disposition, note;
   Status s = ParseU64(request.path_args.at(0), "id", &seq);
-  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = ParseJsonBody(request.body, {"disposition", "note"}, &body);
   if (s.ok()) s = JsonString(body, "disposition", true, &disposition);
   if (s.ok()) s = JsonString(body, "note", false, &note);
   store::AuditEntry review;

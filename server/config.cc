@@ -10,12 +10,16 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <variant>
 
 #include <toml++/toml.h>
+
+#include "base/number_parse.h"
+#include "store/api_keys.h"
 
 namespace server {
 
@@ -25,6 +29,13 @@ struct IntRange {
   int64_t min, max;
 };
 
+// Numbers: 0 (the setting's "off") or min..max. Far-out values like 1e-300
+// would overflow what is computed from them (a Retry-After), so they are
+// refused here, naming the setting.
+struct DoubleRange {
+  double min, max;
+};
+
 using Member = std::variant<std::string ServerConfig::*, int64_t ServerConfig::*, bool ServerConfig::*,
                             double ServerConfig::*>;
 
@@ -32,9 +43,15 @@ struct Setting {
   Setting(SettingInfo i, Member m, IntRange r = {0, std::numeric_limits<int64_t>::max()},
           std::vector<std::string> c = {})
       : info(std::move(i)), member(m), range(r), choices(std::move(c)) {}
+  static Setting Number(SettingInfo i, Member m, DoubleRange d) {
+    Setting s(std::move(i), m);
+    s.number_range = d;
+    return s;
+  }
   SettingInfo info;
   Member member;
   IntRange range;
+  DoubleRange number_range{0, std::numeric_limits<double>::max()};
   std::vector<std::string> choices;  // for strings: allowed values (empty = any)
 };
 
@@ -75,18 +92,40 @@ const std::vector<Setting>& Table() {
        &ServerConfig::max_decode_ms, {1, 3'600'000}},
       {{"limits", "screen_workers", "screen-workers", "images hashed at once; 0 = cores"}, &ServerConfig::screen_workers, {0, 1024}},
       {{"limits", "screen_queue", "screen-queue", "screens waiting for a worker before 503"}, &ServerConfig::screen_queue, {0, 100000}},
-      {{"limits", "rate_per_key", "rate-per-key", "requests per second per API key (token bucket); 0 = unlimited"},
-       &ServerConfig::rate_per_key},
+      Setting::Number({"limits", "rate_per_key", "rate-per-key",
+                       "requests per second per API key (token bucket; a key may have its own); 0 = unlimited, else "
+                       "0.001..1e6"},
+                      &ServerConfig::rate_per_key, {store::kMinKeyRate, store::kMaxKeyRate}),
       {{"limits", "rate_burst", "rate-burst", "token bucket size: requests a key may make at once"}, &ServerConfig::rate_burst, {1, 1'000'000}},
       {{"limits", "max_batch_parts", "max-batch-parts", "images in one /v1/screen/batch request"},
        &ServerConfig::max_batch_parts, {1, 10000}},
       {{"limits", "body_buffer_bytes", "body-buffer-bytes",
         "request body bytes buffered at once over all connections (503 beyond)"},
        &ServerConfig::body_buffer_bytes, {1024, 1ll << 40}},
+      {{"limits", "body_buffer_per_key_bytes", "body-buffer-per-key-bytes",
+        "request body bytes one API key may have buffered at once (503 beyond); 0 = max(2 x max_body_bytes, "
+        "body_buffer_bytes / 4)"},
+       &ServerConfig::body_buffer_per_key_bytes, {0, 1ll << 40}},
+      {{"probing", "band", "probing-band",
+        "a screen whose closest PDQ hit on a list is within this many bits of the list's threshold counts as near-threshold"},
+       &ServerConfig::probing_band, {1, 32}},
+      {{"probing", "budget", "probing-budget", "near-threshold screens a key may make within the window; one more blocks it"},
+       &ServerConfig::probing_budget, {1, 1'000'000}},
+      {{"probing", "hash_budget", "probing-hash-budget",
+        "near-threshold screens a key may make on one list hash within the window; one more blocks it"},
+       &ServerConfig::probing_hash_budget, {1, 1'000'000}},
+      {{"probing", "window_s", "probing-window-s", "seconds over which near-threshold screens are counted"},
+       &ServerConfig::probing_window_s, {1, 365ll * 86400}},
+      {{"probing", "block_s", "probing-block-s", "seconds a blocked key stays blocked; 0 = until an admin clears it"},
+       &ServerConfig::probing_block_s, {0, 365ll * 86400}},
+      {{"keys", "last_used_flush_s", "keys-last-used-flush-s", "seconds between writes of the keys' last-use times to disk"},
+       &ServerConfig::keys_last_used_flush_s, {1, 86400}},
       {{"screening", "pdq_mode", "pdq-mode", "full (what partner lists hold) or cli512"}, &ServerConfig::pdq_mode, {}, {"full", "cli512"}},
       {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
        &ServerConfig::min_quality, {0, 100}},
       {{"screening", "dihedral", "dihedral", "also match rotated and mirrored copies"}, &ServerConfig::dihedral},
+      {{"screening", "trim_borders", "trim-borders", "also screen the picture inside uniform borders and letterbox bars"},
+       &ServerConfig::trim_borders},
       {{"audit", "hmac_key_file", "hmac-key-file", "file holding the audit chain HMAC key; empty = no HMAC"},
        &ServerConfig::hmac_key_file},
       {{"audit", "sync", "audit-sync", "fsync the audit entry before answering"}, &ServerConfig::sync},
@@ -109,6 +148,15 @@ Status CheckString(const Setting& s, const std::string& v) {
   std::string all;
   for (const auto& c : s.choices) all += (all.empty() ? "" : ", ") + c;
   return Status::InvalidArgument(Name(s) + ": '" + v + "' is not one of " + all);
+}
+
+Status CheckNumber(const Setting& s, double v) {
+  if (v != 0 && !(v >= s.number_range.min && v <= s.number_range.max)) {
+    char what[128];
+    std::snprintf(what, sizeof what, ": %g is outside 0 (off) or %g..%g", v, s.number_range.min, s.number_range.max);
+    return Status::InvalidArgument(Name(s) + what);
+  }
+  return Status::Ok();
 }
 
 Status CheckInt(const Setting& s, int64_t v) {
@@ -141,11 +189,11 @@ Status SetFromText(const Setting& s, const std::string& text, ServerConfig* c) {
           HS_RETURN_IF_ERROR(CheckInt(s, v));
           c->*member = v;
         } else {
-          char* end = nullptr;
-          double v = std::strtod(text.c_str(), &end);
-          if (text.empty() || *end || !std::isfinite(v) || v < 0) {
+          double v = 0;
+          if (!base::ParseDouble(text, where.c_str(), 0, std::numeric_limits<double>::max(), &v).ok()) {
             return Status::InvalidArgument(where + ": expected a number >= 0, got '" + text + "'");
           }
+          HS_RETURN_IF_ERROR(CheckNumber(s, v));
           c->*member = v;
         }
         return Status::Ok();
@@ -175,6 +223,7 @@ Status SetFromNode(const Setting& s, const toml::node& node, ServerConfig* c) {
         } else {
           std::optional<double> v = node.value<double>();  // integers are accepted as numbers here
           if (!v || !std::isfinite(*v) || *v < 0) return Status::InvalidArgument(Name(s) + ": expected a number >= 0");
+          HS_RETURN_IF_ERROR(CheckNumber(s, *v));
           c->*member = *v;
         }
         return Status::Ok();
@@ -328,7 +377,18 @@ Status ValidateConfig(const ServerConfig& c) {
     return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +
                                    " is less than limits.max_body_bytes (" + std::to_string(c.max_body_bytes) + ")");
   }
+  if (c.body_buffer_per_key_bytes != 0 &&
+      (c.body_buffer_per_key_bytes < c.max_body_bytes || c.body_buffer_per_key_bytes > c.body_buffer_bytes)) {
+    return Status::InvalidArgument("limits.body_buffer_per_key_bytes: " + std::to_string(c.body_buffer_per_key_bytes) +
+                                   " must be 0 or between limits.max_body_bytes (" + std::to_string(c.max_body_bytes) +
+                                   ") and limits.body_buffer_bytes (" + std::to_string(c.body_buffer_bytes) + ")");
+  }
   return Status::Ok();
+}
+
+int64_t BodyBufferPerKey(const ServerConfig& c) {
+  if (c.body_buffer_per_key_bytes != 0) return c.body_buffer_per_key_bytes;
+  return std::min(c.body_buffer_bytes, std::max(2 * c.max_body_bytes, c.body_buffer_bytes / 4));
 }
 
 }  // namespace server

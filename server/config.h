@@ -44,14 +44,26 @@ struct ServerConfig {
   int64_t max_decode_ms = 10'000;          // wall time of one decode
   int64_t screen_workers = 0;  // 0 = cores
   int64_t screen_queue = 64;
-  double rate_per_key = 0;  // requests per second per key; 0 = unlimited
+  double rate_per_key = 50;  // requests per second per key; 0 = unlimited (docs/deploy.md "Probing")
   int64_t rate_burst = 100;
   int64_t max_batch_parts = 256;
   int64_t body_buffer_bytes = 256ll << 20;
+  // One key's share of body_buffer_bytes; 0 = the larger of 2 x
+  // max_body_bytes and a quarter of the buffer (BodyBufferPerKey).
+  int64_t body_buffer_per_key_bytes = 0;
   // [screening]
   std::string pdq_mode = "full";
   int64_t min_quality = 50;
   bool dihedral = true;
+  // [probing] (server/probing_detector.h)
+  int64_t probing_band = 2;
+  int64_t probing_budget = 32;
+  int64_t probing_hash_budget = 8;
+  int64_t probing_window_s = 86400;
+  int64_t probing_block_s = 0;  // 0 = until an admin clears it
+  // [keys]
+  int64_t keys_last_used_flush_s = 60;
+  bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
   // [audit]
   std::string hmac_key_file;
   bool sync = true;
@@ -88,6 +100,9 @@ Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 // FIFO is an error naming the setting. The config file itself is checked the
 // same way by LoadConfigFile.
 Status ValidateConfig(const ServerConfig& config);
+
+// limits.body_buffer_per_key_bytes with 0 resolved.
+int64_t BodyBufferPerKey(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.
 Status ParseListen(const std::string& listen, std::string* host, int* port);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "server/api.h"
 #include "server/http/front.h"
 #include "server/http/listener.h"
@@ -157,6 +158,7 @@ struct HttpServer::Impl : http::Application {
       return Refuse(route.name, req, "", out, refusal);
     }
     if (!Authorize(route, head, &api, &out)) return Refuse(route.name, req, api.key.id, out, refusal);
+    req.budget_owner = api.key.id;
     if (req.body_too_large) {
       api.body_too_large = true;
       api.body_bytes = req.body_bytes;
@@ -256,6 +258,11 @@ struct HttpServer::Impl : http::Application {
       out->FromStatus(s);
       return false;
     }
+    if (service->probing().Blocks(api->key, base::NowMs())) {
+      service->metrics().CountRejected("probing_suspected");
+      out->Error(403, "probing_suspected", "this key is blocked: its screens looked like probing for list hashes");
+      return false;
+    }
     if ((route.roles & Bit(api->key.role)) == 0) {
       out->Error(403, "permission_denied", "this key's role may not call " + std::string(route.name));
       return false;
@@ -324,6 +331,7 @@ Status HttpServer::Create(Service* service, std::unique_ptr<HttpServer>* out) {
   o.max_head_bytes = static_cast<size_t>(c.max_header_bytes);
   o.max_body_bytes = static_cast<uint64_t>(c.max_body_bytes);
   o.body_buffer_bytes = static_cast<uint64_t>(c.body_buffer_bytes);
+  o.body_buffer_per_owner_bytes = static_cast<uint64_t>(BodyBufferPerKey(c));
   o.header_timeout_ms = c.header_timeout_s * 1000;
   o.body_timeout_ms = c.body_timeout_s * 1000;
   o.write_timeout_ms = c.write_timeout_s * 1000;

@@ -1,11 +1,16 @@
 // hashscreend: the screening service and its local administration commands.
 //   hashscreend serve --config FILE [--FLAG VALUE ...]
-//   hashscreend keys create --data DIR --role ROLE [--partner NAME]
+//   hashscreend keys create --data DIR [--create] --role ROLE [--partner NAME] [KEY OPTIONS]
 //   hashscreend keys list --data DIR
 //   hashscreend keys revoke --data DIR ID
 //   hashscreend lists import --data DIR --list ID [--format F] [--type T] FILE
-// The keys and lists commands open the database directly, so they run while
-// the server is stopped (RocksDB allows one process at a time).
+// The keys and lists commands open the database directly, so they run only
+// while the server is stopped (RocksDB allows one process at a time): they
+// bootstrap the first admin key and bulk-load lists. While the server runs,
+// `hashscreen keys ...` and `hashscreen lists push` do the same over the API.
+// They open an existing database only; `keys create --create` makes a new one.
+#include <fcntl.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <pthread.h>
 #include <string>
 #include <thread>
@@ -45,16 +51,23 @@ constexpr const char* kUsage =
     "  serve --config FILE [FLAGS]     run the service (prints 'listening on ADDR' when ready;\n"
     "                                  SIGTERM drains in-flight requests and exits 0;\n"
     "                                  SIGHUP reloads the TLS certificate and key)\n"
-    "  keys create --data DIR --role ROLE [--partner NAME]\n"
+    "  keys create --data DIR [--create] --role ROLE [--partner NAME] [--label TEXT]\n"
+    "              [--expires-in DURATION] [--hash-queries] [--rate N]\n"
     "                                  make an API key; the secret is the last line of stdout,\n"
-    "                                  shown once (roles: ingest reviewer partner replica admin)\n"
-    "  keys list --data DIR            list keys (ids, roles, partners; never secrets)\n"
-    "  keys revoke --data DIR ID       revoke a key at once\n"
+    "                                  shown once (roles: ingest reviewer partner replica admin).\n"
+    "                                  --create: make the database if DIR has none (first key);\n"
+    "                                  --expires-in: 3600s, 30m, 12h, 90d; --hash-queries: the\n"
+    "                                  ingest key may call /v1/screen/hashes; --rate: its own\n"
+    "                                  requests per second instead of limits.rate_per_key\n"
+    "  keys list --data DIR            list keys (ids, roles, partners, permissions; never secrets)\n"
+    "  keys revoke --data DIR ID       revoke a key\n"
     "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
     "                                  load a hash file into a list in resumable batches;\n"
     "                                  F: auto (default), csv, plain, hasher, jsonl, te-csv\n"
     "\n"
-    "keys and lists work on the database directly: stop the server first.\n"
+    "keys and lists work on an existing database directly, with the server stopped;\n"
+    "while it runs use `hashscreen keys ...` and `hashscreen lists push` against it.\n"
+    "Keys exempt from the probing limit are made only through the API, which audits it.\n"
     "`hashscreend serve --help` lists every setting.\n";
 
 int Fail(const Status& s) {
@@ -185,15 +198,49 @@ int Serve(std::vector<std::string> args) {
   return 0;
 }
 
-Status OpenDb(std::vector<std::string>* args, std::unique_ptr<store::Database>* db) {
+// Removes a flag without a value ("--create") from args; true if present.
+bool TakeSwitch(std::vector<std::string>* args, const std::string& name) {
+  for (size_t i = 0; i < args->size(); ++i) {
+    if ((*args)[i] == name) {
+      args->erase(args->begin() + i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether another process holds RocksDB's lock on the database in `dir` (a
+// running hashscreend): RocksDB takes a POSIX record lock on DIR/LOCK.
+bool DatabaseLocked(const std::string& dir) {
+  int fd = open((dir + "/LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock probe{};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool locked = fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  close(fd);
+  return locked;
+}
+
+// Opens the database named by --data. It must exist unless `create`
+// (`missing_hint` then says how to make one); a running server is named as
+// such, with the `online` command to use instead.
+Status OpenDb(std::vector<std::string>* args, bool create, const char* missing_hint, const char* online,
+              std::unique_ptr<store::Database>* db) {
   std::string dir;
   if (!TakeFlag(args, "--data", &dir)) return Status::InvalidArgument("--data DIR is required");
-  store::Database::Options options;
-  options.create_if_missing = true;
-  Status s = store::Database::Open(dir, options, db);
-  if (s.code() == Status::Code::kIOError && s.message().find("lock") != std::string::npos) {
-    return Status::Unavailable("the database in " + dir + " is in use (is hashscreend running? stop it first)");
+  const Status running =
+      Status::Unavailable("the server is running on " + dir + "; use `" + online + "` against it");
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return Status::NotFound("no database in " + dir + " (is --data right?" + missing_hint + ")");
   }
+  if (DatabaseLocked(dir)) return running;
+  store::Database::Options options;
+  options.create_if_missing = create;
+  Status s = store::Database::Open(dir, options, db);
+  // The server may have started in between.
+  if (!s.ok() && DatabaseLocked(dir)) return running;
   return s;
 }
 
@@ -205,41 +252,65 @@ int Keys(std::vector<std::string> args) {
   std::string sub = args[0];
   args.erase(args.begin());
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::ApiKeys> keys;
   if (sub == "create") {
-    std::string role_name, partner;
+    std::string role_name, value;
+    store::KeySpec spec;
     if (!TakeFlag(&args, "--role", &role_name)) return Usage("keys create needs --role ROLE");
-    TakeFlag(&args, "--partner", &partner);
-    store::Role role;
-    if (Status s = store::ParseRole(role_name, &role); !s.ok()) return Fail(s);
-    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+    if (Status s = store::ParseRole(role_name, &spec.role); !s.ok()) return Fail(s);
+    TakeFlag(&args, "--partner", &spec.partner);
+    TakeFlag(&args, "--label", &spec.label);
+    if (TakeFlag(&args, "--expires-in", &value)) {
+      int64_t ms = 0;
+      if (Status s = base::ParseDurationMs(value, "--expires-in", 3650ll * 86400000, &ms); !s.ok()) return Fail(s);
+      spec.expires_ms = base::NowMs() + ms;
+    }
+    if (TakeFlag(&args, "--rate", &value)) {
+      if (Status s = base::ParseDouble(value, "--rate", store::kMinKeyRate, store::kMaxKeyRate, &spec.rate_per_s); !s.ok()) {
+        return Fail(s);
+      }
+    }
+    spec.hash_queries = TakeSwitch(&args, "--hash-queries");
+    if (TakeSwitch(&args, "--no-probing-limit")) {
+      return Fail(Status::InvalidArgument(
+          "--no-probing-limit: a key exempt from the probing limit is made only with `hashscreen keys create` "
+          "against the running server, which records it in the audit log"));
+    }
+    const bool create = TakeSwitch(&args, "--create");
+    if (Status s = OpenDb(&args, create, " `keys create --create` makes a new one", "hashscreen keys create", &db); !s.ok()) return Fail(s);
     if (!args.empty()) return Usage(("unexpected argument " + args[0]).c_str());
-    store::ApiKeys keys(db.get());
+    if (Status s = store::ApiKeys::Open(db.get(), &keys); !s.ok()) return Fail(s);
     store::ApiKey key;
     std::string secret;
-    if (Status s = keys.Create(role, partner, &key, &secret); !s.ok()) return Fail(s);
-    std::printf("key id %s, role %s%s%s\n", key.id.c_str(), std::string(store::RoleName(role)).c_str(),
-                partner.empty() ? "" : ", partner ", partner.c_str());
+    if (Status s = keys->Create(spec, &key, &secret); !s.ok()) return Fail(s);
+    std::printf("key id %s, role %s%s%s\n", key.id.c_str(), std::string(store::RoleName(key.role)).c_str(),
+                key.partner.empty() ? "" : ", partner ", key.partner.c_str());
     std::printf("the secret below is shown once; store it now:\n%s\n", secret.c_str());
     return 0;
   }
   if (sub == "list") {
-    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
-    store::ApiKeys keys(db.get());
+    if (Status s = OpenDb(&args, false, "", "hashscreen keys list", &db); !s.ok()) return Fail(s);
+    if (!args.empty()) return Usage(("unexpected argument " + args[0]).c_str());
+    if (Status s = store::ApiKeys::Open(db.get(), &keys); !s.ok()) return Fail(s);
     std::vector<store::ApiKey> all;
-    if (Status s = keys.List(&all); !s.ok()) return Fail(s);
-    std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", "ID", "ROLE", "PARTNER", "CREATED", "REVOKED");
+    if (Status s = keys->List(&all); !s.ok()) return Fail(s);
+    std::printf("%-16s  %-8s  %-16s  %-20s  %-20s  %-20s  %-20s  %s\n", "ID", "ROLE", "PARTNER", "CREATED", "EXPIRES",
+                "LAST USED", "REVOKED", "PERMISSIONS / LABEL");
     for (const auto& k : all) {
-      std::printf("%-16s  %-8s  %-16s  %-20s  %s\n", k.id.c_str(), std::string(store::RoleName(k.role)).c_str(),
-                  k.partner.empty() ? "-" : k.partner.c_str(), base::FormatUtc(k.created_ms).c_str(),
-                  base::FormatUtc(k.revoked_ms).c_str());
+      std::string extra = std::string(k.hash_queries ? "hash-queries " : "") + (k.probing_exempt ? "no-probing-limit " : "") +
+                          (k.blocked_ms ? "BLOCKED " : "") + k.label;
+      std::printf("%-16s  %-8s  %-16s  %-20s  %-20s  %-20s  %-20s  %s\n", k.id.c_str(),
+                  std::string(store::RoleName(k.role)).c_str(), k.partner.empty() ? "-" : k.partner.c_str(),
+                  base::FormatUtc(k.created_ms).c_str(), base::FormatUtc(k.expires_ms).c_str(),
+                  base::FormatUtc(k.last_used_ms).c_str(), base::FormatUtc(k.revoked_ms).c_str(), extra.c_str());
     }
     return 0;
   }
   if (sub == "revoke") {
-    if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+    if (Status s = OpenDb(&args, false, "", "hashscreen keys revoke", &db); !s.ok()) return Fail(s);
     if (args.size() != 1) return Usage("keys revoke needs exactly one key ID");
-    store::ApiKeys keys(db.get());
-    if (Status s = keys.Revoke(args[0]); !s.ok()) return Fail(s);
+    if (Status s = store::ApiKeys::Open(db.get(), &keys); !s.ok()) return Fail(s);
+    if (Status s = keys->Revoke(args[0]); !s.ok()) return Fail(s);
     std::printf("revoked %s\n", args[0].c_str());
     return 0;
   }
@@ -259,7 +330,7 @@ int Lists(std::vector<std::string> args) {
   uint64_t list_id = 0;
   if (Status s = base::ParseUint(list, "--list", 1, UINT64_MAX, &list_id); !s.ok()) return Fail(s);
   std::unique_ptr<store::Database> db;
-  if (Status s = OpenDb(&args, &db); !s.ok()) return Fail(s);
+  if (Status s = OpenDb(&args, false, "", "hashscreen lists push", &db); !s.ok()) return Fail(s);
   if (args.size() != 1) return Usage("lists import needs exactly one FILE");
   std::unique_ptr<store::HashLists> lists;
   if (Status s = store::HashLists::Open(db.get(), &lists); !s.ok()) return Fail(s);

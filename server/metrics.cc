@@ -51,6 +51,11 @@ void Metrics::CountRejected(const std::string& reason) {
   ++rejected_[reason];
 }
 
+void Metrics::CountEvent(const std::string& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++events_[event];
+}
+
 std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -76,7 +81,10 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   }
   RenderCounter(&out, "hashscreen_screen_verdicts_total", "Screening verdicts (match, no_match, error).", "verdict", verdicts_);
   RenderCounter(&out, "hashscreen_decode_errors_total", "Images refused, by reason.", "reason", decode_errors_);
-  RenderCounter(&out, "hashscreen_rejected_total", "Requests refused before work: rate_limited, overloaded.", "reason", rejected_);
+  RenderCounter(&out, "hashscreen_rejected_total", "Requests refused before work: rate_limited, overloaded, probing_suspected.",
+                "reason", rejected_);
+  RenderCounter(&out, "hashscreen_events_total", "Audited events: probing_suspected (a key blocked), key_created, ...", "event",
+                events_);
   for (size_t i = 0; i < gauges.size(); ++i) {
     const Gauge& g = gauges[i];
     if (i == 0 || gauges[i - 1].name != g.name) {

@@ -4,9 +4,11 @@
 //   hashscreen_http_request_duration_seconds{route,status} (histogram)
 //   hashscreen_screen_verdicts_total{verdict}
 //   hashscreen_decode_errors_total{reason}
-//   hashscreen_rejected_total{reason}            (rate limit, overload)
+//   hashscreen_rejected_total{reason}            (rate limit, overload, probing block)
+//   hashscreen_events_total{event}               (probing_suspected, ...: what the audit's event entries record)
 // plus values sampled at render time (index sizes, audit seq, queue depth,
-// whether the store can write and its write errors) supplied by the caller. Routes are the route patterns, never raw paths, so
+// whether the store can write and its write errors) supplied by the caller.
+// Routes are the route patterns, never raw paths, so
 // the label set stays bounded whatever clients send.
 //
 // Thread-safety: every method may be called from any thread.
@@ -33,6 +35,7 @@ class Metrics {
   void CountVerdict(const std::string& verdict);
   void CountDecodeError(const std::string& reason);
   void CountRejected(const std::string& reason);
+  void CountEvent(const std::string& event);
 
   // A value sampled at render time. Consecutive entries of one name are one
   // metric with several label sets (`labels` like `reason="no_space"`);
@@ -59,7 +62,7 @@ class Metrics {
   };
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, Histogram> requests_;
-  std::map<std::string, uint64_t> verdicts_, decode_errors_, rejected_;
+  std::map<std::string, uint64_t> verdicts_, decode_errors_, rejected_, events_;
   std::function<void(std::string*)> extra_;
 };
 

@@ -1,4 +1,5 @@
-// POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest).
+// POST /v1/screen, /v1/screen/batch, /v1/screen/hashes (role ingest; hashes
+// also needs the key's hash_queries permission).
 // The ingest role learns the verdict and the audit id, nothing else: no list,
 // partner, distance or hash, in bodies, errors or headers.
 #include "server/http/media_type.h"
@@ -27,7 +28,13 @@ bool IsMultipartFormData(const std::string& content_type) {
   return http::ParseMediaType(content_type, &t).ok() && t.Essence() == "multipart/form-data";
 }
 
+// A screen fails PermissionDenied only when the probing detector refused it.
+std::string ErrorCode(const Status& s) {
+  return s.code() == Status::Code::kPermissionDenied ? kProbingSuspected : std::string(Status::CodeName(s.code()));
+}
+
 void AnswerFailure(const Status& s, ApiResponse* response) {
+  if (s.code() == Status::Code::kPermissionDenied) return response->Error(403, kProbingSuspected, s.message());
   response->FromStatus(s);
   if (s.code() == Status::Code::kUnavailable) response->headers.emplace_back("Retry-After", "1");
 }
@@ -82,7 +89,7 @@ void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse*
       r["match"] = verdict.match;
       r["audit_id"] = AuditId(verdict.audit_seq);
     } else {
-      r["error"] = {{"code", std::string(Status::CodeName(s.code()))},
+      r["error"] = {{"code", ErrorCode(s)},
                     {"message", HttpStatusFor(s) == 500 ? "internal error" : s.message()}};
     }
     results.push_back(std::move(r));
@@ -91,9 +98,15 @@ void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse*
 }
 
 void HandleScreenHashes(Service& service, const ApiRequest& request, ApiResponse* response) {
+  // Hash-only screening hands the caller the query itself, bit by bit: the
+  // tool of a boundary walk. It is a permission of its own.
+  if (!request.key.hash_queries) {
+    return response->Error(403, "permission_denied",
+                           "this key may not screen hashes (an admin grants it: hash_queries / --hash-queries)");
+  }
   json body;
   std::string pdq, md5, sha256, ref = request.Param("ref");
-  Status s = ParseJsonBody(request.body, &body);
+  Status s = ParseJsonBody(request.body, {"pdq", "md5", "sha256", "ref"}, &body);
   if (s.ok()) s = JsonString(body, "pdq", false, &pdq);
   if (s.ok()) s = JsonString(body, "md5", false, &md5);
   if (s.ok()) s = JsonString(body, "sha256", false, &sha256);

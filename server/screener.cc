@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/hex.h"
+#include "base/query_variant.h"
 #include "server/log.h"
 #include "server/verdict_policy.h"
 
@@ -33,13 +34,29 @@ Status AuditFailed(const Status& s) {
   return Status::IOError("the audit entry could not be written");
 }
 
+// The lists behind the hits, looked up once per hit (a screen without hits
+// looks up and allocates nothing here). A list that cannot be looked up
+// keeps id 0 and empty strings.
+struct HitLists {
+  std::vector<store::ListInfo> block, allow;
+};
+
+void LookUpLists(Service& service, const std::vector<idx::Hit>& hits, std::vector<store::ListInfo>* out) {
+  out->resize(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (!service.lists()->GetList(hits[i].list_id, &(*out)[i]).ok()) (*out)[i] = store::ListInfo();
+  }
+}
+
 // Fills the audit hits with the list and partner detail reviewers need.
-void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEntry* entry) {
-  for (const auto& h : hits) {
+void AddHits(Service& service, const std::vector<idx::Hit>& hits, const std::vector<store::ListInfo>& lists,
+             store::AuditEntry* entry) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const idx::Hit& h = hits[i];
+    const store::ListInfo& info = lists[i];
     store::AuditHit a;
     a.list_id = h.list_id;
-    store::ListInfo info;
-    if (service.lists()->GetList(h.list_id, &info).ok()) {
+    if (info.id == h.list_id) {
       a.list_name = info.name;
       a.partner = info.owner;
       a.list_kind = base::ListKindName(info.kind);
@@ -55,14 +72,87 @@ void AddHits(Service& service, const std::vector<idx::Hit>& hits, store::AuditEn
   }
 }
 
-Status Decide(Service& service, const idx::ScreenQuery& query, store::AuditEntry* entry, ScreenVerdict* verdict) {
+// The first PDQ hit that lies near its list's threshold (ProbingDetector), or null.
+const idx::Hit* NearThresholdHit(const ProbingDetector& detector, const std::vector<idx::Hit>& hits,
+                                 const std::vector<store::ListInfo>& lists) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (hits[i].type == base::SignalType::kPdq && lists[i].id == hits[i].list_id &&
+        detector.NearThreshold(hits[i].distance, lists[i].pdq_threshold)) {
+      return &hits[i];
+    }
+  }
+  return nullptr;
+}
+
+// The key tripped the probing detector: block it (persisted, so a restart
+// does not lift it), record an audit event and a metric. If the block cannot
+// be written the database is failing, and so is every screen's audit
+// append: no verdict is given then anyway.
+void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDetector::Observation& seen) {
+  const ProbingDetector::Options& o = service.probing().options();
+  Status s = service.keys()->SetBlocked(key.id, base::NowMs());
+  if (!s.ok()) Log(LogLevel::kError, "blocking a key failed", {{"key", key.id}, {"error", s.ToString()}});
+  const std::string detail =
+      std::to_string(seen.in_window) + " screens within " + std::to_string(o.band) +
+      " bits of a list's PDQ threshold in the last " + std::to_string(o.window_ms / 1000) + " s, " +
+      std::to_string(seen.on_hash) + " of them on one list hash (budgets " + std::to_string(o.budget) + " and " +
+      std::to_string(o.hash_budget) + "); key blocked " +
+      (o.block_ms ? "for " + std::to_string(o.block_ms / 1000) + " s" : std::string("until an admin clears it")) +
+      " (hashscreen keys unblock " + key.id + ")";
+  store::AuditEntry event;
+  s = service.audit()->AppendEvent("probing_suspected", key.id, detail, &event);
+  if (!s.ok()) Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
+  service.metrics().CountEvent("probing_suspected");
+  Log(LogLevel::kWarn, "key blocked: probing suspected",
+      {{"key", key.id},
+       {"near_threshold_screens", std::to_string(seen.in_window)},
+       {"on_one_hash", std::to_string(seen.on_hash)},
+       {"audit_id", std::to_string(event.seq)}});
+}
+
+Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, store::AuditEntry* entry,
+              ScreenVerdict* verdict) {
   const idx::ScreenResult result = service.lists()->Screen(query);
-  const VerdictDecision decision = DecideVerdict(result);
-  entry->verdict = decision.match ? "match" : "no_match";
-  AddHits(service, result.block_hits, entry);
-  AddHits(service, result.allow_hits, entry);
-  if (Status s = service.audit()->Append(entry); !s.ok()) return AuditFailed(s);
+  HitLists lists;
+  LookUpLists(service, result.block_hits, &lists.block);
+  LookUpLists(service, result.allow_hits, &lists.allow);
+  HitOwners owners;
+  for (const auto& l : lists.block) owners.block.push_back(l.owner);
+  for (const auto& l : lists.allow) owners.allow.push_back(l.owner);
+  const VerdictDecision decision = DecideVerdict(result, owners);
+  // The probing budget is settled before any verdict leaves: the screen is
+  // counted and judged atomically, and a screen over the budget, or of a key
+  // blocked while it ran, gives no verdict. Its audit entry is still written
+  // (verdict "error", error_code probing_suspected, with the hits), so
+  // reviewers see what the walk reached.
+  ProbingDetector& detector = service.probing();
+  ProbingDetector::Observation seen;
+  if (!key.probing_exempt) {
+    const idx::Hit* near = NearThresholdHit(detector, result.block_hits, lists.block);
+    if (!near) near = NearThresholdHit(detector, result.allow_hits, lists.allow);
+    const int64_t now = base::MonotonicMs();
+    if (near) {
+      seen = detector.Observe(key.id, std::hash<std::string>()(near->hash), now);
+    } else {
+      seen.answer = !detector.Blocked(key.id, now);
+    }
+  }
+  if (seen.answer) {
+    entry->verdict = decision.match ? "match" : "no_match";
+  } else {
+    entry->verdict = "error";
+    entry->error_code = kProbingSuspected;
+  }
+  AddHits(service, result.block_hits, lists.block, entry);
+  AddHits(service, result.allow_hits, lists.allow, entry);
+  Status appended = service.audit()->Append(entry);
+  if (seen.tripped) BlockForProbing(service, key, seen);
+  if (!appended.ok()) return AuditFailed(appended);
   service.metrics().CountVerdict(entry->verdict);
+  if (!seen.answer) {
+    service.metrics().CountRejected(kProbingSuspected);
+    return Status::PermissionDenied(kProbingSuspectedMessage);
+  }
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
   return Status::Ok();
@@ -106,7 +196,7 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   hashing::ImageHashes hashes;
   Status hashed;
   {
-    ScreenGate::Ticket ticket(&service.gate());
+    ScreenGate::Ticket ticket(&service.gate(), key.id);
     if (!ticket.admitted()) return Status::Unavailable("too many screens in progress; retry shortly");
     hashed = hashing::HashImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
                                 service.hash_options(), &hashes);
@@ -118,7 +208,6 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   store::AuditEntry e = NewEntry(key, "image", ref);
   e.pdq_hex = hashes.pdq[hashing::kOrig].ToHex();
   e.quality = hashes.quality;
-  e.pdq_used = hashes.quality >= service.config().min_quality;
   e.md5_hex = base::HexEncode(hashes.md5);
   e.sha256_hex = base::HexEncode(hashes.sha256);
   e.format = hashes.format;
@@ -126,13 +215,28 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   e.height = hashes.height;
   e.size_bytes = bytes.size();
 
+  // PDQ hashes by set (the image's, then the picture inside its borders),
+  // each set only if its own quality passes; labelled with their
+  // base::QueryVariant code, which the audit hit records for reviewers. The
+  // turned variants are the aligned ones: the hashes the rotated or mirrored
+  // pictures themselves have (docs/robustness.md), not the reference's
+  // turned samples.
   idx::ScreenQuery q;
-  q.pdq = hashes.pdq;
-  q.num_pdq = service.config().dihedral ? hashing::kNumDihedral : 1;
-  q.use_pdq = e.pdq_used;
+  const int per_set = service.config().dihedral ? hashing::kNumDihedral : 1;
+  auto add_set = [&](const std::array<base::PdqHash, hashing::kNumDihedral>& set, int quality, int first_code) {
+    if (quality < service.config().min_quality) return;
+    for (int v = 0; v < per_set; ++v) {
+      q.pdq[q.num_pdq] = set[v];
+      q.labels[q.num_pdq++] = static_cast<uint8_t>(first_code + v);
+    }
+  };
+  add_set(hashes.aligned, hashes.quality, 0);
+  if (hashes.trimmed.present) add_set(hashes.trimmed.aligned, hashes.trimmed.quality, base::kTrimmedVariantBase);
+  q.use_pdq = q.num_pdq > 0;
+  e.pdq_used = q.use_pdq;
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
-  return Decide(service, q, &e, verdict);
+  return Decide(service, key, q, &e, verdict);
 }
 
 Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
@@ -161,7 +265,7 @@ Status ScreenHashes(Service& service, const store::ApiKey& key, const std::strin
     q.sha256 = sha;
     e.sha256_hex = base::HexEncode(sha);
   }
-  return Decide(service, q, &e, verdict);
+  return Decide(service, key, q, &e, verdict);
 }
 
 }  // namespace server

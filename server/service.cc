@@ -14,15 +14,27 @@ namespace server {
 
 namespace {
 size_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+ProbingDetector::Options ProbingOptions(const ServerConfig& c) {
+  ProbingDetector::Options o;
+  o.band = static_cast<int>(c.probing_band);
+  o.budget = static_cast<int>(c.probing_budget);
+  o.hash_budget = static_cast<int>(c.probing_hash_budget);
+  o.window_ms = c.probing_window_s * 1000;
+  o.block_ms = c.probing_block_s * 1000;
+  return o;
+}
 }  // namespace
 
 Service::Service(const ServerConfig& config, size_t workers)
     : config_(config),
       workers_(workers),
       limiter_(config.rate_per_key, static_cast<double>(config.rate_burst)),
+      probing_(ProbingOptions(config)),
       gate_(workers, static_cast<size_t>(config.screen_queue)) {
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
   hash_options_.dihedral = config.dihedral;
+  hash_options_.trim_borders = config.trim_borders;
   hash_options_.limits.max_bytes = static_cast<uint64_t>(config.max_body_bytes);
   hash_options_.limits.max_pixels = static_cast<uint64_t>(config.max_pixels);
   hash_options_.limits.max_decode_memory = static_cast<uint64_t>(config.max_decode_memory);
@@ -79,7 +91,14 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
   HS_RETURN_IF_ERROR(store::HashLists::Open(s->db_.get(), &s->lists_));
   HS_RETURN_IF_ERROR(store::AuditLog::Open(s->db_.get(), audit_options, &s->audit_));
-  s->keys_ = std::make_unique<store::ApiKeys>(s->db_.get());
+  store::ApiKeys::Options key_options;
+  key_options.flush_interval_ms = config.keys_last_used_flush_s * 1000;
+  HS_RETURN_IF_ERROR(store::ApiKeys::Open(s->db_.get(), key_options, &s->keys_));
+  std::vector<store::ApiKey> keys;
+  HS_RETURN_IF_ERROR(s->keys_->List(&keys));
+  for (const auto& k : keys) {
+    if (k.rate_per_s > 0) s->limiter_.SetKeyRate(k.id, k.rate_per_s);
+  }
   *out = std::move(s);
   return Status::Ok();
 }

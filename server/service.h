@@ -1,7 +1,7 @@
 // Service: everything one running hashscreend holds, opened from a
 // ServerConfig: the database, hash lists with their match index, the audit
 // log, the API keys, and the request-level machinery (metrics, rate limiter,
-// screen admission). Route handlers receive it by reference.
+// probing detector, screen admission). Route handlers receive it by reference.
 //
 // Thread-safety: the members are themselves thread-safe; the Service is
 // built once and then shared read-only by every connection thread.
@@ -13,6 +13,7 @@
 #include "hashing/image_hasher.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/probing_detector.h"
 #include "server/rate_limiter.h"
 #include "server/screen_gate.h"
 #include "store/api_keys.h"
@@ -36,6 +37,7 @@ class Service {
   store::ApiKeys* keys() { return keys_.get(); }
   Metrics& metrics() { return metrics_; }
   RateLimiter& limiter() { return limiter_; }
+  ProbingDetector& probing() { return probing_; }
   ScreenGate& gate() { return gate_; }
   const hashing::HashOptions& hash_options() const { return hash_options_; }
   size_t screen_workers() const { return workers_; }
@@ -55,6 +57,7 @@ class Service {
   std::unique_ptr<store::ApiKeys> keys_;
   Metrics metrics_;
   RateLimiter limiter_;
+  ProbingDetector probing_;
   ScreenGate gate_;
   std::atomic<bool> draining_{false};
 };

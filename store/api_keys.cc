@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 
-#include <array>
+#include <algorithm>
+#include <bit>
+#include <cmath>
 
 #include <rocksdb/iterator.h>
 
@@ -17,39 +19,105 @@ namespace {
 
 constexpr std::string_view kPrefix = "hsk_";
 constexpr size_t kIdHex = 16, kSecretHex = 64;
+constexpr size_t kMaxLabelBytes = 256;
 
-// Value: role(1) created(8) revoked(8) sha256(32) partner(rest).
+// Record formats (value of the `keys` family, key = id):
+//   first:  role(1) created(8) revoked(8) sha256(32) partner(rest)
+//   second: 0xF2 role(1) flags(1) created(8) revoked(8) expires(8)
+//           last_used(8) blocked(8) rate(8, IEEE double bits) sha256(32)
+//           partner(length-prefixed) label(length-prefixed)
+// A first-format record starts with a role (1..5), so the marker tells them
+// apart; first-format records are read as keys without label, expiry or
+// permissions, and rewritten in the second format at their next change.
+constexpr uint8_t kFormat2 = 0xF2;
+constexpr uint8_t kFlagHashQueries = 1, kFlagProbingExempt = 2;
+
+bool ValidRoleByte(uint8_t r) { return r >= 1 && r <= 5; }
+
 std::string Encode(const ApiKey& k, const std::array<uint8_t, 32>& digest) {
   std::string v;
+  v.push_back(static_cast<char>(kFormat2));
   v.push_back(static_cast<char>(k.role));
-  base::PutU64(&v, static_cast<uint64_t>(k.created_ms));
-  base::PutU64(&v, static_cast<uint64_t>(k.revoked_ms));
+  v.push_back(static_cast<char>((k.hash_queries ? kFlagHashQueries : 0) | (k.probing_exempt ? kFlagProbingExempt : 0)));
+  for (int64_t t : {k.created_ms, k.revoked_ms, k.expires_ms, k.last_used_ms, k.blocked_ms}) {
+    base::PutU64(&v, static_cast<uint64_t>(t));
+  }
+  base::PutU64(&v, std::bit_cast<uint64_t>(k.rate_per_s));
   v.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  v.append(k.partner);
+  base::PutLengthPrefixed(&v, k.partner);
+  base::PutLengthPrefixed(&v, k.label);
   return v;
 }
 
 Status Decode(const std::string& id, const std::string& v, ApiKey* k, std::array<uint8_t, 32>* digest) {
-  if (v.size() < 49 || v[0] < 1 || v[0] > 5) return Status::Corruption("key record " + id + " is damaged");
+  const Status damaged = Status::Corruption("key record " + id + " is damaged");
+  *k = ApiKey();
   k->id = id;
-  k->role = static_cast<Role>(v[0]);
-  k->created_ms = static_cast<int64_t>(base::GetU64(v.data() + 1));
-  k->revoked_ms = static_cast<int64_t>(base::GetU64(v.data() + 9));
-  std::copy(v.begin() + 17, v.begin() + 49, digest->begin());
-  k->partner = v.substr(49);
+  if (v.empty()) return damaged;
+  const uint8_t first = static_cast<uint8_t>(v[0]);
+  if (ValidRoleByte(first)) {
+    if (v.size() < 49) return damaged;
+    k->role = static_cast<Role>(first);
+    k->created_ms = static_cast<int64_t>(base::GetU64(v.data() + 1));
+    k->revoked_ms = static_cast<int64_t>(base::GetU64(v.data() + 9));
+    std::copy(v.begin() + 17, v.begin() + 49, digest->begin());
+    k->partner = v.substr(49);
+    return Status::Ok();
+  }
+  if (first != kFormat2) return damaged;
+  base::ByteReader r(v);
+  r.U8();
+  const uint8_t role = r.U8(), flags = r.U8();
+  k->created_ms = static_cast<int64_t>(r.U64());
+  k->revoked_ms = static_cast<int64_t>(r.U64());
+  k->expires_ms = static_cast<int64_t>(r.U64());
+  k->last_used_ms = static_cast<int64_t>(r.U64());
+  k->blocked_ms = static_cast<int64_t>(r.U64());
+  k->rate_per_s = std::bit_cast<double>(r.U64());
+  r.Array(digest);
+  k->partner = std::string(r.LengthPrefixed(64));
+  k->label = std::string(r.LengthPrefixed(kMaxLabelBytes));
+  if (!r.done() || !ValidRoleByte(role) || (flags & ~(kFlagHashQueries | kFlagProbingExempt)) != 0 ||
+      !std::isfinite(k->rate_per_s) || k->rate_per_s < 0) {
+    return damaged;
+  }
+  k->role = static_cast<Role>(role);
+  k->hash_queries = flags & kFlagHashQueries;
+  k->probing_exempt = flags & kFlagProbingExempt;
   return Status::Ok();
 }
 
-bool ValidPartner(const std::string& p) {
-  if (p.empty() || p.size() > 64) return false;
-  for (char c : p) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+Status ValidateSpec(const KeySpec& spec, int64_t now_ms) {
+  if (spec.role == Role::kPartner && spec.partner.empty()) return Status::InvalidArgument("a partner key needs a partner name");
+  if (!spec.partner.empty()) HS_RETURN_IF_ERROR(ValidatePartnerName(spec.partner));
+  // A partner name on another role would mean nothing but show in listings as if it did.
+  if (!spec.partner.empty() && spec.role != Role::kPartner) {
+    return Status::InvalidArgument("partner applies to partner keys only, not to a " + std::string(RoleName(spec.role)) + " key");
   }
-  return true;
+  if (spec.label.size() > kMaxLabelBytes) return Status::InvalidArgument("label is longer than 256 bytes");
+  for (char c : spec.label) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return Status::InvalidArgument("label contains a control character");
+  }
+  if (spec.expires_ms < 0 || (spec.expires_ms != 0 && spec.expires_ms <= now_ms)) {
+    return Status::InvalidArgument("expiry must be in the future");
+  }
+  if ((spec.hash_queries || spec.probing_exempt) && spec.role != Role::kIngest) {
+    return Status::InvalidArgument("hash queries and the probing exemption apply to ingest keys only");
+  }
+  if (spec.rate_per_s != 0 && !(spec.rate_per_s >= kMinKeyRate && spec.rate_per_s <= kMaxKeyRate)) {
+    return Status::InvalidArgument("rate must be 0 (the server's default) or 0.001..1000000 requests per second");
+  }
+  return Status::Ok();
 }
 
-
 }  // namespace
+
+struct ApiKeys::Entry {
+  ApiKey key;  // as stored (last_used_ms: the stored value)
+  std::array<uint8_t, 32> digest{};
+  // Newest use seen by Authenticate; newer than key.last_used_ms until flushed.
+  mutable std::atomic<int64_t> last_used{0};
+};
 
 std::string_view RoleName(Role r) {
   switch (r) {
@@ -73,27 +141,106 @@ Status ParseRole(std::string_view name, Role* out) {
                                  "' (ingest, reviewer, partner, replica, admin)");
 }
 
-Status ApiKeys::Create(Role role, const std::string& partner, ApiKey* key, std::string* secret) {
-  if (role == Role::kPartner && partner.empty()) return Status::InvalidArgument("a partner key needs --partner NAME");
-  if (!partner.empty() && !ValidPartner(partner)) {
-    return Status::InvalidArgument("partner name must be 1-64 letters, digits, '-', '_' or '.'");
+Status ValidatePartnerName(std::string_view p) {
+  bool ok = !p.empty() && p.size() <= 64;
+  for (char c : p) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  if (!ok) return Status::InvalidArgument("partner name must be 1-64 letters, digits, '-', '_' or '.'");
+  return Status::Ok();
+}
+
+ApiKeys::ApiKeys(Database* db) : db_(db) {}
+
+Status ApiKeys::Open(Database* db, const Options& options, std::unique_ptr<ApiKeys>* out) {
+  std::unique_ptr<ApiKeys> keys(new ApiKeys(db));
+  HS_RETURN_IF_ERROR(keys->Load());
+  if (options.flush_interval_ms > 0) {
+    keys->flusher_ = std::thread([k = keys.get(), ms = options.flush_interval_ms] { k->FlusherLoop(ms); });
   }
+  *out = std::move(keys);
+  return Status::Ok();
+}
+
+ApiKeys::~ApiKeys() {
+  {
+    std::lock_guard l(flusher_mu_);
+    stop_ = true;
+  }
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  static_cast<void>(FlushLastUsed());
+}
+
+Status ApiKeys::Load() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kKeys)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto e = std::make_unique<Entry>();
+    HS_RETURN_IF_ERROR(Decode(it->key().ToString(), it->value().ToString(), &e->key, &e->digest));
+    e->last_used.store(e->key.last_used_ms, std::memory_order_relaxed);
+    entries_[e->key.id] = std::move(e);
+  }
+  return FromRocks(it->status(), "reading keys");
+}
+
+void ApiKeys::FlusherLoop(int64_t interval_ms) {
+  std::unique_lock l(flusher_mu_);
+  while (!stop_) {
+    flusher_cv_.wait_for(l, std::chrono::milliseconds(interval_ms), [this] { return stop_; });
+    if (stop_) break;
+    l.unlock();
+    // A failed write is retried at the next interval; the times stay in memory.
+    static_cast<void>(FlushLastUsed());
+    l.lock();
+  }
+}
+
+Status ApiKeys::Store(const ApiKey& key, const std::array<uint8_t, 32>& digest, bool sync) {
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->family(Database::kKeys), key.id, Encode(key, digest));
+  HS_RETURN_IF_ERROR(db_->Write(&batch, sync));
+  std::unique_lock l(mu_);
+  auto& e = entries_[key.id];
+  if (!e) {
+    e = std::make_unique<Entry>();
+    e->last_used.store(key.last_used_ms, std::memory_order_relaxed);
+  }
+  e->key = key;
+  e->digest = digest;
+  return Status::Ok();
+}
+
+Status ApiKeys::Create(const KeySpec& spec, ApiKey* key, std::string* secret) {
+  const int64_t now = base::NowMs();
+  HS_RETURN_IF_ERROR(ValidateSpec(spec, now));
   uint8_t id_bytes[kIdHex / 2], secret_bytes[kSecretHex / 2];
   base::RandomBytes(id_bytes);
   base::RandomBytes(secret_bytes);
   ApiKey k;
   k.id = base::HexEncode(id_bytes);
-  k.role = role;
-  k.partner = partner;
-  k.created_ms = base::NowMs();
+  k.role = spec.role;
+  k.partner = spec.partner;
+  k.label = spec.label;
+  k.created_ms = now;
+  k.expires_ms = spec.expires_ms;
+  k.hash_queries = spec.hash_queries;
+  k.probing_exempt = spec.probing_exempt;
+  k.rate_per_s = spec.rate_per_s;
   std::string s = std::string(kPrefix) + k.id + "_" + base::HexEncode(secret_bytes);
   OPENSSL_cleanse(secret_bytes, sizeof secret_bytes);  // no copy of the secret outlives the call
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->family(Database::kKeys), k.id, Encode(k, base::Sha256(s)));
-  HS_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/true));
+  {
+    std::lock_guard w(write_mu_);
+    if (std::shared_lock l(mu_); entries_.count(k.id)) return Status::AlreadyExists("key id collision; try again");
+    HS_RETURN_IF_ERROR(Store(k, base::Sha256(s), /*sync=*/true));
+  }
   *key = k;
   *secret = std::move(s);
   return Status::Ok();
+}
+
+Status ApiKeys::Create(Role role, const std::string& partner, ApiKey* key, std::string* secret) {
+  KeySpec spec;
+  spec.role = role;
+  spec.partner = partner;
+  return Create(spec, key, secret);
 }
 
 Status ApiKeys::Authenticate(std::string_view secret, ApiKey* out) const {
@@ -102,55 +249,108 @@ Status ApiKeys::Authenticate(std::string_view secret, ApiKey* out) const {
       secret[kPrefix.size() + kIdHex] != '_') {
     return unknown;
   }
-  std::string id(secret.substr(kPrefix.size(), kIdHex));
+  const std::string_view id = secret.substr(kPrefix.size(), kIdHex);
   if (!base::IsHex(id)) return unknown;
-  std::string v;
-  Status s = db_->Get(Database::kKeys, id, &v);
-  if (s.code() == Status::Code::kNotFound) return unknown;
-  HS_RETURN_IF_ERROR(s);
-  ApiKey k;
-  std::array<uint8_t, 32> stored{};
-  HS_RETURN_IF_ERROR(Decode(id, v, &k, &stored));
   const std::array<uint8_t, 32> presented = base::Sha256(secret);
-  if (!base::ConstantTimeEquals(base::AsBytes(stored), base::AsBytes(presented)) || k.revoked()) return unknown;
-  *out = k;
+  const int64_t now = base::NowMs();
+  std::shared_lock l(mu_);
+  auto it = entries_.find(std::string(id));
+  if (it == entries_.end()) return unknown;
+  const Entry& e = *it->second;
+  if (!base::ConstantTimeEquals(base::AsBytes(e.digest), base::AsBytes(presented)) || e.key.revoked() ||
+      e.key.expired(now)) {
+    return unknown;
+  }
+  // Relaxed and racy on purpose: any recent use time is a correct answer.
+  if (now > e.last_used.load(std::memory_order_relaxed)) {
+    e.last_used.store(now, std::memory_order_relaxed);
+  }
+  *out = e.key;
+  out->last_used_ms = now;
   return Status::Ok();
 }
 
 Status ApiKeys::Get(const std::string& id, ApiKey* out) const {
-  std::string v;
-  Status s = db_->Get(Database::kKeys, id, &v);
-  if (s.code() == Status::Code::kNotFound) return Status::NotFound("no key " + id);
-  HS_RETURN_IF_ERROR(s);
-  std::array<uint8_t, 32> digest{};
-  return Decode(id, v, out, &digest);
+  std::shared_lock l(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return Status::NotFound("no key " + id);
+  *out = it->second->key;
+  out->last_used_ms = std::max(out->last_used_ms, it->second->last_used.load(std::memory_order_relaxed));
+  return Status::Ok();
 }
 
 Status ApiKeys::List(std::vector<ApiKey>* out) const {
   out->clear();
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kKeys)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    ApiKey k;
-    std::array<uint8_t, 32> digest{};
-    HS_RETURN_IF_ERROR(Decode(it->key().ToString(), it->value().ToString(), &k, &digest));
-    out->push_back(std::move(k));
+  {
+    std::shared_lock l(mu_);
+    for (const auto& [id, e] : entries_) {
+      out->push_back(e->key);
+      out->back().last_used_ms = std::max(e->key.last_used_ms, e->last_used.load(std::memory_order_relaxed));
+    }
   }
-  return FromRocks(it->status(), "listing keys");
+  std::sort(out->begin(), out->end(), [](const ApiKey& a, const ApiKey& b) { return a.id < b.id; });
+  return Status::Ok();
 }
 
-Status ApiKeys::Revoke(const std::string& id) {
-  std::string v;
-  Status s = db_->Get(Database::kKeys, id, &v);
-  if (s.code() == Status::Code::kNotFound) return Status::NotFound("no key " + id);
-  HS_RETURN_IF_ERROR(s);
+Status ApiKeys::Revoke(const std::string& id, ApiKey* out) {
+  std::lock_guard w(write_mu_);
   ApiKey k;
   std::array<uint8_t, 32> digest{};
-  HS_RETURN_IF_ERROR(Decode(id, v, &k, &digest));
-  if (k.revoked()) return Status::Ok();
-  k.revoked_ms = base::NowMs();
+  {
+    std::shared_lock l(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return Status::NotFound("no key " + id);
+    k = it->second->key;
+    digest = it->second->digest;
+  }
+  if (!k.revoked()) {
+    k.revoked_ms = base::NowMs();
+    HS_RETURN_IF_ERROR(Store(k, digest, /*sync=*/true));
+  }
+  if (out) *out = k;
+  return Status::Ok();
+}
+
+Status ApiKeys::SetBlocked(const std::string& id, int64_t blocked_ms) {
+  std::lock_guard w(write_mu_);
+  ApiKey k;
+  std::array<uint8_t, 32> digest{};
+  {
+    std::shared_lock l(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return Status::NotFound("no key " + id);
+    k = it->second->key;
+    digest = it->second->digest;
+  }
+  if (k.blocked_ms == blocked_ms) return Status::Ok();
+  k.blocked_ms = blocked_ms;
+  return Store(k, digest, /*sync=*/true);
+}
+
+Status ApiKeys::FlushLastUsed() {
+  std::lock_guard w(write_mu_);
+  std::vector<std::pair<ApiKey, std::array<uint8_t, 32>>> changed;
+  {
+    std::shared_lock l(mu_);
+    for (const auto& [id, e] : entries_) {
+      const int64_t used = e->last_used.load(std::memory_order_relaxed);
+      if (used <= e->key.last_used_ms) continue;
+      changed.emplace_back(e->key, e->digest);
+      changed.back().first.last_used_ms = used;
+    }
+  }
+  if (changed.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;
-  batch.Put(db_->family(Database::kKeys), id, Encode(k, digest));
-  return db_->Write(&batch, /*sync=*/true);
+  for (const auto& [k, digest] : changed) batch.Put(db_->family(Database::kKeys), k.id, Encode(k, digest));
+  // Not synced: the WAL survives a process crash, and a last-use time lost to
+  // a power failure costs nothing but precision.
+  HS_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/false));
+  std::unique_lock l(mu_);
+  for (const auto& [k, digest] : changed) {
+    auto it = entries_.find(k.id);
+    if (it != entries_.end()) it->second->key.last_used_ms = std::max(it->second->key.last_used_ms, k.last_used_ms);
+  }
+  return Status::Ok();
 }
 
 }  // namespace store

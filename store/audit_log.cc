@@ -57,10 +57,13 @@ std::string Canonical(const AuditEntry& e) {
       base::PutU64(&s, static_cast<uint64_t>(h.distance));
       base::PutU64(&s, static_cast<uint64_t>(h.variant));
     }
-  } else {
+  } else if (e.kind == AuditEntry::Kind::kReview) {
     base::PutU64(&s, e.target_seq);
     PutStr(&s, e.disposition);
     PutStr(&s, e.note);
+  } else {
+    PutStr(&s, e.event);
+    PutStr(&s, e.detail);
   }
   return s;
 }
@@ -71,7 +74,7 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
-  if (kind != 1 && kind != 2) return Status::Corruption("audit entry of an unknown kind");
+  if (kind < 1 || kind > 3) return Status::Corruption("audit entry of an unknown kind");
   e->kind = static_cast<AuditEntry::Kind>(kind);
   e->key_id = str();
   if (e->kind == AuditEntry::Kind::kScreen) {
@@ -103,10 +106,13 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
       h.variant = static_cast<int>(r->U64());
       if (r->bad()) break;
     }
-  } else {
+  } else if (e->kind == AuditEntry::Kind::kReview) {
     e->target_seq = r->U64();
     e->disposition = str();
     e->note = str();
+  } else {
+    e->event = str();
+    e->detail = str();
   }
   if (r->bad()) return Status::Corruption("audit entry is truncated");
   return Status::Ok();
@@ -251,6 +257,14 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
     // A log that does not check with this key is not extended: appending
     // would give a cut tail a fresh, valid head, or mix two keys in one chain.
     const MacCheck newest_mac = CheckEntryMac(options.hmac_key, newest.entry_hash, newest.hmac);
+    // An entry without an HMAC never verifies under a key (VerifyImpl), so a
+    // newest one means a server without the key wrote on top of this log:
+    // perhaps after its tail was cut, to launder the cut under a MAC-less head.
+    if (newest_mac == MacCheck::kAbsent) {
+      return Status::Corruption("audit entry " + std::to_string(last) +
+                                " carries no HMAC: it was written without audit.hmac_key_file, so the log does not verify "
+                                "with the key and is not extended with it (run verify; docs/store.md)");
+    }
     if (newest_mac == MacCheck::kWrong) {
       return Status::Corruption("the HMAC of audit entry " + std::to_string(last) +
                                 " does not check with audit.hmac_key_file: a wrong key, or the entry was replaced (run verify with the right key)");
@@ -356,6 +370,20 @@ Status AuditLog::AppendReview(uint64_t target_seq, const std::string& dispositio
   return Append(out);
 }
 
+Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail,
+                             AuditEntry* out) {
+  bool name_ok = !event.empty() && event.size() <= 64;
+  for (char c : event) name_ok = name_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!name_ok) return Status::InvalidArgument("event name must be 1-64 of a-z, 0-9, '_'");
+  if (detail.size() > 4096) return Status::InvalidArgument("event detail is longer than 4096 bytes");
+  *out = AuditEntry();
+  out->kind = AuditEntry::Kind::kEvent;
+  out->key_id = key_id;
+  out->event = event;
+  out->detail = detail;
+  return Append(out);
+}
+
 Status AuditLog::Get(uint64_t seq, AuditEntry* out) const {
   std::string v;
   Status s = db_->Get(Database::kAudit, AuditKey(seq), &v);
@@ -403,8 +431,10 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
       return FromRocks(it->status(), "reading the audit log");
     }
     if (!q.verdict.empty()) {
-      if (q.verdict == "review" ? e.kind != AuditEntry::Kind::kReview
-                                : (e.kind != AuditEntry::Kind::kScreen || e.verdict != q.verdict)) continue;
+      const bool wanted = q.verdict == "review"  ? e.kind == AuditEntry::Kind::kReview
+                          : q.verdict == "event" ? e.kind == AuditEntry::Kind::kEvent
+                                                 : e.kind == AuditEntry::Kind::kScreen && e.verdict == q.verdict;
+      if (!wanted) continue;
     }
     if (q.list_id) {
       bool hit = false;
@@ -426,6 +456,7 @@ const char* AuditVerifyResult::OutcomeName(Outcome o) {
     case Outcome::kFailed: return "failed";
     case Outcome::kHmacUnchecked: return "hmac_unchecked";
     case Outcome::kHeadUnauthenticated: return "head_unauthenticated";
+    case Outcome::kCheckpointUnauthenticated: return "checkpoint_unauthenticated";
   }
   return "failed";
 }
@@ -458,12 +489,15 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   };
   const std::string& key = options_.hmac_key;
   bool checkpoint_mac_unchecked = false;
+  bool checkpoint_without_mac = false;  // with a key: anyone could have written it
   if (cp) {
     if (cp->instance_id != db_->instance_id()) {
       return fail(0, "the checkpoint is of another database (instance " + cp->instance_id + "; this one is " +
                          db_->instance_id() + ")");
     }
-    if (!cp->mac.empty()) {
+    if (cp->mac.empty()) {
+      checkpoint_without_mac = !key.empty();
+    } else {
       if (key.empty()) {
         checkpoint_mac_unchecked = true;
       } else if (!base::ConstantTimeEquals(cp->mac, AuditCheckpoint::MacFor(key, cp->instance_id, cp->seq, cp->hash))) {
@@ -541,6 +575,12 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     r.outcome = AuditVerifyResult::Outcome::kHmacUnchecked;
     r.problem = "the log carries HMACs but this server has no HMAC key (audit.hmac_key_file): the HMACs and the head's MAC "
                 "could not be checked, so a rebuilt chain or a removed tail would go unnoticed";
+  }
+  if (checkpoint_without_mac && r.outcome == AuditVerifyResult::Outcome::kOk) {
+    r.outcome = AuditVerifyResult::Outcome::kCheckpointUnauthenticated;
+    r.problem = "the checkpoint carries no MAC although this server has an HMAC key, so it cannot be shown to come from "
+                "this server (a MAC-less line could replace a kept one to hide a cut tail); its entry is in the log. "
+                "Verify a checkpoint taken with the key (hashscreen audit checkpoint)";
   }
   r.ok = r.outcome == AuditVerifyResult::Outcome::kOk;
   return r;

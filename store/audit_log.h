@@ -68,7 +68,7 @@ struct AuditHit {
 };
 
 struct AuditEntry {
-  enum class Kind : uint8_t { kScreen = 1, kReview = 2 };
+  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3 };
 
   // Assigned by Append.
   uint64_t seq = 0;
@@ -98,12 +98,17 @@ struct AuditEntry {
   uint64_t target_seq = 0;
   std::string disposition;  // "confirmed", "false_positive", "escalated"
   std::string note;
+
+  // kEvent: something the service did or noticed about a key or the data
+  // (probing_suspected, key_created, ...); key_id is the key concerned.
+  std::string event;   // lower_snake name, 1..64 bytes
+  std::string detail;  // for people, <= 4096 bytes
 };
 
 struct AuditQuery {
   uint64_t after = 0;   // entries with seq > after
   size_t limit = 100;
-  std::string verdict;  // "" = any; also "review" selects review entries
+  std::string verdict;  // "" = any; also "review" / "event" select review / event entries
   std::optional<uint64_t> list_id;  // screens that hit this list
   std::optional<int64_t> since_ms, until_ms;  // time window, inclusive
 };
@@ -114,6 +119,7 @@ struct AuditVerifyResult {
     kFailed,               // something was altered, removed or replaced: first_bad_seq, problem
     kHmacUnchecked,        // the chain holds, but it carries HMACs and there is no key to check them
     kHeadUnauthenticated,  // keyed, HMACs check, but the head of an old log has no MAC yet
+    kCheckpointUnauthenticated,  // keyed, all checks, the log holds the checkpoint, but the checkpoint has no MAC
   };
   Outcome outcome = Outcome::kFailed;
   bool ok = false;  // outcome == kOk
@@ -124,7 +130,7 @@ struct AuditVerifyResult {
   uint64_t first_bad_seq = 0;       // for kFailed: where (entries + 1 when the head is wrong)
   std::string problem;              // why it is not ok; empty when ok
 
-  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated"
+  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated", "checkpoint_unauthenticated"
 };
 
 class AuditLog {
@@ -138,8 +144,9 @@ class AuditLog {
 
   // Loads the chain head from `db`. The head is checked against the last
   // stored entry (a cheap consistency check; Verify() walks everything);
-  // with a key, also the head's MAC and the newest entry's HMAC (Corruption
-  // naming a possibly wrong key: see above why such a log is not extended).
+  // with a key, also the head's MAC and the newest entry's HMAC, which must
+  // be present (Corruption naming a possibly wrong key, or an entry written
+  // without the key: see above why such a log is not extended).
   static Status Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out);
 
   AuditLog(const AuditLog&) = delete;
@@ -154,6 +161,10 @@ class AuditLog {
   // 4096 bytes.
   Status AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
                       const std::string& reviewer_key_id, AuditEntry* out);
+
+  // An event entry. InvalidArgument for an event name that is not
+  // lower_snake 1..64 bytes or a detail over 4096 bytes.
+  Status AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail, AuditEntry* out);
 
   Status Get(uint64_t seq, AuditEntry* out) const;
   // The review entries about `target_seq`, oldest first.
@@ -170,7 +181,9 @@ class AuditLog {
   AuditVerifyResult Verify() const;
   // The same, and the log must still hold `checkpoint`: same database, its
   // entry unchanged, its MAC right (with a key). kFailed when the tail was
-  // cut back before the checkpoint or the log rewritten at or before it.
+  // cut back before the checkpoint or the log rewritten at or before it;
+  // kCheckpointUnauthenticated (not ok) for a checkpoint without a MAC
+  // given to a keyed log, which otherwise holds it.
   AuditVerifyResult Verify(const AuditCheckpoint& checkpoint) const;
 
   // The current head as a checkpoint, with a MAC when a key is configured.

@@ -85,6 +85,8 @@ struct Front::Impl {
     bool close_after_write = false, linger_after_write = false;
     uint64_t served = 0;
     uint64_t reserved = 0;  // body buffer budget held
+    std::string owner;      // whose budget `reserved` is charged to
+    uint64_t body_wire = 0; // body bytes consumed from the wire, framing included
     uint64_t lingered = 0;
     int64_t deadline = 0;   // monotonic ms; 0 = none
     uint32_t events = 0;    // registered with epoll
@@ -116,6 +118,7 @@ struct Front::Impl {
   std::vector<uint64_t> ready;                     // connections to drive again next turn
   uint64_t next_id = kMaxListeners + 1;
   uint64_t budget_used = 0;
+  std::unordered_map<std::string, uint64_t> owner_used;  // budget held per Request::budget_owner
   std::atomic<bool> stop_requested{false};
   bool draining = false;
   std::unique_ptr<WorkerPool> pool;
@@ -192,6 +195,14 @@ struct Front::Impl {
   bool Reserve(Conn& c, uint64_t bytes) {
     if (bytes == 0) return true;
     if (budget_used + bytes > options.body_buffer_bytes) return false;
+    if (!c.owner.empty()) {
+      uint64_t& mine = owner_used[c.owner];
+      if (mine + bytes > options.body_buffer_per_owner_bytes) {
+        if (mine == 0) owner_used.erase(c.owner);
+        return false;
+      }
+      mine += bytes;
+    }
     budget_used += bytes;
     c.reserved += bytes;
     stats.body_buffer_bytes = static_cast<int64_t>(budget_used);
@@ -200,8 +211,31 @@ struct Front::Impl {
 
   void Release(Conn& c) {
     budget_used -= c.reserved;
+    if (!c.owner.empty() && c.reserved) {
+      auto it = owner_used.find(c.owner);
+      if (it != owner_used.end() && (it->second -= c.reserved) == 0) owner_used.erase(it);
+    }
     c.reserved = 0;
+    c.owner.clear();
+    c.body_wire = 0;
     stats.body_buffer_bytes = static_cast<int64_t>(budget_used);
+  }
+
+  // Reserves buffer space for the body received so far plus `incoming`
+  // bytes, growing geometrically (at most to the body's limit) so the
+  // string's capacity and the reservation are the same bytes and a body
+  // costs O(log n) reallocations. False (nothing more reserved) when a
+  // budget is full.
+  bool ReserveFor(Conn& c, uint64_t incoming) {
+    Request& req = *c.request;
+    uint64_t limit = options.max_body_bytes;
+    if (req.head.content_length) limit = std::min(limit, *req.head.content_length);
+    const uint64_t need = std::min<uint64_t>(limit, req.body.size() + incoming);
+    if (need <= c.reserved) return true;
+    const uint64_t want = std::min<uint64_t>(limit, std::max<uint64_t>(need, 2 * c.reserved));
+    if (!Reserve(c, want - c.reserved) && !Reserve(c, need - c.reserved)) return false;
+    req.body.reserve(c.reserved);
+    return true;
   }
 
   void Close(Conn& c) {
@@ -452,11 +486,9 @@ struct Front::Impl {
     if (req.body_too_large) {
       return RespondError(c, 413, "too_large", "the request body is over the configured limit", true);
     }
-    if (req.head.content_length && !Reserve(c, *req.head.content_length)) {
-      ++stats.body_buffer_refusals;
-      return RespondError(c, 503, "unavailable", "the server is receiving too many request bodies; retry later", true);
-    }
-    if (req.head.content_length) req.body.reserve(*req.head.content_length);
+    // Nothing is reserved for what Content-Length announces: a client that
+    // announces 32 MiB and sends nothing holds no buffer space.
+    c.owner = req.budget_owner;
     const std::string* expect = req.head.Header("expect");
     if (expect && EqualsIgnoreCase(*expect, "100-continue") && !c.http10) c.out += "HTTP/1.1 100 Continue\r\n\r\n";
     c.phase = Phase::kBody;
@@ -484,19 +516,21 @@ struct Front::Impl {
   bool ParseBodyInput(Conn& c) {
     Request& req = *c.request;
     std::string_view input = c.Input();
-    if (req.head.chunked) {
-      uint64_t want = std::min<uint64_t>(options.max_body_bytes, req.body.size() + input.size());
-      if (want > c.reserved && !Reserve(c, want - c.reserved)) {
-        ++stats.body_buffer_refusals;
-        RespondError(c, 503, "unavailable", "the server is receiving too many request bodies; retry later", true);
-        return true;
-      }
+    if (!ReserveFor(c, input.size())) {
+      ++stats.body_buffer_refusals;
+      RespondError(c, 503, "unavailable", "the server is receiving too many request bodies; retry later", true);
+      return true;
     }
     size_t n = c.parser.ParseBody(input, &req.body, options.max_body_bytes);
     c.Consume(n);
-    if (c.parser.over_limit()) {
+    // Chunk-size lines, extensions and trailers are not body bytes, but they
+    // cost reading: the wire may carry at most twice the limit.
+    c.body_wire += n;
+    const bool framing_over =
+        c.body_wire > 2 * options.max_body_bytes + (64u << 10) && c.parser.state() != RequestParser::State::kComplete;
+    if (c.parser.over_limit() || framing_over) {
       req.body_too_large = true;
-      req.body_bytes = c.parser.body_bytes();
+      req.body_bytes = framing_over ? c.body_wire : c.parser.body_bytes();
       std::string().swap(req.body);
       Release(c);
       c.body_cut = true;

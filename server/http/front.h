@@ -11,7 +11,9 @@
 //      body, the connection closes without reading it
 //   -> body, counted as received (chunked or not) and cut off at
 //      max_body_bytes (Handle then sees body_too_large; the connection
-//      closes), within the global body buffer budget (503 when over)
+//      closes); buffer space is reserved as bytes arrive, never for what
+//      a Content-Length merely announces, within the global body buffer
+//      budget and the budget of the request's owner (503 when over)
 //   -> Application::Handle on a worker -> response written by the loop
 //   -> keep-alive: the next request, or idle until keep_alive_timeout.
 //
@@ -54,6 +56,10 @@ struct Request {
   // When the request was complete (for a refusal: when its head was).
   std::chrono::steady_clock::time_point complete_at;
   std::any state;           // what Admit leaves for Handle
+  // Who the body's buffer space is charged to (Admit sets it: the API key),
+  // so one owner cannot hold more than body_buffer_per_owner_bytes of the
+  // budget. Empty: charged to the global budget only.
+  std::string budget_owner;
 };
 
 class Application {
@@ -82,6 +88,7 @@ struct FrontOptions {
   size_t max_headers = 64;
   uint64_t max_body_bytes = 32ull << 20;
   uint64_t body_buffer_bytes = 256ull << 20;  // all bodies being received or handled
+  uint64_t body_buffer_per_owner_bytes = 64ull << 20;  // one Request::budget_owner's share
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 60000;
   int64_t write_timeout_ms = 30000;

@@ -26,6 +26,36 @@ TEST_CASE("the shipped config/hashscreen.toml parses and names every setting") {
   CHECK(c.listen == defaults.listen);
   CHECK(c.max_body_bytes == defaults.max_body_bytes);
   CHECK(c.min_quality == defaults.min_quality);
+  CHECK(c.rate_per_key == defaults.rate_per_key);
+  CHECK(c.rate_burst == defaults.rate_burst);
+  CHECK(c.probing_band == defaults.probing_band);
+  CHECK(c.probing_budget == defaults.probing_budget);
+  CHECK(c.probing_hash_budget == defaults.probing_hash_budget);
+  CHECK(c.probing_window_s == defaults.probing_window_s);
+  CHECK(c.probing_block_s == defaults.probing_block_s);
+  CHECK(c.keys_last_used_flush_s == defaults.keys_last_used_flush_s);
+}
+
+TEST_CASE("a rate outside 0 or 0.001..1e6 is refused naming the key, from a flag and from the file") {
+  for (const char* bad : {"1e-300", "0.0000001", "1e7", "1e400", "inf", "nan", "-1", "0x10", ""}) {
+    CAPTURE(std::string(bad));
+    ServerConfig c;
+    auto s = server::ApplyFlags({"--rate-per-key", bad}, &c);
+    CHECK(s.code() == base::Status::Code::kInvalidArgument);
+    CHECK(s.message().find("limits.rate_per_key") != std::string::npos);
+  }
+  ServerConfig c;
+  CHECK(server::ApplyFlags({"--rate-per-key", "0"}, &c).ok());
+  CHECK(c.rate_per_key == 0);
+  CHECK(server::ApplyFlags({"--rate-per-key", "0.001"}, &c).ok());
+  testing_support::TempDir dir;
+  const auto file = dir.path() / "hs.toml";
+  std::ofstream(file) << "[limits]\nrate_per_key = 1e-300\n";
+  auto s = server::LoadConfigFile(file.string(), &c);
+  CHECK(s.code() == base::Status::Code::kInvalidArgument);
+  CHECK(s.message().find("limits.rate_per_key") != std::string::npos);
+  std::ofstream(file) << "[probing]\nbudget = 0\n";
+  CHECK(server::LoadConfigFile(file.string(), &c).message().find("probing.budget") != std::string::npos);
 }
 
 TEST_CASE("flags override, in every spelling, and bad values name the key") {

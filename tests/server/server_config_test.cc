@@ -77,7 +77,7 @@ TEST_CASE("keys create prints the secret last, list shows no secret, a revoked k
   CHECK(server.Client()->Get("/v1/audit", Bearer(secret))->status == 200);
   // While the server runs the database is locked: the CLI says so.
   CHECK(RunProgram({HASHSCREEND, "keys", "revoke", "--data", server.data_dir().string(), id}, &out, &err) == 1);
-  CHECK(err.find("in use") != std::string::npos);
+  CHECK(err.find("the server is running") != std::string::npos);
   REQUIRE(server.Stop(SIGTERM) == 0);
   REQUIRE(RunProgram({HASHSCREEND, "keys", "revoke", "--data", server.data_dir().string(), id}, &out, &err) == 0);
   REQUIRE_MESSAGE(server.Start({}, &error), error);

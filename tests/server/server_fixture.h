@@ -1,5 +1,6 @@
-// A running hashscreend with one key per role, and a block list of partner
-// "acme" holding the PDQ hash of the conformance bridge photo.
+// A running hashscreend with one key per role (the ingest key may screen
+// hashes), and a block list of partner "acme" holding the PDQ hash of the
+// conformance bridge photo.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -36,7 +37,8 @@ struct ServerFixture {
   // Creates the keys, starts the server with `extra` flags, and (if
   // `with_list`) creates acme's list holding the bridge photo.
   explicit ServerFixture(const std::vector<std::string>& extra = {}, bool with_list = true) {
-    for (const char* role : {"ingest", "reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
+    for (const char* role : {"reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
+    keys["ingest"] = server.CreateKey("ingest", "", {"--hash-queries"});
     keys["partner"] = server.CreateKey("partner", "acme");
     keys["partner2"] = server.CreateKey("partner", "globex");
     std::string error;

@@ -459,23 +459,93 @@ TEST_CASE("pipelined requests, Expect: 100-continue and HEAD on one keep-alive c
   CHECK(c.received().size() == c.received().find("\r\n\r\n") + 4);
 }
 
+TEST_CASE("body buffer space is taken as bytes arrive: announced lengths hold nothing, and one key cannot starve another") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f({"--max-body-bytes", "1048576", "--body-buffer-bytes", "4194304", "--body-buffer-per-key-bytes", "2097152"});
+  auto admin = f.server.Client();
+  auto made = admin->Post("/v1/keys", {{"Authorization", "Bearer " + f.keys["admin"]}}, R"({"role":"ingest"})",
+                          "application/json");
+  REQUIRE(made);
+  REQUIRE(made->status == 201);
+  const std::string victim = json::parse(made->body)["secret"].get<std::string>();
+  const std::string jpeg = FileBytes(BridgeImage());
+  auto screen_as_victim = [&] {
+    auto c = f.server.Client();
+    auto r = c->Post("/v1/screen", {{"Authorization", "Bearer " + victim}}, jpeg, "image/jpeg");
+    return r ? r->status : -1;
+  };
+  // The attacker's key announces 8 x 1 MB (twice the whole buffer) and sends nothing.
+  const std::string fields =
+      "Authorization: Bearer " + f.keys["ingest"] + "\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n";
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<RawClient>());
+    REQUIRE(Open(*held.back(), f));
+    REQUIRE(held.back()->Send(Head("POST", "/v1/screen", fields)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // At most the byte that ends each head (the parser's last step) is held,
+  // not the 8 MB announced.
+  CHECK(MetricValue(Metrics(f), "hashscreen_http_body_buffer_bytes") <= 8);
+  CHECK(screen_as_victim() == 200);
+  // Now it sends all but the last byte on each: its share (2 MiB) fits two
+  // bodies, the third is refused, and the victim still screens.
+  int refused = 0;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(held[i]->Send(std::string(999999, 'a')));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (int i = 0; i < 3; ++i) {
+    int status = 0;
+    std::string head, body;
+    if (held[i]->ReadResponse(1000, &status, &head, &body)) {
+      CHECK(status == 503);
+      CHECK(head.find("Retry-After: 1") != std::string::npos);
+      ++refused;
+    }
+  }
+  CHECK(refused == 1);
+  CHECK(screen_as_victim() == 200);
+  CHECK(MetricValue(Metrics(f), "hashscreen_http_body_buffer_refusals_total") == 1);
+}
+
+TEST_CASE("chunk extensions count: a chunked body's framing may not exceed twice the body limit") {
+  ServerFixture f({"--max-body-bytes", "1048576"}, /*with_list=*/false);
+  RawClient c;
+  REQUIRE(Open(c, f));
+  REQUIRE(c.Send(Head("POST", "/v1/screen",
+                      "Authorization: Bearer " + f.keys["ingest"] +
+                          "\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n")));
+  // One payload byte per 4 KB of chunk line: 8 MiB of wire for 2 KB of body.
+  const std::string chunk = "1;" + std::string(4000, 'e') + "\r\nA\r\n";
+  std::string burst;
+  for (int i = 0; i < 64; ++i) burst += chunk;
+  size_t sent = 0;
+  while (sent < (8u << 20) && c.Send(burst)) sent += burst.size();
+  int status = 0;
+  std::string head, body;
+  REQUIRE(c.ReadResponse(5000, &status, &head, &body));
+  CHECK(status == 413);  // without the framing limit: no answer until the body deadline
+  CHECK(sent <= (8u << 20));
+}
+
 TEST_CASE("uploads beyond the body buffer budget get 503 with Retry-After instead of memory") {
   ServerFixture f({"--max-body-bytes", "1048576", "--body-buffer-bytes", "1500000"}, /*with_list=*/false);
   std::string fields = "Authorization: Bearer " + f.keys["ingest"] + "\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n";
   RawClient first;
   REQUIRE(Open(first, f));
-  REQUIRE(first.Send(Head("POST", "/v1/screen", fields) + std::string(1000, 'a')));  // holds 1 MB of the budget
+  REQUIRE(first.Send(Head("POST", "/v1/screen", fields) + std::string(990000, 'a')));  // holds ~1 MB of the budget
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   RawClient second;
   REQUIRE(Open(second, f));
-  REQUIRE(second.Send(Head("POST", "/v1/screen", fields)));
+  REQUIRE(second.Send(Head("POST", "/v1/screen", fields) + std::string(600000, 'a')));
   int status = 0;
   std::string head, body;
   REQUIRE(second.ReadResponse(5000, &status, &head, &body));
   CHECK(status == 503);
   CHECK(head.find("Retry-After: 1") != std::string::npos);
   // The first upload completes normally (its bytes are not an image: 415).
-  REQUIRE(first.Send(std::string(999000, 'a')));
+  REQUIRE(first.Send(std::string(10000, 'a')));
   REQUIRE(first.ReadResponse(10000, &status, &head, &body));
   CHECK(status == 415);
   CHECK(MetricValue(Metrics(f), "hashscreen_http_body_buffer_refusals_total") == 1);

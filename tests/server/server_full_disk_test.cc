@@ -105,10 +105,10 @@ TEST_CASE("a full disk: 507 and no verdict, readyz 503 with the reason, recovery
   ServerProcess server(tmp.path());
   SmallFilesystem disk(server.data_dir(), 16 << 20);
   if (!disk.mounted()) return;
-  const std::string ingest = server.CreateKey("ingest"), reviewer = server.CreateKey("reviewer"),
+  const std::string ingest = server.CreateKey("ingest", "", {"--hash-queries"}), reviewer = server.CreateKey("reviewer"),
                     admin = server.CreateKey("admin"), partner = server.CreateKey("partner", "acme");
   std::string error;
-  REQUIRE_MESSAGE(server.Start({"--log-requests=false"}, &error), error);
+  REQUIRE_MESSAGE(server.Start({"--log-requests=false", "--rate-per-key", "0"}, &error), error);
   auto c = server.Client();
   auto created = c->Post("/v1/lists", Bearer(partner), R"({"name":"known"})", "application/json");
   REQUIRE(created->status == 201);

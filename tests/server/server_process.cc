@@ -96,12 +96,14 @@ ServerProcess::~ServerProcess() {
   }
 }
 
-std::string ServerProcess::CreateKey(const std::string& role, const std::string& partner) {
-  std::vector<std::string> argv = {HASHSCREEND, "keys", "create", "--data", data_dir().string(), "--role", role};
+std::string ServerProcess::CreateKey(const std::string& role, const std::string& partner,
+                                     const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {HASHSCREEND, "keys", "create", "--create", "--data", data_dir().string(), "--role", role};
   if (!partner.empty()) {
     argv.push_back("--partner");
     argv.push_back(partner);
   }
+  argv.insert(argv.end(), flags.begin(), flags.end());
   std::string out, err;
   int rc = RunProgram(argv, &out, &err);
   REQUIRE_MESSAGE(rc == 0, "keys create failed: " << err);

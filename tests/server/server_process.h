@@ -32,8 +32,11 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Creates a key with the CLI (server must be stopped); returns the secret.
-  std::string CreateKey(const std::string& role, const std::string& partner = "");
+  // Creates a key with the offline CLI (server must be stopped; makes the
+  // database if there is none yet) with `flags` (e.g. --hash-queries);
+  // returns the secret.
+  std::string CreateKey(const std::string& role, const std::string& partner = "",
+                        const std::vector<std::string>& flags = {});
 
   // Starts the server with the standard test flags (including a metrics
   // listener on a free loopback port) plus `extra`; waits for "listening on".

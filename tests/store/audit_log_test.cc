@@ -364,10 +364,11 @@ TEST_CASE("checkpoints round-trip as text, verify while the log holds them, and 
   AuditCheckpoint foreign = parsed;
   foreign.instance_id = std::string(32, '0');
   CHECK(f.log->Verify(foreign).problem.find("another database") != std::string::npos);
-  // Without a MAC (made by a server without key) the hash still counts.
+  // Without a MAC (made by a server without key) the hash still counts, but
+  // a keyed log cannot authenticate it: not ok.
   AuditCheckpoint unkeyed = parsed;
   unkeyed.mac.clear();
-  CHECK(f.log->Verify(unkeyed).ok);
+  CHECK(f.log->Verify(unkeyed).outcome == AuditVerifyResult::Outcome::kCheckpointUnauthenticated);
   unkeyed.hash[0] ^= 1;
   CHECK(f.log->Verify(unkeyed).problem.find("differs from the checkpoint") != std::string::npos);
 
@@ -584,4 +585,120 @@ TEST_CASE("queries page with a cursor and filter by verdict, list and time") {
   future.since_ms = INT64_MAX - 1;
   REQUIRE(f.log->Query(future, &page, &next).ok());
   CHECK(page.empty());
+}
+
+TEST_CASE("event entries are chained like every entry, selected by verdict=event, and validated") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = "0123456789abcdef0123456789abcdef";
+  f.Open(keyed);
+  AuditEntry s = Screen("r1", "match");
+  REQUIRE(f.log->Append(&s).ok());
+  AuditEntry ev;
+  REQUIRE(f.log->AppendEvent("probing_suspected", "fedcba9876543210", "9 screens near a threshold", &ev).ok());
+  CHECK(ev.seq == 2);
+  CHECK(ev.kind == AuditEntry::Kind::kEvent);
+  f.Open(keyed);  // reopen: read back from disk
+  AuditEntry got;
+  REQUIRE(f.log->Get(2, &got).ok());
+  CHECK(got.kind == AuditEntry::Kind::kEvent);
+  CHECK(got.event == "probing_suspected");
+  CHECK(got.key_id == "fedcba9876543210");
+  CHECK(got.detail == "9 screens near a threshold");
+  CHECK(got.hits.empty());
+  store::AuditQuery q;
+  q.verdict = "event";
+  std::vector<AuditEntry> page;
+  uint64_t next = 0;
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == 2);
+  q.verdict = "match";
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == 1);
+  CHECK(f.log->Verify().ok);
+  // A review targets screens only.
+  AuditEntry review;
+  CHECK(f.log->AppendReview(2, "confirmed", "", "k", &review).code() == base::Status::Code::kNotFound);
+
+  // The detail is covered by the chain: an edit on disk breaks it.
+  std::string v;
+  REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(2), &v).ok());
+  const size_t at = v.find("9 screens");
+  REQUIRE(at != std::string::npos);
+  v[at] = '1';
+  rocksdb::WriteBatch batch;
+  batch.Put(f.db->family(Database::kAudit), store::AuditKey(2), v);
+  REQUIRE(f.db->Write(&batch, true).ok());
+  store::AuditVerifyResult r = f.log->Verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad_seq == 2);
+
+  for (const char* bad : {"", "Probing", "probing-suspected", "x y"}) {
+    CAPTURE(std::string(bad));
+    CHECK(f.log->AppendEvent(bad, "k", "", &ev).code() == base::Status::Code::kInvalidArgument);
+  }
+  CHECK(f.log->AppendEvent(std::string(65, 'a'), "k", "", &ev).code() == base::Status::Code::kInvalidArgument);
+  CHECK(f.log->AppendEvent("ok", "k", std::string(4097, 'd'), &ev).code() == base::Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("with a key, a checkpoint without a MAC is not verified even though the log holds its entry") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 0; i < 4; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  AuditCheckpoint cp = f.log->Checkpoint();
+  REQUIRE(f.log->Verify(cp).ok);
+  cp.mac.clear();  // the MAC replaced by `none`
+  AuditCheckpoint parsed;
+  REQUIRE(AuditCheckpoint::Parse(cp.ToString(), &parsed).ok());
+  auto r = f.log->Verify(parsed);
+  CHECK_FALSE(r.ok);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kCheckpointUnauthenticated);
+  CHECK(std::string(AuditVerifyResult::OutcomeName(r.outcome)) == "checkpoint_unauthenticated");
+  CHECK(r.problem.find("no MAC") != std::string::npos);
+  // Content still counts first: a MAC-less checkpoint of a removed entry fails.
+  parsed.seq = 9;
+  CHECK(f.log->Verify(parsed).outcome == AuditVerifyResult::Outcome::kFailed);
+  // Without a key a MAC-less checkpoint is all there is: it verifies.
+  Fixture plain;
+  plain.Open({});
+  AuditEntry e = Screen("x");
+  REQUIRE(plain.log->Append(&e).ok());
+  CHECK(plain.log->Verify(plain.log->Checkpoint()).ok);
+}
+
+TEST_CASE("a keyed log extended without the key is not extended with the key again, cut tail or not") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 1; i <= 10; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  SUBCASE("tail cut, the head pointed at entry 7 with its old MAC, then run without the key (the laundering try)") {
+    const std::string head10 = HeadRecord(f);
+    for (uint64_t seq = 8; seq <= 10; ++seq) Delete(f, Database::kAudit, store::AuditKey(seq));
+    std::string value7;
+    REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(7), &value7).ok());
+    PutHead(f, store::AuditKey(7) + value7.substr(value7.size() - 33 - 32, 32) + head10.substr(40));
+  }
+  SUBCASE("no tampering: the server was just started once without the key") {}
+  f.Open({});
+  AuditEntry unkeyed = Screen("written without the key");
+  REQUIRE(f.log->Append(&unkeyed).ok());
+  f.log.reset();
+  std::unique_ptr<AuditLog> log;
+  auto s = AuditLog::Open(f.db.get(), keyed, &log);
+  CHECK(s.code() == base::Status::Code::kCorruption);
+  CHECK(s.message().find("carries no HMAC") != std::string::npos);
+  // What the refusal protects: the log does not verify with the key.
+  REQUIRE(AuditLog::Open(f.db.get(), {}, &log).ok());
+  CHECK(log->Verify().outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
 }
