@@ -125,6 +125,8 @@ const std::vector<Setting>& Table() {
       {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
        &ServerConfig::min_quality, {0, 100}},
       {{"screening", "dihedral", "dihedral", "also match rotated and mirrored copies"}, &ServerConfig::dihedral},
+      {{"screening", "trim_borders", "trim-borders", "also screen the picture inside uniform borders and letterbox bars"},
+       &ServerConfig::trim_borders},
       {{"audit", "hmac_key_file", "hmac-key-file", "file holding the audit chain HMAC key; empty = no HMAC"},
        &ServerConfig::hmac_key_file},
       {{"audit", "sync", "audit-sync", "fsync the audit entry before answering"}, &ServerConfig::sync},

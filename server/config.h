@@ -64,6 +64,7 @@ struct ServerConfig {
   int64_t probing_block_s = 0;  // 0 = until an admin clears it
   // [keys]
   int64_t keys_last_used_flush_s = 60;
+  bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
   // [audit]
   std::string hmac_key_file;
   bool sync = true;

@@ -151,6 +151,15 @@ Bytes Deflate(const Bytes& raw) {
   return out;
 }
 
+}  // namespace
+
+std::vector<uint8_t> PngDeflateBomb(uint32_t width, uint32_t height) {
+  const size_t row = 1 + (static_cast<size_t>(width) + 7) / 8;  // filter byte + 1-bit samples
+  return PngWithIdat(width, height, 1, 0, false, Deflate(Bytes(row * height, 0)));
+}
+
+namespace {
+
 // ---- RIFF (WebP) -----------------------------------------------------------
 
 struct Chunk {

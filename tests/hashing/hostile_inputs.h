@@ -53,6 +53,11 @@ std::vector<uint8_t> WriteWebp(const Pixels& rgb, WebpKind kind);
 // WebP) placed at x, y (even), then a second frame covering the canvas.
 std::vector<uint8_t> AnimatedWebp(int canvas_width, int canvas_height, int x, int y, std::span<const uint8_t> still);
 
+// An honest PNG deflate bomb: a valid 1-bit grey all-black image of
+// width x height, a few KB that take long to inflate and filter
+// (10000 x 10000: 12 KB, ~0.75 s to decode).
+std::vector<uint8_t> PngDeflateBomb(uint32_t width, uint32_t height);
+
 // A real image in some format and the shortest prefix of it that decodes:
 // every shorter prefix from `min_length` on must be refused as truncated.
 struct Sample {

@@ -641,13 +641,15 @@ TEST_CASE("chunk extensions count: a chunked body's framing may not exceed twice
   const std::string chunk = "1;" + std::string(4000, 'e') + "\r\nA\r\n";
   std::string burst;
   for (int i = 0; i < 64; ++i) burst += chunk;
-  size_t sent = 0;
-  while (sent < (8u << 20) && c.Send(burst)) sent += burst.size();
+  // Up to 8 MiB of framing; the server may stop reading (and close) well
+  // before, and how much the sockets' buffers absorb after that varies.
+  for (size_t sent = 0; sent + burst.size() <= (8u << 20) && c.Send(burst);) sent += burst.size();
   int status = 0;
   std::string head, body;
   REQUIRE(c.ReadResponse(5000, &status, &head, &body));
   CHECK(status == 413);  // without the framing limit: no answer until the body deadline
-  CHECK(sent <= (8u << 20));
+  CHECK(head.find("Connection: close") != std::string::npos);
+  CHECK(c.WaitClosed(2000));
 }
 
 TEST_CASE("uploads beyond the body buffer budget get 503 with Retry-After instead of memory") {
