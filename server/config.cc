@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <cmath>
 #include <limits>
@@ -257,9 +259,18 @@ const std::vector<SettingInfo>& Settings() {
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
   HS_RETURN_IF_ERROR(CheckRegularFile("--config", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read error");
+  return LoadConfigText(text.str(), path, config);
+}
+
+Status LoadConfigText(const std::string& text, const std::string& path, ServerConfig* config) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));

@@ -86,6 +86,8 @@ const std::vector<SettingInfo>& Settings();
 // Reads `path` over the defaults in `config`. Errors name the file, the key
 // and (for syntax errors) the line.
 Status LoadConfigFile(const std::string& path, ServerConfig* config);
+// The same for TOML text; `path` names it in errors.
+Status LoadConfigText(const std::string& text, const std::string& path, ServerConfig* config);
 
 // Applies `--flag VALUE` / `--flag=VALUE` / `--bool-flag` arguments. Anything
 // not a known flag is an error; positional arguments are not accepted.
