@@ -6,11 +6,13 @@
 #                      loopback, self-signed dev TLS generated here)
 #   ./setup.sh test    install dependencies, build, fetch the benign image
 #                      corpus (cached), run the whole test suite, then the
-#                      same suite under ASan+UBSan
+#                      same suite under ASan+UBSan, then every libFuzzer
+#                      target briefly (clang, ASan+UBSan)
 #   ./setup.sh build   install dependencies and build only
 #
 # Environment: HASHSCREEN_IMAGES (image corpus dir, default
 # /var/cache/hashscreen/images), HASHSCREEN_SANITIZE=0 skips the sanitizer pass,
+# HASHSCREEN_FUZZ_SECONDS (per fuzz target, default 15; 0 skips fuzzing),
 # JOBS (parallel build jobs, default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +28,7 @@ PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
   libhttp-parser-dev
   valgrind
+  clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
 )
 
 log() { printf '== %s\n' "$*"; }
@@ -74,10 +77,17 @@ case "$cmd" in
       build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_SANITIZE=ON -DHASHSCREEN_BENCH=OFF
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     fi
+    if [ "${HASHSCREEN_FUZZ_SECONDS:-15}" != 0 ]; then
+      log "building the fuzz targets (clang, libFuzzer, ASan+UBSan) in build-fuzz"
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_FUZZ=ON >/dev/null
+      cmake --build build-fuzz -j "$JOBS"
+      log "fuzzing each target for ${HASHSCREEN_FUZZ_SECONDS:-15}s"
+      HASHSCREEN_IMAGES="$IMAGES" fuzz/run.sh build-fuzz "${HASHSCREEN_FUZZ_SECONDS:-15}"
+    fi
     log "all tests passed" ;;
   serve)
     install_deps; build build
     exec bash config/dev-serve.sh ;;
-  *)
-    sed -n '2,17p' "$0"; exit 2 ;;
+  *)  # the usage: the comment at the top, up to its first non-comment line
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
 esac

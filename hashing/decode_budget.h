@@ -60,12 +60,13 @@ class DecodeBudget {
     return CheckClock();
   }
   bool expired() const { return expired_; }
+  // Reads the clock now (whatever work was counted): true once the deadline
+  // has passed (sticky). Between decodes sharing one budget.
+  bool CheckClock();
   // The kTooLarge status of a decode stopped by the deadline.
   Status DeadlineExceeded() const;
 
  private:
-  bool CheckClock();
-
   const uint64_t max_memory_;
   const uint64_t max_ms_;
   const int64_t deadline_ms_;  // on base::MonotonicMs()

@@ -24,6 +24,12 @@ Status CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limi
 }
 
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info) {
+  DecodeBudget budget(limits);
+  return DecodeImage(bytes, limits, &budget, sink, info);
+}
+
+Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, DecodeBudget* budget,
+                   PixelSink* sink, DecodedInfo* info) {
   *info = DecodedInfo();
   if (bytes.empty()) return Status::Unsupported("empty input (0 bytes)");
   if (bytes.size() > limits.max_bytes) {
@@ -31,8 +37,11 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
                             std::to_string(limits.max_bytes));
   }
   info->format = SniffFormat(bytes);
-  DecodeBudget budget(limits);
-  const DecodeJob job{bytes, limits, budget, sink, info};
+  // A budget a previous decode has spent refuses at once: a decode too
+  // small to reach a progress hook's clock read must not slip through.
+  if (budget->CheckClock()) return budget->DeadlineExceeded();
+  const uint64_t held_before = budget->in_use();
+  const DecodeJob job{bytes, limits, *budget, sink, info};
   Status s;
   switch (info->format) {
     case ImageFormat::kJpeg: s = DecodeJpeg(job); break;
@@ -41,7 +50,12 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
     case ImageFormat::kPnm: s = DecodePnm(job); break;
     default: s = DecodeWithStb(job); break;  // GIF, BMP, PSD; recognises TGA, or says unsupported
   }
-  info->peak_memory = budget.peak();
+  info->peak_memory = budget->peak();
+  // The decoder has freed its buffers by now, but charges are made per
+  // buffer and not all given back one by one: what this decode charged is
+  // returned here, so a next decode on the same budget starts from what the
+  // caller held.
+  if (budget->in_use() > held_before) budget->Release(budget->in_use() - held_before);
   return s;
 }
 

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <span>
 
+#include "hashing/decode_budget.h"
 #include "hashing/decode_limits.h"
 #include "hashing/image_format.h"
 #include "hashing/pixel_sink.h"
@@ -54,6 +55,15 @@ struct DecodedInfo {
 };
 
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
+
+// The same, charged to a budget the caller holds (made from the same
+// `limits`), so that several decodes of one upload (HashImage's second,
+// trimmed pass) share one memory budget and one deadline: the deadline runs
+// from the budget's construction, and what the caller holds (charged to the
+// budget) counts against each decode. A decode gives back all it charged
+// before returning. info->peak_memory is the budget's peak so far.
+Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, DecodeBudget* budget,
+                   PixelSink* sink, DecodedInfo* info);
 
 // Shared by the decoders: the pixel-count check, with the message users see.
 // Overflow-safe for any 64-bit width and height.

@@ -1,24 +1,61 @@
 #include "hashing/image_hasher.h"
 
+#include <optional>
+
 #include "base/crypto.h"
+#include "hashing/decode_budget.h"
 #include "hashing/image_decoder.h"
 #include "hashing/pdq_stream_hasher.h"
+#include "hashing/sink_adapters.h"
 
 namespace hashing {
 
 Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, ImageHashes* out) {
   const PdqKernels& kernels = options.kernels ? *options.kernels : ActivePdqKernels();
-  PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
+  // One budget for both decodes: the trimmed pass costs no more time or
+  // memory than limits allow the upload as a whole.
+  DecodeBudget budget(options.limits);
   DecodedInfo info;
-  HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &hasher, &info));
-  const PdqResult pdq = hasher.Finish();
+  PdqResult pdq;
+  std::optional<TrimRect> trim;
+  {
+    PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
+    if (options.trim_borders) {
+      BorderDetector detector(options.trim);
+      TeeSink tee(&hasher, &detector);
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info));
+      trim = detector.Result();
+    } else {
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &hasher, &info));
+    }
+    pdq = hasher.Finish();
+  }
+  PdqResult trimmed;
+  if (trim) {
+    // The same bytes decoded again, on what is left of the budget: an
+    // upload whose two passes together exceed a limit is refused (kTooLarge)
+    // as not fully screened, never answered from the first pass alone.
+    PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
+    CropSink crop(&hasher, *trim);
+    DecodedInfo again;
+    HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again).WithContext("trimmed picture"));
+    trimmed = hasher.Finish();
+  }
 
   *out = ImageHashes();
   out->format = ImageFormatName(info.format);
   out->width = info.width;
   out->height = info.height;
   out->pdq = pdq.hashes;
+  out->aligned = pdq.aligned;
   out->quality = pdq.quality;
+  if (trim) {
+    out->trimmed.present = true;
+    out->trimmed.rect = *trim;
+    out->trimmed.pdq = trimmed.hashes;
+    out->trimmed.aligned = trimmed.aligned;
+    out->trimmed.quality = trimmed.quality;
+  }
   // MD5 is what NCMEC and StopNCII lists share; SHA-256 the collision-resistant one.
   out->md5 = base::Md5(bytes);
   out->sha256 = base::Sha256(bytes);

@@ -2,6 +2,16 @@
 // size, PDQ hash (optionally all 8 dihedral variants), quality, MD5 and
 // SHA-256 out. The bytes are only read; nothing is kept.
 //
+// With HashOptions::trim_borders, uniform borders and letterbox/pillarbox
+// bars are looked for during the same decode (BorderDetector); when there
+// are some, the bytes are decoded a second time and only the picture inside
+// them is hashed (ImageHashes::trimmed), exactly as if it had been uploaded
+// alone. The untrimmed hashes are the same bits either way, and peak memory
+// is that of one hash: the second pass starts after the first has ended.
+// Both decodes are charged to one DecodeBudget: limits.max_decode_ms bounds
+// the two together, and limits.max_decode_memory what either holds on top of
+// what the other still does.
+//
 // Errors (Status codes, which the server maps to HTTP):
 //   kTooLarge     over `limits`: bytes, pixels, decode memory or decode time (413)
 //   kUnsupported  not an image format we decode (415)
@@ -17,6 +27,7 @@
 #include <span>
 #include <string>
 
+#include "hashing/border_detector.h"
 #include "hashing/decode_limits.h"
 #include "hashing/pdq.h"
 #include "hashing/pdq_kernels.h"
@@ -31,6 +42,9 @@ using base::PdqHash;
 struct HashOptions {
   PdqMode mode = PdqMode::kFull;
   bool dihedral = false;  // fill all 8 variants, not only kOrig
+  // Also hash the picture inside uniform borders and bars (ImageHashes::trimmed).
+  bool trim_borders = false;
+  BorderTrimOptions trim;
   DecodeLimits limits;
   // Kernels to use; nullptr = ActivePdqKernels(). Tests and benchmarks
   // force one of PdqKernelFamily().
@@ -41,9 +55,24 @@ struct ImageHashes {
   std::string format;  // "jpeg", "png", "gif", "bmp", "pnm", "tga", "psd", "webp"
   int width = 0;
   int height = 0;
-  // pdq[kOrig] always; pdq[1..7] only when HashOptions::dihedral.
+  // pdq[kOrig] always; pdq[1..7] only when HashOptions::dihedral (the
+  // reference's variants, bit-exact).
   std::array<PdqHash, kNumDihedral> pdq{};
+  // With dihedral: the PDQ of the picture rotated or mirrored, computed from
+  // the samples that picture would have (PdqResult::aligned); what the
+  // screener queries. aligned[kOrig] == pdq[kOrig].
+  std::array<PdqHash, kNumDihedral> aligned{};
   int quality = 0;  // 0..100; below 50 the PDQ hash is not reliable
+  // With HashOptions::trim_borders: the picture inside the borders, when
+  // some were found (present); its own hashes (variants as for pdq) and
+  // quality, and where it lies in the image.
+  struct Trimmed {
+    bool present = false;
+    TrimRect rect;
+    std::array<PdqHash, kNumDihedral> pdq{};
+    std::array<PdqHash, kNumDihedral> aligned{};
+    int quality = 0;
+  } trimmed;
   std::array<uint8_t, 16> md5{};
   std::array<uint8_t, 32> sha256{};
 };

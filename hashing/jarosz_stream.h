@@ -15,6 +15,20 @@
 //
 // Each output value is produced by exactly the reference's sequence of float
 // operations (tests compare it bit for bit with a textbook transcription).
+//
+// Mirrors (optional): the reference's box filter is asymmetric for an even
+// window (it averages window/2 values before the centre and window/2 - 1
+// after), so the filtered picture of a mirrored image is the mirrored
+// filtered picture shifted by one pixel per pass; and along a side that is a
+// multiple of 128 the sample positions mirror one pixel off. The downsample a
+// mirrored image would have is therefore this image's filtered picture
+// sampled those 1 to 3 pixels before the reference's sample positions along
+// that axis, then mirrored. With `mirrors`, the stream also keeps those samples (64 more
+// columns through passes C and D when the horizontal shift is not 0; other
+// rows of the same columns for the vertical axis), so the dihedral variants
+// can be computed as the hashes of the turned pictures themselves rather
+// than of this picture's samples turned (PdqFromDownsamples). The reference
+// samples, and so every reference hash, are unchanged.
 // Not thread-safe; one stream per image.
 #pragma once
 
@@ -23,10 +37,20 @@
 
 namespace hashing {
 
+// The downsamples of an image's mirror images, mirrored back to this image's
+// orientation: `x` for the image mirrored left-right, `y` top-bottom, `xy`
+// both. Along an axis whose window is odd they equal the reference downsample.
+struct MirrorDownsamples {
+  alignas(64) float x[64 * 64];
+  alignas(64) float y[64 * 64];
+  alignas(64) float xy[64 * 64];
+};
+
 class JaroszStream {
  public:
-  // width, height >= 1. The kernels must outlive the stream.
-  JaroszStream(int width, int height, const PdqKernels& kernels);
+  // width, height >= 1. The kernels must outlive the stream. `mirrors`: keep
+  // the samples Finish needs to fill MirrorDownsamples.
+  JaroszStream(int width, int height, const PdqKernels& kernels, bool mirrors = false);
   JaroszStream(const JaroszStream&) = delete;
   JaroszStream& operator=(const JaroszStream&) = delete;
 
@@ -35,8 +59,10 @@ class JaroszStream {
   void RowDone();
   int rows_pushed() const { return pushed_; }
 
-  // After all `height` rows: the 64x64 downsample.
-  void Finish(float out[64 * 64]);
+  // After all `height` rows: the 64x64 downsample; with `mirrors` also the
+  // mirror images' downsamples (all equal to `out` if the stream was not
+  // made with mirrors).
+  void Finish(float out[64 * 64], MirrorDownsamples* mirrors = nullptr);
 
  private:
   static constexpr int kStrip = 16;   // rows per pass B+C batch
@@ -49,7 +75,12 @@ class JaroszStream {
   const int window_x_, window_y_, half_y_;
   int capacity_;  // ring rows, a multiple of kStripA
   FloatBuffer ring_, sums_, cols_, scratch_;
-  int col_at_[64];
+  // Sampled columns, ascending (duplicates allowed): the reference's 64, and
+  // with mirrors and a horizontal mirror shift 64 more, shifted.
+  int col_at_[128];
+  int num_cols_ = 64;
+  const bool mirrors_;
+  int col_ref_[64], col_shifted_[64];  // where each sample's column is in col_at_
   int pushed_ = 0;    // luma rows written
   int filtered_ = 0;  // rows through pass A
   int next_out_ = 0;  // next pass-B output row, a multiple of kStrip

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "hashing/jarosz_stream.h"
 
@@ -61,15 +62,30 @@ void DihedralVariant(Dihedral d, const float b[256], float out[256]) {
   }
 }
 
+// Which mirror image a variant's picture is a turn of: the axes it reverses
+// (rot90 and flipy reverse x; rot270 and flipx reverse y; rot180 and
+// flipminus1 both; flipplus1, a transpose, neither).
+const float* AlignedSource(Dihedral d, const float* a, const MirrorDownsamples& m) {
+  switch (d) {
+    case kRot90:
+    case kFlipY: return m.x;
+    case kRot270:
+    case kFlipX: return m.y;
+    case kRot180:
+    case kFlipMinus1: return m.xy;
+    default: return a;
+  }
+}
+
 }  // namespace
 
-void PdqDownsample64(const LumaImage& luma, const PdqKernels& k, float out[64 * 64]) {
-  JaroszStream stream(luma.width, luma.height, k);
+void PdqDownsample64(const LumaImage& luma, const PdqKernels& k, float out[64 * 64], MirrorDownsamples* mirrors) {
+  JaroszStream stream(luma.width, luma.height, k, mirrors != nullptr);
   for (int y = 0; y < luma.height; ++y) {
     std::memcpy(stream.NextRow(), luma.row(y), sizeof(float) * static_cast<size_t>(luma.width));
     stream.RowDone();
   }
-  stream.Finish(out);
+  stream.Finish(out, mirrors);
 }
 
 int PdqQuality(const float a[64 * 64]) {
@@ -90,17 +106,34 @@ int PdqQuality(const float a[64 * 64]) {
   return std::min(100, sum / 90);
 }
 
-PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& k) {
+PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& k, const MirrorDownsamples* m) {
   PdqResult result;
   alignas(64) float b[256];
   result.quality = PdqQuality(a);
   k.dct64_to_16(a, b);
-  result.hashes[kOrig] = HashFromDct(b);
+  result.hashes[kOrig] = result.aligned[kOrig] = HashFromDct(b);
   if (dihedral) {
     float variant[256];
     for (int d = kRot90; d < kNumDihedral; ++d) {
       DihedralVariant(static_cast<Dihedral>(d), b, variant);
       result.hashes[d] = HashFromDct(variant);
+    }
+    // One DCT per mirror downsample that differs from `a` (none when both
+    // windows are odd); a variant whose source is `a` is the reference's.
+    const float* sources[3] = {m ? m->x : a, m ? m->y : a, m ? m->xy : a};
+    bool same[3], done[3] = {false, false, false};
+    for (int i = 0; i < 3; ++i) same[i] = sources[i] == a || std::memcmp(sources[i], a, sizeof(float) * 64 * 64) == 0;
+    alignas(64) float bm[3][256];
+    for (int d = kRot90; d < kNumDihedral; ++d) {
+      const float* src = m ? AlignedSource(static_cast<Dihedral>(d), a, *m) : a;
+      const int i = static_cast<int>(std::find(sources, sources + 3, src) - sources);
+      if (i == 3 || same[i]) {
+        result.aligned[d] = result.hashes[d];
+        continue;
+      }
+      if (!done[i]) k.dct64_to_16(src, bm[i]), done[i] = true;
+      DihedralVariant(static_cast<Dihedral>(d), bm[i], variant);
+      result.aligned[d] = HashFromDct(variant);
     }
   }
   return result;
@@ -111,20 +144,25 @@ PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKerne
   if (luma.width < 5 || luma.height < 5) return PdqResult();  // the reference's zero hash, quality 0
 
   alignas(64) float a[64 * 64];
+  std::unique_ptr<MirrorDownsamples> mirrors;
+  if (dihedral) mirrors = std::make_unique<MirrorDownsamples>();
   if (luma.width == 64 && luma.height == 64) {
     // pdqHash256FromFloatLuma uses a 64x64 image as its own downsample; the
     // dihedral entry point filters it anyway, so the variants differ.
     std::memcpy(a, luma.pixels.data(), sizeof a);
     PdqResult plain = PdqFromDownsample(a, false, k);
     if (dihedral) {
-      PdqDownsample64(luma, k, a);
-      PdqResult filtered = PdqFromDownsample(a, true, k);
-      for (int d = kRot90; d < kNumDihedral; ++d) plain.hashes[d] = filtered.hashes[d];
+      PdqDownsample64(luma, k, a, mirrors.get());
+      PdqResult filtered = PdqFromDownsample(a, true, k, mirrors.get());
+      for (int d = kRot90; d < kNumDihedral; ++d) {
+        plain.hashes[d] = filtered.hashes[d];
+        plain.aligned[d] = filtered.aligned[d];
+      }
     }
     return plain;
   }
-  PdqDownsample64(luma, k, a);
-  return PdqFromDownsample(a, dihedral, k);
+  PdqDownsample64(luma, k, a, mirrors.get());
+  return PdqFromDownsample(a, dihedral, k, mirrors.get());
 }
 
 }  // namespace hashing

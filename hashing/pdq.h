@@ -16,6 +16,7 @@
 
 #include <array>
 
+#include "hashing/jarosz_stream.h"
 #include "hashing/luma_image.h"
 #include "base/pdq_hash.h"
 #include "hashing/pdq_kernels.h"
@@ -35,6 +36,11 @@ enum Dihedral { kOrig, kRot90, kRot180, kRot270, kFlipX, kFlipY, kFlipPlus1, kFl
 struct PdqResult {
   // hashes[kOrig] always; the other 7 only when computed with dihedral.
   std::array<PdqHash, kNumDihedral> hashes{};
+  // With dihedral: variant d computed from the downsample the turned picture
+  // itself has (JaroszStream's mirrors), not from this picture's turned, so
+  // it is what PDQ gives the rotated or mirrored image. Equal to hashes[d]
+  // where the windows are odd. hashes[] stay the reference's variants.
+  std::array<PdqHash, kNumDihedral> aligned{};
   int quality = 0;
 };
 
@@ -47,12 +53,15 @@ struct PdqResult {
 PdqResult ComputePdq(LumaImage luma, PdqMode mode, bool dihedral, const PdqKernels& kernels);
 
 // The end of PDQ from a 64x64 downsample `a`: quality, DCT, median, bits, and
-// with `dihedral` the other 7 variants (all from `a`).
-PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& kernels);
+// with `dihedral` the other 7 variants (all from `a`) and, from `a` and the
+// mirror downsamples `m` (nullptr: `a` for all), the aligned variants.
+PdqResult PdqFromDownsample(const float a[64 * 64], bool dihedral, const PdqKernels& kernels,
+                            const MirrorDownsamples* m = nullptr);
 
 // Exposed for tests: the 64x64 downsample (passes A-D + decimation) and the
-// quality metric on it.
-void PdqDownsample64(const LumaImage& luma, const PdqKernels& kernels, float out[64 * 64]);
+// quality metric on it; with `mirrors` also the mirror images' downsamples.
+void PdqDownsample64(const LumaImage& luma, const PdqKernels& kernels, float out[64 * 64],
+                     MirrorDownsamples* mirrors = nullptr);
 int PdqQuality(const float a[64 * 64]);
 
 }  // namespace hashing

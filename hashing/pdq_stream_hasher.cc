@@ -13,7 +13,7 @@ Status PdqStreamHasher::Start(int width, int height, int channels) {
     plane_ = std::make_unique<LumaBuilder>(k_);
     return plane_->Start(width, height, channels);
   }
-  stream_ = std::make_unique<JaroszStream>(width, height, k_);
+  stream_ = std::make_unique<JaroszStream>(width, height, k_, dihedral_);
   return Status::Ok();
 }
 
@@ -41,15 +41,17 @@ PdqResult PdqStreamHasher::Finish() {
   if (plane_) return ComputePdq(plane_->Finish(), mode_, dihedral_, k_);
   if (channels_ == 3 && all_grey_) {
     // Grey content in an RGB file: the reference hashes the grey values.
-    stream_ = std::make_unique<JaroszStream>(width_, height_, k_);
+    stream_ = std::make_unique<JaroszStream>(width_, height_, k_, dihedral_);
     for (int y = 0; y < height_; ++y) {
       k_.luma_grey(grey_rows_.data() + static_cast<size_t>(y) * width_, width_, stream_->NextRow());
       stream_->RowDone();
     }
   }
   alignas(64) float a[64 * 64];
-  stream_->Finish(a);
-  return PdqFromDownsample(a, dihedral_, k_);
+  std::unique_ptr<MirrorDownsamples> mirrors;
+  if (dihedral_) mirrors = std::make_unique<MirrorDownsamples>();
+  stream_->Finish(a, mirrors.get());
+  return PdqFromDownsample(a, dihedral_, k_, mirrors.get());
 }
 
 }  // namespace hashing

@@ -9,7 +9,11 @@
 // dropped (never composited), 16 bits -> high byte. Gamma, ICC and EXIF are
 // ignored, as in the reference.
 //
-// Hostile input: the dimensions against the limits, and the scanlines the
+// Hostile input: every chunk's declared length against the bytes the file
+// has left, before libpng runs (libpng allocates a chunk's data before
+// reading it, and on read its chunk_malloc_max is only a warning, so a
+// 299-byte file whose zTXt claimed 240 MiB cost 240 MiB; found by
+// fuzz_decode_png); the dimensions against the limits, and the scanlines the
 // header implies against what deflate can expand the file's bytes to
 // (compression_bounds.h), both before any pixel buffer; every libpng
 // allocation and our row or interlace buffer charged to the budget; the
@@ -186,9 +190,32 @@ void DecodeState::Run() {
   png_read_end(png, nullptr);  // reads up to IEND, so a missing tail is an error
 }
 
+// Walks the chunk headers up to IEND: a chunk whose data and CRC do not fit
+// in what the file has left is truncation. png_read_end reads up to IEND,
+// so a file this refuses never decoded; now it is refused before libpng
+// allocates what the chunk claims.
+Status CheckChunkLengths(std::span<const uint8_t> b) {
+  size_t p = 8;  // after the signature
+  while (p < b.size()) {
+    if (b.size() - p < 8) break;  // a cut chunk header: libpng says so
+    const uint64_t length = uint64_t{b[p]} << 24 | uint64_t{b[p + 1]} << 16 | uint64_t{b[p + 2]} << 8 | b[p + 3];
+    if (length + 12 > b.size() - p) {
+      std::string type;
+      for (size_t i = p + 4; i < p + 8; ++i) type += (b[i] >= 0x20 && b[i] < 0x7f) ? static_cast<char>(b[i]) : '?';
+      return Status::Corruption("truncated PNG: its " + type + " chunk at byte " + std::to_string(p) + " claims " +
+                                std::to_string(length) + " bytes and a 4-byte CRC; " + std::to_string(b.size() - p - 8) +
+                                " bytes follow its header");
+    }
+    if (std::memcmp(&b[p + 4], "IEND", 4) == 0) break;
+    p += static_cast<size_t>(length) + 12;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status DecodePng(const DecodeJob& job) {
+  HS_RETURN_IF_ERROR(CheckChunkLengths(job.bytes));
   auto st = std::make_unique<DecodeState>(job);
   st->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, st.get(), OnError, OnWarning, &job.budget, Allocate, Free);
   if (!st->png) return job.budget.refused() ? job.budget.MemoryExceeded() : Status::IOError("libpng initialisation failed");

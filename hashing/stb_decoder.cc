@@ -233,9 +233,9 @@ Status DecodeWithStb(const DecodeJob& job) {
   job.info->width = static_cast<int>(std::min<uint64_t>(pre.width, INT32_MAX));
   job.info->height = static_cast<int>(std::min<uint64_t>(pre.height, INT32_MAX));
   HS_RETURN_IF_ERROR(checked);
-  if (pre.format == ImageFormat::kGif) {
-    HS_RETURN_IF_ERROR(job.budget.Charge(pre.gif_frame.size(), "the GIF's first frame"));
-    return Decode(job, pre, pre.gif_frame);
+  if (!pre.rewritten.empty()) {
+    HS_RETURN_IF_ERROR(job.budget.Charge(pre.rewritten.size(), "the file rewritten for stb_image"));
+    return Decode(job, pre, pre.rewritten);
   }
   return Decode(job, pre, job.bytes);
 }

@@ -104,16 +104,16 @@ Status PrescanGif(std::span<const uint8_t> b, const DecodeLimits& limits, StbPre
     }
     // The frame as a file of its own: the canvas is the frame, at 0,0; the
     // extensions before it (transparency) are kept; then the trailer.
-    out->gif_frame.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(p));
+    out->rewritten.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(p));
     auto put16 = [&](size_t at, uint64_t v) {
-      out->gif_frame[at] = static_cast<uint8_t>(v & 0xFF);
-      out->gif_frame[at + 1] = static_cast<uint8_t>(v >> 8);
+      out->rewritten[at] = static_cast<uint8_t>(v & 0xFF);
+      out->rewritten[at + 1] = static_cast<uint8_t>(v >> 8);
     };
     put16(6, w);
     put16(8, h);
     put16(descriptor, 0);
     put16(descriptor + 2, 0);
-    out->gif_frame.push_back(0x3B);
+    out->rewritten.push_back(0x3B);
     out->channels = 3;
     return Status::Ok();
   }
@@ -268,9 +268,21 @@ Status PrescanPsd(std::span<const uint8_t> b, const DecodeLimits& limits, StbPre
   const uint64_t pixels = out->width * out->height;
   const std::string what = "a " + Dims(out->width, out->height) + " " + std::to_string(channels) + "-channel PSD";
   out->channels = 3;
+  // The file as stb_image should see it: more than 3 channels become the
+  // first 3, each channel's data being contiguous (planar, in channel order).
+  auto rewrite_as_rgb = [&](std::span<const uint8_t> row_table, uint64_t data_bytes) {
+    if (channels == 3) return;
+    out->rewritten.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(p));
+    out->rewritten[12] = 0, out->rewritten[13] = 3;
+    out->rewritten.insert(out->rewritten.end(), row_table.begin(), row_table.end());
+    const size_t data = p + channels * 2 * (row_table.empty() ? 0 : out->height);
+    out->rewritten.insert(out->rewritten.end(), b.begin() + static_cast<std::ptrdiff_t>(data),
+                          b.begin() + static_cast<std::ptrdiff_t>(data + data_bytes));
+  };
   if (compression == 0) {
     const uint64_t need = Mul(Mul(pixels, channels), depth / 8);
     if (need > have) return Truncated("PSD", what + "'s image data", p + need, b.size());
+    rewrite_as_rgb({}, need / channels * 3);
     return Status::Ok();
   }
   if (compression != 1) return Status::Unsupported("PSD compression " + std::to_string(compression) + " (raw and RLE are decoded)");
@@ -279,8 +291,8 @@ Status PrescanPsd(std::span<const uint8_t> b, const DecodeLimits& limits, StbPre
   const uint64_t rows = Mul(out->height, channels);
   if (Mul(rows, 2) > have) return Truncated("PSD", what + "'s RLE row table", p + Mul(rows, 2), b.size());
   const uint64_t shortest_row = 2 * MinBytesFor(out->width, kPackBitsMaxBytesPerPair);
-  const uint64_t decoded_rows = out->height * std::min<uint64_t>(channels, 4);  // stb_image decodes the first 4
-  uint64_t data = 0;
+  const uint64_t decoded_rows = out->height * 3;  // R, G, B: the rows stb_image decodes
+  uint64_t data = 0, decoded_data = 0;
   for (uint64_t r = 0; r < rows; ++r) {
     const uint64_t length = Be(b, p + 2 * r, 2);
     if (r < decoded_rows && length < shortest_row) {
@@ -288,8 +300,10 @@ Status PrescanPsd(std::span<const uint8_t> b, const DecodeLimits& limits, StbPre
                          "PackBits repeats a byte at most 128 times in 2", length);
     }
     data += length;
+    if (r < decoded_rows) decoded_data += length;
   }
   if (rows * 2 + data > have) return Truncated("PSD", what + "'s RLE data", p + rows * 2 + data, b.size());
+  rewrite_as_rgb(b.subspan(p, decoded_rows * 2), decoded_data);
   return Status::Ok();
 }
 

@@ -285,7 +285,7 @@ ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
   ScreenResult result;
   auto snap = snapshot();
   thread_local std::vector<PdqMatch> matches;
-  const int num_pdq = query.use_pdq ? std::clamp(query.num_pdq, 0, 8) : 0;
+  const int num_pdq = query.use_pdq ? std::clamp(query.num_pdq, 0, kMaxQueryPdq) : 0;
   for (const auto& lp : snap->lists) {
     const ListState& list = *lp;
     if (!list.spec.enabled) continue;
@@ -326,7 +326,7 @@ ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
       if (best_d <= list.spec.pdq_threshold) {
         have = true;
         hit = Hit{list.spec.id, SignalType::kPdq, std::string(reinterpret_cast<const char*>(best_h.bytes.data()), 32),
-                  best_d, best_v};
+                  best_d, query.labels[best_v]};
       }
     }
     if (have) (list.spec.kind == ListKind::kAllow ? result.allow_hits : result.block_hits).push_back(std::move(hit));

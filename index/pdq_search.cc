@@ -28,17 +28,23 @@ const std::vector<uint16_t>& MasksByWeight() {
 
 // Scans in chunks, so the kernel's output array has a fixed size.
 constexpr size_t kScanChunk = 1024;
+// Needles per kernel pass (the kernels' limit); more take more passes.
+constexpr int kNeedlesPerPass = 8;
 
 void ScanAll(const PdqScanKernels& k, const base::PdqHash* hashes, size_t n, const base::PdqHash* needles,
              int num_needles, int radius, std::vector<PdqMatch>* out) {
-  thread_local std::vector<PdqMatch> buf(kScanChunk * 8);
-  for (size_t i = 0; i < n; i += kScanChunk) {
-    const size_t m = std::min(kScanChunk, n - i);
-    const size_t got = k.scan(hashes + i, m, needles, num_needles, radius, buf.data());
-    for (size_t j = 0; j < got; ++j) {
-      PdqMatch match = buf[j];
-      match.index += static_cast<uint32_t>(i);
-      out->push_back(match);
+  thread_local std::vector<PdqMatch> buf(kScanChunk * kNeedlesPerPass);
+  for (int first = 0; first < num_needles; first += kNeedlesPerPass) {
+    const int count = std::min(kNeedlesPerPass, num_needles - first);
+    for (size_t i = 0; i < n; i += kScanChunk) {
+      const size_t m = std::min(kScanChunk, n - i);
+      const size_t got = k.scan(hashes + i, m, needles + first, count, radius, buf.data());
+      for (size_t j = 0; j < got; ++j) {
+        PdqMatch match = buf[j];
+        match.index += static_cast<uint32_t>(i);
+        match.needle = static_cast<uint8_t>(match.needle + first);
+        out->push_back(match);
+      }
     }
   }
 }
@@ -51,7 +57,7 @@ LinearPdqSearch::LinearPdqSearch(const base::PdqHash* hashes, size_t n, const Pd
 void LinearPdqSearch::Search(const base::PdqHash* needles, int num_needles, int radius,
                              std::vector<PdqMatch>* out) const {
   if (n_ == 0 || num_needles <= 0) return;
-  ScanAll(*kernels_, hashes_, n_, needles, std::min(num_needles, 8), radius, out);
+  ScanAll(*kernels_, hashes_, n_, needles, std::min(num_needles, kMaxNeedles), radius, out);
 }
 
 MultiIndexPdqSearch::MultiIndexPdqSearch(const base::PdqHash* hashes, size_t n, const PdqScanKernels* kernels)
@@ -153,7 +159,7 @@ void MultiIndexPdqSearch::Search(const base::PdqHash* needles, int num_needles, 
   const int t = pair_budget / 2;
   if (t > kMaxWordRadius) {
     // r > 63: the pigeonhole no longer prunes enough to beat a scan.
-    ScanAll(*kernels_, hashes_, n_, needles, std::min(num_needles, 8), radius, out);
+    ScanAll(*kernels_, hashes_, n_, needles, std::min(num_needles, kMaxNeedles), radius, out);
     return;
   }
   const std::vector<uint16_t>& masks = MasksByWeight();
@@ -170,7 +176,7 @@ void MultiIndexPdqSearch::Search(const base::PdqHash* needles, int num_needles, 
   // a needle's probes first, then filter them with the partner data of the
   // probes kAhead further on already requested.
   constexpr size_t kAhead = 8;
-  for (int j = 0; j < num_needles; ++j) {
+  for (int j = 0; j < std::min(num_needles, kMaxNeedles); ++j) {
     probes.clear();
     for (int w = 0; w < kWords; ++w) {
       const uint32_t* off = offsets_.data() + w * (kBuckets + 1);

@@ -2,8 +2,9 @@
 // every (hash, needle) pair at Hamming distance <= radius is reported, never
 // fewer (no false negatives). Two strategies behind this interface:
 //
-//   LinearPdqSearch  every hash against up to 8 needles in one SIMD pass.
-//                    Best for small arrays; the baseline of the benchmark.
+//   LinearPdqSearch  every hash against up to 8 needles in one SIMD pass
+//                    (more needles: more passes). Best for small arrays; the
+//                    baseline of the benchmark.
 //   MultiIndexPdqSearch  the 256 bits as 16 words of 16 bits, one flat table
 //                    per word: 65,537 bucket offsets, the hash positions
 //                    sorted by that word, and beside each position the value
@@ -37,6 +38,9 @@ namespace idx {
 
 class PdqSearch {
  public:
+  // Needles one Search takes (PdqMatch::needle is a byte); more are ignored.
+  static constexpr int kMaxNeedles = 64;
+
   virtual ~PdqSearch() = default;
   virtual const char* strategy() const = 0;
   // Appends every pair within `radius` (0..256) to *out; indexes are positions

@@ -1,7 +1,10 @@
 // Screening vocabulary: what a caller asks of the match index (ScreenQuery)
 // and what it gets back (ScreenResult). The server builds a query from an
-// image (8 dihedral PDQ variants + digests) or from hashes it was given, and
-// decides what of the result to reveal.
+// image (its 8 dihedral PDQ variants, those of the picture inside its
+// borders when it has some, and digests) or from hashes it was given, and
+// decides what of the result to reveal. The index gives the PDQ hashes no
+// meaning: a hit carries the label the caller gave the query hash that
+// matched.
 #pragma once
 
 #include <array>
@@ -28,14 +31,23 @@ struct Hit {
   SignalType type = SignalType::kPdq;
   std::string hash;  // raw bytes of the list's hash that matched
   int distance = 0;  // Hamming distance for PDQ, 0 for exact digests
-  int variant = 0;   // index into ScreenQuery::pdq of the best variant; 0 for digests
+  int variant = 0;   // ScreenQuery::labels of the best query hash; 0 for digests
 };
 
+// The most PDQ hashes one query carries: 8 dihedral variants of the image and
+// 8 of the picture inside its borders.
+inline constexpr int kMaxQueryPdq = 16;
+
 struct ScreenQuery {
-  // Dihedral variants in the order of DESIGN.md section 6 (orig first); only
-  // the first num_pdq are used.
-  std::array<base::PdqHash, 8> pdq{};
+  // The query's PDQ hashes (the server puts the image's dihedral variants
+  // first, in the order of DESIGN.md section 6, orig first); only the first
+  // num_pdq (<= kMaxQueryPdq) are used.
+  std::array<base::PdqHash, kMaxQueryPdq> pdq{};
   int num_pdq = 0;
+  // What a hit on pdq[i] reports as Hit::variant: the caller's name for that
+  // hash (the server's base::QueryVariant codes). Default: i. Ties between
+  // query hashes at the same distance go to the lower position i.
+  std::array<uint8_t, kMaxQueryPdq> labels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   // False when the image's PDQ quality is below the configured minimum: the
   // PDQ signal is then not used at all, digests still are.
   bool use_pdq = false;

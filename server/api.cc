@@ -2,7 +2,10 @@
 
 #include "base/number_parse.h"
 
+#include <algorithm>
 #include <charconv>
+#include <set>
+#include <vector>
 
 namespace server {
 
@@ -49,11 +52,39 @@ void ApiResponse::FromStatus(const Status& s) {
   Error(code, std::string(Status::CodeName(s.code())), message);
 }
 
-Status ParseJsonBody(const std::string& body, json* out) {
-  *out = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (out->is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
-  if (!out->is_object()) return Status::InvalidArgument("the body must be a JSON object");
+Status RefuseUnknownFields(const json& j, std::initializer_list<std::string_view> fields, const std::string& where) {
+  for (const auto& [name, value] : j.items()) {
+    if (std::find(fields.begin(), fields.end(), name) == fields.end()) {
+      return Status::InvalidArgument(where + "unknown field \"" + name + "\"");
+    }
+  }
   return Status::Ok();
+}
+
+Status ParseJsonBody(const std::string& body, std::initializer_list<std::string_view> fields, json* out) {
+  // nlohmann keeps the last of duplicate keys; the parser callback sees each
+  // key as it is read, so one set of keys per open object finds them.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end: if (!open_objects.empty()) open_objects.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty()) {
+          duplicate = parsed.get<std::string>();
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  *out = json::parse(body, callback, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
+  if (!duplicate.empty()) return Status::InvalidArgument("field \"" + duplicate + "\" appears more than once");
+  if (!out->is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  return RefuseUnknownFields(*out, fields);
 }
 
 Status JsonString(const json& j, const char* field, bool required, std::string* out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
@@ -62,9 +63,17 @@ int HttpStatusFor(const Status& status);
 // JSON text that never throws: invalid UTF-8 in stored strings is replaced.
 std::string DumpJson(const json& j);
 
+// Parses a request body: a JSON object whose fields are all in `fields`.
+// InvalidArgument, naming the key, for a key that appears twice in any object
+// at any depth (no "last one wins": a proxy or log reading the first value
+// would see another request than the one executed), and for a top-level
+// field not in `fields` (a typo must not silently do something else).
+Status ParseJsonBody(const std::string& body, std::initializer_list<std::string_view> fields, json* out);
+// Refuses a field of object `j` not in `fields`, naming it (`where` prefixes the message).
+Status RefuseUnknownFields(const json& j, std::initializer_list<std::string_view> fields, const std::string& where = "");
+
 // Typed field access on a request body without exceptions. Missing optional
 // fields leave *out untouched; a wrong type is InvalidArgument naming the field.
-Status ParseJsonBody(const std::string& body, json* out);
 Status JsonString(const json& j, const char* field, bool required, std::string* out);
 Status JsonInt(const json& j, const char* field, bool required, int64_t* out);
 Status JsonBool(const json& j, const char* field, bool required, bool* out);

@@ -3,6 +3,7 @@
 // Reviewers see every detail of an entry.
 #include "base/hex.h"
 #include "base/number_parse.h"
+#include "base/query_variant.h"
 #include "server/routes.h"
 
 namespace server {
@@ -57,7 +58,8 @@ json EntryJson(const store::AuditEntry& e) {
                     {"signal", h.signal},
                     {"hash", h.hash_hex},
                     {"distance", h.distance},
-                    {"variant", h.variant}});
+                    {"variant", h.variant},
+                    {"variant_name", base::QueryVariantName(h.variant)}});
   }
   j["hits"] = std::move(hits);
   return j;
@@ -129,7 +131,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   json body;
   std::string disposition, note;
   Status s = ParseU64(request.path_args.at(0), "id", &seq);
-  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = ParseJsonBody(request.body, {"disposition", "note"}, &body);
   if (s.ok()) s = JsonString(body, "disposition", true, &disposition);
   if (s.ok()) s = JsonString(body, "note", false, &note);
   store::AuditEntry review;

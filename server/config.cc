@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <cmath>
 #include <limits>
@@ -67,6 +69,9 @@ const std::vector<Setting>& Table() {
        &ServerConfig::max_connections, {1, 1'000'000}},
       {{"server", "max_connections_per_peer", "max-connections-per-peer", "open connections per client address"},
        &ServerConfig::max_connections_per_peer, {1, 1'000'000}},
+      {{"server", "head_grace_ms", "head-grace-ms",
+        "at a full connection cap, a request head (or TLS handshake) in progress longer than this may be closed"},
+       &ServerConfig::head_grace_ms, {100, 600'000}},
       {{"server", "max_header_bytes", "max-header-bytes", "largest request head (request line and header fields)"},
        &ServerConfig::max_header_bytes, {1024, 1 << 20}},
       {{"server", "header_timeout_s", "header-timeout-s",
@@ -122,6 +127,8 @@ const std::vector<Setting>& Table() {
       {{"screening", "min_quality", "min-quality", "PDQ quality below which only exact digests are used"},
        &ServerConfig::min_quality, {0, 100}},
       {{"screening", "dihedral", "dihedral", "also match rotated and mirrored copies"}, &ServerConfig::dihedral},
+      {{"screening", "trim_borders", "trim-borders", "also screen the picture inside uniform borders and letterbox bars"},
+       &ServerConfig::trim_borders},
       {{"audit", "hmac_key_file", "hmac-key-file", "file holding the audit chain HMAC key; empty = no HMAC"},
        &ServerConfig::hmac_key_file},
       {{"audit", "sync", "audit-sync", "fsync the audit entry before answering"}, &ServerConfig::sync},
@@ -262,9 +269,18 @@ const std::vector<SettingInfo>& Settings() {
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
   HS_RETURN_IF_ERROR(CheckRegularFile("--config", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read error");
+  return LoadConfigText(text.str(), path, config);
+}
+
+Status LoadConfigText(const std::string& text, const std::string& path, ServerConfig* config) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                                    std::string(e.description()));

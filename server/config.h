@@ -31,6 +31,7 @@ struct ServerConfig {
   int64_t worker_threads = 0;  // 0 = screen workers + screen queue + 4 x cores
   int64_t max_connections = 1024;
   int64_t max_connections_per_peer = 64;
+  int64_t head_grace_ms = 1000;
   int64_t max_header_bytes = 16384;
   int64_t header_timeout_s = 10;
   int64_t body_timeout_s = 60;
@@ -63,6 +64,7 @@ struct ServerConfig {
   int64_t probing_block_s = 0;  // 0 = until an admin clears it
   // [keys]
   int64_t keys_last_used_flush_s = 60;
+  bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
   // [audit]
   std::string hmac_key_file;
   bool sync = true;
@@ -90,6 +92,8 @@ const std::vector<SettingInfo>& Settings();
 // Reads `path` over the defaults in `config`. Errors name the file, the key
 // and (for syntax errors) the line.
 Status LoadConfigFile(const std::string& path, ServerConfig* config);
+// The same for TOML text; `path` names it in errors.
+Status LoadConfigText(const std::string& text, const std::string& path, ServerConfig* config);
 
 // Applies `--flag VALUE` / `--flag=VALUE` / `--bool-flag` arguments. Anything
 // not a known flag is an error; positional arguments are not accepted.

@@ -315,6 +315,7 @@ struct HttpServer::Impl : http::Application {
     counter("hashscreen_http_connections_closed_total", "Connections closed by the server before an answer, by reason.",
             "reason",
             {{"evicted_idle", s.evicted_idle.load()},
+             {"evicted_slow_head", s.evicted_slow_head.load()},
              {"header_timeout", s.header_timeouts.load()},
              {"body_timeout", s.body_timeouts.load()},
              {"write_timeout", s.write_timeouts.load()},
@@ -343,6 +344,7 @@ Status HttpServer::Create(Service* service, std::unique_ptr<HttpServer>* out) {
                                           : service->screen_workers() + static_cast<size_t>(c.screen_queue) + 4 * cores;
   o.max_connections = static_cast<size_t>(c.max_connections);
   o.max_connections_per_peer = static_cast<size_t>(c.max_connections_per_peer);
+  o.head_grace_ms = c.head_grace_ms;
   o.max_head_bytes = static_cast<size_t>(c.max_header_bytes);
   o.max_body_bytes = static_cast<uint64_t>(c.max_body_bytes);
   o.body_buffer_bytes = static_cast<uint64_t>(c.body_buffer_bytes);

@@ -45,6 +45,7 @@ Status ParseEntries(const json& body, const char* field, std::vector<base::Signa
   for (const auto& e : *it) {
     std::string where = std::string(field) + "[" + std::to_string(i++) + "]";
     if (!e.is_object()) return Status::InvalidArgument(where + ": must be an object");
+    HS_RETURN_IF_ERROR(RefuseUnknownFields(e, {"type", "hash", "ref"}, where + ": "));
     std::string type, hash, ref;
     HS_RETURN_IF_ERROR(JsonString(e, "type", true, &type).WithContext(where));
     HS_RETURN_IF_ERROR(JsonString(e, "hash", true, &hash).WithContext(where));
@@ -71,7 +72,7 @@ void HandleListsCreate(Service& service, const ApiRequest& request, ApiResponse*
   store::ListSpec spec;
   std::string kind = "block";
   int64_t threshold = base::kDefaultPdqThreshold;
-  Status s = ParseJsonBody(request.body, &body);
+  Status s = ParseJsonBody(request.body, {"name", "kind", "pdq_threshold", "owner"}, &body);
   if (s.ok()) s = JsonString(body, "name", true, &spec.name);
   if (s.ok()) s = JsonString(body, "kind", false, &kind);
   if (s.ok()) s = base::ParseListKind(kind, &spec.kind);
@@ -112,7 +113,7 @@ void HandleListUpdate(Service& service, const ApiRequest& request, ApiResponse* 
   store::ListInfo info;
   json body;
   Status s = FindList(service, request, &info);
-  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = ParseJsonBody(request.body, {"name", "enabled", "pdq_threshold"}, &body);
   std::optional<std::string> name;
   std::optional<bool> enabled;
   std::optional<int> threshold;
@@ -148,7 +149,7 @@ void HandleListBatch(Service& service, const ApiRequest& request, ApiResponse* r
     s = Status::PermissionDenied("an admin key changes the operator's lists only (owner " +
                                  std::string(store::kOperatorOwner) + ")");
   }
-  if (s.ok()) s = ParseJsonBody(request.body, &body);
+  if (s.ok()) s = ParseJsonBody(request.body, {"batch_id", "add", "remove"}, &body);
   if (s.ok()) s = JsonString(body, "batch_id", true, &batch.batch_id);
   if (s.ok()) s = ParseEntries(body, "add", &batch.add);
   if (s.ok()) s = ParseEntries(body, "remove", &batch.remove);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 #include <pthread.h>
 #include <string>
 #include <thread>
@@ -151,11 +153,20 @@ int Serve(std::vector<std::string> args) {
   if (Status s = http->Bind(&bound); !s.ok()) return Fail(s);
 
   std::atomic<bool> stopping{false};
-  std::thread signal_thread([&] {
-    int sig = 0;
+  // The reload runs on its own thread, so the thread that waits for signals
+  // only ever waits for signals: whatever a reload meets on disk, SIGTERM is
+  // still taken at once. SIGHUPs arriving during a reload coalesce into one
+  // more reload.
+  std::mutex reload_mu;
+  std::condition_variable reload_cv;
+  bool reload_pending = false, reload_quit = false;
+  std::thread reload_thread([&] {
+    std::unique_lock<std::mutex> lock(reload_mu);
     for (;;) {
-      sigwait(&signals, &sig);
-      if (sig != SIGHUP) break;
+      reload_cv.wait(lock, [&] { return reload_pending || reload_quit; });
+      if (reload_quit) return;
+      reload_pending = false;
+      lock.unlock();
       // New connections use the reloaded certificate; open ones keep theirs.
       Status s = http->ReloadTls();
       if (s.ok()) {
@@ -165,6 +176,19 @@ int Serve(std::vector<std::string> args) {
         server::Log(server::LogLevel::kError, "SIGHUP: TLS reload failed, keeping the current certificate",
                     {{"error", s.ToString()}});
       }
+      lock.lock();
+    }
+  });
+  std::thread signal_thread([&] {
+    int sig = 0;
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      {
+        std::lock_guard<std::mutex> lock(reload_mu);
+        reload_pending = true;
+      }
+      reload_cv.notify_one();
     }
     stopping = true;
     server::Log(server::LogLevel::kInfo, "stopping: no new connections, finishing requests in flight",
@@ -189,6 +213,12 @@ int Serve(std::vector<std::string> args) {
   // release the signal thread; after a signal it has already finished.
   if (!stopping.load()) pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+  {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    reload_quit = true;
+  }
+  reload_cv.notify_one();
+  reload_thread.join();
   // Every request has been answered: its audit entry is already synced. Close
   // the store (flushes memtables) and leave.
   http.reset();

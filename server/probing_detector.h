@@ -18,6 +18,14 @@
 // (server/screener.cc). Measured design, numbers and limits: docs/deploy.md
 // "Probing".
 //
+// The budgets are exact under concurrency: a near-threshold screen is
+// counted and judged under one lock *before* its verdict is given, and the
+// screen that exceeds a budget, like every screen of the key that finishes
+// while it is blocked, is told to give no verdict (Observation::answer,
+// Blocked). So however many screens of a key run at once, at most
+// `hash_budget` near-threshold verdicts on one list hash (and `budget` in a
+// window) are ever answered.
+//
 // A blocked key stays blocked (Blocks) until an admin clears it or, with
 // block_ms > 0, until that time has passed since the block.
 //
@@ -57,6 +65,7 @@ class ProbingDetector {
   }
 
   struct Observation {
+    bool answer = true;    // the screen may be answered with its verdict: within budget and the key not blocked
     bool tripped = false;  // this screen exceeded a budget and the key was not tripped already
     int in_window = 0;     // near-threshold screens of the key in the window, this one included
     int on_hash = 0;       // of those, on the same list hash as this one
@@ -64,7 +73,14 @@ class ProbingDetector {
   // Counts one near-threshold screen of `key_id` at `now_ms` (monotonic)
   // whose hit was on the list hash with fingerprint `hash_id`. Concurrent
   // screens of one key trip it once (until the block ends or is cleared).
+  // A screen of a key that is blocked already (tripped, block not over) is
+  // not counted and gets answer = false.
   Observation Observe(const std::string& key_id, uint64_t hash_id, int64_t now_ms);
+
+  // Whether this detector blocked `key_id` and the block is not over at
+  // `now_ms` (monotonic): a screen of the key that was admitted before the
+  // block must give no verdict either.
+  bool Blocked(const std::string& key_id, int64_t now_ms);
 
   // Whether `key` is blocked at `now_ms` (Unix ms) by a block recorded on it.
   bool Blocks(const store::ApiKey& key, int64_t now_ms) const {
@@ -82,6 +98,9 @@ class ProbingDetector {
     std::deque<std::pair<int64_t, uint64_t>> screens;
     int64_t tripped_ms = -1;  // monotonic time of the last trip; -1 = never
   };
+  bool StillBlocked(const KeyState& k, int64_t now_ms) const {
+    return k.tripped_ms >= 0 && (options_.block_ms == 0 || now_ms < k.tripped_ms + options_.block_ms);
+  }
   const Options options_;
   std::mutex mu_;
   std::unordered_map<std::string, KeyState> keys_;  // keys that made near-threshold screens; keys are few

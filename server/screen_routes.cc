@@ -28,7 +28,13 @@ bool IsMultipartFormData(const std::string& content_type) {
   return http::ParseMediaType(content_type, &t).ok() && t.Essence() == "multipart/form-data";
 }
 
+// A screen fails PermissionDenied only when the probing detector refused it.
+std::string ErrorCode(const Status& s) {
+  return s.code() == Status::Code::kPermissionDenied ? kProbingSuspected : std::string(Status::CodeName(s.code()));
+}
+
 void AnswerFailure(const Status& s, ApiResponse* response) {
+  if (s.code() == Status::Code::kPermissionDenied) return response->Error(403, kProbingSuspected, s.message());
   response->FromStatus(s);
   if (s.code() == Status::Code::kUnavailable) response->headers.emplace_back("Retry-After", "1");
 }
@@ -83,7 +89,7 @@ void HandleScreenBatch(Service& service, const ApiRequest& request, ApiResponse*
       r["match"] = verdict.match;
       r["audit_id"] = AuditId(verdict.audit_seq);
     } else {
-      r["error"] = {{"code", std::string(Status::CodeName(s.code()))},
+      r["error"] = {{"code", ErrorCode(s)},
                     {"message", HttpStatusFor(s) == 500 ? "internal error" : s.message()}};
     }
     results.push_back(std::move(r));
@@ -100,7 +106,7 @@ void HandleScreenHashes(Service& service, const ApiRequest& request, ApiResponse
   }
   json body;
   std::string pdq, md5, sha256, ref = request.Param("ref");
-  Status s = ParseJsonBody(request.body, &body);
+  Status s = ParseJsonBody(request.body, {"pdq", "md5", "sha256", "ref"}, &body);
   if (s.ok()) s = JsonString(body, "pdq", false, &pdq);
   if (s.ok()) s = JsonString(body, "md5", false, &md5);
   if (s.ok()) s = JsonString(body, "sha256", false, &sha256);

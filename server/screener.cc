@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/hex.h"
+#include "base/query_variant.h"
 #include "server/log.h"
 #include "server/verdict_policy.h"
 
@@ -119,21 +120,41 @@ Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery
   for (const auto& l : lists.block) owners.block.push_back(l.owner);
   for (const auto& l : lists.allow) owners.allow.push_back(l.owner);
   const VerdictDecision decision = DecideVerdict(result, owners);
-  entry->verdict = decision.match ? "match" : "no_match";
+  // The probing budget is settled before any verdict leaves: the screen is
+  // counted and judged atomically, and a screen over the budget, or of a key
+  // blocked while it ran, gives no verdict. Its audit entry is still written
+  // (verdict "error", error_code probing_suspected, with the hits), so
+  // reviewers see what the walk reached.
+  ProbingDetector& detector = service.probing();
+  ProbingDetector::Observation seen;
+  if (!key.probing_exempt) {
+    const idx::Hit* near = NearThresholdHit(detector, result.block_hits, lists.block);
+    if (!near) near = NearThresholdHit(detector, result.allow_hits, lists.allow);
+    const int64_t now = base::MonotonicMs();
+    if (near) {
+      seen = detector.Observe(key.id, std::hash<std::string>()(near->hash), now);
+    } else {
+      seen.answer = !detector.Blocked(key.id, now);
+    }
+  }
+  if (seen.answer) {
+    entry->verdict = decision.match ? "match" : "no_match";
+  } else {
+    entry->verdict = "error";
+    entry->error_code = kProbingSuspected;
+  }
   AddHits(service, result.block_hits, lists.block, entry);
   AddHits(service, result.allow_hits, lists.allow, entry);
-  if (Status s = service.audit()->Append(entry); !s.ok()) return AuditFailed(s);
+  Status appended = service.audit()->Append(entry);
+  if (seen.tripped) BlockForProbing(service, key, seen);
+  if (!appended.ok()) return AuditFailed(appended);
   service.metrics().CountVerdict(entry->verdict);
+  if (!seen.answer) {
+    service.metrics().CountRejected(kProbingSuspected);
+    return Status::PermissionDenied(kProbingSuspectedMessage);
+  }
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
-  ProbingDetector& detector = service.probing();
-  const idx::Hit* near = key.probing_exempt ? nullptr : NearThresholdHit(detector, result.block_hits, lists.block);
-  if (!key.probing_exempt && !near) near = NearThresholdHit(detector, result.allow_hits, lists.allow);
-  if (near) {
-    const ProbingDetector::Observation seen =
-        detector.Observe(key.id, std::hash<std::string>()(near->hash), base::MonotonicMs());
-    if (seen.tripped) BlockForProbing(service, key, seen);
-  }
   return Status::Ok();
 }
 
@@ -175,7 +196,7 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   hashing::ImageHashes hashes;
   Status hashed;
   {
-    ScreenGate::Ticket ticket(&service.gate());
+    ScreenGate::Ticket ticket(&service.gate(), key.id);
     if (!ticket.admitted()) return Status::Unavailable("too many screens in progress; retry shortly");
     hashed = hashing::HashImage(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
                                 service.hash_options(), &hashes);
@@ -187,7 +208,6 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   store::AuditEntry e = NewEntry(key, "image", ref);
   e.pdq_hex = hashes.pdq[hashing::kOrig].ToHex();
   e.quality = hashes.quality;
-  e.pdq_used = hashes.quality >= service.config().min_quality;
   e.md5_hex = base::HexEncode(hashes.md5);
   e.sha256_hex = base::HexEncode(hashes.sha256);
   e.format = hashes.format;
@@ -195,10 +215,25 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   e.height = hashes.height;
   e.size_bytes = bytes.size();
 
+  // PDQ hashes by set (the image's, then the picture inside its borders),
+  // each set only if its own quality passes; labelled with their
+  // base::QueryVariant code, which the audit hit records for reviewers. The
+  // turned variants are the aligned ones: the hashes the rotated or mirrored
+  // pictures themselves have (docs/robustness.md), not the reference's
+  // turned samples.
   idx::ScreenQuery q;
-  q.pdq = hashes.pdq;
-  q.num_pdq = service.config().dihedral ? hashing::kNumDihedral : 1;
-  q.use_pdq = e.pdq_used;
+  const int per_set = service.config().dihedral ? hashing::kNumDihedral : 1;
+  auto add_set = [&](const std::array<base::PdqHash, hashing::kNumDihedral>& set, int quality, int first_code) {
+    if (quality < service.config().min_quality) return;
+    for (int v = 0; v < per_set; ++v) {
+      q.pdq[q.num_pdq] = set[v];
+      q.labels[q.num_pdq++] = static_cast<uint8_t>(first_code + v);
+    }
+  };
+  add_set(hashes.aligned, hashes.quality, 0);
+  if (hashes.trimmed.present) add_set(hashes.trimmed.aligned, hashes.trimmed.quality, base::kTrimmedVariantBase);
+  q.use_pdq = q.num_pdq > 0;
+  e.pdq_used = q.use_pdq;
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
   return Decide(service, key, q, &e, verdict);

@@ -20,6 +20,11 @@
 
 namespace server {
 
+// The error code and message of a screen refused for probing (403).
+inline constexpr const char* kProbingSuspected = "probing_suspected";
+inline constexpr const char* kProbingSuspectedMessage =
+    "this key is blocked: its screens looked like probing for list hashes";
+
 struct ScreenVerdict {
   bool match = false;
   uint64_t audit_seq = 0;
@@ -29,7 +34,9 @@ struct ScreenVerdict {
 // audited as verdict "error" and returned with verdict->audit_seq set.
 // Unavailable when the screen queue is full (nothing audited). NoSpace (disk
 // full) or IOError if the audit entry could not be written: then no verdict
-// is given.
+// is given. PermissionDenied (kProbingSuspected) when the key was blocked for
+// probing by this screen or while it ran: the screen is audited as verdict
+// "error" with error_code probing_suspected and no verdict is given.
 Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view bytes, const std::string& ref,
                    ScreenVerdict* verdict);
 
@@ -38,7 +45,8 @@ Status AuditRefusal(Service& service, const store::ApiKey& key, const std::strin
                     const Status& why, ScreenVerdict* verdict);
 
 // Screens given hashes (any of pdq, md5, sha256, hex). InvalidArgument for
-// malformed or absent hashes (not audited: nothing was screened).
+// malformed or absent hashes (not audited: nothing was screened);
+// PermissionDenied as for ScreenImage.
 Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
                     const std::string& sha256_hex, const std::string& ref, ScreenVerdict* verdict);
 

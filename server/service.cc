@@ -34,6 +34,7 @@ Service::Service(const ServerConfig& config, size_t workers)
       gate_(workers, static_cast<size_t>(config.screen_queue)) {
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
   hash_options_.dihedral = config.dihedral;
+  hash_options_.trim_borders = config.trim_borders;
   hash_options_.limits.max_bytes = static_cast<uint64_t>(config.max_body_bytes);
   hash_options_.limits.max_pixels = static_cast<uint64_t>(config.max_pixels);
   hash_options_.limits.max_decode_memory = static_cast<uint64_t>(config.max_decode_memory);

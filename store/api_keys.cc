@@ -90,6 +90,10 @@ Status Decode(const std::string& id, const std::string& v, ApiKey* k, std::array
 Status ValidateSpec(const KeySpec& spec, int64_t now_ms) {
   if (spec.role == Role::kPartner && spec.partner.empty()) return Status::InvalidArgument("a partner key needs a partner name");
   if (!spec.partner.empty()) HS_RETURN_IF_ERROR(ValidatePartnerName(spec.partner));
+  // A partner name on another role would mean nothing but show in listings as if it did.
+  if (!spec.partner.empty() && spec.role != Role::kPartner) {
+    return Status::InvalidArgument("partner applies to partner keys only, not to a " + std::string(RoleName(spec.role)) + " key");
+  }
   if (spec.label.size() > kMaxLabelBytes) return Status::InvalidArgument("label is longer than 256 bytes");
   for (char c : spec.label) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return Status::InvalidArgument("label contains a control character");
@@ -288,17 +292,20 @@ Status ApiKeys::List(std::vector<ApiKey>* out) const {
   return Status::Ok();
 }
 
+Status ApiKeys::Current(const std::string& id, ApiKey* key, std::array<uint8_t, 32>* digest) const {
+  std::shared_lock l(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return Status::NotFound("no key " + id);
+  *key = it->second->key;
+  *digest = it->second->digest;
+  return Status::Ok();
+}
+
 Status ApiKeys::Revoke(const std::string& id, ApiKey* out) {
   std::lock_guard w(write_mu_);
   ApiKey k;
   std::array<uint8_t, 32> digest{};
-  {
-    std::shared_lock l(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return Status::NotFound("no key " + id);
-    k = it->second->key;
-    digest = it->second->digest;
-  }
+  HS_RETURN_IF_ERROR(Current(id, &k, &digest));
   if (!k.revoked()) {
     k.revoked_ms = base::NowMs();
     HS_RETURN_IF_ERROR(Store(k, digest, /*sync=*/true));
@@ -311,13 +318,7 @@ Status ApiKeys::SetBlocked(const std::string& id, int64_t blocked_ms) {
   std::lock_guard w(write_mu_);
   ApiKey k;
   std::array<uint8_t, 32> digest{};
-  {
-    std::shared_lock l(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return Status::NotFound("no key " + id);
-    k = it->second->key;
-    digest = it->second->digest;
-  }
+  HS_RETURN_IF_ERROR(Current(id, &k, &digest));
   if (k.blocked_ms == blocked_ms) return Status::Ok();
   k.blocked_ms = blocked_ms;
   return Store(k, digest, /*sync=*/true);

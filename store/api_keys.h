@@ -134,6 +134,9 @@ class ApiKeys {
   // Writes `key` (with `digest`) durably, then publishes it in memory.
   // Caller holds write_mu_.
   Status Store(const ApiKey& key, const std::array<uint8_t, 32>& digest, bool sync);
+  // The current record of key `id` and its secret's digest (NotFound when
+  // unknown). Caller holds write_mu_, so the copy stays current until Store.
+  Status Current(const std::string& id, ApiKey* key, std::array<uint8_t, 32>* digest) const;
   void FlusherLoop(int64_t interval_ms);
 
   Database* const db_;

@@ -257,6 +257,14 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
     // A log that does not check with this key is not extended: appending
     // would give a cut tail a fresh, valid head, or mix two keys in one chain.
     const MacCheck newest_mac = CheckEntryMac(options.hmac_key, newest.entry_hash, newest.hmac);
+    // An entry without an HMAC never verifies under a key (VerifyImpl), so a
+    // newest one means a server without the key wrote on top of this log:
+    // perhaps after its tail was cut, to launder the cut under a MAC-less head.
+    if (newest_mac == MacCheck::kAbsent) {
+      return Status::Corruption("audit entry " + std::to_string(last) +
+                                " carries no HMAC: it was written without audit.hmac_key_file, so the log does not verify "
+                                "with the key and is not extended with it (run verify; docs/store.md)");
+    }
     if (newest_mac == MacCheck::kWrong) {
       return Status::Corruption("the HMAC of audit entry " + std::to_string(last) +
                                 " does not check with audit.hmac_key_file: a wrong key, or the entry was replaced (run verify with the right key)");
@@ -448,6 +456,7 @@ const char* AuditVerifyResult::OutcomeName(Outcome o) {
     case Outcome::kFailed: return "failed";
     case Outcome::kHmacUnchecked: return "hmac_unchecked";
     case Outcome::kHeadUnauthenticated: return "head_unauthenticated";
+    case Outcome::kCheckpointUnauthenticated: return "checkpoint_unauthenticated";
   }
   return "failed";
 }
@@ -480,12 +489,15 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   };
   const std::string& key = options_.hmac_key;
   bool checkpoint_mac_unchecked = false;
+  bool checkpoint_without_mac = false;  // with a key: anyone could have written it
   if (cp) {
     if (cp->instance_id != db_->instance_id()) {
       return fail(0, "the checkpoint is of another database (instance " + cp->instance_id + "; this one is " +
                          db_->instance_id() + ")");
     }
-    if (!cp->mac.empty()) {
+    if (cp->mac.empty()) {
+      checkpoint_without_mac = !key.empty();
+    } else {
       if (key.empty()) {
         checkpoint_mac_unchecked = true;
       } else if (!base::ConstantTimeEquals(cp->mac, AuditCheckpoint::MacFor(key, cp->instance_id, cp->seq, cp->hash))) {
@@ -563,6 +575,12 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     r.outcome = AuditVerifyResult::Outcome::kHmacUnchecked;
     r.problem = "the log carries HMACs but this server has no HMAC key (audit.hmac_key_file): the HMACs and the head's MAC "
                 "could not be checked, so a rebuilt chain or a removed tail would go unnoticed";
+  }
+  if (checkpoint_without_mac && r.outcome == AuditVerifyResult::Outcome::kOk) {
+    r.outcome = AuditVerifyResult::Outcome::kCheckpointUnauthenticated;
+    r.problem = "the checkpoint carries no MAC although this server has an HMAC key, so it cannot be shown to come from "
+                "this server (a MAC-less line could replace a kept one to hide a cut tail); its entry is in the log. "
+                "Verify a checkpoint taken with the key (hashscreen audit checkpoint)";
   }
   r.ok = r.outcome == AuditVerifyResult::Outcome::kOk;
   return r;

@@ -119,6 +119,7 @@ struct AuditVerifyResult {
     kFailed,               // something was altered, removed or replaced: first_bad_seq, problem
     kHmacUnchecked,        // the chain holds, but it carries HMACs and there is no key to check them
     kHeadUnauthenticated,  // keyed, HMACs check, but the head of an old log has no MAC yet
+    kCheckpointUnauthenticated,  // keyed, all checks, the log holds the checkpoint, but the checkpoint has no MAC
   };
   Outcome outcome = Outcome::kFailed;
   bool ok = false;  // outcome == kOk
@@ -129,7 +130,7 @@ struct AuditVerifyResult {
   uint64_t first_bad_seq = 0;       // for kFailed: where (entries + 1 when the head is wrong)
   std::string problem;              // why it is not ok; empty when ok
 
-  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated"
+  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated", "checkpoint_unauthenticated"
 };
 
 class AuditLog {
@@ -143,8 +144,9 @@ class AuditLog {
 
   // Loads the chain head from `db`. The head is checked against the last
   // stored entry (a cheap consistency check; Verify() walks everything);
-  // with a key, also the head's MAC and the newest entry's HMAC (Corruption
-  // naming a possibly wrong key: see above why such a log is not extended).
+  // with a key, also the head's MAC and the newest entry's HMAC, which must
+  // be present (Corruption naming a possibly wrong key, or an entry written
+  // without the key: see above why such a log is not extended).
   static Status Open(Database* db, const Options& options, std::unique_ptr<AuditLog>* out);
 
   AuditLog(const AuditLog&) = delete;
@@ -179,7 +181,9 @@ class AuditLog {
   AuditVerifyResult Verify() const;
   // The same, and the log must still hold `checkpoint`: same database, its
   // entry unchanged, its MAC right (with a key). kFailed when the tail was
-  // cut back before the checkpoint or the log rewritten at or before it.
+  // cut back before the checkpoint or the log rewritten at or before it;
+  // kCheckpointUnauthenticated (not ok) for a checkpoint without a MAC
+  // given to a keyed log, which otherwise holds it.
   AuditVerifyResult Verify(const AuditCheckpoint& checkpoint) const;
 
   // The current head as a checkpoint, with a MAC when a key is configured.

@@ -3,15 +3,25 @@
 //
 // A connection is *idle* while no request is in progress on it: accepted
 // but no byte received yet, or between two requests of a keep-alive
-// connection. When a new connection would pass a cap, idle connections are
-// closed first, oldest idle first (for the per-peer cap, that peer's
-// oldest); only if none is idle is the new connection refused. An idle
-// connection costs the server nothing to drop (the client reconnects), while
-// one in the middle of a request would lose work; and slow senders cannot
-// hold a slot past their deadlines, so refusals end by themselves.
+// connection. It is *in a head* from the first byte of a request (a TLS
+// handshake included) until the head is complete; after that it is busy.
 //
-// Pure bookkeeping (no sockets, no clock: "oldest" is the order in which
-// connections became idle), so it is tested on its own.
+// When a new connection would pass a cap, connections are closed in this
+// order: idle ones, oldest idle first; then ones whose head has been in
+// progress for longer than `head_grace_ms`, the oldest head first; only if
+// there is neither is the new connection refused (for the per-peer cap, only
+// that peer's connections are candidates). An idle connection costs nothing
+// to drop (the client reconnects). A real client's head (and handshake)
+// arrives within milliseconds of its first byte, so a head still open after
+// the grace is a slow or stalled sender; without this, connections that
+// trickle a head from enough addresses (max_total / max_per_peer of them)
+// would hold every slot until their header deadline and lock everyone out.
+// Connections past their head (Admit, body, handler, response) are never
+// evicted: they carry an authorised request and have their own deadlines.
+//
+// Pure bookkeeping (no sockets, no clock: the caller passes the time in ms
+// of one monotonic clock; "oldest idle" is the order in which connections
+// became idle), so it is tested on its own.
 //
 // Thread-safety: none; the front's event loop owns it.
 #pragma once
@@ -29,41 +39,57 @@ namespace server::http {
 
 class ConnectionCaps {
  public:
-  ConnectionCaps(size_t max_total, size_t max_per_peer) : max_total_(max_total), max_per_peer_(max_per_peer) {}
+  ConnectionCaps(size_t max_total, size_t max_per_peer, int64_t head_grace_ms = 1000)
+      : max_total_(max_total), max_per_peer_(max_per_peer), head_grace_ms_(head_grace_ms) {}
   ConnectionCaps(const ConnectionCaps&) = delete;
   ConnectionCaps& operator=(const ConnectionCaps&) = delete;
 
   enum class Verdict { kAdmit, kRefuseTotal, kRefusePeer };
-  // What a new connection from `peer` needs: kAdmit with the ids of idle
-  // connections to close first in *evict (possibly none), or a refusal.
-  // Changes nothing: the caller closes the evicted ones (Remove) and then
-  // Adds the new one.
-  Verdict Check(const std::string& peer, std::vector<uint64_t>* evict) const;
+  // What a new connection from `peer` needs at time `now_ms`: kAdmit with
+  // the ids of connections to close first in *evict (idle, or in a head
+  // older than the grace; possibly none), or a refusal. Changes nothing: the
+  // caller closes the evicted ones (Remove) and then Adds the new one.
+  Verdict Check(const std::string& peer, int64_t now_ms, std::vector<uint64_t>* evict) const;
 
   // Registers an admitted connection; it starts idle.
   void Add(uint64_t id, const std::string& peer);
-  // Marks a connection idle (no request in progress) or busy.
+  // Marks a connection idle (no request in progress) or busy (past its head).
   void SetIdle(uint64_t id, bool idle);
+  // Marks a connection as in a request head (or TLS handshake) since `now_ms`.
+  void SetHeadStarted(uint64_t id, int64_t now_ms);
   void Remove(uint64_t id);
 
   size_t total() const { return conns_.size(); }
   size_t PeerCount(const std::string& peer) const;
   size_t idle() const { return idle_.size(); }
+  size_t in_head() const { return heads_.size(); }
 
  private:
+  using Order = std::set<std::pair<uint64_t, uint64_t>>;      // (idle_seq, id), oldest first
+  using HeadOrder = std::set<std::pair<int64_t, uint64_t>>;  // (head start ms, id), oldest first
   struct Conn {
     std::string peer;
-    uint64_t idle_seq = 0;  // 0 = busy
+    uint64_t idle_seq = 0;  // 0 = not idle
+    bool in_head = false;
+    int64_t head_since = 0;
   };
   struct Peer {
     size_t count = 0;
-    std::set<std::pair<uint64_t, uint64_t>> idle;  // (idle_seq, id), oldest first
+    Order idle;
+    HeadOrder heads;
   };
+  // The one to close first among `idle` and `heads`, or 0 for none.
+  uint64_t Victim(const Order& idle, const HeadOrder& heads, int64_t now_ms) const;
+  // Takes the connection out of the idle and head orders.
+  void Clear(uint64_t id, Conn& c, Peer& p);
+
   const size_t max_total_, max_per_peer_;
+  const int64_t head_grace_ms_;
   uint64_t next_seq_ = 1;
   std::unordered_map<uint64_t, Conn> conns_;
   std::unordered_map<std::string, Peer> peers_;
-  std::set<std::pair<uint64_t, uint64_t>> idle_;  // every idle connection, oldest first
+  Order idle_;       // every idle connection
+  HeadOrder heads_;  // every connection in a head
 };
 
 }  // namespace server::http

@@ -330,7 +330,7 @@ struct Front::Impl {
       }
       std::string peer = PeerAddress(&addr);
       std::vector<uint64_t> evict;
-      ConnectionCaps::Verdict verdict = l.caps->Check(peer, &evict);
+      ConnectionCaps::Verdict verdict = l.caps->Check(peer, base::MonotonicMs(), &evict);
       if (verdict != ConnectionCaps::Verdict::kAdmit) {
         ++(verdict == ConnectionCaps::Verdict::kRefusePeer ? stats.refused_max_per_peer : stats.refused_max_connections);
         close(fd);
@@ -339,7 +339,7 @@ struct Front::Impl {
       for (uint64_t victim : evict) {
         auto it = conns.find(victim);
         if (it == conns.end()) continue;
-        ++stats.evicted_idle;
+        ++(it->second->phase == Phase::kIdle ? stats.evicted_idle : stats.evicted_slow_head);
         Close(*it->second);
       }
       int one = 1;
@@ -413,6 +413,7 @@ struct Front::Impl {
     c.http10 = c.head_only = c.client_keep_alive = c.body_cut = false;
     if (!c.Input().empty()) {
       c.phase = Phase::kHead;  // a pipelined request is already here
+      c.listener->caps->SetHeadStarted(c.id, base::MonotonicMs());
       SetDeadline(c, base::MonotonicMs() + options.header_timeout_ms);
       return true;
     }
@@ -428,6 +429,7 @@ struct Front::Impl {
 
   void OnHeadComplete(Conn& c) {
     SetDeadline(c, 0);
+    c.listener->caps->SetIdle(c.id, false);  // past its head: never evicted
     auto req = std::make_shared<Request>();
     req->head = c.parser.TakeHead();
     req->peer = c.peer;
@@ -576,7 +578,7 @@ struct Front::Impl {
               Close(c);
               return false;
             }
-            c.listener->caps->SetIdle(c.id, false);
+            c.listener->caps->SetHeadStarted(c.id, base::MonotonicMs());
             c.phase = Phase::kHandshake;
             continue;
           }
@@ -586,7 +588,7 @@ struct Front::Impl {
             Close(c);
             return false;
           }
-          c.listener->caps->SetIdle(c.id, false);
+          c.listener->caps->SetHeadStarted(c.id, base::MonotonicMs());
           c.phase = Phase::kHead;
           if (!c.fresh) SetDeadline(c, base::MonotonicMs() + options.header_timeout_ms);
           continue;
@@ -822,7 +824,8 @@ void Front::AddListener(int fd, TlsContext* tls, int tag) {
   l->tls = tls;
   l->tag = tag;
   l->id = impl_->listeners.size() + 1;
-  l->caps = std::make_unique<ConnectionCaps>(impl_->options.max_connections, impl_->options.max_connections_per_peer);
+  l->caps = std::make_unique<ConnectionCaps>(impl_->options.max_connections, impl_->options.max_connections_per_peer,
+                                             impl_->options.head_grace_ms);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = l->id;

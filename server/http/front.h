@@ -22,7 +22,8 @@
 // accept, so the TLS handshake counts too); the body within body_timeout
 // from the end of the head; the response must be written within
 // write_timeout; an idle keep-alive connection closes after
-// keep_alive_timeout. Connection caps: ConnectionCaps per listener.
+// keep_alive_timeout. Connection caps: ConnectionCaps per listener (at a
+// full cap: idle connections first, then heads older than head_grace_ms).
 //
 // Thread-safety: Create, AddListener and Run from one thread; Stop from any
 // thread (a signal handler thread). Application methods are called on
@@ -84,6 +85,9 @@ struct FrontOptions {
   size_t worker_threads = 8;
   size_t max_connections = 1024;         // per listener
   size_t max_connections_per_peer = 64;  // per listener and peer address
+  // At a full cap, a connection whose head (TLS handshake included) has been
+  // arriving for longer than this may be closed for a new one (ConnectionCaps).
+  int64_t head_grace_ms = 1000;
   size_t max_head_bytes = 16384;
   size_t max_headers = 64;
   uint64_t max_body_bytes = 32ull << 20;
@@ -110,6 +114,7 @@ struct FrontStats {
   std::atomic<uint64_t> refused_max_per_peer{0};
   std::atomic<uint64_t> accept_errors{0};
   std::atomic<uint64_t> evicted_idle{0};
+  std::atomic<uint64_t> evicted_slow_head{0};
   std::atomic<uint64_t> header_timeouts{0};
   std::atomic<uint64_t> body_timeouts{0};
   std::atomic<uint64_t> write_timeouts{0};

@@ -91,6 +91,20 @@ Status ParsePartHeaders(std::string_view block, size_t index, const MultipartLim
       if (type) return PartError(index, "Content-Type given twice");
       type = true;
       part->content_type = std::string(value);
+    } else if (EqualsIgnoreCase(name, "content-encoding")) {
+      // As for a whole request body: nothing is decompressed (a compressed
+      // part would bypass the body limit), and bytes taken as they are
+      // would be hashed as garbage, so a coding is refused, not ignored.
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view coding = TrimSpace(rest.substr(0, comma));
+        rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+        if (!coding.empty() && !EqualsIgnoreCase(coding, "identity")) {
+          return Status::Unsupported("multipart part " + std::to_string(index) + ": Content-Encoding " +
+                                     std::string(coding) + " is not supported (parts are not decompressed)");
+        }
+      }
     } else if (EqualsIgnoreCase(name, "content-transfer-encoding")) {
       if (!EqualsIgnoreCase(value, "binary") && !EqualsIgnoreCase(value, "8bit") && !EqualsIgnoreCase(value, "7bit")) {
         return PartError(index, "Content-Transfer-Encoding " + std::string(value) + " is not supported (send the bytes as they are)");

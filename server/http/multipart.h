@@ -7,7 +7,8 @@
 //     view into `body` (the caller keeps `body` alive while it uses them);
 //   - on failure *parts is empty and the Status names the problem and the
 //     part (1-based): Unsupported when content_type is not
-//     multipart/form-data, InvalidArgument for everything else;
+//     multipart/form-data or a part has a Content-Encoding, InvalidArgument
+//     for everything else;
 //   - work is linear in body.size() (delimiters are found with memmem, a
 //     two-way search) and memory is O(parts), bounded by limits.max_parts.
 //
@@ -18,7 +19,9 @@
 // than content. Every part needs `Content-Disposition: form-data` with a
 // non-empty `name`; header blocks are bounded in bytes and fields; obsolete
 // line folding, stray CR/LF and control characters are refused; any
-// Content-Transfer-Encoding other than 7bit/8bit/binary is refused. A
+// Content-Transfer-Encoding other than 7bit/8bit/binary is refused, and any
+// Content-Encoding other than identity is Unsupported (parts are never
+// decompressed, as request bodies are not). A
 // preamble before the first delimiter and an epilogue after the last are
 // ignored, as RFC 2046 requires.
 #pragma once

@@ -192,8 +192,20 @@ bool RequestParser::FinishHead() {
   head_.keep_alive = http_should_keep_alive(&parser_) != 0;
   head_.chunked = (parser_.flags & F_CHUNKED) != 0;
   if (parser_.flags & F_CONTENTLENGTH) head_.content_length = parser_.content_length;
-  // http-parser accepts any codings before the final chunked; hashscreend
-  // decodes none (a compressed transfer would bypass the body limit).
+  // Fields whose value decides who is asking, where, or what the body is:
+  // two copies are ambiguous (a proxy or log may read the other one), so
+  // the request is refused rather than one of them picked.
+  for (std::string_view single : {"authorization", "host", "content-type", "content-length"}) {
+    if (head_.HeaderCount(single) > 1) {
+      Fail(400, "header field '" + std::string(single) + "' given more than once");
+      return false;
+    }
+  }
+  // Transfer-Encoding lines form one comma list (RFC 9110 5.3), however it
+  // is split over lines. http-parser accepts any codings before the final
+  // chunked; hashscreend decodes none (a compressed transfer would bypass
+  // the body limit), and chunked may appear once (RFC 9112 6.1).
+  size_t chunked = 0;
   for (const auto& [name, value] : head_.headers) {
     if (name != "transfer-encoding") continue;
     std::string_view rest = value;
@@ -201,11 +213,17 @@ bool RequestParser::FinishHead() {
       size_t comma = rest.find(',');
       std::string_view coding = TrimSpace(rest.substr(0, comma));
       rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-      if (!coding.empty() && !EqualsIgnoreCase(coding, "chunked")) {
+      if (coding.empty()) continue;
+      if (!EqualsIgnoreCase(coding, "chunked")) {
         Fail(501, "transfer coding '" + std::string(coding) + "' is not supported (only chunked)");
         return false;
       }
+      ++chunked;
     }
+  }
+  if (chunked > 1) {
+    Fail(400, "Transfer-Encoding: chunked given more than once");
+    return false;
   }
   http_parser_url url;
   http_parser_url_init(&url);

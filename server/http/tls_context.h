@@ -7,7 +7,10 @@
 // renewal; SIGHUP) into a new SSL_CTX and makes it the one new connections
 // use; connections already open keep the context they started with (each
 // SSL holds a reference). If the new files are unusable the current context
-// stays and the error names the file.
+// stays and the error names the file. Load and Reload read the files the same
+// way: opened non-blocking and checked on the descriptor, so a directory,
+// FIFO, device or file over 1 MiB is refused (never blocks the caller), and
+// an encrypted key fails instead of prompting for a passphrase.
 //
 // Thread-safety: NewSession and Reload may be called from any thread.
 #pragma once

@@ -181,6 +181,11 @@ TEST_CASE("hashscreen audit checkpoint, and verify --checkpoint: ok while held, 
   CHECK(out.find("head authenticated") != std::string::npos);
   CHECK(out.find("holds the checkpoint of entry 5") != std::string::npos);
   REQUIRE(cli.Run("admin", {"audit", "verify", "--checkpoint", line}, &out, &err) == 0);
+  // The same line with its MAC replaced by `none`: the entry is held, but a
+  // keyed server cannot authenticate it, so it is not verified (exit 4).
+  const std::string macless = line.substr(0, line.rfind(':') + 1) + "none";
+  CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint", macless}, &out, &err) == 4);
+  CHECK_MESSAGE(out.find("NOT VERIFIED (checkpoint_unauthenticated)") != std::string::npos, out);
   // Bad checkpoint arguments are errors naming the problem.
   CHECK(cli.Run("admin", {"audit", "verify", "--checkpoint", keys.path().string()}, &out, &err) == 1);
   CHECK(err.find("not a regular file") != std::string::npos);
@@ -215,4 +220,11 @@ TEST_CASE("hashscreen audit checkpoint, and verify --checkpoint: ok while held, 
   REQUIRE(cli.Run("admin", {"audit", "checkpoint"}, &out, &err) == 0);
   CHECK(out.find(":none") != std::string::npos);
   CHECK(err.find("no audit HMAC key") != std::string::npos);
+  // The keyless server appends (an entry without HMAC, a head without MAC):
+  // the cut now sits under an unkeyed head. A start with the key does not
+  // extend that chain, which fails verification with the key.
+  REQUIRE(f.Screen(FileBytes(BridgeImage()))->status == 200);
+  REQUIRE(f.server.Stop(SIGTERM) == 0);
+  CHECK_FALSE(f.server.Start({"--hmac-key-file", key_file.string()}, &error));
+  CHECK_MESSAGE(error.find("carries no HMAC") != std::string::npos, error);
 }

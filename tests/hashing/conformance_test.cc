@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/hex.h"
@@ -109,7 +110,10 @@ const char* kVariantColumns[] = {"pdq_cli512", "rot90", "rot180", "rot270", "fli
 
 }  // namespace
 
-TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedral variants") {
+// With trim_borders the untrimmed hashes must stay the reference's bits: the
+// border detector only watches the rows, and a trimmed picture is hashed in
+// a second pass of its own.
+TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedral variants, trimming off and on") {
   const auto rows = LoadVectors();
   if (rows.empty()) return;
   CHECK(rows.size() >= 81);
@@ -121,14 +125,16 @@ TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedra
     }
     for (const auto& row : rows) {
       const auto bytes = ts::ReadFile(ts::PdqDataDir() / row["file"]);
-      for (PdqMode mode : {PdqMode::kFull, PdqMode::kCli512}) {
+      for (auto [mode, trim] : {std::pair{PdqMode::kFull, false}, std::pair{PdqMode::kCli512, false},
+                                std::pair{PdqMode::kFull, true}, std::pair{PdqMode::kCli512, true}}) {
         HashOptions options;
         options.mode = mode;
         options.dihedral = true;
+        options.trim_borders = trim;
         options.kernels = impl.table;
         ImageHashes h;
         const bool full = mode == PdqMode::kFull;
-        INFO(row["file"] << " " << impl.name << (full ? " full" : " cli512"));
+        INFO(row["file"] << " " << impl.name << (full ? " full" : " cli512") << (trim ? " trim" : ""));
         REQUIRE(HashImage(bytes, options, &h).ok());
         CHECK(h.width == std::stoi(row["width"]));
         CHECK(h.height == std::stoi(row["height"]));

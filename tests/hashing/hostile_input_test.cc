@@ -125,7 +125,7 @@ size_t CompleteAt(const Bytes& b) {
     case ImageFormat::kWebp: return le32(4) + 8 == n ? n : 0;
     case ImageFormat::kGif: {
       StbPrescan pre;
-      return PrescanForStb(ImageFormat::kGif, b, DecodeLimits(), &pre).ok() ? pre.gif_frame.size() - 1 : 0;
+      return PrescanForStb(ImageFormat::kGif, b, DecodeLimits(), &pre).ok() ? pre.rewritten.size() - 1 : 0;
     }
     case ImageFormat::kBmp: {
       if (n < 34 || le32(14) != 40 || le32(30) != 0) return 0;  // uncompressed, BITMAPINFOHEADER
@@ -287,6 +287,27 @@ TEST_CASE("every format written from a photograph decodes to its pixels (lossles
   }
 }
 
+TEST_CASE("a PSD with an alpha channel decodes to its stored R, G, B: alpha dropped, no matte removal (its float conversion overflowed)") {
+  // stb_image "removes a white matte" from 4-channel PSDs: c / a + 255 (1 - 1 / a),
+  // converted to a byte. With alpha 1 every colour under 254 gives a value
+  // far below 0 (undefined behaviour, found by fuzz_decode_psd); alpha 128
+  // the same for colours under 127. Decoded now: the stored colours.
+  const Pixels rgb = Photo();
+  for (int alpha : {1, 128, 254}) {
+    for (auto [depth, rle] : {std::pair{8, false}, std::pair{16, false}, std::pair{8, true}}) {
+      INFO("alpha " << alpha << ", " << depth << "-bit " << (rle ? "RLE" : "raw"));
+      const Bytes psd = hostile::WritePsd(rgb, depth, rle, alpha);
+      Pixels p;
+      REQUIRE(DecodeTo(psd, &p).ok());
+      CHECK(p.width == rgb.width);
+      CHECK(p.height == rgb.height);
+      CHECK(RgbOf(p).data == RgbOf(rgb).data);
+      // Truncated, it is refused like any other truncated PSD.
+      CHECK(Hash(std::span(psd).first(psd.size() - 1)).code() == Code::kCorruption);
+    }
+  }
+}
+
 TEST_CASE("GIF and animated WebP: the first frame is decoded within its own bounds, not the canvas") {
   const Pixels grey = hostile::Grey(Photo());  // 34x42
   // The frame on a 100x100 canvas at 10,20.
@@ -357,6 +378,38 @@ TEST_CASE("tiny files that claim 100 megapixels are refused or decoded cheaply, 
     CHECK(child.code == static_cast<int>(s.code()));
     CHECK(child.peak_growth >= 0);
     CHECK(child.peak_growth < (50 << 20));
+  }
+}
+
+TEST_CASE("a PNG chunk that claims more bytes than the file has is refused before libpng allocates them") {
+  // libpng allocates a chunk's data before reading it, and on read its
+  // chunk_malloc_max is only a warning: a 299-byte file whose zTXt claimed
+  // 240 MiB (found by fuzz_decode_png) cost 240 MiB. Before and after the
+  // image data, text and unknown chunks alike.
+  const Bytes png = hostile::WritePng(hostile::Grey(Photo()), hostile::PngKind::kPlain);
+  const size_t after_ihdr = 8 + 25;
+  size_t first_idat = after_ihdr;
+  while (!std::equal(png.begin() + first_idat + 4, png.begin() + first_idat + 8, "IDAT")) {
+    first_idat += 12 + (size_t{png[first_idat]} << 24 | size_t{png[first_idat + 1]} << 16 |
+                        size_t{png[first_idat + 2]} << 8 | png[first_idat + 3]);
+  }
+  const size_t iend = png.size() - 12;
+  for (const char* type : {"zTXt", "tEXt", "iCCP", "ruSt"}) {
+    for (size_t at : {after_ihdr, first_idat, iend}) {
+      INFO(type << " chunk at byte " << at);
+      Bytes b(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(at));
+      const Bytes lie = Cat({0x0F, 0x00, 0x00, 0x41}, Cat(B(type), B("Copyright")));
+      b.insert(b.end(), lie.begin(), lie.end());
+      Pixels p;
+      DecodedInfo info;
+      const Status s = DecodeTo(b, &p, &info);
+      INFO(s.ToString());
+      CHECK(s.code() == Code::kCorruption);
+      CHECK(info.peak_memory < (1u << 20));
+      const auto child = hostile::DecodeInChild(b);
+      CHECK(child.code == static_cast<int>(Code::kCorruption));
+      CHECK(child.peak_growth < (50 << 20));
+    }
   }
 }
 

@@ -151,6 +151,15 @@ Bytes Deflate(const Bytes& raw) {
   return out;
 }
 
+}  // namespace
+
+std::vector<uint8_t> PngDeflateBomb(uint32_t width, uint32_t height) {
+  const size_t row = 1 + (static_cast<size_t>(width) + 7) / 8;  // filter byte + 1-bit samples
+  return PngWithIdat(width, height, 1, 0, false, Deflate(Bytes(row * height, 0)));
+}
+
+namespace {
+
 // ---- RIFF (WebP) -----------------------------------------------------------
 
 struct Chunk {
@@ -300,13 +309,14 @@ std::vector<uint8_t> WriteTga(const Pixels& in, int type) {
   return b;
 }
 
-std::vector<uint8_t> WritePsd(const Pixels& in, int depth, bool rle) {
+std::vector<uint8_t> WritePsd(const Pixels& in, int depth, bool rle, int alpha) {
   const Pixels p = Rgb(in);
+  const int channels = alpha < 0 ? 3 : 4;
   Bytes b;
   Append(b, "8BPS");
   Put16be(b, 1);
   b.insert(b.end(), 6, 0);
-  Put16be(b, 3);
+  Put16be(b, static_cast<uint32_t>(channels));
   Put32be(b, static_cast<uint32_t>(p.height));
   Put32be(b, static_cast<uint32_t>(p.width));
   Put16be(b, static_cast<uint32_t>(depth));
@@ -314,19 +324,20 @@ std::vector<uint8_t> WritePsd(const Pixels& in, int depth, bool rle) {
   for (int i = 0; i < 3; ++i) Put32be(b, 0);  // colour mode data, resources, layers
   Put16be(b, rle ? 1 : 0);
   if (!rle) {
-    for (int c = 0; c < 3; ++c)
+    for (int c = 0; c < channels; ++c)
       for (int y = 0; y < p.height; ++y)
         for (int x = 0; x < p.width; ++x) {
-          if (depth == 16) Put16be(b, p.at(x, y)[c] * 257u);
-          else b.push_back(p.at(x, y)[c]);
+          const unsigned v = c == 3 ? static_cast<unsigned>(alpha) : p.at(x, y)[c];
+          if (depth == 16) Put16be(b, v * 257u);
+          else b.push_back(static_cast<uint8_t>(v));
         }
     return b;
   }
   std::vector<Bytes> rows;
-  for (int c = 0; c < 3; ++c)
+  for (int c = 0; c < channels; ++c)
     for (int y = 0; y < p.height; ++y) {
       Bytes plain;
-      for (int x = 0; x < p.width; ++x) plain.push_back(p.at(x, y)[c]);
+      for (int x = 0; x < p.width; ++x) plain.push_back(c == 3 ? static_cast<uint8_t>(alpha) : p.at(x, y)[c]);
       rows.push_back(PackBits(plain.data(), plain.size()));
     }
   for (const auto& r : rows) Put16be(b, static_cast<uint32_t>(r.size()));

@@ -40,7 +40,8 @@ Pixels Grey(const Pixels& p);
 // take grey pixels (the palette is the 256 greys, or black and white).
 std::vector<uint8_t> WritePnm(const Pixels& p, int kind, int maxval = 255);  // kind 1..6; P1/P4 threshold at 128
 std::vector<uint8_t> WriteTga(const Pixels& p, int type);                    // 1, 9 (grey palette), 2, 10 (RGB), 3, 11 (grey)
-std::vector<uint8_t> WritePsd(const Pixels& rgb, int depth, bool rle);       // RGB, 8 or 16 bits (16: v * 257)
+// RGB, 8 or 16 bits (16: v * 257); alpha >= 0 adds a 4th channel of that value (0-255).
+std::vector<uint8_t> WritePsd(const Pixels& rgb, int depth, bool rle, int alpha = -1);
 std::vector<uint8_t> WriteGif(const Pixels& grey, bool interlaced);
 std::vector<uint8_t> WriteBmp(const Pixels& p, int bpp, bool top_down = false);  // 1, 4, 8 (grey), 24, 32 (RGB)
 enum class PngKind { kPlain, kInterlaced, kPalette, kSixteenBit };
@@ -52,6 +53,11 @@ std::vector<uint8_t> WriteWebp(const Pixels& rgb, WebpKind kind);
 // An animated WebP: a canvas around one frame (the bitstream of a still
 // WebP) placed at x, y (even), then a second frame covering the canvas.
 std::vector<uint8_t> AnimatedWebp(int canvas_width, int canvas_height, int x, int y, std::span<const uint8_t> still);
+
+// An honest PNG deflate bomb: a valid 1-bit grey all-black image of
+// width x height, a few KB that take long to inflate and filter
+// (10000 x 10000: 12 KB, ~0.75 s to decode).
+std::vector<uint8_t> PngDeflateBomb(uint32_t width, uint32_t height);
 
 // A real image in some format and the shortest prefix of it that decodes:
 // every shorter prefix from `min_length` on must be refused as truncated.

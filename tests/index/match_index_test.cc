@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -46,6 +47,8 @@ idx::ScreenResult Model(const std::map<uint64_t, ModelList>& lists, const idx::S
         }
       }
     }
+    // Best by position; reported as the caller's label of that position.
+    if (hit && hit->type == SignalType::kPdq) hit->variant = q.labels[hit->variant];
     if (hit) (l.spec.kind == ListKind::kAllow ? r.allow_hits : r.block_hits).push_back(*hit);
   }
   return r;
@@ -133,9 +136,13 @@ void RunModelTest(MatchIndex::Options options, uint64_t seed) {
     }
     for (int qn = 0; qn < 6; ++qn) {
       idx::ScreenQuery q;
-      auto needles = Needles(universe, 8, rng);
-      q.num_pdq = 1 + static_cast<int>(rng() % 8);
-      for (int v = 0; v < 8; ++v) q.pdq[v] = needles[(v + qn) % 8];
+      // Up to 16 hashes: the dihedral and the trimmed sets of an image.
+      auto needles = Needles(universe, idx::kMaxQueryPdq, rng);
+      q.num_pdq = 1 + static_cast<int>(rng() % idx::kMaxQueryPdq);
+      for (int v = 0; v < idx::kMaxQueryPdq; ++v) q.pdq[v] = needles[(v + qn) % idx::kMaxQueryPdq];
+      // Labels are the caller's names for the positions (the server's
+      // QueryVariant codes): a hit must carry the label, not the position.
+      if (qn % 2) std::shuffle(q.labels.begin(), q.labels.end(), rng);
       q.use_pdq = qn != 5;
       if (qn == 4 && !model[1].md5.empty()) {
         std::array<uint8_t, 16> m;

@@ -81,6 +81,29 @@ TEST_CASE("linear scan and multi-index equal brute force on clustered lists, rad
   }
 }
 
+// Queries carry up to 16 hashes (dihedral + trimmed sets) and the kernels
+// take 8 per pass: a search of 9..16 needles is two passes, and the second
+// pass's matches must name needles 8..15, not 0..7.
+TEST_CASE("more than 8 needles: linear scan and multi-index equal brute force, needle numbers kept") {
+  std::mt19937_64 rng(4);
+  auto hay = ClusteredHashes(3000, rng);
+  auto needles = Needles(hay, 16, rng);
+  for (const auto* k : SupportedKernels()) {
+    idx::LinearPdqSearch linear(hay.data(), hay.size(), k->table);
+    idx::MultiIndexPdqSearch mih(hay.data(), hay.size(), k->table);
+    for (int num : {9, 15, 16}) {
+      for (int radius : {0, 20, 31, 63, 100}) {
+        MatchSet want = BruteForce(hay, needles.data(), num, radius);
+        std::vector<PdqMatch> a, b;
+        linear.Search(needles.data(), num, radius, &a);
+        mih.Search(needles.data(), num, radius, &b);
+        CHECK_MESSAGE(ToSet(a) == want, "linear " << k->name << " needles=" << num << " r=" << radius);
+        CHECK_MESSAGE(ToSet(b) == want, "multi-index " << k->name << " needles=" << num << " r=" << radius);
+      }
+    }
+  }
+}
+
 TEST_CASE("multi-index stays exact above radius 63 and on an empty list") {
   std::mt19937_64 rng(3);
   auto hay = ClusteredHashes(500, rng);

@@ -11,7 +11,7 @@ TEST_CASE("the per-peer cap evicts that peer's oldest idle connection, and refus
   ConnectionCaps caps(100, 3);
   std::vector<uint64_t> evict;
   for (uint64_t id = 1; id <= 3; ++id) {
-    REQUIRE(caps.Check("10.0.0.1", &evict) == V::kAdmit);
+    REQUIRE(caps.Check("10.0.0.1", 0, &evict) == V::kAdmit);
     REQUIRE(evict.empty());
     caps.Add(id, "10.0.0.1");
   }
@@ -19,21 +19,21 @@ TEST_CASE("the per-peer cap evicts that peer's oldest idle connection, and refus
   // 2 became busy and idle again: it is now younger than 3.
   caps.SetIdle(2, false);
   caps.SetIdle(2, true);
-  CHECK(caps.Check("10.0.0.1", &evict) == V::kAdmit);
+  CHECK(caps.Check("10.0.0.1", 0, &evict) == V::kAdmit);
   CHECK(evict == std::vector<uint64_t>{1});
   caps.SetIdle(1, false);
-  CHECK(caps.Check("10.0.0.1", &evict) == V::kAdmit);
+  CHECK(caps.Check("10.0.0.1", 0, &evict) == V::kAdmit);
   CHECK(evict == std::vector<uint64_t>{3});
   caps.SetIdle(3, false);
   caps.SetIdle(2, false);
-  CHECK(caps.Check("10.0.0.1", &evict) == V::kRefusePeer);
+  CHECK(caps.Check("10.0.0.1", 0, &evict) == V::kRefusePeer);
   CHECK(evict.empty());
   // Another peer is not affected, and its idle connection was never offered.
-  CHECK(caps.Check("10.0.0.2", &evict) == V::kAdmit);
+  CHECK(caps.Check("10.0.0.2", 0, &evict) == V::kAdmit);
   CHECK(evict.empty());
   caps.Remove(2);
   CHECK(caps.PeerCount("10.0.0.1") == 2);
-  CHECK(caps.Check("10.0.0.1", &evict) == V::kAdmit);
+  CHECK(caps.Check("10.0.0.1", 0, &evict) == V::kAdmit);
   CHECK(evict.empty());
 }
 
@@ -44,13 +44,13 @@ TEST_CASE("the overall cap evicts the oldest idle connection of any peer") {
   caps.Add(2, "b");
   caps.Add(3, "c");
   caps.SetIdle(1, false);
-  CHECK(caps.Check("d", &evict) == V::kAdmit);
+  CHECK(caps.Check("d", 0, &evict) == V::kAdmit);
   CHECK(evict == std::vector<uint64_t>{2});
   caps.Remove(2);
   caps.Add(4, "d");
   caps.SetIdle(3, false);
   caps.SetIdle(4, false);
-  CHECK(caps.Check("e", &evict) == V::kRefuseTotal);
+  CHECK(caps.Check("e", 0, &evict) == V::kRefuseTotal);
   CHECK(caps.total() == 3);
   CHECK(caps.idle() == 0);
   caps.Remove(1);
@@ -59,4 +59,63 @@ TEST_CASE("the overall cap evicts the oldest idle connection of any peer") {
   caps.Remove(4);  // twice is harmless
   CHECK(caps.total() == 0);
   CHECK(caps.PeerCount("a") == 0);
+}
+
+TEST_CASE("at a full cap, heads older than the grace go after idle ones, oldest head first, younger heads never") {
+  ConnectionCaps caps(4, 3, /*head_grace_ms=*/1000);
+  std::vector<uint64_t> evict;
+  caps.Add(1, "a");
+  caps.Add(2, "b");
+  caps.Add(3, "c");
+  caps.Add(4, "d");
+  caps.SetHeadStarted(2, 5000);
+  caps.SetHeadStarted(3, 4000);
+  caps.SetHeadStarted(4, 4500);
+  caps.SetHeadStarted(3, 9000);  // still the same head: keeps its start
+  CHECK(caps.in_head() == 3);
+  // An idle connection goes first, even though the heads are old.
+  CHECK(caps.Check("e", 100000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{1});
+  caps.Remove(1);
+  caps.Add(5, "e");
+  caps.SetIdle(5, false);  // busy: past its head
+  // No idle one: within the grace every head is safe.
+  CHECK(caps.Check("f", 4999, &evict) == V::kRefuseTotal);
+  CHECK(evict.empty());
+  // Past the grace of the oldest head (3, since 4000) only.
+  CHECK(caps.Check("f", 5000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{3});
+  // A head that completed is busy and never evicted; the next oldest head goes.
+  caps.SetIdle(3, false);
+  CHECK(caps.Check("f", 7000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{4});
+  caps.SetIdle(2, false);
+  caps.SetIdle(4, false);
+  CHECK(caps.Check("f", 100000, &evict) == V::kRefuseTotal);
+  // A keep-alive connection's next head starts a new grace.
+  caps.SetIdle(2, true);
+  caps.SetHeadStarted(2, 200000);
+  CHECK(caps.Check("f", 200500, &evict) == V::kRefuseTotal);
+  CHECK(caps.Check("f", 201000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{2});
+  caps.Remove(2);
+  CHECK(caps.in_head() == 0);
+  CHECK(caps.idle() == 0);
+}
+
+TEST_CASE("the per-peer cap evicts only that peer's stale heads") {
+  ConnectionCaps caps(100, 2, /*head_grace_ms=*/1000);
+  std::vector<uint64_t> evict;
+  caps.Add(1, "a");
+  caps.Add(2, "a");
+  caps.Add(3, "b");
+  caps.SetHeadStarted(1, 0);
+  caps.SetHeadStarted(2, 500);
+  caps.SetHeadStarted(3, -10000);  // older, but another peer's
+  CHECK(caps.Check("a", 900, &evict) == V::kRefusePeer);
+  CHECK(caps.Check("a", 1000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{1});
+  caps.SetIdle(1, false);
+  caps.SetIdle(2, false);
+  CHECK(caps.Check("a", 100000, &evict) == V::kRefusePeer);
 }

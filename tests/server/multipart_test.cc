@@ -80,6 +80,24 @@ TEST_CASE("malformed multipart bodies are refused, naming the problem") {
   }
 }
 
+TEST_CASE("a part with a Content-Encoding is refused as unsupported, like a compressed request body") {
+  const std::string disp = "Content-Disposition: form-data; name=\"a\"\r\n";
+  for (std::string coding : {"gzip", "GZIP", "identity, gzip", "br", "x-gzip"}) {
+    CAPTURE(coding);
+    std::vector<MultipartPart> parts;
+    auto s = ParseMultipart(Part("b", disp + "Content-Encoding: " + coding + "\r\n", "d") + "--b--",
+                            "multipart/form-data; boundary=b", {}, &parts);
+    CHECK(s.code() == base::Status::Code::kUnsupported);
+    CHECK_MESSAGE(s.message().find("part 1: Content-Encoding") != std::string::npos, s.message());
+    CHECK(parts.empty());
+  }
+  std::vector<MultipartPart> parts;
+  CHECK(ParseMultipart(Part("b", disp + "Content-Encoding: identity\r\n", "d") + "--b--", "multipart/form-data; boundary=b",
+                       {}, &parts)
+            .ok());
+  CHECK(parts.size() == 1);
+}
+
 TEST_CASE("the part count and header field limits hold") {
   std::string body;
   for (int i = 0; i < 5; ++i) body += Part("b", "Content-Disposition: form-data; name=\"p" + std::to_string(i) + "\"\r\n", "x");

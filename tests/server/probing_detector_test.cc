@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "server/probing_detector.h"
 
 namespace {
@@ -74,4 +78,37 @@ TEST_CASE("a block lasts until cleared, or block_ms when set, a tripped key trip
   CHECK(timed.Observe("k", 7, 3).tripped);
   CHECK_FALSE(timed.Observe("k", 7, 400).tripped);  // still blocked
   CHECK(timed.Observe("k", 7, 600).tripped);        // block over, still over budget in the window: again
+}
+
+TEST_CASE("the budget is exact: the screen over it and every later one of the key get no verdict") {
+  server::ProbingDetector d(Small());
+  for (int i = 0; i < 3; ++i) CHECK(d.Observe("k", 7, i).answer);
+  CHECK_FALSE(d.Blocked("k", 3));
+  auto o = d.Observe("k", 7, 3);
+  CHECK(o.tripped);
+  CHECK_FALSE(o.answer);
+  CHECK(d.Blocked("k", 4));
+  CHECK_FALSE(d.Observe("k", 8, 5).answer);  // another hash: blocked all the same
+  CHECK_FALSE(d.Blocked("other", 5));
+  d.Forget("k");
+  CHECK_FALSE(d.Blocked("k", 6));
+  CHECK(d.Observe("k", 7, 6).answer);
+}
+
+TEST_CASE("many threads observing one key concurrently get at most hash_budget answers") {
+  server::ProbingDetector d(Small());  // hash_budget 3
+  std::atomic<int> answered{0}, tripped{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto o = d.Observe("k", 7, 10);
+        answered += o.answer;
+        tripped += o.tripped;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(answered == 3);
+  CHECK(tripped == 1);
 }

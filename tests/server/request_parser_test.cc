@@ -120,6 +120,16 @@ TEST_CASE("malformed framing gets 400, 431, 501 or 505 naming the problem") {
       {"POST /x HTTP/1.1\r\nContent-Length: 3x\r\n\r\n", 400, "Content-Length"},
       {"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "gzip"},
       {"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"},
+      // Repeated Transfer-Encoding lines are one list: chunked twice either way.
+      {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "chunked"},
+      {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400, "chunked"},
+      {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"},
+      // Singleton fields given twice are ambiguous, equal values or not.
+      {"GET /x HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n", 400, "authorization"},
+      {"GET /x HTTP/1.1\r\nAuthorization: Bearer a\r\nauthorization: Bearer a\r\n\r\n", 400, "authorization"},
+      {"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "host"},
+      {"POST /x HTTP/1.1\r\nContent-Type: image/png\r\nContent-Type: image/jpeg\r\nContent-Length: 0\r\n\r\n", 400,
+       "content-type"},
       {"GET /x HTTP/2.0\r\n\r\n", 505, "HTTP/1"},
       {"GET /x HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n", 501, "upgrade"},
       {"BREW /x HTTP/1.1\r\n\r\n", 501, "method"},

@@ -458,3 +458,56 @@ TEST_CASE("health and readiness need no key, /metrics needs an admin key except 
   for (const auto& [role, secret] : f.keys) CHECK(log.find(secret) == std::string::npos);
   CHECK(log.find("route=/v1/screen status=200") != std::string::npos);
 }
+
+TEST_CASE("every JSON body refuses a duplicate key (at any depth) and an unknown field, naming it, and applies nothing") {
+  ServerFixture f;
+  auto c = f.server.Client();
+  const std::string id = std::to_string(f.list_id);
+  struct BodyCase {
+    std::string role, method, path, body, named;
+  };
+  const std::vector<BodyCase> cases = {
+      {"admin", "POST", "/v1/keys", R"({"role":"ingest","role":"admin"})", "\"role\""},
+      {"admin", "POST", "/v1/keys", R"({"role":"ingest","rolle":"admin"})", "\"rolle\""},
+      {"admin", "POST", "/v1/keys", R"({"role":"ingest","partner":"acme"})", "partner"},
+      {"partner", "POST", "/v1/lists", R"({"name":"a","name":"b"})", "\"name\""},
+      {"partner", "POST", "/v1/lists", R"({"name":"a","knd":"allow"})", "\"knd\""},
+      {"partner", "PATCH", "/v1/lists/" + id, R"({"enabled":false,"enabled":true})", "\"enabled\""},
+      {"partner", "PATCH", "/v1/lists/" + id, R"({"owner":"globex"})", "\"owner\""},
+      {"partner", "PATCH", "/v1/lists/" + id, R"({"kind":"allow"})", "\"kind\""},
+      {"partner", "POST", "/v1/lists/" + id + "/batches", R"({"batch_id":"B","batch_id":"C","add":[]})", "\"batch_id\""},
+      {"partner", "POST", "/v1/lists/" + id + "/batches", R"({"batch_id":"B","ad":[]})", "\"ad\""},
+      {"partner", "POST", "/v1/lists/" + id + "/batches",
+       R"({"batch_id":"D","add":[{"type":"md5","hash":"00000000000000000000000000000001","hash":"00000000000000000000000000000002"}]})",
+       "\"hash\""},
+      {"partner", "POST", "/v1/lists/" + id + "/batches",
+       R"({"batch_id":"E","add":[{"type":"md5","hash":"00000000000000000000000000000001","note":"x"}]})", "\"note\""},
+      {"ingest", "POST", "/v1/screen/hashes", R"({"md5":"00000000000000000000000000000000","md5":"11111111111111111111111111111111"})", "\"md5\""},
+      {"ingest", "POST", "/v1/screen/hashes", R"({"md5":"00000000000000000000000000000000","pqd":"00"})", "\"pqd\""},
+      {"reviewer", "POST", "/v1/audit/1/review", R"({"disposition":"confirmed","disposition":"false_positive"})",
+       "\"disposition\""},
+      {"reviewer", "POST", "/v1/audit/1/review", R"({"disposition":"confirmed","notes":"x"})", "\"notes\""},
+  };
+  const uint64_t before_seq = Json(c->Get(("/v1/lists/" + id).c_str(), Bearer(f.keys["partner"])))["last_seq"];
+  const size_t before_keys = Json(c->Get("/v1/keys", Bearer(f.keys["admin"])))["keys"].size();
+  for (const auto& bc : cases) {
+    CAPTURE(bc.body);
+    httplib::Result r = bc.method == "PATCH"
+                            ? c->Patch(bc.path.c_str(), Bearer(f.keys[bc.role]), bc.body, "application/json")
+                            : c->Post(bc.path.c_str(), Bearer(f.keys[bc.role]), bc.body, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(Json(r)["error"]["code"] == "invalid_argument");
+    CHECK(Json(r)["error"]["message"].get<std::string>().find(bc.named) != std::string::npos);
+  }
+  json list = Json(c->Get(("/v1/lists/" + id).c_str(), Bearer(f.keys["partner"])));
+  CHECK(list["last_seq"] == before_seq);
+  CHECK(list["enabled"] == true);
+  CHECK(list["owner"] == "acme");
+  CHECK(Json(c->Get("/v1/keys", Bearer(f.keys["admin"])))["keys"].size() == before_keys);
+  CHECK(Json(c->Get("/v1/audit?verdict=review", Bearer(f.keys["reviewer"])))["entries"].empty());
+  // The same objects without the duplicate are accepted.
+  CHECK(c->Post("/v1/keys", Bearer(f.keys["admin"]), R"({"role":"ingest"})", "application/json")->status == 201);
+  CHECK(c->Patch(("/v1/lists/" + id).c_str(), Bearer(f.keys["partner"]), R"({"enabled":true})", "application/json")->status ==
+        200);
+}

@@ -259,6 +259,12 @@ TEST_CASE("roles parse by name, key specs are validated, naming the problem") {
   CHECK(t.keys->Create(Role::kPartner, std::string(store::kOperatorOwner), &k, &secret).code() == Code::kInvalidArgument);
   CHECK(!store::ValidatePartnerName(store::kOperatorOwner).ok());
   CHECK(t.keys->Create(Role::kAdmin, "", &k, &secret).ok());
+  // A partner name on another role is refused (offline CLI and API alike), naming the field.
+  for (Role role : {Role::kAdmin, Role::kIngest, Role::kReviewer, Role::kReplica}) {
+    auto s = t.keys->Create(role, "acme", &k, &secret);
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK(s.message().find("partner") != std::string::npos);
+  }
 
   auto refused = [&](KeySpec spec, const char* needle) {
     base::Status s = t.keys->Create(spec, &k, &secret);

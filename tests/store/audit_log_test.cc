@@ -364,10 +364,11 @@ TEST_CASE("checkpoints round-trip as text, verify while the log holds them, and 
   AuditCheckpoint foreign = parsed;
   foreign.instance_id = std::string(32, '0');
   CHECK(f.log->Verify(foreign).problem.find("another database") != std::string::npos);
-  // Without a MAC (made by a server without key) the hash still counts.
+  // Without a MAC (made by a server without key) the hash still counts, but
+  // a keyed log cannot authenticate it: not ok.
   AuditCheckpoint unkeyed = parsed;
   unkeyed.mac.clear();
-  CHECK(f.log->Verify(unkeyed).ok);
+  CHECK(f.log->Verify(unkeyed).outcome == AuditVerifyResult::Outcome::kCheckpointUnauthenticated);
   unkeyed.hash[0] ^= 1;
   CHECK(f.log->Verify(unkeyed).problem.find("differs from the checkpoint") != std::string::npos);
 
@@ -640,4 +641,64 @@ TEST_CASE("event entries are chained like every entry, selected by verdict=event
   }
   CHECK(f.log->AppendEvent(std::string(65, 'a'), "k", "", &ev).code() == base::Status::Code::kInvalidArgument);
   CHECK(f.log->AppendEvent("ok", "k", std::string(4097, 'd'), &ev).code() == base::Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("with a key, a checkpoint without a MAC is not verified even though the log holds its entry") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 0; i < 4; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  AuditCheckpoint cp = f.log->Checkpoint();
+  REQUIRE(f.log->Verify(cp).ok);
+  cp.mac.clear();  // the MAC replaced by `none`
+  AuditCheckpoint parsed;
+  REQUIRE(AuditCheckpoint::Parse(cp.ToString(), &parsed).ok());
+  auto r = f.log->Verify(parsed);
+  CHECK_FALSE(r.ok);
+  CHECK(r.outcome == AuditVerifyResult::Outcome::kCheckpointUnauthenticated);
+  CHECK(std::string(AuditVerifyResult::OutcomeName(r.outcome)) == "checkpoint_unauthenticated");
+  CHECK(r.problem.find("no MAC") != std::string::npos);
+  // Content still counts first: a MAC-less checkpoint of a removed entry fails.
+  parsed.seq = 9;
+  CHECK(f.log->Verify(parsed).outcome == AuditVerifyResult::Outcome::kFailed);
+  // Without a key a MAC-less checkpoint is all there is: it verifies.
+  Fixture plain;
+  plain.Open({});
+  AuditEntry e = Screen("x");
+  REQUIRE(plain.log->Append(&e).ok());
+  CHECK(plain.log->Verify(plain.log->Checkpoint()).ok);
+}
+
+TEST_CASE("a keyed log extended without the key is not extended with the key again, cut tail or not") {
+  Fixture f;
+  AuditLog::Options keyed;
+  keyed.hmac_key = kKey;
+  f.Open(keyed);
+  for (int i = 1; i <= 10; ++i) {
+    AuditEntry e = Screen("item-" + std::to_string(i));
+    REQUIRE(f.log->Append(&e).ok());
+  }
+  SUBCASE("tail cut, the head pointed at entry 7 with its old MAC, then run without the key (the laundering try)") {
+    const std::string head10 = HeadRecord(f);
+    for (uint64_t seq = 8; seq <= 10; ++seq) Delete(f, Database::kAudit, store::AuditKey(seq));
+    std::string value7;
+    REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(7), &value7).ok());
+    PutHead(f, store::AuditKey(7) + value7.substr(value7.size() - 33 - 32, 32) + head10.substr(40));
+  }
+  SUBCASE("no tampering: the server was just started once without the key") {}
+  f.Open({});
+  AuditEntry unkeyed = Screen("written without the key");
+  REQUIRE(f.log->Append(&unkeyed).ok());
+  f.log.reset();
+  std::unique_ptr<AuditLog> log;
+  auto s = AuditLog::Open(f.db.get(), keyed, &log);
+  CHECK(s.code() == base::Status::Code::kCorruption);
+  CHECK(s.message().find("carries no HMAC") != std::string::npos);
+  // What the refusal protects: the log does not verify with the key.
+  REQUIRE(AuditLog::Open(f.db.get(), {}, &log).ok());
+  CHECK(log->Verify().outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
 }

@@ -1,0 +1,125 @@
+// BorderDetector: a PixelSink that finds uniform borders and letterbox or
+// pillarbox bars while the decoder streams rows, so the screener can also
+// hash the picture inside them (PDQ alone matches a bordered copy ~1% of the
+// time; docs/robustness.md). It keeps no pixels: O(width) sums and a few
+// counters.
+//
+// Everything is judged on luma, as PDQ sees the picture: a 4:2:0 JPEG smears
+// colour over two pixels of a bar's edge, but keeps luma sharp. A bar, side
+// by side (tolerance t, in levels of luma):
+//   top      the leading rows that are uniform (every pixel within t of the
+//            row's first pixel) and of one shade (each within t of row 0's);
+//   bottom   the same for the trailing rows (their shade is found at the end);
+//   left     the columns, from the left, whose every pixel is within t of the
+//            top-left pixel (the smallest such run over all rows);
+//   right    the same from the right with the top-right pixel.
+// So a frame, letterbox bars (top + bottom), pillarbox bars (left + right),
+// one bar on one side, each side in one colour, are found; a bar with text in
+// it is not (it is not uniform).
+//
+// Edges: a JPEG blurs a bar's edge over the 8x8 blocks it crosses, noise
+// makes some bar pixel pass t somewhere along a long line, and PDQ is
+// sensitive to a few pixels of misplaced edge (a 2% crop already costs ~40%
+// of matches). So a found bar is then extended by up to kEdge lines whose
+// *mean* deviation from the bar's shade is within `edge_tolerance` (ringing
+// and noise average out along a line; picture content does not). The lines
+// needed are known as rows stream: per-column sums over the first and last
+// (bar + kEdge) columns, the kEdge rows after the top bar, and a ring of the
+// kEdge rows before the current trailing uniform rows (their statistics are
+// computed only for rows that pass a 16-sample pre-check, so a photo's rows
+// cost a few compares).
+//
+// Cost per row: each side's scan stops at its first non-bar pixel, and the
+// left, right and top scans stop for good once a row has ended them, so a
+// photo costs a few dozen operations per row; bar rows cost a few passes.
+//
+// Result(): the rectangle inside the bars, or nothing when trimming would
+// not change enough (under `min_trim` of both sides) or leave too little
+// (under `min_keep` of either side, or under kMinSide pixels). Not
+// thread-safe; one detector per image.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+#include "hashing/pixel_sink.h"
+
+namespace hashing {
+
+struct BorderTrimOptions {
+  int tolerance = 16;       // levels of luma (of 255): a bar pixel (JPEG moves flat areas by a few)
+  int edge_tolerance = 10;  // mean deviation of a blurred edge line from the bar's shade
+  double min_trim = 0.02;   // trim only if it removes >= this share of the width or of the height
+  double min_keep = 0.10;   // and keeps >= this share of both
+};
+
+struct TrimRect {
+  int left = 0, top = 0, width = 0, height = 0;
+  bool operator==(const TrimRect&) const = default;
+};
+
+class BorderDetector : public PixelSink {
+ public:
+  // The smallest side a trimmed picture may have (PDQ needs 5; below 32 px a
+  // hash says little about a picture).
+  static constexpr int kMinSide = 32;
+  // Lines a bar may be extended by at its edge: one JPEG MCU.
+  static constexpr int kEdge = 16;
+
+  explicit BorderDetector(const BorderTrimOptions& options) : options_(options) {}
+  BorderDetector(const BorderDetector&) = delete;
+  BorderDetector& operator=(const BorderDetector&) = delete;
+
+  Status Start(int width, int height, int channels) override;
+  void Rows(int y, int n, const uint8_t* data) override;
+  // After the decoder returned ok.
+  std::optional<TrimRect> Result() const;
+
+ private:
+  // A row's luma histogram (the bottom bar's shade is known only after the
+  // rows above it are gone; with the histogram their mean deviation from
+  // any shade is exact). Only rows that pass the pre-check get one.
+  struct RowStat {
+    bool near = false;
+    std::array<uint32_t, 256> histogram{};
+    float MeanDeviation(int shade, int width) const;
+  };
+
+  void Row(const uint8_t* row);
+  // Luma of pixel x, 0..255 (integer weights 77, 150, 29 of 256).
+  int Luma(const uint8_t* row, int x) const;
+  bool Near(const uint8_t* row, int x, int ref) const { return std::abs(Luma(row, x) - ref) <= options_.tolerance; }
+  // Pixels from the left (or right) within tolerance of `ref`, at most `limit`.
+  int RunFromLeft(const uint8_t* row, int ref, int limit) const;
+  int RunFromRight(const uint8_t* row, int ref, int limit) const;
+  // Mean |luma - ref| over the row.
+  float MeanDeviation(const uint8_t* row, float ref) const;
+  // Pushes a row's statistics, or a run row's, onto the ring.
+  void PushStat(const uint8_t* row);
+  void PushRing(const RowStat& s);
+  // Extension of a bar of `strict` lines by edge lines (mean deviations in
+  // order from the bar outwards), at most kEdge and never into `limit`.
+  int Extend(int strict, const float* means, int n, int limit) const;
+
+  const BorderTrimOptions options_;
+  int width_ = 0, height_ = 0, channels_ = 0;
+  int rows_ = 0;
+  int top_left_ = 0, top_right_ = 0, top_shade_ = 0;  // luma of the corners, of row 0's first pixel
+  int top_ = 0;               // leading bar rows
+  bool top_open_ = true;      // every row so far was a top-bar row
+  int left_ = 0, right_ = 0;  // smallest runs so far
+  int bottom_ = 0;            // trailing uniform rows of one shade so far (the run)
+  int bottom_shade_ = 0;
+  // Edge statistics.
+  std::vector<uint64_t> left_sums_, right_sums_;  // per column from the edge: sum of deviations
+  std::array<float, kEdge> top_edge_{};           // mean deviations of the rows after the top bar
+  int top_edge_rows_ = 0;
+  std::array<RowStat, kEdge> ring_{};             // rows before the trailing uniform run, newest at ring_end_ - 1
+  int ring_end_ = 0;                              // rows pushed so far
+  std::array<RowStat, kEdge> run_{};              // the trailing uniform run's last rows, not yet pushed
+};
+
+}  // namespace hashing
