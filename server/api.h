@@ -27,6 +27,7 @@ struct ApiRequest {
   std::vector<std::string> path_args;              // the route pattern's captures
   std::multimap<std::string, std::string> params;  // query string
   std::string content_type;
+  std::string accept;  // the Accept header
   std::string body;
   bool body_too_large = false;  // the body exceeded limits.max_body_bytes and was cut off
   uint64_t body_bytes = 0;      // bytes the client sent or announced (also when cut off)

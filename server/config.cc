@@ -139,6 +139,16 @@ const std::vector<Setting>& Table() {
        &ServerConfig::metrics_listen},
       {{"metrics", "allow_remote", "metrics-allow-remote", "allow metrics.listen on a non-loopback address"},
        &ServerConfig::metrics_allow_remote},
+      {{"follow", "url", "follow", "follow the primary at this https:// URL (http:// only to loopback); \"\" = be a primary"},
+       &ServerConfig::follow_url},
+      {{"follow", "key_file", "follow-key-file", "file holding a replica API key of the primary, on one line"},
+       &ServerConfig::follow_key_file},
+      {{"follow", "cacert", "follow-cacert", "CA certificate to trust for the primary; empty = the system's"},
+       &ServerConfig::follow_cacert},
+      {{"follow", "max_lag_s", "follow-max-lag-s", "/readyz fails while the follower lags more than this"},
+       &ServerConfig::follow_max_lag_s, {2, 86400}},
+      {{"follow", "page_bytes", "follow-page-bytes", "feed page size asked of the primary (memory per page: ~3x)"},
+       &ServerConfig::follow_page_bytes, {1024, 64ll << 20}},
   };
   return table;
 }
@@ -375,6 +385,12 @@ Status ValidateConfig(const ServerConfig& c) {
       return Status::InvalidArgument("metrics.listen: refused on non-loopback address " + host +
                                      " (metrics need no key; set metrics.allow_remote = true to serve them remotely)");
     }
+  }
+  if (c.follow_url.empty() && (!c.follow_key_file.empty() || !c.follow_cacert.empty())) {
+    return Status::InvalidArgument("follow.key_file and follow.cacert need follow.url");
+  }
+  if (!c.follow_url.empty() && c.follow_key_file.empty()) {
+    return Status::InvalidArgument("follow.url needs follow.key_file (a file holding a replica key of the primary)");
   }
   if (c.body_buffer_bytes < c.max_body_bytes) {
     return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +

@@ -75,6 +75,12 @@ struct ServerConfig {
   // [metrics]
   std::string metrics_listen = "127.0.0.1:9464";  // "" = no metrics listener
   bool metrics_allow_remote = false;
+  // [follow] (sync/follower.h): follow a primary instead of taking list writes
+  std::string follow_url;       // "" = this instance is a primary
+  std::string follow_key_file;  // file holding a replica key of the primary, one line
+  std::string follow_cacert;    // CA certificate of the primary; "" = the system's
+  int64_t follow_max_lag_s = 10;
+  int64_t follow_page_bytes = 32ll << 20;
 };
 
 // One setting: its TOML section and key, its flag, and its documentation.

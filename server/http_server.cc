@@ -70,6 +70,14 @@ std::string ContentCoding(const http::RequestHead& head) {
   return {};
 }
 
+// Writes a follower refuses: lists (create, PATCH, batches) and reviews,
+// which belong to the primary's lists and match log.
+bool IsListWrite(const Route& route) {
+  const std::string_view name = route.name;
+  return std::string_view(route.method) != "GET" &&
+         (name.rfind("/v1/lists", 0) == 0 || name == "/v1/audit/{id}/review");
+}
+
 std::vector<CompiledRoute> Compile(const std::vector<Route>& routes) {
   std::vector<CompiledRoute> out;
   for (const Route& r : routes) out.push_back({&r, std::regex(r.pattern, std::regex::ECMAScript | std::regex::optimize)});
@@ -140,6 +148,7 @@ struct HttpServer::Impl : http::Application {
     for (size_t i = 1; i < m.size(); ++i) api.path_args.push_back(m[i].str());
     for (const auto& [k, v] : head.query) api.params.emplace(k, v);
     if (const std::string* ct = head.Header("content-type")) api.content_type = *ct;
+    if (const std::string* accept = head.Header("accept")) api.accept = *accept;
 
     // Protocol refusals that need no key: the body is never decompressed
     // (a small compressed body could inflate past every limit), a body route
@@ -158,6 +167,12 @@ struct HttpServer::Impl : http::Application {
       return Refuse(route.name, req, "", out, refusal);
     }
     if (!Authorize(route, head, &api, &out)) return Refuse(route.name, req, api.key.id, out, refusal);
+    if (service->follower() && IsListWrite(route)) {
+      out.Error(409, "read_only_replica",
+                "this instance follows " + service->follower()->primary_url() +
+                    " and its lists are read-only: send list writes and reviews to the primary");
+      return Refuse(route.name, req, api.key.id, out, refusal);
+    }
     req.budget_owner = api.key.id;
     if (req.body_too_large) {
       api.body_too_large = true;

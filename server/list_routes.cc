@@ -7,8 +7,6 @@
 
 namespace server {
 
-namespace {
-
 json ListJson(const store::ListInfo& l) {
   return json{{"id", l.id},
               {"name", l.name},
@@ -20,6 +18,8 @@ json ListJson(const store::ListInfo& l) {
               {"signal_count", l.signal_count},
               {"created_ms", l.created_ms}};
 }
+
+namespace {
 
 bool Visible(const ApiRequest& r, const store::ListInfo& l) {
   return r.key.role == store::Role::kAdmin || r.key.role == store::Role::kReplica ||

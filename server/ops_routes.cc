@@ -18,6 +18,15 @@ void HandleReadyz(Service& service, const ApiRequest&, ApiResponse* response) {
                                ? "the store cannot write: the disk is full (screens answer 507 until space returns)"
                                : "the store cannot write: storage error (screens answer 507 until it recovers)");
   }
+  if (hsync::Follower* f = service.follower(); f && !f->Ready()) {
+    const hsync::Follower::Stats st = f->stats();
+    return response->Error(503, "unavailable",
+                           !st.caught_up_once ? "following " + f->primary_url() + ": first catch-up not done yet"
+                                              : "following " + f->primary_url() + ": " + std::to_string(st.lag_seconds) +
+                                                    " s behind (follow.max_lag_s " +
+                                                    std::to_string(service.config().follow_max_lag_s) + ")" +
+                                                    (st.last_error.empty() ? "" : "; last error: " + st.last_error));
+  }
   response->Json(200, json{{"ready", true}, {"lists", service.lists()->Lists().size()}});
 }
 
@@ -44,6 +53,18 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
                     static_cast<double>(store.no_space_errors), "reason=\"no_space\"", "counter"});
   gauges.push_back({"hashscreen_store_write_errors_total", "Store writes that failed since start, by reason.",
                     static_cast<double>(store.io_errors), "reason=\"io_error\"", "counter"});
+  if (hsync::Follower* f = service.follower()) {
+    const hsync::Follower::Stats st = f->stats();
+    auto add = [&](const char* name, const char* help, double v) { gauges.push_back({name, help, v}); };
+    add("hashscreen_follow_ready", "1 when caught up and within follow.max_lag_s.", f->Ready() ? 1 : 0);
+    add("hashscreen_follow_connected", "1 when the last request to the primary succeeded.", st.connected ? 1 : 0);
+    add("hashscreen_follow_lag_seconds", "How old this follower's copy of the primary's lists is.", st.lag_seconds);
+    add("hashscreen_follow_lag_records", "Feed records of the primary not applied yet.", static_cast<double>(st.lag_records));
+    add("hashscreen_follow_cursor_record", "The feed record applied last.", static_cast<double>(st.cursor.record));
+    add("hashscreen_follow_pages_applied", "Feed pages applied since start (a counter).", static_cast<double>(st.pages));
+    add("hashscreen_follow_entries_applied", "Feed entries applied since start (a counter).", static_cast<double>(st.entries));
+    add("hashscreen_follow_errors", "Failed feed requests or pages since start (a counter).", static_cast<double>(st.errors));
+  }
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";
   response->body = service.metrics().Render(gauges);

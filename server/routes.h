@@ -47,6 +47,7 @@ void HandleListShow(Service&, const ApiRequest&, ApiResponse*);
 void HandleListUpdate(Service&, const ApiRequest&, ApiResponse*);
 void HandleListBatch(Service&, const ApiRequest&, ApiResponse*);
 void HandleListChanges(Service&, const ApiRequest&, ApiResponse*);
+void HandleFeed(Service&, const ApiRequest&, ApiResponse*);
 void HandleKeysList(Service&, const ApiRequest&, ApiResponse*);
 void HandleKeysCreate(Service&, const ApiRequest&, ApiResponse*);
 void HandleKeyShow(Service&, const ApiRequest&, ApiResponse*);
@@ -55,5 +56,8 @@ void HandleKeyUnblock(Service&, const ApiRequest&, ApiResponse*);
 void HandleHealthz(Service&, const ApiRequest&, ApiResponse*);
 void HandleReadyz(Service&, const ApiRequest&, ApiResponse*);
 void HandleMetrics(Service&, const ApiRequest&, ApiResponse*);
+
+// A list as the API shows it (list_routes.cc; the feed's JSON reuses it).
+json ListJson(const store::ListInfo& list);
 
 }  // namespace server

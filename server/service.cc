@@ -79,6 +79,26 @@ Status ReadHmacKey(const std::string& path, std::string* key) {
   return Status::Ok();
 }
 
+Status Service::StartFollowing() {
+  const ServerConfig& c = config_;
+  hsync::Follower::Options o;
+  o.primary.url = c.follow_url;
+  o.primary.cacert = c.follow_cacert;
+  HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, &o.primary.key));
+  o.max_lag_s = c.follow_max_lag_s;
+  o.page_bytes = static_cast<size_t>(c.follow_page_bytes);
+  o.log = [](hsync::Follower::LogLevel level, const std::string& message) {
+    using L = hsync::Follower::LogLevel;
+    Log(level == L::kWarn ? LogLevel::kWarn : level == L::kInfo ? LogLevel::kInfo : LogLevel::kDebug, "follower",
+        {{"message", message}});
+  };
+  std::unique_ptr<hsync::Follower> f;
+  HS_RETURN_IF_ERROR(hsync::Follower::Create(db_.get(), lists_.get(), o, &f));
+  f->Start();
+  follower_ = std::move(f);
+  return Status::Ok();
+}
+
 Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) {
   size_t workers = config.screen_workers > 0 ? static_cast<size_t>(config.screen_workers) : Cores();
   std::unique_ptr<Service> s(new Service(config, workers));
@@ -99,6 +119,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   for (const auto& k : keys) {
     if (k.rate_per_s > 0) s->limiter_.SetKeyRate(k.id, k.rate_per_s);
   }
+  if (!config.follow_url.empty()) HS_RETURN_IF_ERROR(s->StartFollowing());
   *out = std::move(s);
   return Status::Ok();
 }

@@ -20,6 +20,7 @@
 #include "store/audit_log.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
+#include "sync/follower.h"
 
 namespace server {
 
@@ -35,6 +36,8 @@ class Service {
   store::HashLists* lists() { return lists_.get(); }
   store::AuditLog* audit() { return audit_.get(); }
   store::ApiKeys* keys() { return keys_.get(); }
+  // The follower of follow.url, else null (this instance is a primary).
+  hsync::Follower* follower() { return follower_.get(); }
   Metrics& metrics() { return metrics_; }
   RateLimiter& limiter() { return limiter_; }
   ProbingDetector& probing() { return probing_; }
@@ -43,11 +46,17 @@ class Service {
   size_t screen_workers() const { return workers_; }
   // Set when shutdown begins: /readyz then answers 503 so load balancers
   // stop sending work while in-flight requests finish.
-  void set_draining() { draining_ = true; }
+  void set_draining() {
+    draining_ = true;
+    lists_->StopFeedWaiters();  // long polls of followers answer now
+  }
   bool draining() const { return draining_; }
 
  private:
   Service(const ServerConfig& config, size_t workers);
+  // Creates and starts the follower of config.follow_url; the server
+  // listens meanwhile.
+  Status StartFollowing();
   ServerConfig config_;
   size_t workers_;
   hashing::HashOptions hash_options_;
@@ -60,6 +69,8 @@ class Service {
   ProbingDetector probing_;
   ScreenGate gate_;
   std::atomic<bool> draining_{false};
+  // Declared last: it stops before the lists it writes go away.
+  std::unique_ptr<hsync::Follower> follower_;
 };
 
 // Reads the HMAC key file named by the config ("" = none). A key shorter than

@@ -31,7 +31,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Database::Family f) {
   // XXH3 block checksums: as safe as CRC32c for detecting corruption, faster to verify.
   table.checksum = rocksdb::kXXH3;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  if (f == Database::kSignals || f == Database::kChanges) {
+  if (f == Database::kSignals || f == Database::kChanges || f == Database::kFeed) {
     // Mostly hash bytes, which are random: compressing them only costs CPU.
     cf.compression = rocksdb::kNoCompression;
   }

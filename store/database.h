@@ -34,9 +34,9 @@ using base::Status;
 class Database {
  public:
   // Column families; the names on disk are kFamilyNames[f].
-  enum Family { kMeta, kLists, kSignals, kChanges, kAudit, kKeys, kBatches, kNumFamilies };
+  enum Family { kMeta, kLists, kSignals, kChanges, kAudit, kKeys, kBatches, kFeed, kNumFamilies };
   static constexpr std::array<const char*, kNumFamilies> kFamilyNames = {
-      "meta", "lists", "signals", "changes", "audit", "keys", "batches"};
+      "meta", "lists", "signals", "changes", "audit", "keys", "batches", "feed"};
 
   // Bumped whenever the on-disk layout changes incompatibly. Open refuses a
   // database written with another version (no silent misreads).

@@ -11,6 +11,7 @@
 #include "store/atomic_batch.h"
 #include "store/batch_encoder.h"
 #include "store/batch_plan.h"
+#include "store/feed.h"
 #include "store/key_encoding.h"
 
 namespace store {
@@ -107,7 +108,7 @@ Status HashLists::Load() {
     HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading signals"));
     flush();
   }
-  return Status::Ok();
+  return LoadFeed();
 }
 
 Status HashLists::CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const {
@@ -132,9 +133,14 @@ Status HashLists::CreateList(const ListSpec& spec, ListInfo* out) {
   info.kind = spec.kind;
   info.pdq_threshold = spec.pdq_threshold;
   info.created_ms = base::NowMs();
+  FeedRecord record;
+  record.seq = feed_head_ + 1;
+  record.time_ms = info.created_ms;
+  record.list = info;
   rocksdb::WriteBatch wb;
   wb.Put(db_->family(Database::kLists), keys::ListKey(info.id), keys::EncodeList(info));
   wb.Put(db_->family(Database::kMeta), std::string(keys::kNextListId), base::EncodeU64(info.id + 1));
+  wb.Put(db_->family(Database::kFeed), keys::FeedKey(record.seq), keys::EncodeFeedRecord(record));
   HS_RETURN_IF_ERROR(db_->Write(&wb, /*sync=*/true));
   ++next_list_id_;
   index_.PutList(SpecOf(info));
@@ -142,6 +148,7 @@ Status HashLists::CreateList(const ListSpec& spec, ListInfo* out) {
     std::unique_lock l(mu_);
     lists_[info.id] = info;
   }
+  PublishFeed(record.seq, record.time_ms);
   *out = std::move(info);
   return Status::Ok();
 }
@@ -178,12 +185,20 @@ Status HashLists::UpdateList(uint64_t id, std::optional<std::string> name, std::
   }
   if (enabled) info.enabled = *enabled;
   if (pdq_threshold) info.pdq_threshold = *pdq_threshold;
+  FeedRecord record;
+  record.seq = feed_head_ + 1;
+  record.time_ms = base::NowMs();
+  record.list = info;
   rocksdb::WriteBatch wb;
   wb.Put(db_->family(Database::kLists), keys::ListKey(id), keys::EncodeList(info));
+  wb.Put(db_->family(Database::kFeed), keys::FeedKey(record.seq), keys::EncodeFeedRecord(record));
   HS_RETURN_IF_ERROR(db_->Write(&wb, /*sync=*/true));
   index_.PutList(SpecOf(info));
-  std::unique_lock l(mu_);
-  it->second = std::move(info);
+  {
+    std::unique_lock l(mu_);
+    it->second = std::move(info);
+  }
+  PublishFeed(record.seq, record.time_ms);
   return Status::Ok();
 }
 
@@ -240,7 +255,9 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   const bool ingest = plan.effective() >= ingest_from_changes_ && db_->IngestionSafe();
   AtomicBatch wb(db_, ingest ? AtomicBatch::Mode::kIngest : AtomicBatch::Mode::kWriteBatch, reserve);
   EncodedBatch encoded;
-  EncodeBatch(list_id, info.last_seq, base::NowMs(), batch, plan, removed_refs, &wb, &encoded);
+  const int64_t now_ms = base::NowMs();
+  const uint64_t first_change = info.last_seq + 1;
+  EncodeBatch(list_id, info.last_seq, now_ms, batch, plan, removed_refs, &wb, &encoded);
 
   BatchResult result;
   result.added = plan.added;
@@ -252,11 +269,23 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   info.signal_count = info.signal_count + result.added - result.removed;
   wb.Put(Database::kLists, keys::ListKey(list_id), keys::EncodeList(info));
   wb.Put(Database::kBatches, batch_key, keys::EncodeBatchResult(result, digest));
+  // A batch that changed nothing has no feed record: followers need nothing.
+  FeedRecord record;
+  if (plan.effective() > 0) {
+    record.seq = feed_head_ + 1;
+    record.kind = FeedKind::kBatch;
+    record.time_ms = now_ms;
+    record.list_id = list_id;
+    record.first_change = first_change;
+    record.last_change = encoded.last_seq;
+    wb.Put(Database::kFeed, keys::FeedKey(record.seq), keys::EncodeFeedRecord(record));
+  }
   HS_RETURN_IF_ERROR(CommitAndPublish(list_id, &wb, encoded));
   {
     std::unique_lock l(mu_);
     li->second = std::move(info);
   }
+  if (record.seq != 0) PublishFeed(record.seq, record.time_ms);
   *out = result;
   return Status::Ok();
 }

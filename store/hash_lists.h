@@ -9,6 +9,7 @@
 //   changes  list id, seq (big-endian)      -> add/remove, type, hash, reference, time
 //   batches  list id, batch id              -> the BatchResult first returned
 //   meta     "next_list_id"                 -> next list id
+//   feed     feed seq (big-endian)          -> list_put or batch record (store/feed.h)
 // Batch ids are scoped by list (a list has exactly one owner partner, so this
 // is the "partner, batch id" of DESIGN.md section 3, made per list).
 //
@@ -20,6 +21,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -96,6 +99,9 @@ struct Change {
   int64_t time_ms = 0;
 };
 
+struct FeedCursor;
+struct FeedPage;
+
 class HashLists {
  public:
   struct Options {
@@ -142,6 +148,34 @@ class HashLists {
   // in one batch is added first, then removed. NotFound for an unknown list.
   Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchResult* out);
 
+  // The feed (store/feed.h). Every CreateList, UpdateList and effective
+  // ApplyBatch appends one record in the same atomic write; a record becomes
+  // readable once its write returned (published in commit order).
+  //
+  // ReadFeed: the records after `after`, at most `max_entries` entries
+  // (list_puts and changes) and about `max_bytes` bytes (at least one entry
+  // when there is one: a page always makes progress). InvalidArgument for a
+  // cursor beyond the head or inside a record it does not fit.
+  Status ReadFeed(const FeedCursor& after, size_t max_entries, size_t max_bytes, FeedPage* out) const;
+  // The newest published record (0: empty feed) and its time.
+  void FeedHead(uint64_t* record, int64_t* time_ms) const;
+  // Waits until a record after `after` is published, `deadline` passes or
+  // StopFeedWaiters is called; true if there is something to read.
+  bool WaitForFeed(const FeedCursor& after, std::chrono::steady_clock::time_point deadline) const;
+  // Wakes every WaitForFeed for good (shutdown: long polls answer at once).
+  void StopFeedWaiters();
+
+  // A follower's write: applies a page read from a primary's feed that
+  // starts exactly at `from`, with the primary's list ids, change seqs and
+  // feed seqs, and puts (cursor_key, cursor_value) in the meta family: ONE
+  // atomic write (a WriteBatch, or an SST ingestion for large pages), then
+  // the index is updated in place. A page that does not continue `from`, or
+  // whose changes do not fit this database's state (an add of a present
+  // signal, a remove of an absent one, a list record whose counts differ),
+  // is Corruption and nothing is written. Serialised with the other writers.
+  Status ApplyFeedPage(const FeedCursor& from, const FeedPage& page, std::string_view cursor_key,
+                       std::string_view cursor_value);
+
   // Up to `limit` changes of the list with seq > after_seq, in seq order.
   // *next is the seq to pass as after_seq to continue (the last returned, or
   // after_seq when there are none).
@@ -168,6 +202,11 @@ class HashLists {
  private:
   explicit HashLists(Database* db, const Options& options);
   Status Load();
+  // Reads the feed head at open; writes the records of a database created
+  // before the feed existed (a list_put and a batch of all its changes per list).
+  Status LoadFeed();
+  // Makes feed record `seq` readable and wakes the waiters. Caller holds write_mu_.
+  void PublishFeed(uint64_t seq, int64_t time_ms);
   Status CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const;
   // Commits a batch's write, then publishes its index update.
   Status CommitAndPublish(uint64_t list_id, class AtomicBatch* wb, const struct EncodedBatch& encoded);
@@ -184,6 +223,13 @@ class HashLists {
   mutable std::shared_mutex mu_;
   std::unordered_map<uint64_t, ListInfo> lists_;
   uint64_t next_list_id_ = 1;
+
+  // The published feed head: guarded by feed_mu_, signalled on feed_cv_.
+  mutable std::mutex feed_mu_;
+  mutable std::condition_variable feed_cv_;
+  uint64_t feed_head_ = 0;
+  int64_t feed_head_time_ms_ = 0;
+  bool feed_stopped_ = false;
 };
 
 }  // namespace store

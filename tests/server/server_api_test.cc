@@ -41,12 +41,13 @@ TEST_CASE("every route refuses a missing or bad key with 401 and every role it d
       {"POST", "/v1/audit/1/review", R"({"disposition":"confirmed"})", "application/json", {"reviewer"}},
       {"GET", "/v1/audit/verify", "", "", {"admin"}},
       {"GET", "/v1/audit/checkpoint", "", "", {"admin"}},
-      {"GET", "/v1/lists", "", "", {"partner", "admin"}},
+      {"GET", "/v1/lists", "", "", {"partner", "admin", "replica"}},
       {"POST", "/v1/lists", R"({"name":"n","kind":"allow","owner":"acme"})", "application/json", {"partner", "admin"}},
-      {"GET", "/v1/lists/" + id, "", "", {"partner", "admin"}},
+      {"GET", "/v1/lists/" + id, "", "", {"partner", "admin", "replica"}},
       {"PATCH", "/v1/lists/" + id, R"({"enabled":true})", "application/json", {"partner", "admin"}},
       {"POST", "/v1/lists/" + id + "/batches", R"({"batch_id":"x","add":[]})", "application/json", {"partner"}},
       {"GET", "/v1/lists/" + id + "/changes", "", "", {"replica", "partner"}},
+      {"GET", "/v1/feed", "", "", {"replica", "admin"}},
   };
   auto c = f.server.Client();
   // Create one audit entry so /v1/audit/1 exists for the roles that may see it.
