@@ -12,7 +12,7 @@
 #
 # Environment: HASHSCREEN_IMAGES (image corpus dir, default
 # /var/cache/hashscreen/images), HASHSCREEN_SANITIZE=0 skips the sanitizer pass,
-# HASHSCREEN_FUZZ_SECONDS (per fuzz target, default 15; 0 skips fuzzing),
+# HASHSCREEN_FUZZ_SECONDS (per fuzz target, default 10; 0 skips fuzzing),
 # JOBS (parallel build jobs, default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -77,12 +77,12 @@ case "$cmd" in
       build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_SANITIZE=ON -DHASHSCREEN_BENCH=OFF
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     fi
-    if [ "${HASHSCREEN_FUZZ_SECONDS:-15}" != 0 ]; then
+    if [ "${HASHSCREEN_FUZZ_SECONDS:-10}" != 0 ]; then
       log "building the fuzz targets (clang, libFuzzer, ASan+UBSan) in build-fuzz"
       CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHSCREEN_FUZZ=ON >/dev/null
       cmake --build build-fuzz -j "$JOBS"
-      log "fuzzing each target for ${HASHSCREEN_FUZZ_SECONDS:-15}s"
-      HASHSCREEN_IMAGES="$IMAGES" fuzz/run.sh build-fuzz "${HASHSCREEN_FUZZ_SECONDS:-15}"
+      log "fuzzing each target for ${HASHSCREEN_FUZZ_SECONDS:-10}s"
+      HASHSCREEN_IMAGES="$IMAGES" fuzz/run.sh build-fuzz "${HASHSCREEN_FUZZ_SECONDS:-10}"
     fi
     log "all tests passed" ;;
   serve)

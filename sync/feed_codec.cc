@@ -104,7 +104,7 @@ Status DecodeFeedPage(std::string_view bytes, store::FeedPage* page, std::string
     if (in.bad()) return bad(where + " is truncated");
     if (n > in.remaining() / kMinChangeBytes) return bad(where + ": change count beyond the page");
     if (n == 0 || r.first_change == 0 || r.first_change > r.last_change || from < r.first_change ||
-        n - 1 > r.last_change - from) {
+        from > r.last_change || n - 1 > r.last_change - from) {
       return bad(where + ": changes outside feed record " + std::to_string(r.seq));
     }
     item.changes.resize(n);

@@ -134,6 +134,27 @@ TEST_CASE("feed codec: counts the bytes cannot hold are refused before allocatin
   CHECK(hsync::DecodeFeedPage(b, &q, &id).code() == Status::Code::kInvalidArgument);
 }
 
+TEST_CASE("feed codec: a batch whose changes start after its record's last change is refused") {
+  // The first change's seq is the u64 before the change count; put it past
+  // last_change (an unsigned subtraction that wraps would let it through).
+  store::FeedPage one;
+  store::FeedItem item = SamplePage().items[1];
+  item.changes.resize(1);
+  one.items.push_back(item);
+  one.next = {8, 1};
+  std::string b;
+  hsync::EncodeFeedPage(one, "i", &b);
+  const size_t count_at = b.size() - (1 + 1 + 32 + 2 + item.changes[0].ref.size()) - 4;
+  const size_t from_at = count_at - 8;
+  for (uint64_t from : {item.record.last_change + 1, item.record.last_change + 1000, ~uint64_t{0}}) {
+    CAPTURE(from);
+    for (int k = 0; k < 8; ++k) b[from_at + k] = static_cast<char>(from >> (56 - 8 * k));
+    FeedPage q;
+    std::string id;
+    CHECK(hsync::DecodeFeedPage(b, &q, &id).code() == Status::Code::kInvalidArgument);
+  }
+}
+
 TEST_CASE("feed codec: primary URLs") {
   CHECK(hsync::CheckPrimaryUrl("https://primary.example:8443").ok());
   CHECK(hsync::CheckPrimaryUrl("https://primary.example/").ok());

@@ -245,7 +245,9 @@ TEST_CASE("follower: start-up refusals") {
   const std::string primary = "https://127.0.0.1:" + std::to_string(p.server.port());
   auto refused = [&](std::vector<std::string> flags, const std::string& says) {
     static int n = 0;
-    const fs::path dir = tmp.path() / ("s" + std::to_string(++n));
+    std::string name = "s";  // not "s" + to_string(): GCC 12's -Wrestrict false positive
+    name += std::to_string(++n);
+    const fs::path dir = tmp.path() / name;
     fs::create_directories(dir);
     ServerProcess s(dir);
     std::string error;
