@@ -71,7 +71,7 @@ const std::vector<Setting>& Table() {
        &ServerConfig::max_connections_per_peer, {1, 1'000'000}},
       {{"server", "head_grace_ms", "head-grace-ms",
         "at a full connection cap, a request head (or TLS handshake) in progress longer than this may be closed"},
-       &ServerConfig::head_grace_ms, {100, 600'000}},
+       &ServerConfig::head_grace_ms, {0, 600'000}},
       {{"server", "max_header_bytes", "max-header-bytes", "largest request head (request line and header fields)"},
        &ServerConfig::max_header_bytes, {1024, 1 << 20}},
       {{"server", "header_timeout_s", "header-timeout-s",

@@ -31,7 +31,7 @@ struct ServerConfig {
   int64_t worker_threads = 0;  // 0 = screen workers + screen queue + 4 x cores
   int64_t max_connections = 1024;
   int64_t max_connections_per_peer = 64;
-  int64_t head_grace_ms = 1000;
+  int64_t head_grace_ms = 50;
   int64_t max_header_bytes = 16384;
   int64_t header_timeout_s = 10;
   int64_t body_timeout_s = 60;

@@ -26,11 +26,11 @@ ConnectionCaps::Verdict ConnectionCaps::Check(const std::string& peer, int64_t n
   return Verdict::kAdmit;
 }
 
-void ConnectionCaps::Add(uint64_t id, const std::string& peer) {
+void ConnectionCaps::Add(uint64_t id, const std::string& peer, int64_t now_ms) {
   Conn& c = conns_[id];
   c.peer = peer;
   ++peers_[peer].count;
-  SetIdle(id, true);
+  SetHeadStarted(id, now_ms);
 }
 
 void ConnectionCaps::Clear(uint64_t id, Conn& c, Peer& p) {

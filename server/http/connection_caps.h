@@ -1,21 +1,25 @@
 // ConnectionCaps: the policy that keeps one listener's connections bounded,
 // overall (`max_total`) and per peer address (`max_per_peer`).
 //
-// A connection is *idle* while no request is in progress on it: accepted
-// but no byte received yet, or between two requests of a keep-alive
-// connection. It is *in a head* from the first byte of a request (a TLS
-// handshake included) until the head is complete; after that it is busy.
+// A connection is *in a head* from the moment it is accepted (a new
+// connection is a request on its way: its TLS handshake or head is expected
+// at once) and again from the first byte of each later request, until the
+// head is complete; after that it is busy. It is *idle* between two
+// requests of a keep-alive connection.
 //
 // When a new connection would pass a cap, connections are closed in this
 // order: idle ones, oldest idle first; then ones whose head has been in
 // progress for longer than `head_grace_ms`, the oldest head first; only if
 // there is neither is the new connection refused (for the per-peer cap, only
 // that peer's connections are candidates). An idle connection costs nothing
-// to drop (the client reconnects). A real client's head (and handshake)
-// arrives within milliseconds of its first byte, so a head still open after
-// the grace is a slow or stalled sender; without this, connections that
-// trickle a head from enough addresses (max_total / max_per_peer of them)
-// would hold every slot until their header deadline and lock everyone out.
+// to drop (the client reconnects). A real client's handshake and head arrive
+// within milliseconds of its connect, so a head still open after the grace
+// is a slow or stalled sender; without this, connections that trickle a head
+// from enough addresses (max_total / max_per_peer of them) would hold every
+// slot until their header deadline and lock everyone out. A connection just
+// accepted is never a victim within the grace: were it idle, an attacker
+// reconnecting in a loop at a full cap would close every newcomer between
+// its accept and its first byte, legitimate clients included.
 // Connections past their head (Admit, body, handler, response) are never
 // evicted: they carry an authorised request and have their own deadlines.
 //
@@ -39,7 +43,7 @@ namespace server::http {
 
 class ConnectionCaps {
  public:
-  ConnectionCaps(size_t max_total, size_t max_per_peer, int64_t head_grace_ms = 1000)
+  ConnectionCaps(size_t max_total, size_t max_per_peer, int64_t head_grace_ms = 50)
       : max_total_(max_total), max_per_peer_(max_per_peer), head_grace_ms_(head_grace_ms) {}
   ConnectionCaps(const ConnectionCaps&) = delete;
   ConnectionCaps& operator=(const ConnectionCaps&) = delete;
@@ -51,8 +55,8 @@ class ConnectionCaps {
   // caller closes the evicted ones (Remove) and then Adds the new one.
   Verdict Check(const std::string& peer, int64_t now_ms, std::vector<uint64_t>* evict) const;
 
-  // Registers an admitted connection; it starts idle.
-  void Add(uint64_t id, const std::string& peer);
+  // Registers a connection admitted at `now_ms`; it starts in a head.
+  void Add(uint64_t id, const std::string& peer, int64_t now_ms);
   // Marks a connection idle (no request in progress) or busy (past its head).
   void SetIdle(uint64_t id, bool idle);
   // Marks a connection as in a request head (or TLS handshake) since `now_ms`.

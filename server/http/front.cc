@@ -339,7 +339,8 @@ struct Front::Impl {
       for (uint64_t victim : evict) {
         auto it = conns.find(victim);
         if (it == conns.end()) continue;
-        ++(it->second->phase == Phase::kIdle ? stats.evicted_idle : stats.evicted_slow_head);
+        // A fresh connection is idle in phase but was a head to the caps.
+        ++(it->second->phase == Phase::kIdle && !it->second->fresh ? stats.evicted_idle : stats.evicted_slow_head);
         Close(*it->second);
       }
       int one = 1;
@@ -358,7 +359,7 @@ struct Front::Impl {
         continue;
       }
       c.events = EPOLLIN;
-      l.caps->Add(c.id, c.peer);
+      l.caps->Add(c.id, c.peer, base::MonotonicMs());
       ++stats.accepted;
       ++stats.open_connections;
       // A new connection has header_timeout for its handshake and first head.

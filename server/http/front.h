@@ -87,7 +87,7 @@ struct FrontOptions {
   size_t max_connections_per_peer = 64;  // per listener and peer address
   // At a full cap, a connection whose head (TLS handshake included) has been
   // arriving for longer than this may be closed for a new one (ConnectionCaps).
-  int64_t head_grace_ms = 1000;
+  int64_t head_grace_ms = 50;
   size_t max_head_bytes = 16384;
   size_t max_headers = 64;
   uint64_t max_body_bytes = 32ull << 20;

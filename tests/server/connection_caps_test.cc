@@ -1,5 +1,6 @@
-// ConnectionCaps: idle connections go first, oldest first; busy ones are
-// never evicted; a peer's cap only evicts that peer's connections.
+// ConnectionCaps: idle connections go first, oldest first; then heads (new
+// connections included) past their grace; busy ones are never evicted; a
+// peer's cap only evicts that peer's connections.
 #include <doctest/doctest.h>
 
 #include "server/http/connection_caps.h"
@@ -7,15 +8,23 @@
 using server::http::ConnectionCaps;
 using V = ConnectionCaps::Verdict;
 
+namespace {
+// A keep-alive connection between two requests.
+void AddIdle(ConnectionCaps& caps, uint64_t id, const std::string& peer) {
+  caps.Add(id, peer, 0);
+  caps.SetIdle(id, true);
+}
+}  // namespace
+
 TEST_CASE("the per-peer cap evicts that peer's oldest idle connection, and refuses when none is idle") {
   ConnectionCaps caps(100, 3);
   std::vector<uint64_t> evict;
   for (uint64_t id = 1; id <= 3; ++id) {
     REQUIRE(caps.Check("10.0.0.1", 0, &evict) == V::kAdmit);
     REQUIRE(evict.empty());
-    caps.Add(id, "10.0.0.1");
+    AddIdle(caps, id, "10.0.0.1");
   }
-  caps.Add(10, "10.0.0.2");
+  AddIdle(caps, 10, "10.0.0.2");
   // 2 became busy and idle again: it is now younger than 3.
   caps.SetIdle(2, false);
   caps.SetIdle(2, true);
@@ -40,14 +49,14 @@ TEST_CASE("the per-peer cap evicts that peer's oldest idle connection, and refus
 TEST_CASE("the overall cap evicts the oldest idle connection of any peer") {
   ConnectionCaps caps(3, 10);
   std::vector<uint64_t> evict;
-  caps.Add(1, "a");
-  caps.Add(2, "b");
-  caps.Add(3, "c");
+  AddIdle(caps, 1, "a");
+  AddIdle(caps, 2, "b");
+  AddIdle(caps, 3, "c");
   caps.SetIdle(1, false);
   CHECK(caps.Check("d", 0, &evict) == V::kAdmit);
   CHECK(evict == std::vector<uint64_t>{2});
   caps.Remove(2);
-  caps.Add(4, "d");
+  AddIdle(caps, 4, "d");
   caps.SetIdle(3, false);
   caps.SetIdle(4, false);
   CHECK(caps.Check("e", 0, &evict) == V::kRefuseTotal);
@@ -64,10 +73,10 @@ TEST_CASE("the overall cap evicts the oldest idle connection of any peer") {
 TEST_CASE("at a full cap, heads older than the grace go after idle ones, oldest head first, younger heads never") {
   ConnectionCaps caps(4, 3, /*head_grace_ms=*/1000);
   std::vector<uint64_t> evict;
-  caps.Add(1, "a");
-  caps.Add(2, "b");
-  caps.Add(3, "c");
-  caps.Add(4, "d");
+  AddIdle(caps, 1, "a");
+  AddIdle(caps, 2, "b");
+  AddIdle(caps, 3, "c");
+  AddIdle(caps, 4, "d");
   caps.SetHeadStarted(2, 5000);
   caps.SetHeadStarted(3, 4000);
   caps.SetHeadStarted(4, 4500);
@@ -77,7 +86,7 @@ TEST_CASE("at a full cap, heads older than the grace go after idle ones, oldest 
   CHECK(caps.Check("e", 100000, &evict) == V::kAdmit);
   CHECK(evict == std::vector<uint64_t>{1});
   caps.Remove(1);
-  caps.Add(5, "e");
+  AddIdle(caps, 5, "e");
   caps.SetIdle(5, false);  // busy: past its head
   // No idle one: within the grace every head is safe.
   CHECK(caps.Check("f", 4999, &evict) == V::kRefuseTotal);
@@ -106,9 +115,9 @@ TEST_CASE("at a full cap, heads older than the grace go after idle ones, oldest 
 TEST_CASE("the per-peer cap evicts only that peer's stale heads") {
   ConnectionCaps caps(100, 2, /*head_grace_ms=*/1000);
   std::vector<uint64_t> evict;
-  caps.Add(1, "a");
-  caps.Add(2, "a");
-  caps.Add(3, "b");
+  AddIdle(caps, 1, "a");
+  AddIdle(caps, 2, "a");
+  AddIdle(caps, 3, "b");
   caps.SetHeadStarted(1, 0);
   caps.SetHeadStarted(2, 500);
   caps.SetHeadStarted(3, -10000);  // older, but another peer's
@@ -118,4 +127,27 @@ TEST_CASE("the per-peer cap evicts only that peer's stale heads") {
   caps.SetIdle(1, false);
   caps.SetIdle(2, false);
   CHECK(caps.Check("a", 100000, &evict) == V::kRefusePeer);
+}
+
+TEST_CASE("a new connection is a head on its way: not a victim within the grace, so newcomers do not close each other") {
+  ConnectionCaps caps(2, 10, /*head_grace_ms=*/1000);
+  std::vector<uint64_t> evict;
+  caps.Add(1, "a", 10000);
+  caps.Add(2, "b", 10100);
+  CHECK(caps.in_head() == 2);
+  CHECK(caps.idle() == 0);
+  // A burst of newcomers at a full cap: the ones just accepted are safe.
+  CHECK(caps.Check("c", 10500, &evict) == V::kRefuseTotal);
+  CHECK(evict.empty());
+  // Its first byte does not restart the grace: the head counts from the accept.
+  caps.SetHeadStarted(1, 10900);
+  CHECK(caps.Check("c", 11000, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{1});
+  // A connection that was served and went idle is the first victim, at once.
+  caps.SetIdle(2, false);
+  caps.SetIdle(2, true);
+  caps.Remove(1);
+  caps.Add(3, "c", 11000);
+  CHECK(caps.Check("d", 11001, &evict) == V::kAdmit);
+  CHECK(evict == std::vector<uint64_t>{2});
 }

@@ -261,12 +261,19 @@ TEST_CASE("300 idle and 40 trickling connections: health and screens still answe
 }
 
 TEST_CASE("the per-peer cap closes that peer's oldest idle connection first and refuses when none is idle") {
-  ServerFixture f({"--max-connections-per-peer", "8"}, /*with_list=*/false);
-  // Eight idle connections from 127.0.0.1 fill its share.
+  // A long head grace: the heads below stay within it, so nothing is evictable.
+  ServerFixture f({"--max-connections-per-peer", "8", "--head-grace-ms", "60000"}, /*with_list=*/false);
+  // Eight idle keep-alive connections (each was served once) from 127.0.0.1
+  // fill its share.
   std::vector<std::unique_ptr<RawClient>> idle;
   for (int i = 0; i < 8; ++i) {
     idle.push_back(std::make_unique<RawClient>());
-    REQUIRE(idle.back()->Connect(f.server.port(), false));
+    REQUIRE(Open(*idle.back(), f));
+    REQUIRE(idle.back()->Send(Head("GET", "/healthz", "")));
+    int status = 0;
+    std::string head, body;
+    REQUIRE(idle.back()->ReadResponse(5000, &status, &head, &body));
+    REQUIRE(status == 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a clear age order
   }
   // A ninth connection is served; the oldest idle one was closed for it.
