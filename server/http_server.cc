@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <regex>
 #include <thread>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "server/http/multipart.h"
 #include "server/http/tls_context.h"
 #include "server/log.h"
+#include "server/route_pattern.h"
 #include "server/routes.h"
 
 namespace server {
@@ -29,7 +29,7 @@ constexpr int kListenBacklog = 1024;
 
 struct CompiledRoute {
   const Route* route;
-  std::regex pattern;
+  RoutePattern pattern;
 };
 
 // What Admit learned from the head, for Handle.
@@ -78,10 +78,14 @@ bool IsListWrite(const Route& route) {
          (name.rfind("/v1/lists", 0) == 0 || name == "/v1/audit/{id}/review");
 }
 
-std::vector<CompiledRoute> Compile(const std::vector<Route>& routes) {
-  std::vector<CompiledRoute> out;
-  for (const Route& r : routes) out.push_back({&r, std::regex(r.pattern, std::regex::ECMAScript | std::regex::optimize)});
-  return out;
+Status Compile(const std::vector<Route>& routes, std::vector<CompiledRoute>* out) {
+  out->clear();
+  for (const Route& r : routes) {
+    CompiledRoute c{&r, {}};
+    HS_RETURN_IF_ERROR(RoutePattern::Parse(r.pattern, &c.pattern));
+    out->push_back(std::move(c));
+  }
+  return Status::Ok();
 }
 
 // Lets the process hold as many descriptors as it may: every connection is
@@ -118,10 +122,10 @@ struct HttpServer::Impl : http::Application {
     const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;
     const std::string method = head.method == "HEAD" ? "GET" : head.method;
     const CompiledRoute* match = nullptr;
-    std::smatch m;
+    std::vector<std::string> path_args;
     std::string allow;
     for (const auto& r : routes) {
-      if (!std::regex_match(head.path, m, r.pattern)) continue;
+      if (!r.pattern.Match(head.path, &path_args)) continue;
       if (method == r.route->method) {
         match = &r;
         break;
@@ -145,7 +149,7 @@ struct HttpServer::Impl : http::Application {
     ApiRequest& api = exchange->api;
     api.method = head.method;
     api.path = head.path;
-    for (size_t i = 1; i < m.size(); ++i) api.path_args.push_back(m[i].str());
+    api.path_args = std::move(path_args);
     for (const auto& [k, v] : head.query) api.params.emplace(k, v);
     if (const std::string* ct = head.Header("content-type")) api.content_type = *ct;
     if (const std::string* accept = head.Header("accept")) api.accept = *accept;
@@ -355,8 +359,8 @@ Status HttpServer::Create(Service* service, std::unique_ptr<HttpServer>* out) {
   o.keep_alive_timeout_ms = c.keep_alive_timeout_s * 1000;
   o.keep_alive_max_requests = static_cast<uint64_t>(c.keep_alive_max_requests);
   HS_RETURN_IF_ERROR(http::Front::Create(o, impl.get(), &impl->front));
-  impl->api_routes = Compile(Routes());
-  impl->metrics_routes = Compile(MetricsRoutes());
+  HS_RETURN_IF_ERROR(Compile(Routes(), &impl->api_routes));
+  HS_RETURN_IF_ERROR(Compile(MetricsRoutes(), &impl->metrics_routes));
   Impl* self = impl.get();
   service->metrics().SetExtraRenderer([self](std::string* text) { self->RenderFrontMetrics(text); });
   out->reset(new HttpServer(std::move(impl)));

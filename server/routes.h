@@ -21,7 +21,7 @@ constexpr RoleMask kPublic = 0;
 
 struct Route {
   const char* method;
-  const char* pattern;  // ECMAScript regex over the path; captures become path_args
+  const char* pattern;  // path template (server/route_pattern.h); placeholders become path_args
   const char* name;     // metrics/log label
   RoleMask roles;       // kPublic: no key needed
   enum class Body { kJson, kRawImage, kMultipart, kNone } body;
