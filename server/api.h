@@ -37,6 +37,7 @@ struct ApiRequest {
   };
   std::vector<Part> parts;  // multipart/form-data parts
   store::ApiKey key;        // the authenticated caller
+  std::string request_id;   // server/request_id.h: valid X-Request-Id or generated
 
   // The first value of query parameter `name`, or "".
   std::string Param(const std::string& name) const {

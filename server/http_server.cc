@@ -17,6 +17,7 @@
 #include "server/http/multipart.h"
 #include "server/http/tls_context.h"
 #include "server/log.h"
+#include "server/request_id.h"
 #include "server/routes.h"
 
 namespace server {
@@ -38,13 +39,26 @@ struct Exchange {
   ApiRequest api;
 };
 
-http::Response ToHttp(const ApiResponse& api) {
+// Every answer names its request (server/request_id.h).
+http::Response ToHttp(const ApiResponse& api, std::string_view request_id) {
   http::Response r;
   r.status = api.status;
   r.content_type = api.content_type;
   r.headers = api.headers;
+  r.headers.emplace_back("X-Request-Id", std::string(request_id));
   r.body = api.body;
   return r;
+}
+
+// The caller's X-Request-Id when there is exactly one and it is valid, else a new id.
+std::string RequestIdOf(const http::RequestHead& head) {
+  const std::string* offered = nullptr;
+  for (const auto& [name, value] : head.headers) {
+    if (name != "x-request-id") continue;
+    if (offered) return NewRequestId();
+    offered = &value;
+  }
+  return offered ? AcceptRequestId(*offered) : NewRequestId();
 }
 
 // The bearer token, or "" when the header is absent or malformed.
@@ -115,6 +129,8 @@ struct HttpServer::Impl : http::Application {
 
   bool Admit(http::Request& req, http::Response* refusal) override {
     const http::RequestHead& head = req.head;
+    const std::string request_id = RequestIdOf(head);
+    ScopedRequestId scope(request_id);
     const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;
     const std::string method = head.method == "HEAD" ? "GET" : head.method;
     const CompiledRoute* match = nullptr;
@@ -143,6 +159,7 @@ struct HttpServer::Impl : http::Application {
     auto exchange = std::make_shared<Exchange>();
     exchange->route = &route;
     ApiRequest& api = exchange->api;
+    api.request_id = request_id;
     api.method = head.method;
     api.path = head.path;
     for (size_t i = 1; i < m.size(); ++i) api.path_args.push_back(m[i].str());
@@ -193,6 +210,7 @@ struct HttpServer::Impl : http::Application {
     auto exchange = std::any_cast<std::shared_ptr<Exchange>>(req.state);
     const Route& route = *exchange->route;
     ApiRequest& api = exchange->api;
+    ScopedRequestId scope(api.request_id);
     api.body = std::move(req.body);
     api.body_bytes = req.body_bytes;
     api.body_too_large = req.body_too_large;
@@ -205,7 +223,7 @@ struct HttpServer::Impl : http::Application {
     } else {
       RunHandler(route, api, &out);
     }
-    *response = ToHttp(out);
+    *response = ToHttp(out, api.request_id);
     Finish(route.name, req, api.key.id, api.body_bytes, out.status);
   }
 
@@ -237,7 +255,7 @@ struct HttpServer::Impl : http::Application {
 
   bool Refuse(const char* route_name, const http::Request& req, const std::string& key_id, const ApiResponse& out,
               http::Response* refusal) {
-    *refusal = ToHttp(out);
+    *refusal = ToHttp(out, CurrentRequestId());
     Finish(route_name, req, key_id, req.body_bytes, out.status);
     return false;
   }

@@ -3,6 +3,7 @@
 // the listener starts; 503 once shutdown began or while the store cannot
 // write, e.g. on a full disk, when every screen would answer 507), /metrics
 // (Prometheus text).
+#include "server/process_metrics.h"
 #include "server/routes.h"
 
 namespace server {
@@ -65,6 +66,7 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
     add("hashscreen_follow_entries_applied", "Feed entries applied since start (a counter).", static_cast<double>(st.entries));
     add("hashscreen_follow_errors", "Failed feed requests or pages since start (a counter).", static_cast<double>(st.errors));
   }
+  AppendProcessGauges(&gauges);
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";
   response->body = service.metrics().Render(gauges);
