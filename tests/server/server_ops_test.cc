@@ -8,6 +8,7 @@
 
 #include <regex>
 #include <set>
+#include <fstream>
 #include <sstream>
 
 #include "base/version.h"
@@ -226,4 +227,25 @@ TEST_CASE("log.format: an unknown format stops the start naming the setting") {
   std::string error;
   CHECK_FALSE(server.Start({"--log-format", "yaml"}, &error));
   CHECK_MESSAGE(error.find("log") != std::string::npos, error);
+}
+
+TEST_CASE("readyz: a follower that has not caught up yet is 503 with reason follower_not_caught_up") {
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  server.CreateKey("admin");
+  const fs::path key_file = tmp.path() / "primary.key";
+  std::ofstream(key_file) << "no-primary-listens-here\n";
+  // Port 1 on loopback: nothing listens, so the first catch-up never ends.
+  std::string error;
+  REQUIRE_MESSAGE(server.Start({"--follow", "http://127.0.0.1:1", "--follow-key-file", key_file.string()}, &error), error);
+  auto c = server.Client();
+  auto r = c->Get("/readyz", {{"X-Request-Id", "probe-1"}});
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  const json body = Json(r);
+  CHECK(body["error"]["reason"] == "follower_not_caught_up");
+  CHECK(body["error"]["code"] == "unavailable");
+  CHECK(body["error"]["request_id"] == "probe-1");
+  CHECK(body["error"]["message"].get<std::string>().find("first catch-up") != std::string::npos);
+  CHECK(c->Get("/healthz")->status == 200);  // alive, only not ready
 }
