@@ -1,5 +1,6 @@
 // GET /healthz (the process answers), /readyz (this instance should get
-// traffic), /metrics (Prometheus text).
+// traffic), /metrics (Prometheus text), /v1/openapi.json (the API's
+// description, server/openapi_document.h).
 //
 // /readyz answers 503 with {"error":{"code","message","reason",...}} where
 // reason is one of
@@ -14,6 +15,7 @@
 // list into the index in Service::Open, before the listener exists, so it
 // cannot answer at all before that; a follower's index is loading exactly
 // while it is not caught up.
+#include "server/openapi_document.h"
 #include "server/process_metrics.h"
 #include "server/routes.h"
 
@@ -48,6 +50,12 @@ void HandleReadyz(Service& service, const ApiRequest&, ApiResponse* response) {
                                              (st.last_error.empty() ? "" : "; last error: " + st.last_error));
   }
   response->Json(200, json{{"ready", true}, {"lists", service.lists()->Lists().size()}});
+}
+
+void HandleOpenApi(Service&, const ApiRequest&, ApiResponse* response) {
+  response->status = 200;
+  response->content_type = "application/json";
+  response->body = std::string(OpenApiDocument());
 }
 
 void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
