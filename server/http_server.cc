@@ -50,16 +50,6 @@ http::Response ToHttp(const ApiResponse& api, std::string_view request_id) {
   return r;
 }
 
-// The caller's X-Request-Id when there is exactly one and it is valid, else a new id.
-std::string RequestIdOf(const http::RequestHead& head) {
-  const std::string* offered = nullptr;
-  for (const auto& [name, value] : head.headers) {
-    if (name != "x-request-id") continue;
-    if (offered) return NewRequestId();
-    offered = &value;
-  }
-  return offered ? AcceptRequestId(*offered) : NewRequestId();
-}
 
 // The bearer token, or "" when the header is absent or malformed.
 std::string BearerToken(const http::RequestHead& head) {
@@ -129,7 +119,7 @@ struct HttpServer::Impl : http::Application {
 
   bool Admit(http::Request& req, http::Response* refusal) override {
     const http::RequestHead& head = req.head;
-    const std::string request_id = RequestIdOf(head);
+    const std::string request_id = RequestIdOf(head.headers);
     ScopedRequestId scope(request_id);
     const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;
     const std::string method = head.method == "HEAD" ? "GET" : head.method;

@@ -37,6 +37,16 @@ std::string AcceptRequestId(std::string_view offered) {
   return ValidRequestId(offered) ? std::string(offered) : NewRequestId();
 }
 
+std::string RequestIdOf(const std::vector<std::pair<std::string, std::string>>& headers) {
+  const std::string* offered = nullptr;
+  for (const auto& [name, value] : headers) {
+    if (name != "x-request-id") continue;
+    if (offered) return NewRequestId();
+    offered = &value;
+  }
+  return offered ? AcceptRequestId(*offered) : NewRequestId();
+}
+
 std::string_view CurrentRequestId() { return t_current; }
 
 ScopedRequestId::ScopedRequestId(std::string_view id) : previous_(std::move(t_current)) { t_current = std::string(id); }

@@ -16,6 +16,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace server {
 
@@ -25,6 +27,10 @@ bool ValidRequestId(std::string_view id);
 std::string NewRequestId();
 // `offered` when valid, else a new id.
 std::string AcceptRequestId(std::string_view offered);
+// The id of a request with these header fields (names lower-cased): its
+// X-Request-Id when there is exactly one and it is valid, else a new id (two
+// of them: which one is meant is unclear, so neither).
+std::string RequestIdOf(const std::vector<std::pair<std::string, std::string>>& headers);
 
 // The id of the request this thread is working on, "" when none.
 std::string_view CurrentRequestId();

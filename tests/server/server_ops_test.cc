@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/version.h"
+#include "tests/server/raw_client.h"
 #include "tests/server/server_fixture.h"
 
 using namespace testing_support;
@@ -248,4 +249,30 @@ TEST_CASE("readyz: a follower that has not caught up yet is 503 with reason foll
   CHECK(body["error"]["request_id"] == "probe-1");
   CHECK(body["error"]["message"].get<std::string>().find("first catch-up") != std::string::npos);
   CHECK(c->Get("/healthz")->status == 200);  // alive, only not ready
+}
+
+TEST_CASE("request ids: refusals of the HTTP front (a malformed chunk) name their request too") {
+  ServerFixture f({"--rate-per-key", "0"}, false);
+  // The head is accepted (route, key), then the body's chunk size is not hex:
+  // the front answers 400 itself, with the head's request id.
+  RawClient raw;
+  REQUIRE(raw.Connect(f.server.port(), true, f.server.cert().string()));
+  REQUIRE(raw.Send("POST /v1/screen/hashes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f.keys["ingest"] +
+                   "\r\nX-Request-Id: front-refusal-1\r\nContent-Type: application/json\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\nzz\r\n"));
+  int status = 0;
+  std::string head, body;
+  REQUIRE(raw.ReadResponse(10000, &status, &head, &body));
+  CHECK(status == 400);
+  CHECK_MESSAGE(head.find("X-Request-Id: front-refusal-1\r\n") != std::string::npos, head);
+  CHECK(json::parse(body, nullptr, false)["error"]["request_id"] == "front-refusal-1");
+  // A refusal before the head is complete (too many header fields) gets a fresh id.
+  auto c = f.server.Client();
+  httplib::Headers many;
+  for (int i = 0; i < 80; ++i) many.emplace("X-Filler-" + std::to_string(i), "x");
+  auto r = c->Get("/healthz", many);
+  REQUIRE(r);
+  CHECK(r->status == 431);
+  CHECK(IsGeneratedId(r->get_header_value("X-Request-Id")));
+  CHECK(Json(r)["error"]["request_id"] == r->get_header_value("X-Request-Id"));
 }
