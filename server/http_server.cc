@@ -50,7 +50,6 @@ http::Response ToHttp(const ApiResponse& api, std::string_view request_id) {
   return r;
 }
 
-
 // The bearer token, or "" when the header is absent or malformed.
 std::string BearerToken(const http::RequestHead& head) {
   const std::string* h = head.Header("authorization");

@@ -8,6 +8,8 @@
 // Thread-safety: stateless; any thread.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/metrics.h"
