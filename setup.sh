@@ -29,6 +29,7 @@ PACKAGES=(
   libhttp-parser-dev
   valgrind
   clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
+  haproxy python3-yaml       # deploy/: the load balancer, and deploy/check.sh
 )
 
 log() { printf '== %s\n' "$*"; }

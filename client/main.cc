@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "base/kernel_registry.h"
+#include "base/version.h"
 #include "client/command.h"
+#include "hashing/pdq_kernels.h"
 
 namespace {
 
@@ -24,6 +26,7 @@ void PrintUsage(FILE* out) {
                "Screens images against known-abuse hash lists (see README.md).\n\n"
                "commands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  std::fprintf(out, "  %-8s %s\n", "--version", "print the version, commit, compiler and SIMD paths");
   std::fprintf(out, "\n`hashscreen COMMAND --help` explains each command.\n");
 }
 
@@ -39,6 +42,11 @@ int main(int argc, char** argv) {
   if (base::Status s = base::InitSimd(); !s.ok()) {
     std::fprintf(stderr, "hashscreen: %s\n", s.ToString().c_str());
     return 2;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("%ssimd: %s, %s\n", base::VersionText("hashscreen").c_str(), base::DescribeSimd().c_str(),
+                base::DescribeFamily(hashing::PdqKernelFamily()).c_str());
+    return 0;
   }
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) == 0) return c.run(std::vector<std::string>(argv + 2, argv + argc));

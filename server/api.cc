@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include "base/number_parse.h"
+#include "server/request_id.h"
 
 #include <algorithm>
 #include <charconv>
@@ -17,8 +18,12 @@ void ApiResponse::Json(int s, const json& j) {
   content_type = "application/json";
 }
 
-void ApiResponse::Error(int s, const std::string& code, const std::string& message) {
-  Json(s, json{{"error", {{"code", code}, {"message", message}}}});
+void ApiResponse::Error(int s, const std::string& code, const std::string& message, const json& details) {
+  json error = details.is_object() ? details : json::object();
+  error["code"] = code;
+  error["message"] = message;
+  if (std::string_view id = CurrentRequestId(); !id.empty()) error["request_id"] = id;
+  Json(s, json{{"error", std::move(error)}});
 }
 
 int HttpStatusFor(const Status& s) {

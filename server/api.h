@@ -37,6 +37,7 @@ struct ApiRequest {
   };
   std::vector<Part> parts;  // multipart/form-data parts
   store::ApiKey key;        // the authenticated caller
+  std::string request_id;   // server/request_id.h: valid X-Request-Id or generated
 
   // The first value of query parameter `name`, or "".
   std::string Param(const std::string& name) const {
@@ -53,8 +54,10 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 
   void Json(int s, const json& j);
-  // {"error": {"code": code, "message": message}}.
-  void Error(int s, const std::string& code, const std::string& message);
+  // {"error": {"code": code, "message": message, "request_id": ...}} plus the
+  // members of `details` (an object), e.g. /readyz's "reason". request_id is
+  // the current request's (server/request_id.h), left out outside a request.
+  void Error(int s, const std::string& code, const std::string& message, const json& details = json::object());
   // Maps a Status to its HTTP status and error body.
   void FromStatus(const Status& status);
 };

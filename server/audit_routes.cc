@@ -17,6 +17,7 @@ json EntryJson(const store::AuditEntry& e) {
          {"key_id", e.key_id},
          {"prev_hash", base::HexEncode(e.prev_hash)},
          {"entry_hash", base::HexEncode(e.entry_hash)}};
+  if (!e.request_id.empty()) j["request_id"] = e.request_id;
   if (!e.hmac.empty()) {
     j["hmac"] = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
   }
@@ -135,7 +136,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   if (s.ok()) s = JsonString(body, "disposition", true, &disposition);
   if (s.ok()) s = JsonString(body, "note", false, &note);
   store::AuditEntry review;
-  if (s.ok()) s = service.audit()->AppendReview(seq, disposition, note, request.key.id, &review);
+  if (s.ok()) s = service.audit()->AppendReview(seq, disposition, note, request.key.id, &review, request.request_id);
   if (!s.ok()) return response->FromStatus(s);
   response->Json(201, EntryJson(review));
 }

@@ -135,6 +135,7 @@ const std::vector<Setting>& Table() {
       {{"audit", "group_commit", "group-commit", "concurrent screens share one audit fsync"}, &ServerConfig::group_commit},
       {{"log", "level", "log-level", "debug, info, warn or error"}, &ServerConfig::log_level, {}, {"debug", "info", "warn", "error"}},
       {{"log", "requests", "log-requests", "one log line per request"}, &ServerConfig::log_requests},
+      {{"log", "format", "log-format", "text (k=v) or json (one object per line)"}, &ServerConfig::log_format, {}, {"text", "json"}},
       {{"metrics", "listen", "metrics-listen", "plain-HTTP listener for GET /metrics without a key; \"\" = none"},
        &ServerConfig::metrics_listen},
       {{"metrics", "allow_remote", "metrics-allow-remote", "allow metrics.listen on a non-loopback address"},

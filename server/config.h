@@ -72,6 +72,7 @@ struct ServerConfig {
   // [log]
   std::string log_level = "info";
   bool log_requests = true;
+  std::string log_format = "text";  // "text" or "json" (server/log.h)
   // [metrics]
   std::string metrics_listen = "127.0.0.1:9464";  // "" = no metrics listener
   bool metrics_allow_remote = false;

@@ -16,6 +16,7 @@
 #include "server/http/multipart.h"
 #include "server/http/tls_context.h"
 #include "server/log.h"
+#include "server/request_id.h"
 #include "server/route_pattern.h"
 #include "server/routes.h"
 
@@ -38,11 +39,13 @@ struct Exchange {
   ApiRequest api;
 };
 
-http::Response ToHttp(const ApiResponse& api) {
+// Every answer names its request (server/request_id.h).
+http::Response ToHttp(const ApiResponse& api, std::string_view request_id) {
   http::Response r;
   r.status = api.status;
   r.content_type = api.content_type;
   r.headers = api.headers;
+  r.headers.emplace_back("X-Request-Id", std::string(request_id));
   r.body = api.body;
   return r;
 }
@@ -119,6 +122,8 @@ struct HttpServer::Impl : http::Application {
 
   bool Admit(http::Request& req, http::Response* refusal) override {
     const http::RequestHead& head = req.head;
+    const std::string request_id = RequestIdOf(head.headers);
+    ScopedRequestId scope(request_id);
     const auto& routes = req.listener == kMetricsListener ? metrics_routes : api_routes;
     const std::string method = head.method == "HEAD" ? "GET" : head.method;
     const CompiledRoute* match = nullptr;
@@ -147,6 +152,7 @@ struct HttpServer::Impl : http::Application {
     auto exchange = std::make_shared<Exchange>();
     exchange->route = &route;
     ApiRequest& api = exchange->api;
+    api.request_id = request_id;
     api.method = head.method;
     api.path = head.path;
     api.path_args = std::move(path_args);
@@ -197,6 +203,7 @@ struct HttpServer::Impl : http::Application {
     auto exchange = std::any_cast<std::shared_ptr<Exchange>>(req.state);
     const Route& route = *exchange->route;
     ApiRequest& api = exchange->api;
+    ScopedRequestId scope(api.request_id);
     api.body = std::move(req.body);
     api.body_bytes = req.body_bytes;
     api.body_too_large = req.body_too_large;
@@ -209,7 +216,7 @@ struct HttpServer::Impl : http::Application {
     } else {
       RunHandler(route, api, &out);
     }
-    *response = ToHttp(out);
+    *response = ToHttp(out, api.request_id);
     Finish(route.name, req, api.key.id, api.body_bytes, out.status);
   }
 
@@ -241,7 +248,7 @@ struct HttpServer::Impl : http::Application {
 
   bool Refuse(const char* route_name, const http::Request& req, const std::string& key_id, const ApiResponse& out,
               http::Response* refusal) {
-    *refusal = ToHttp(out);
+    *refusal = ToHttp(out, CurrentRequestId());
     Finish(route_name, req, key_id, req.body_bytes, out.status);
     return false;
   }

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "server/log.h"
+#include "server/request_id.h"
 #include "server/routes.h"
 
 namespace server {
@@ -77,7 +78,7 @@ std::string Permissions(const store::ApiKey& k) {
 // Appends an event about `subject`; an audit failure is the caller's 500.
 Status Audit(Service& service, const char* event, const std::string& subject, const std::string& detail) {
   store::AuditEntry e;
-  Status s = service.audit()->AppendEvent(event, subject, detail, &e);
+  Status s = service.audit()->AppendEvent(event, subject, detail, &e, std::string(CurrentRequestId()));
   if (!s.ok()) {
     Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
     return Status::IOError("the audit entry could not be written");

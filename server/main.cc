@@ -30,6 +30,7 @@
 #include "base/clock.h"
 #include "base/kernel_registry.h"
 #include "base/number_parse.h"
+#include "base/version.h"
 #include "hashing/pdq_kernels.h"
 #include "index/pdq_scan_kernels.h"
 #include "server/config.h"
@@ -50,6 +51,7 @@ constexpr const char* kUsage =
     "hash lists of known abuse imagery, with a tamper-evident audit log.\n"
     "\n"
     "commands:\n"
+    "  --version                       print the version, commit, compiler and SIMD paths\n"
     "  serve --config FILE [FLAGS]     run the service (prints 'listening on ADDR' when ready;\n"
     "                                  SIGTERM drains in-flight requests and exits 0;\n"
     "                                  SIGHUP reloads the TLS certificate and key)\n"
@@ -125,6 +127,7 @@ int Serve(std::vector<std::string> args) {
   if (Status s = server::ApplyFlags(args, &config); !s.ok()) return Fail(s);
   if (Status s = server::ValidateConfig(config); !s.ok()) return Fail(s);
   server::SetLogLevel(server::ParseLogLevel(config.log_level));
+  server::SetLogFormat(config.log_format == "json" ? server::LogFormat::kJson : server::LogFormat::kText);
 
   // glibc gives busy threads their own malloc arena (up to 8 x cores); with
   // 16 x cores connection threads each passing MB-sized image buffers, freed
@@ -400,6 +403,11 @@ int main(int argc, char** argv) {
   // A forced SIMD path the CPU lacks (or a typo) stops every command: the
   // server never silently runs another path than the operator asked for.
   if (Status s = base::InitSimd(); !s.ok()) return Fail(s);
+  if (cmd == "--version") {
+    std::printf("%ssimd: %s, %s, %s\n", base::VersionText("hashscreend").c_str(), base::DescribeSimd().c_str(),
+                base::DescribeFamily(hashing::PdqKernelFamily()).c_str(), base::DescribeFamily(idx::PdqScanKernelFamily()).c_str());
+    return 0;
+  }
   if (cmd == "serve") return Serve(args);
   if (cmd == "keys") return Keys(args);
   if (cmd == "lists") return Lists(args);

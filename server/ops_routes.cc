@@ -1,33 +1,61 @@
-// GET /healthz (the process answers), /readyz (store open, index loaded:
-// true once the Service exists, since Service::Open loads everything before
-// the listener starts; 503 once shutdown began or while the store cannot
-// write, e.g. on a full disk, when every screen would answer 507), /metrics
-// (Prometheus text).
+// GET /healthz (the process answers), /readyz (this instance should get
+// traffic), /metrics (Prometheus text), /v1/openapi.json (the API's
+// description, server/openapi_document.h).
+//
+// /readyz answers 503 with {"error":{"code","message","reason",...}} where
+// reason is one of
+//   draining               shutdown began (SIGTERM): in-flight requests finish
+//   store_unwritable       the store cannot write (full disk: code no_space;
+//                          storage error: io_error); every screen would
+//                          answer 507, since no audit entry can be written
+//   follower_not_caught_up a follower whose first catch-up is not done: its
+//                          index does not hold the primary's lists yet
+//   follower_lagging       a follower more than follow.max_lag_s behind
+// "The index is not loaded" has no state of its own: a primary loads every
+// list into the index in Service::Open, before the listener exists, so it
+// cannot answer at all before that; a follower's index is loading exactly
+// while it is not caught up.
+#include "server/openapi_document.h"
+#include "server/process_metrics.h"
 #include "server/routes.h"
 
 namespace server {
 
 void HandleHealthz(Service&, const ApiRequest&, ApiResponse* response) { response->Json(200, json{{"ok", true}}); }
 
+namespace {
+
+void NotReady(ApiResponse* response, const std::string& code, const char* reason, const std::string& message) {
+  response->Error(503, code, message, json{{"reason", reason}});
+}
+
+}  // namespace
+
 void HandleReadyz(Service& service, const ApiRequest&, ApiResponse* response) {
-  if (service.draining()) return response->Error(503, "unavailable", "shutting down");
+  if (service.draining()) return NotReady(response, "unavailable", "draining", "shutting down");
   // Public route: it says why, never which file or device.
   if (Status w = service.db()->ProbeWritable(); !w.ok()) {
-    return response->Error(503, std::string(Status::CodeName(w.code())),
-                           w.code() == Status::Code::kNoSpace
-                               ? "the store cannot write: the disk is full (screens answer 507 until space returns)"
-                               : "the store cannot write: storage error (screens answer 507 until it recovers)");
+    return NotReady(response, std::string(Status::CodeName(w.code())), "store_unwritable",
+                    w.code() == Status::Code::kNoSpace
+                        ? "the store cannot write: the disk is full (screens answer 507 until space returns)"
+                        : "the store cannot write: storage error (screens answer 507 until it recovers)");
   }
   if (hsync::Follower* f = service.follower(); f && !f->Ready()) {
     const hsync::Follower::Stats st = f->stats();
-    return response->Error(503, "unavailable",
-                           !st.caught_up_once ? "following " + f->primary_url() + ": first catch-up not done yet"
-                                              : "following " + f->primary_url() + ": " + std::to_string(st.lag_seconds) +
-                                                    " s behind (follow.max_lag_s " +
-                                                    std::to_string(service.config().follow_max_lag_s) + ")" +
-                                                    (st.last_error.empty() ? "" : "; last error: " + st.last_error));
+    return NotReady(response, "unavailable", st.caught_up_once ? "follower_lagging" : "follower_not_caught_up",
+                    !st.caught_up_once ? "following " + f->primary_url() + ": first catch-up not done yet"
+                                       : "following " + f->primary_url() + ": " + std::to_string(st.lag_seconds) +
+                                             " s behind (follow.max_lag_s " +
+                                             std::to_string(service.config().follow_max_lag_s) + ")" +
+                                             (st.last_error.empty() ? "" : "; last error: " + st.last_error));
   }
   response->Json(200, json{{"ready", true}, {"lists", service.lists()->Lists().size()}});
+}
+
+void HandleOpenApi(Service&, const ApiRequest&, ApiResponse* response) {
+  response->status = 200;
+  response->content_type = "application/json";
+  response->body = std::string(OpenApiDocument());
 }
 
 void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
@@ -65,6 +93,7 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
     add("hashscreen_follow_entries_applied", "Feed entries applied since start (a counter).", static_cast<double>(st.entries));
     add("hashscreen_follow_errors", "Failed feed requests or pages since start (a counter).", static_cast<double>(st.errors));
   }
+  AppendProcessGauges(&gauges);
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";
   response->body = service.metrics().Render(gauges);

@@ -33,6 +33,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/keys/{hex16}/unblock", "/v1/keys/{id}/unblock", kAdmin, B::kNone, HandleKeyUnblock},
       {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
       {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
+      {"GET", "/v1/openapi.json", "/v1/openapi.json", kPublic, B::kNone, HandleOpenApi},
       // Public listener: admins only; scrapers use the metrics listener.
       {"GET", "/metrics", "/metrics", kAdmin, B::kNone, HandleMetrics},
   };

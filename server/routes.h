@@ -55,6 +55,7 @@ void HandleKeyRevoke(Service&, const ApiRequest&, ApiResponse*);
 void HandleKeyUnblock(Service&, const ApiRequest&, ApiResponse*);
 void HandleHealthz(Service&, const ApiRequest&, ApiResponse*);
 void HandleReadyz(Service&, const ApiRequest&, ApiResponse*);
+void HandleOpenApi(Service&, const ApiRequest&, ApiResponse*);
 void HandleMetrics(Service&, const ApiRequest&, ApiResponse*);
 
 // A list as the API shows it (list_routes.cc; the feed's JSON reuses it).

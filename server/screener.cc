@@ -6,6 +6,7 @@
 #include "base/hex.h"
 #include "base/query_variant.h"
 #include "server/log.h"
+#include "server/request_id.h"
 #include "server/verdict_policy.h"
 
 namespace server {
@@ -100,7 +101,7 @@ void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDe
       (o.block_ms ? "for " + std::to_string(o.block_ms / 1000) + " s" : std::string("until an admin clears it")) +
       " (hashscreen keys unblock " + key.id + ")";
   store::AuditEntry event;
-  s = service.audit()->AppendEvent("probing_suspected", key.id, detail, &event);
+  s = service.audit()->AppendEvent("probing_suspected", key.id, detail, &event, std::string(CurrentRequestId()));
   if (!s.ok()) Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
   service.metrics().CountEvent("probing_suspected");
   Log(LogLevel::kWarn, "key blocked: probing suspected",
@@ -164,6 +165,7 @@ store::AuditEntry NewEntry(const store::ApiKey& key, const std::string& source, 
   e.key_id = key.id;
   e.source = source;
   e.caller_ref = ref;
+  e.request_id = std::string(CurrentRequestId());
   return e;
 }
 

@@ -13,7 +13,11 @@ namespace {
 
 constexpr char kHeadKey[] = "audit_head";       // meta: seq(8) + hash(32) [+ MAC(32)]
 constexpr char kReviewPrefix[] = "audit_review/";  // meta: target(8) + review(8) -> ""
+// Format 1: the fields below. Format 2: the same, then the request id
+// (length-prefixed); written only for entries that have one.
 constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kFormatWithRequestId = 2;
+constexpr size_t kMaxRequestIdBytes = 64;
 constexpr size_t kMaxScan = 100000;
 
 void PutStr(std::string* s, const std::string& v) { base::PutLengthPrefixed(s, v); }
@@ -26,7 +30,7 @@ constexpr size_t kMaxFieldBytes = 1 << 20;
 // serialise alike; this is what the chain hash covers.
 std::string Canonical(const AuditEntry& e) {
   std::string s;
-  s.push_back(static_cast<char>(kFormatVersion));
+  s.push_back(static_cast<char>(e.request_id.empty() ? kFormatVersion : kFormatWithRequestId));
   base::PutU64(&s, e.seq);
   base::PutU64(&s, static_cast<uint64_t>(e.time_ms));
   s.push_back(static_cast<char>(e.kind));
@@ -65,12 +69,14 @@ std::string Canonical(const AuditEntry& e) {
     PutStr(&s, e.event);
     PutStr(&s, e.detail);
   }
+  if (!e.request_id.empty()) PutStr(&s, e.request_id);
   return s;
 }
 
 Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
   auto str = [r] { return std::string(r->LengthPrefixed(kMaxFieldBytes)); };
-  if (r->U8() != kFormatVersion) return Status::Corruption("audit entry of an unknown format");
+  const uint8_t format = r->U8();
+  if (format != kFormatVersion && format != kFormatWithRequestId) return Status::Corruption("audit entry of an unknown format");
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
@@ -113,6 +119,12 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
   } else {
     e->event = str();
     e->detail = str();
+  }
+  if (format == kFormatWithRequestId) {
+    e->request_id = std::string(r->LengthPrefixed(kMaxRequestIdBytes));
+    // Format 2 exists only for entries with an id: an empty one would give
+    // a second encoding of the same entry.
+    if (!r->bad() && e->request_id.empty()) return Status::Corruption("audit entry has an empty request id");
   }
   if (r->bad()) return Status::Corruption("audit entry is truncated");
   return Status::Ok();
@@ -320,6 +332,9 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
 }
 
 Status AuditLog::Append(AuditEntry* entry) {
+  if (entry->request_id.size() > kMaxRequestIdBytes) {
+    return Status::InvalidArgument("request id is longer than " + std::to_string(kMaxRequestIdBytes) + " bytes");
+  }
   Waiter self;
   self.entry = entry;
   if (!options_.group_commit) {
@@ -352,7 +367,7 @@ Status AuditLog::Append(AuditEntry* entry) {
 }
 
 Status AuditLog::AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
-                              const std::string& reviewer_key_id, AuditEntry* out) {
+                              const std::string& reviewer_key_id, AuditEntry* out, const std::string& request_id) {
   if (!ValidDisposition(disposition)) {
     return Status::InvalidArgument("disposition must be confirmed, false_positive or escalated");
   }
@@ -367,11 +382,12 @@ Status AuditLog::AppendReview(uint64_t target_seq, const std::string& dispositio
   out->target_seq = target_seq;
   out->disposition = disposition;
   out->note = note;
+  out->request_id = request_id;
   return Append(out);
 }
 
 Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail,
-                             AuditEntry* out) {
+                             AuditEntry* out, const std::string& request_id) {
   bool name_ok = !event.empty() && event.size() <= 64;
   for (char c : event) name_ok = name_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (!name_ok) return Status::InvalidArgument("event name must be 1-64 of a-z, 0-9, '_'");
@@ -381,6 +397,7 @@ Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id
   out->key_id = key_id;
   out->event = event;
   out->detail = detail;
+  out->request_id = request_id;
   return Append(out);
 }
 

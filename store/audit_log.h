@@ -79,6 +79,12 @@ struct AuditEntry {
 
   Kind kind = Kind::kScreen;
   std::string key_id;  // the API key that made the request
+  // The HTTP request's id (server/request_id.h), <= 64 bytes; "" for entries
+  // written outside a request and for entries from before request ids. In
+  // the chain hash: format 2 appends it to the canonical bytes, and an entry
+  // without one is written in format 1, byte for byte as before, so old
+  // logs and new entries without an id verify unchanged.
+  std::string request_id;
 
   // kScreen.
   std::string source;      // "image" or "hashes"
@@ -160,11 +166,12 @@ class AuditLog {
   // screen entry, InvalidArgument for an unknown disposition or a note over
   // 4096 bytes.
   Status AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
-                      const std::string& reviewer_key_id, AuditEntry* out);
+                      const std::string& reviewer_key_id, AuditEntry* out, const std::string& request_id = {});
 
   // An event entry. InvalidArgument for an event name that is not
   // lower_snake 1..64 bytes or a detail over 4096 bytes.
-  Status AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail, AuditEntry* out);
+  Status AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail, AuditEntry* out,
+                     const std::string& request_id = {});
 
   Status Get(uint64_t seq, AuditEntry* out) const;
   // The review entries about `target_seq`, oldest first.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "server/request_id.h"
 #include "server/http/connection_caps.h"
 #include "server/http/listener.h"
 #include "server/http/media_type.h"
@@ -385,7 +386,12 @@ struct Front::Impl {
   }
 
   void RespondError(Conn& c, int status, const std::string& code, const std::string& message, bool body_unread) {
+    // Refusals the application never sees name their request too (the
+    // head's X-Request-Id when it got that far and is valid).
+    const std::string id = c.request ? RequestIdOf(c.request->head.headers) : NewRequestId();
+    ScopedRequestId scope(id);
     Response r = ErrorResponse(status, code, message);
+    r.headers.emplace_back("X-Request-Id", id);
     if (status == 503) r.headers.emplace_back("Retry-After", "1");
     Respond(c, r, body_unread);
   }

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/request_id.h"
+
 namespace server::http {
 
 namespace {
@@ -37,7 +39,9 @@ std::string SerializeResponse(const Response& r, bool keep_alive, bool http10, b
 Response ErrorResponse(int status, const std::string& code, const std::string& message) {
   Response r;
   r.status = status;
-  nlohmann::json j{{"error", {{"code", code}, {"message", message}}}};
+  nlohmann::json error{{"code", code}, {"message", message}};
+  if (std::string_view id = CurrentRequestId(); !id.empty()) error["request_id"] = id;
+  nlohmann::json j{{"error", std::move(error)}};
   r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }

@@ -30,8 +30,9 @@ struct Response {
 // otherwise "Connection: close".
 std::string SerializeResponse(const Response& response, bool keep_alive, bool http10, bool head_only);
 
-// {"error":{"code":code,"message":message}} with `status`, as every error
-// of the API looks.
+// {"error":{"code":code,"message":message,"request_id":...}} with `status`,
+// as every error of the API looks (request_id: server/request_id.h's
+// current id, left out when there is none).
 Response ErrorResponse(int status, const std::string& code, const std::string& message);
 
 }  // namespace server::http

@@ -134,6 +134,7 @@ TEST_CASE("a full disk: 507 and no verdict, readyz 503 with the reason, recovery
   REQUIRE(ready);
   CHECK(ready->status == 503);
   CHECK(Json(ready)["error"]["code"] == "no_space");
+  CHECK(Json(ready)["error"]["reason"] == "store_unwritable");
   auto metrics = c->Get("/metrics", Bearer(admin));
   REQUIRE(metrics);
   CHECK(metrics->body.find("hashscreen_store_writable 0") != std::string::npos);

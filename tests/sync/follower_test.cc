@@ -196,6 +196,7 @@ TEST_CASE("follower: catches up, follows adds, withdrawals and list updates, ref
   CHECK(f.Matches(added) == false);  // the list is disabled, as on the primary
   CHECK(WaitFor([&] { return f.Metrics().find("hashscreen_follow_connected 0") != std::string::npos; }, 30));
   CHECK(WaitFor([&] { return !f.Ready(); }, 30));
+  CHECK(Json(f.server.Client()->Get("/readyz"))["error"]["reason"] == "follower_lagging");
   CHECK(f.server.Log().find("screening goes on") != std::string::npos);
 }
 
