@@ -30,6 +30,9 @@ struct ServerOptions {
 // `options`, with the environment as fallback. InvalidArgument when a flag
 // lacks its value.
 Status TakeServerOptions(std::vector<std::string>* args, ServerOptions* options);
+// Whether `url`'s host is this machine: 127.0.0.0/8 in dotted-quad form,
+// [::1] or localhost. Plain http:// is accepted only for such URLs.
+bool IsLoopbackUrl(const std::string& url);
 // Help text for those options, for the commands' --help.
 const char* ServerOptionsHelp();
 
