@@ -4,11 +4,15 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "base/number_parse.h"
 
 namespace client {
 
@@ -179,6 +183,17 @@ Status ApiClient::Get(const std::string& path, ApiAnswer* out) {
 Status ApiClient::Post(const std::string& path, const std::string& body, const std::string& content_type,
                        ApiAnswer* out) {
   return impl_->Convert(impl_->http.Post(path.c_str(), impl_->headers, body, content_type.c_str()), out);
+}
+
+Status ApiClient::PostRetrying(const std::string& path, const std::string& body, const std::string& content_type,
+                               ApiAnswer* out) {
+  for (int attempt = 0;; ++attempt) {
+    HS_RETURN_IF_ERROR(Post(path, body, content_type, out));
+    if ((out->status != 503 && out->status != 429) || attempt >= 8) return Status::Ok();
+    uint64_t wait = 1;
+    if (!base::ParseUint(out->retry_after, "Retry-After", 1, 30, &wait).ok()) wait = out->retry_after.empty() ? 1 : 30;
+    std::this_thread::sleep_for(std::chrono::seconds(wait));
+  }
 }
 
 Status ApiClient::Delete(const std::string& path, ApiAnswer* out) {

@@ -54,6 +54,10 @@ class ApiClient {
   Status Get(const std::string& path, ApiAnswer* out);
   Status Post(const std::string& path, const std::string& body, const std::string& content_type, ApiAnswer* out);
   Status Delete(const std::string& path, ApiAnswer* out);
+  // Post, waiting out overload (503) and rate limits (429) up to 8 times,
+  // each for the answer's Retry-After (1..30 s).
+  Status PostRetrying(const std::string& path, const std::string& body, const std::string& content_type,
+                      ApiAnswer* out);
 
  private:
   struct Impl;
