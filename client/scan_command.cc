@@ -433,7 +433,11 @@ int RunScan(const std::vector<std::string>& argv) {
                todo.size(), secs, secs > 0 ? static_cast<double>(screened + skipped) / secs : 0.0,
                static_cast<unsigned long long>(matched), static_cast<unsigned long long>(errors),
                static_cast<unsigned long long>(skipped),
-               already ? (", " + std::to_string(already) + " already in " + o.out).c_str() : "");
+               already ? (", " + std::to_string(already) + " already in " + o.out + " (" +
+                          std::to_string(out->done_matches()) + " matched, " + std::to_string(out->done_errors()) +
+                          " errors)")
+                             .c_str()
+                       : "");
   if (!failure.ok() || !synced.ok()) {
     std::fprintf(stderr, "hashscreen scan: stopped: %s\n%s", (failure.ok() ? synced : failure).message().c_str(),
                  o.out.empty() ? "" : "rerun the same command to continue where it stopped\n");
@@ -443,8 +447,9 @@ int RunScan(const std::vector<std::string>& argv) {
     if (!o.out.empty()) std::fprintf(stderr, "rerun the same command to continue where it stopped\n");
     return 130;
   }
-  if (matched > 0) return 3;
-  return errors > 0 ? 1 : 0;
+  // The status of the whole file: a resumed run ends as the uninterrupted one would.
+  if (matched + out->done_matches() > 0) return 3;
+  return errors + out->done_errors() > 0 ? 1 : 0;
 }
 
 }  // namespace client

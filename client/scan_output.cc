@@ -61,7 +61,8 @@ bool CsvFirstField(const std::string& line, std::string* out) {
 // Reads the existing file: cuts a torn last line, collects the sources.
 // CSV fields may hold newlines inside quotes, so CSV records are split by
 // quote parity, not by line.
-Status LoadExisting(int fd, const std::string& path, ScanOutput::Format format, std::unordered_set<std::string>* done) {
+Status LoadExisting(int fd, const std::string& path, ScanOutput::Format format, std::unordered_set<std::string>* done,
+                    uint64_t* matches, uint64_t* errors) {
   std::string text;
   char buf[1 << 16];
   for (;;) {
@@ -103,12 +104,19 @@ Status LoadExisting(int fd, const std::string& path, ScanOutput::Format format, 
       std::string source;
       if (!CsvFirstField(line, &source)) return Status::InvalidArgument(where + " is not a scan CSV record");
       done->insert(source);
+      // The line was written by FormatLine: the match column follows the
+      // source as CsvField encodes it.
+      const std::string after = line.substr(std::min(line.size(), CsvField(source).size() + 1));
+      if (after.rfind("true,", 0) == 0) ++*matches;
+      else if (after.rfind(",", 0) == 0) ++*errors;
     } else {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_object() || !j.contains("source") || !j["source"].is_string()) {
         return Status::InvalidArgument(where + " is not a scan JSONL line (wrong --format, or not a scan's file?)");
       }
       done->insert(j["source"].get<std::string>());
+      if (j.contains("error")) ++*errors;
+      else if (j.value("match", false)) ++*matches;
     }
   }
   return Status::Ok();
@@ -144,7 +152,7 @@ Status ScanOutput::Open(const std::string& path, Format format, std::unique_ptr<
   o->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (o->fd_ < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
   o->own_fd_ = true;
-  HS_RETURN_IF_ERROR(LoadExisting(o->fd_, path, format, &o->done_));
+  HS_RETURN_IF_ERROR(LoadExisting(o->fd_, path, format, &o->done_, &o->done_matches_, &o->done_errors_));
   if (::lseek(o->fd_, 0, SEEK_END) < 0) return Status::IOError("cannot seek " + path);
   struct stat st;
   if (::fstat(o->fd_, &st) != 0) return Status::IOError("cannot stat " + path);

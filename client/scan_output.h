@@ -45,8 +45,11 @@ class ScanOutput {
   ScanOutput(const ScanOutput&) = delete;
   ScanOutput& operator=(const ScanOutput&) = delete;
 
-  // Sources already in the file when it was opened.
+  // Sources already in the file when it was opened, and how many of those
+  // lines are matches and errors (a resumed run's exit status counts them).
   const std::unordered_set<std::string>& done() const { return done_; }
+  uint64_t done_matches() const { return done_matches_; }
+  uint64_t done_errors() const { return done_errors_; }
   const std::string& side_path() const { return side_path_; }
 
   base::Status Append(const std::vector<ScanLine>& lines);
@@ -64,6 +67,7 @@ class ScanOutput {
   Format format_ = Format::kJsonl;
   std::string path_, side_path_;
   std::unordered_set<std::string> done_;
+  uint64_t done_matches_ = 0, done_errors_ = 0;
 };
 
 }  // namespace client
