@@ -153,9 +153,15 @@ TEST_CASE("scan: verdicts in input order, non-images skipped, decode errors repo
   CHECK(cli.Run("ingest", {"scan", "--frobnicate", data.string()}, &out, &err) == 2);
   CHECK(err.find("--frobnicate") != std::string::npos);
   CHECK(cli.Run("ingest", {"scan", "--batch", "0", data.string()}, &out, &err) == 2);
-  CHECK(RunProgram({HASHSCREEN_CLI, "scan", "--server", "http://192.0.2.1:8080", "--key", "k", data.string()}, &out,
-                   &err) == 2);
-  CHECK(err.find("loopback") != std::string::npos);
+  // Plain http:// only to this machine: the key travels in a header.
+  for (const char* url : {"http://192.0.2.1:8080", "http://127.0.0.1.evil.example", "http://localhost@evil.example",
+                          "http://127.1:8080", "http://[::2]:8080", "http://0x7f000001"}) {
+    CHECK_MESSAGE(RunProgram({HASHSCREEN_CLI, "scan", "--server", url, "--key", "k", data.string()}, &out, &err) == 2, url);
+    CHECK(err.find("loopback") != std::string::npos);
+  }
+  // A loopback one passes the rule (and then finds no server on port 1).
+  CHECK(RunProgram({HASHSCREEN_CLI, "scan", "--server", "http://127.0.0.1:1", "--key", "k", data.string()}, &out, &err) == 1);
+  CHECK(err.find("cannot reach") != std::string::npos);
   CHECK(RunProgram({HASHSCREEN_CLI, "scan", "--help"}, &out, &err) == 0);
   CHECK(out.find("SHARD:MEMBER") != std::string::npos);
 }
