@@ -97,8 +97,11 @@ struct Options {
 };
 
 struct Item {
-  enum class State { kWaiting, kRunning, kSkipped, kDone, kHashed };
+  // kFailed: the server could not be asked (unreachable, 5xx, the key
+  // refused): the run stops there, nothing of it is written.
+  enum class State { kWaiting, kRunning, kSkipped, kDone, kHashed, kFailed };
   State state = State::kWaiting;
+  size_t index = SIZE_MAX;  // the source this ring slot holds
   ScanLine line;  // kDone: the verdict or the error
   // kHashed: what is screened.
   std::string ref;
@@ -132,7 +135,11 @@ void Process(const Options& o, const Source& src, ApiClient* api, Item* item) {
     s = api->PostRetrying("/v1/screen?ref=" + UrlEncode(item->ref),
                           std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
                           "application/octet-stream", &a);
-    if (!s.ok()) return Fail(item, "unavailable", s.message());
+    if (!s.ok() || a.status >= 500 || a.status == 401 || a.status == 403) {
+      item->state = Item::State::kFailed;
+      item->line.error_message = s.ok() ? a.ErrorMessage() + " (HTTP " + std::to_string(a.status) + ")" : s.message();
+      return;
+    }
     auto j = json::parse(a.body, nullptr, false);
     if (a.status != 200 || !j.is_object() || !j.contains("match") || !j["match"].is_boolean()) {
       std::string code = "http_" + std::to_string(a.status);
@@ -325,12 +332,14 @@ int RunScan(const std::vector<std::string>& argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  std::vector<Item> items(todo.size());
+  // Results live in a ring of `window` slots: workers run at most that far
+  // ahead of the last written line, so memory does not grow with the dataset.
+  const size_t window = std::max<size_t>(o.batch * 2, o.jobs * 8);
+  std::vector<Item> ring(window);
   std::mutex mu;
   std::condition_variable changed;
   size_t next = 0, written = 0;
-  std::atomic<bool> stop{false};
-  const size_t window = std::max<size_t>(o.batch * 2, o.jobs * 8);
+  bool stop = false;
   auto work = [&] {
     std::unique_ptr<ApiClient> api;
     if (o.upload) api = std::make_unique<ApiClient>(o.server);
@@ -338,22 +347,25 @@ int RunScan(const std::vector<std::string>& argv) {
       size_t i;
       {
         std::unique_lock<std::mutex> lock(mu);
-        changed.wait(lock, [&] { return stop || g_interrupted || next == items.size() || next < written + window; });
-        if (stop || g_interrupted || next == items.size()) return;
+        changed.wait(lock, [&] { return stop || g_interrupted || next == todo.size() || next < written + window; });
+        if (stop || g_interrupted || next == todo.size()) return;
         i = next++;
-        items[i].state = Item::State::kRunning;
+        ring[i % window] = Item();
+        ring[i % window].index = i;
+        ring[i % window].state = Item::State::kRunning;
       }
       Item done;
       Process(o, todo[i], api.get(), &done);
+      done.index = i;
       {
         std::lock_guard<std::mutex> lock(mu);
-        items[i] = std::move(done);
+        ring[i % window] = std::move(done);
       }
       changed.notify_all();
     }
   };
   std::vector<std::thread> workers;
-  for (unsigned t = 0; t < std::min<size_t>(o.jobs, std::max<size_t>(todo.size(), 1)); ++t) workers.emplace_back(work);
+  for (unsigned t = 0; t < std::min<size_t>(o.jobs, todo.size()); ++t) workers.emplace_back(work);
 
   ProgressBar bar("scanning", todo.size());
   ApiClient api(o.server);
@@ -388,28 +400,32 @@ int RunScan(const std::vector<std::string>& argv) {
     group_hashed = 0;
     return true;
   };
-  for (size_t i = 0; i < items.size();) {
+  base::Status halted;  // an upload that could not be answered: what came before it is still written
+  for (size_t i = 0; i < todo.size();) {
+    Item* it = &ring[i % window];
     bool ready = false, abandoned = false;
     {
       std::unique_lock<std::mutex> lock(mu);
+      auto is_ready = [&] {
+        return it->index == i && it->state != Item::State::kWaiting && it->state != Item::State::kRunning;
+      };
       // A group is sent when full, or once it is 5 s old and its next item
       // is not ready: slow sources still stream verdicts, fast ones fill
       // batches (and so share audit entries).
-      const bool waited = changed.wait_for(lock, std::chrono::seconds(1), [&] {
-        const Item::State st = items[i].state;
-        return (st != Item::State::kWaiting && st != Item::State::kRunning) ||
-               (g_interrupted && st == Item::State::kWaiting);
-      });
-      const Item::State st = items[i].state;
-      ready = waited && st != Item::State::kWaiting && st != Item::State::kRunning;
-      abandoned = waited && !ready;
+      changed.wait_for(lock, std::chrono::seconds(1), [&] { return is_ready() || (g_interrupted && next <= i); });
+      ready = is_ready();
+      abandoned = !ready && g_interrupted && next <= i;  // interrupted: nothing from here on was started
     }
-    if (abandoned) break;  // interrupted: nothing from here on was started
+    if (abandoned) break;
     if (!ready) {
       if (!group.empty() && std::chrono::steady_clock::now() - group_start >= std::chrono::seconds(5) && !flush()) break;
       continue;
     }
-    Item* it = &items[i++];
+    if (it->state == Item::State::kFailed) {
+      halted = base::Status::Unavailable(it->line.error_message);
+      break;
+    }
+    ++i;
     if (group.empty()) group_start = std::chrono::steady_clock::now();
     if (it->state == Item::State::kSkipped) ++skipped;
     if (it->state == Item::State::kHashed) ++group_hashed;
@@ -417,6 +433,7 @@ int RunScan(const std::vector<std::string>& argv) {
     if (group_hashed >= o.batch && !flush()) break;
   }
   if (failure.ok() && !group.empty()) flush();
+  if (failure.ok()) failure = halted;
   {
     std::lock_guard<std::mutex> lock(mu);
     stop = true;
