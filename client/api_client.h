@@ -30,6 +30,9 @@ struct ServerOptions {
 // `options`, with the environment as fallback. InvalidArgument when a flag
 // lacks its value.
 Status TakeServerOptions(std::vector<std::string>* args, ServerOptions* options);
+// Whether `url`'s host is this machine: 127.0.0.0/8 in dotted-quad form,
+// [::1] or localhost. Plain http:// is accepted only for such URLs.
+bool IsLoopbackUrl(const std::string& url);
 // Help text for those options, for the commands' --help.
 const char* ServerOptionsHelp();
 
@@ -51,6 +54,10 @@ class ApiClient {
   Status Get(const std::string& path, ApiAnswer* out);
   Status Post(const std::string& path, const std::string& body, const std::string& content_type, ApiAnswer* out);
   Status Delete(const std::string& path, ApiAnswer* out);
+  // Post, waiting out overload (503) and rate limits (429) up to 8 times,
+  // each for the answer's Retry-After (1..30 s).
+  Status PostRetrying(const std::string& path, const std::string& body, const std::string& content_type,
+                      ApiAnswer* out);
 
  private:
   struct Impl;

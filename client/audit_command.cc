@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/api_client.h"
+#include "client/audit_prove.h"
 #include "client/command.h"
 
 namespace client {
@@ -22,7 +23,7 @@ using nlohmann::json;
 
 constexpr const char* kHelp =
     "usage: hashscreen audit COMMAND [OPTIONS]\n\n"
-    "  audit list [--after ID] [--limit N] [--verdict match|no_match|error|review|event]\n"
+    "  audit list [--after ID] [--limit N] [--verdict match|no_match|error|review|event|batch]\n"
     "             [--list ID] [--since MS] [--until MS] [--json]\n"
     "                          entries, one line each (reviewer key); --json prints the page as JSON\n"
     "  audit show ID           one entry with its reviews, as JSON (reviewer key)\n"
@@ -36,7 +37,15 @@ constexpr const char* kHelp =
     "                          without a MAC)\n"
     "  audit checkpoint [--json]\n"
     "                          print the chain head as one line (sequence, hash, MAC by the\n"
-    "                          server's audit HMAC key) to store away from the server (admin key)\n\n"
+    "                          server's audit HMAC key) to store away from the server (admin key)\n"
+    "  audit prove ID --proofs FILE.merkle.jsonl (--image SOURCE | --ref REF --pdq H[,H...]\n"
+    "             [--quality Q] [--md5 HEX] [--sha256 HEX]) [--ref REF] [--json]\n"
+    "                          prove that an item is one of the no-match items of batch entry ID\n"
+    "                          (hashscreen scan's hash batches): its leaf, recomputed from the\n"
+    "                          image (a path or SHARD:MEMBER, hashed as scan hashes it) or from\n"
+    "                          its hashes, is in the Merkle root the entry holds; the leaves come\n"
+    "                          from the scan's side file. REF defaults to SOURCE (as scan sends\n"
+    "                          it). Exit 0 proven, 1 not (reviewer key)\n\n"
     "options:\n%s";
 
 constexpr std::string_view kCheckpointPrefix = "audit-checkpoint:";
@@ -89,6 +98,9 @@ int List(ApiClient& api, const std::vector<std::string>& args) {
       line += "event " + Str(e, "event") + " key=" + Str(e, "key_id") + ": " + Str(e, "detail");
     } else if (Str(e, "kind") == "review") {
       line += "review of " + Str(e, "target_id") + ": " + Str(e, "disposition") + " " + Str(e, "note");
+    } else if (Str(e, "kind") == "batch") {
+      line += "batch of " + std::to_string(e.value("count", 0ull)) + " " + Str(e, "verdict") + " hash screens, Merkle root " +
+              Str(e, "merkle_root");
     } else {
       line += Str(e, "verdict");
       if (e.contains("error")) line += " (" + Str(e, "error") + ")";
@@ -232,6 +244,7 @@ int RunAudit(const std::vector<std::string>& argv) {
     }
     if (sub == "verify") return Verify(api, args);
     if (sub == "checkpoint") return Checkpoint(api, args);
+    if (sub == "prove") return AuditProve(api, args);
     std::fprintf(stderr, "hashscreen audit: unknown command '%s' (see --help)\n", sub.c_str());
     return 2;
   });

@@ -17,6 +17,7 @@ struct Command {
 // Defined in the command's own file.
 int RunHash(const std::vector<std::string>& args);
 int RunScreen(const std::vector<std::string>& args);
+int RunScan(const std::vector<std::string>& args);
 int RunLists(const std::vector<std::string>& args);
 int RunAudit(const std::vector<std::string>& args);
 int RunKeys(const std::vector<std::string>& args);

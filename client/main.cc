@@ -15,6 +15,7 @@ namespace {
 const client::Command kCommands[] = {
     {"hash", "hash image files locally: PDQ (+ dihedral), quality, MD5, SHA-256", client::RunHash},
     {"screen", "screen files and directories against the server's lists (exit 3 on a match)", client::RunScreen},
+    {"scan", "screen datasets: dirs, tar/WebDataset shards, lists; hashes locally, resumable", client::RunScan},
     {"lists", "create, inspect and push hash lists (partner and admin keys)", client::RunLists},
     {"audit", "list, show, review and verify audit entries (reviewer and admin keys)", client::RunAudit},
     {"keys", "create, list, revoke and unblock API keys on a running server (admin key)", client::RunKeys},

@@ -1,6 +1,7 @@
 // ProgressBar: one self-rewriting status line on stderr, shown only when
 // stderr is a terminal (scripts and logs get no control characters).
-// Redraws at most ~10 times a second.
+// Redraws at most ~10 times a second; shows the rate and, once some work is
+// done, the time left at that rate.
 //
 // Thread-safety: Advance and Print may be called from any thread.
 #pragma once
@@ -23,6 +24,8 @@ class ProgressBar {
   // Prints a whole line (to `out`) above the bar without garbling it.
   void Print(FILE* out, const std::string& line);
   bool enabled() const { return enabled_; }
+  // Clears the line now (before a summary is printed).
+  void Clear();
 
  private:
   void Draw(bool force);

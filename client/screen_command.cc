@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/number_parse.h"
 #include "client/api_client.h"
 #include "client/command.h"
 #include "client/progress.h"
@@ -69,33 +70,25 @@ Outcome ScreenOne(ApiClient& api, const fs::path& file) {
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
   std::string ref = file.string();
   if (ref.size() > 256) ref = ref.substr(ref.size() - 256);
-  // Overload (503) and rate limits (429) are waited out, a few times.
-  for (int attempt = 0;; ++attempt) {
-    ApiAnswer a;
-    Status s = api.Post("/v1/screen?ref=" + UrlEncode(ref), bytes, "application/octet-stream", &a);
-    if (!s.ok()) {
-      o.error = s.message();
-      return o;
-    }
-    if ((a.status == 503 || a.status == 429) && attempt < 8) {
-      int wait = std::clamp(std::atoi(a.retry_after.c_str()), 1, 30);
-      std::this_thread::sleep_for(std::chrono::seconds(wait));
-      continue;
-    }
-    if (a.status != 200) {
-      o.error = a.ErrorMessage() + " (HTTP " + std::to_string(a.status) + ")";
-      return o;
-    }
-    auto j = nlohmann::json::parse(a.body, nullptr, false);
-    if (!j.is_object() || !j.contains("match") || !j["match"].is_boolean()) {
-      o.error = "unexpected answer from the server";
-      return o;
-    }
-    o.ok = true;
-    o.match = j["match"].get<bool>();
-    if (j.contains("audit_id") && j["audit_id"].is_string()) o.audit_id = j["audit_id"].get<std::string>();
+  ApiAnswer a;
+  Status s = api.PostRetrying("/v1/screen?ref=" + UrlEncode(ref), bytes, "application/octet-stream", &a);
+  if (!s.ok()) {
+    o.error = s.message();
     return o;
   }
+  if (a.status != 200) {
+    o.error = a.ErrorMessage() + " (HTTP " + std::to_string(a.status) + ")";
+    return o;
+  }
+  auto j = nlohmann::json::parse(a.body, nullptr, false);
+  if (!j.is_object() || !j.contains("match") || !j["match"].is_boolean()) {
+    o.error = "unexpected answer from the server";
+    return o;
+  }
+  o.ok = true;
+  o.match = j["match"].get<bool>();
+  if (j.contains("audit_id") && j["audit_id"].is_string()) o.audit_id = j["audit_id"].get<std::string>();
+  return o;
 }
 
 }  // namespace
@@ -117,11 +110,12 @@ int RunScreen(const std::vector<std::string>& argv) {
     } else if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--jobs" && i + 1 < args.size()) {
-      jobs = std::atoi(args[++i].c_str());
-      if (jobs < 1 || jobs > 256) {
-        std::fprintf(stderr, "hashscreen screen: --jobs must be 1..256\n");
+      uint64_t n = 0;
+      if (Status s = base::ParseUint(args[++i], "--jobs", 1, 256, &n); !s.ok()) {
+        std::fprintf(stderr, "hashscreen screen: %s\n", s.message().c_str());
         return 2;
       }
+      jobs = static_cast<int>(n);
     } else if (args[i].rfind("--", 0) == 0) {
       std::fprintf(stderr, "hashscreen screen: unknown option %s (see --help)\n", args[i].c_str());
       return 2;

@@ -34,6 +34,14 @@ json EntryJson(const store::AuditEntry& e) {
     j["note"] = e.note;
     return j;
   }
+  if (e.kind == store::AuditEntry::Kind::kBatch) {
+    j["kind"] = "batch";
+    j["source"] = e.source;
+    j["verdict"] = e.verdict;
+    j["count"] = e.batch_count;
+    j["merkle_root"] = base::HexEncode(e.merkle_root);
+    return j;
+  }
   j["kind"] = "screen";
   j["source"] = e.source;
   j["ref"] = e.caller_ref;
@@ -90,8 +98,8 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   q.limit = limit;
   q.verdict = request.Param("verdict");
   if (s.ok() && !q.verdict.empty() && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
-      q.verdict != "review" && q.verdict != "event") {
-    s = Status::InvalidArgument("verdict must be match, no_match, error, review or event");
+      q.verdict != "review" && q.verdict != "event" && q.verdict != "batch") {
+    s = Status::InvalidArgument("verdict must be match, no_match, error, review, event or batch");
   }
   if (s.ok() && request.HasParam("list")) {
     uint64_t list = 0;

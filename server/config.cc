@@ -102,6 +102,8 @@ const std::vector<Setting>& Table() {
       {{"limits", "rate_burst", "rate-burst", "token bucket size: requests a key may make at once"}, &ServerConfig::rate_burst, {1, 1'000'000}},
       {{"limits", "max_batch_parts", "max-batch-parts", "images in one /v1/screen/batch request"},
        &ServerConfig::max_batch_parts, {1, 10000}},
+      {{"limits", "max_hash_batch_items", "max-hash-batch-items", "hash items in one /v1/screen/hashes/batch request"},
+       &ServerConfig::max_hash_batch_items, {1, 10000}},
       {{"limits", "body_buffer_bytes", "body-buffer-bytes",
         "request body bytes buffered at once over all connections (503 beyond)"},
        &ServerConfig::body_buffer_bytes, {1024, 1ll << 40}},

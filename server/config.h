@@ -48,6 +48,7 @@ struct ServerConfig {
   double rate_per_key = 50;  // requests per second per key; 0 = unlimited (docs/deploy.md "Probing")
   int64_t rate_burst = 100;
   int64_t max_batch_parts = 256;
+  int64_t max_hash_batch_items = 10000;  // items in one POST /v1/screen/hashes/batch
   int64_t body_buffer_bytes = 256ll << 20;
   // One key's share of body_buffer_bytes; 0 = the larger of 2 x
   // max_body_bytes and a quarter of the buffer (BodyBufferPerKey).

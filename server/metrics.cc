@@ -41,6 +41,11 @@ void Metrics::CountVerdict(const std::string& verdict) {
   ++verdicts_[verdict];
 }
 
+void Metrics::CountVerdicts(const std::string& verdict, uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  verdicts_[verdict] += n;
+}
+
 void Metrics::CountDecodeError(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
   ++decode_errors_[reason];

@@ -33,6 +33,7 @@ class Metrics {
 
   void ObserveRequest(const std::string& route, int status, double seconds);
   void CountVerdict(const std::string& verdict);
+  void CountVerdicts(const std::string& verdict, uint64_t n);
   void CountDecodeError(const std::string& reason);
   void CountRejected(const std::string& reason);
   void CountEvent(const std::string& event);

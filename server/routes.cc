@@ -14,6 +14,7 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/screen", "/v1/screen", kIngest, B::kRawImage, HandleScreen},
       {"POST", "/v1/screen/batch", "/v1/screen/batch", kIngest, B::kMultipart, HandleScreenBatch},
       {"POST", "/v1/screen/hashes", "/v1/screen/hashes", kIngest, B::kJson, HandleScreenHashes},
+      {"POST", "/v1/screen/hashes/batch", "/v1/screen/hashes/batch", kIngest, B::kJson, HandleScreenHashBatch},
       {"GET", "/v1/audit", "/v1/audit", kReviewer, B::kNone, HandleAuditList},
       {"GET", "/v1/audit/verify", "/v1/audit/verify", kAdmin, B::kNone, HandleAuditVerify},
       {"GET", "/v1/audit/checkpoint", "/v1/audit/checkpoint", kAdmin, B::kNone, HandleAuditCheckpoint},

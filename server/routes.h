@@ -36,6 +36,7 @@ const std::vector<Route>& MetricsRoutes();
 void HandleScreen(Service&, const ApiRequest&, ApiResponse*);
 void HandleScreenBatch(Service&, const ApiRequest&, ApiResponse*);
 void HandleScreenHashes(Service&, const ApiRequest&, ApiResponse*);
+void HandleScreenHashBatch(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditList(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditShow(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditReview(Service&, const ApiRequest&, ApiResponse*);

@@ -105,16 +105,16 @@ void HandleScreenHashes(Service& service, const ApiRequest& request, ApiResponse
                            "this key may not screen hashes (an admin grants it: hash_queries / --hash-queries)");
   }
   json body;
-  std::string pdq, md5, sha256, ref = request.Param("ref");
-  Status s = ParseJsonBody(request.body, {"pdq", "md5", "sha256", "ref"}, &body);
-  if (s.ok()) s = JsonString(body, "pdq", false, &pdq);
-  if (s.ok()) s = JsonString(body, "md5", false, &md5);
-  if (s.ok()) s = JsonString(body, "sha256", false, &sha256);
-  if (s.ok()) s = JsonString(body, "ref", false, &ref);
-  if (s.ok()) s = ValidateCallerRef(ref);
+  HashQuery query;
+  Status s = ParseJsonBody(request.body, {"pdq", "quality", "md5", "sha256", "ref"}, &body);
+  if (s.ok()) {
+    // A ref in the query string is the default; one in the body wins.
+    if (!body.contains("ref") && request.HasParam("ref")) body["ref"] = request.Param("ref");
+    s = ParseHashQuery(body, "", &query);
+  }
   if (!s.ok()) return response->FromStatus(s);
   ScreenVerdict verdict;
-  s = ScreenHashes(service, request.key, pdq, md5, sha256, ref, &verdict);
+  s = ScreenHashes(service, request.key, query, &verdict);
   if (!s.ok()) return AnswerFailure(s, response);
   response->Json(200, VerdictJson(verdict));
 }

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/hex.h"
+#include "base/merkle.h"
 #include "base/query_variant.h"
 #include "server/log.h"
 #include "server/request_id.h"
@@ -111,9 +112,8 @@ void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDe
        {"audit_id", std::to_string(event.seq)}});
 }
 
-Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, store::AuditEntry* entry,
-              ScreenVerdict* verdict) {
-  const idx::ScreenResult result = service.lists()->Screen(query);
+Status DecideResult(Service& service, const store::ApiKey& key, const idx::ScreenResult& result,
+                    store::AuditEntry* entry, ScreenVerdict* verdict) {
   HitLists lists;
   LookUpLists(service, result.block_hits, &lists.block);
   LookUpLists(service, result.allow_hits, &lists.allow);
@@ -157,6 +157,11 @@ Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
   return Status::Ok();
+}
+
+Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, store::AuditEntry* entry,
+              ScreenVerdict* verdict) {
+  return DecideResult(service, key, service.lists()->Screen(query), entry, verdict);
 }
 
 store::AuditEntry NewEntry(const store::ApiKey& key, const std::string& source, const std::string& ref) {
@@ -241,33 +246,61 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   return Decide(service, key, q, &e, verdict);
 }
 
-Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
-                    const std::string& sha256_hex, const std::string& ref, ScreenVerdict* verdict) {
-  if (pdq_hex.empty() && md5_hex.empty() && sha256_hex.empty()) {
-    return Status::InvalidArgument("give at least one of pdq, md5, sha256");
-  }
+namespace {
+
+// The audit entry of a hash-only screen: the original PDQ hash as sent.
+store::AuditEntry HashEntry(const store::ApiKey& key, const HashQuery& query, const idx::ScreenQuery& q) {
+  store::AuditEntry e = NewEntry(key, "hashes", query.ref);
+  if (!query.pdq.empty()) e.pdq_hex = query.pdq[0].ToHex();
+  e.quality = query.quality;
+  e.pdq_used = q.use_pdq;
+  if (query.md5) e.md5_hex = base::HexEncode(*query.md5);
+  if (query.sha256) e.sha256_hex = base::HexEncode(*query.sha256);
+  return e;
+}
+
+}  // namespace
+
+Status ScreenHashes(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict) {
   idx::ScreenQuery q;
-  store::AuditEntry e = NewEntry(key, "hashes", ref);
-  if (!pdq_hex.empty()) {
-    HS_RETURN_IF_ERROR(base::PdqHash::FromHex(pdq_hex, &q.pdq[0]).WithContext("pdq"));
-    q.num_pdq = 1;
-    q.use_pdq = true;
-    e.pdq_hex = q.pdq[0].ToHex();
-    e.pdq_used = true;
-  }
-  if (!md5_hex.empty()) {
-    std::array<uint8_t, 16> md5{};
-    HS_RETURN_IF_ERROR(base::HexDecode(md5_hex, md5).WithContext("md5"));
-    q.md5 = md5;
-    e.md5_hex = base::HexEncode(md5);
-  }
-  if (!sha256_hex.empty()) {
-    std::array<uint8_t, 32> sha{};
-    HS_RETURN_IF_ERROR(base::HexDecode(sha256_hex, sha).WithContext("sha256"));
-    q.sha256 = sha;
-    e.sha256_hex = base::HexEncode(sha);
-  }
+  query.ToScreenQuery(service.config(), &q);
+  store::AuditEntry e = HashEntry(key, query, q);
   return Decide(service, key, q, &e, verdict);
+}
+
+Status ScreenBatchItem(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict,
+                       bool* pooled) {
+  *pooled = false;
+  idx::ScreenQuery q;
+  query.ToScreenQuery(service.config(), &q);
+  idx::ScreenResult result = service.lists()->Screen(q);
+  // No hit at all: no count for the probing detector (as in DecideResult),
+  // only its block, checked per item, since an earlier item may have tripped it.
+  if (result.block_hits.empty() && result.allow_hits.empty() &&
+      (key.probing_exempt || !service.probing().Blocked(key.id, base::MonotonicMs()))) {
+    *pooled = true;
+    verdict->match = false;
+    verdict->audit_seq = 0;
+    return Status::Ok();
+  }
+  store::AuditEntry e = HashEntry(key, query, q);
+  return DecideResult(service, key, result, &e, verdict);
+}
+
+Status AuditPooled(Service& service, const store::ApiKey& key, std::span<const base::Sha256Digest> leaves,
+                   uint64_t* seq, base::Sha256Digest* root) {
+  HS_RETURN_IF_ERROR(base::MerkleRoot(leaves, root));
+  store::AuditEntry e;
+  e.kind = store::AuditEntry::Kind::kBatch;
+  e.key_id = key.id;
+  e.source = "hashes";
+  e.verdict = "no_match";
+  e.batch_count = leaves.size();
+  e.merkle_root = *root;
+  if (Status s = service.audit()->Append(&e); !s.ok()) return AuditFailed(s);
+  service.metrics().CountVerdicts("no_match", leaves.size());
+  *seq = e.seq;
+  return Status::Ok();
 }
 
 }  // namespace server

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "base/crypto.h"
+#include "server/hash_query.h"
 #include "server/service.h"
 
 namespace server {
@@ -44,11 +47,27 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
 Status AuditRefusal(Service& service, const store::ApiKey& key, const std::string& ref, uint64_t size_bytes,
                     const Status& why, ScreenVerdict* verdict);
 
-// Screens given hashes (any of pdq, md5, sha256, hex). InvalidArgument for
-// malformed or absent hashes (not audited: nothing was screened);
+// Screens given hashes (server/hash_query.h; parsing already refused
+// malformed or absent ones, which are not audited: nothing was screened).
 // PermissionDenied as for ScreenImage.
-Status ScreenHashes(Service& service, const store::ApiKey& key, const std::string& pdq_hex, const std::string& md5_hex,
-                    const std::string& sha256_hex, const std::string& ref, ScreenVerdict* verdict);
+Status ScreenHashes(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict);
+
+// One item of a hash batch (server/hash_batch.h). An item the index finds
+// nothing for, on no list (block or allow), of a key the probing detector
+// has not blocked, is answered no_match without an audit entry of its own:
+// *pooled is set and the caller must audit it with the batch's other pooled
+// items (AuditPooled) before the verdict leaves. Every other item is screened
+// exactly as ScreenHashes screens it: its own audit entry, the probing
+// detector's count and judgement, the same errors.
+Status ScreenBatchItem(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict,
+                       bool* pooled);
+
+// Audits pooled no-match items in one entry (store::AuditEntry::Kind::kBatch)
+// holding their count and the Merkle root over their leaf hashes (in batch
+// order). `leaves` must not be empty. On success *seq is the entry's id.
+// NoSpace / IOError as for ScreenImage: then no verdict may be given.
+Status AuditPooled(Service& service, const store::ApiKey& key, std::span<const base::Sha256Digest> leaves,
+                   uint64_t* seq, base::Sha256Digest* root);
 
 // The caller's reference: at most 256 bytes, no control characters.
 Status ValidateCallerRef(const std::string& ref);

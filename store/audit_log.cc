@@ -61,6 +61,11 @@ std::string Canonical(const AuditEntry& e) {
       base::PutU64(&s, static_cast<uint64_t>(h.distance));
       base::PutU64(&s, static_cast<uint64_t>(h.variant));
     }
+  } else if (e.kind == AuditEntry::Kind::kBatch) {
+    PutStr(&s, e.source);
+    PutStr(&s, e.verdict);
+    base::PutU64(&s, e.batch_count);
+    s.append(base::AsBytes(e.merkle_root));
   } else if (e.kind == AuditEntry::Kind::kReview) {
     base::PutU64(&s, e.target_seq);
     PutStr(&s, e.disposition);
@@ -80,7 +85,7 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
-  if (kind < 1 || kind > 3) return Status::Corruption("audit entry of an unknown kind");
+  if (kind < 1 || kind > 4) return Status::Corruption("audit entry of an unknown kind");
   e->kind = static_cast<AuditEntry::Kind>(kind);
   e->key_id = str();
   if (e->kind == AuditEntry::Kind::kScreen) {
@@ -112,6 +117,11 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
       h.variant = static_cast<int>(r->U64());
       if (r->bad()) break;
     }
+  } else if (e->kind == AuditEntry::Kind::kBatch) {
+    e->source = str();
+    e->verdict = str();
+    e->batch_count = r->U64();
+    r->Array(&e->merkle_root);
   } else if (e->kind == AuditEntry::Kind::kReview) {
     e->target_seq = r->U64();
     e->disposition = str();
@@ -450,6 +460,7 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
     if (!q.verdict.empty()) {
       const bool wanted = q.verdict == "review"  ? e.kind == AuditEntry::Kind::kReview
                           : q.verdict == "event" ? e.kind == AuditEntry::Kind::kEvent
+                          : q.verdict == "batch" ? e.kind == AuditEntry::Kind::kBatch
                                                  : e.kind == AuditEntry::Kind::kScreen && e.verdict == q.verdict;
       if (!wanted) continue;
     }

@@ -68,7 +68,7 @@ struct AuditHit {
 };
 
 struct AuditEntry {
-  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3 };
+  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3, kBatch = 4 };
 
   // Assigned by Append.
   uint64_t seq = 0;
@@ -109,12 +109,19 @@ struct AuditEntry {
   // (probing_suspected, key_created, ...); key_id is the key concerned.
   std::string event;   // lower_snake name, 1..64 bytes
   std::string detail;  // for people, <= 4096 bytes
+
+  // kBatch: the no-match items of one hash batch (POST /v1/screen/hashes/batch),
+  // all at once: how many, and the Merkle root over them (base/merkle.h), by
+  // which any one of them can later be proven to have been screened here.
+  // source and verdict are "hashes" and "no_match".
+  uint64_t batch_count = 0;
+  std::array<uint8_t, 32> merkle_root{};
 };
 
 struct AuditQuery {
   uint64_t after = 0;   // entries with seq > after
   size_t limit = 100;
-  std::string verdict;  // "" = any; also "review" / "event" select review / event entries
+  std::string verdict;  // "" = any; also "review" / "event" / "batch" select review / event / batch entries
   std::optional<uint64_t> list_id;  // screens that hit this list
   std::optional<int64_t> since_ms, until_ms;  // time window, inclusive
 };

@@ -36,6 +36,7 @@ TEST_CASE("every route refuses a missing or bad key with 401 and every role it d
       {"POST", "/v1/screen", jpeg, "image/jpeg", {"ingest"}},
       {"POST", "/v1/screen/batch", multipart_body, "multipart/form-data; boundary=XyZ", {"ingest"}},
       {"POST", "/v1/screen/hashes", R"({"md5":"00000000000000000000000000000000"})", "application/json", {"ingest"}},
+      {"POST", "/v1/screen/hashes/batch", R"({"items":[{"md5":"00000000000000000000000000000000"}]})", "application/json", {"ingest"}},
       {"GET", "/v1/audit", "", "", {"reviewer"}},
       {"GET", "/v1/audit/1", "", "", {"reviewer"}},
       {"POST", "/v1/audit/1/review", R"({"disposition":"confirmed"})", "application/json", {"reviewer"}},

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "base/coding.h"
 #include "base/crypto.h"
 
 #include "store/audit_log.h"
@@ -701,4 +702,51 @@ TEST_CASE("a keyed log extended without the key is not extended with the key aga
   // What the refusal protects: the log does not verify with the key.
   REQUIRE(AuditLog::Open(f.db.get(), {}, &log).ok());
   CHECK(log->Verify().outcome == AuditVerifyResult::Outcome::kHmacUnchecked);
+}
+
+TEST_CASE("a batch entry keeps its count and Merkle root, is listed by kind, and altering its count breaks the chain") {
+  Fixture f;
+  f.Open({kKey});
+  AuditEntry e;
+  e.kind = AuditEntry::Kind::kBatch;
+  e.key_id = "k1";
+  e.source = "hashes";
+  e.verdict = "no_match";
+  e.batch_count = 9999;
+  e.merkle_root = base::Sha256("root");
+  REQUIRE(f.log->Append(&e).ok());
+  AuditEntry screen;
+  screen.key_id = "k1";
+  screen.verdict = "no_match";
+  REQUIRE(f.log->Append(&screen).ok());
+  f.Open({kKey});
+  AuditEntry back;
+  REQUIRE(f.log->Get(e.seq, &back).ok());
+  CHECK(back.kind == AuditEntry::Kind::kBatch);
+  CHECK(back.batch_count == 9999);
+  CHECK(back.merkle_root == e.merkle_root);
+  CHECK(back.verdict == "no_match");
+  CHECK(f.log->Verify().ok);
+  std::vector<AuditEntry> page;
+  uint64_t next = 0;
+  store::AuditQuery q;
+  q.verdict = "batch";
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == e.seq);
+  q.verdict = "no_match";
+  REQUIRE(f.log->Query(q, &page, &next).ok());
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].seq == screen.seq);
+  // One more item claimed in the stored entry: the chain no longer verifies.
+  std::string v;
+  REQUIRE(f.db->Get(Database::kAudit, store::AuditKey(e.seq), &v).ok());
+  const std::string count = base::EncodeU64(9999);
+  const size_t at = v.find(count);
+  REQUIRE(at != std::string::npos);
+  v[at + 7] = static_cast<char>(v[at + 7] + 1);
+  Put(f, Database::kAudit, store::AuditKey(e.seq), v);
+  AuditVerifyResult r = f.log->Verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad_seq == e.seq);
 }
