@@ -34,6 +34,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_process.h"
 #include "base/number_parse.h"
 #include "store/database.h"
 #include "store/feed.h"
@@ -49,28 +50,7 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int Run(const std::vector<std::string>& argv, std::string* out) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  posix_spawn_file_actions_t a;
-  posix_spawn_file_actions_init(&a);
-  posix_spawn_file_actions_adddup2(&a, p[1], 1);
-  std::vector<char*> args;
-  for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&a);
-  close(p[1]);
-  if (rc != 0) return -1;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int Run(const std::vector<std::string>& argv, std::string* out) { return bench::RunProgram(argv, out); }
 
 std::string CreateKey(const fs::path& data, const std::string& role, const std::string& partner = "") {
   std::vector<std::string> argv = {HASHSCREEND, "keys", "create", "--create", "--data", data.string(), "--role", role};
@@ -81,48 +61,13 @@ std::string CreateKey(const fs::path& data, const std::string& role, const std::
   return out.substr(out.rfind('\n') + 1);
 }
 
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  double start_s = 0;  // spawn to "listening on"
+struct Server : bench::ServerProcess {
   bool Start(const fs::path& data, const fs::path& certs, const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", data.string(), "--listen", "127.0.0.1:0",
                                      "--tls-cert", (certs / "cert.pem").string(), "--tls-key", (certs / "key.pem").string(),
                                      "--log-requests=false", "--metrics-listen", ""};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    int p[2];
-    if (pipe(p) != 0) return false;
-    int log = open((data.string() + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_t a;
-    posix_spawn_file_actions_init(&a);
-    posix_spawn_file_actions_adddup2(&a, p[1], 1);
-    posix_spawn_file_actions_adddup2(&a, log, 2);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    const auto t = Clock::now();
-    int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&a);
-    close(p[1]);
-    close(log);
-    if (rc != 0) return false;
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1) {
-      if (c != '\n') {
-        line.push_back(c);
-        continue;
-      }
-      if (line.rfind("listening on ", 0) == 0) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        start_s = Since(t);
-        close(p[0]);
-        return true;
-      }
-      line.clear();
-    }
-    close(p[0]);
-    return false;
+    return Spawn(argv, data.string() + ".log");
   }
   std::unique_ptr<httplib::SSLClient> Client(const fs::path& certs) const {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
@@ -144,13 +89,6 @@ struct Server {
     }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
-  void Stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-  ~Server() { Stop(); }
 };
 
 std::string RandomHash(std::mt19937_64& rng) {

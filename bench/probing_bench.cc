@@ -50,6 +50,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_process.h"
 #include "base/number_parse.h"
 #include "hashing/image_hasher.h"
 #include "tests/server/boundary_walk.h"
@@ -67,69 +68,15 @@ constexpr int kThreshold = 31, kBand = 2, kBudget = 32, kHashBudget = 8;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int Run(const std::vector<std::string>& argv, std::string* out) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  posix_spawn_file_actions_t a;
-  posix_spawn_file_actions_init(&a);
-  posix_spawn_file_actions_adddup2(&a, p[1], 1);
-  std::vector<char*> args;
-  for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&a);
-  close(p[1]);
-  if (rc != 0) return -1;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) out->append(buf, n);
-  close(p[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int Run(const std::vector<std::string>& argv, std::string* out) { return bench::RunProgram(argv, out); }
 
 // A hashscreend with the default configuration (plus quiet request logs).
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
+struct Server : bench::ServerProcess {
   fs::path dir;
   bool Start() {
-    std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
-                                     "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
-                                     "--log-requests=false"};
-    int p[2];
-    if (pipe(p) != 0) return false;
-    int log = open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_t a;
-    posix_spawn_file_actions_init(&a);
-    posix_spawn_file_actions_adddup2(&a, p[1], 1);
-    posix_spawn_file_actions_adddup2(&a, log, 2);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&a);
-    close(p[1]);
-    close(log);
-    if (rc != 0) return false;
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1) {
-      if (c != '\n') {
-        line.push_back(c);
-        continue;
-      }
-      if (line.rfind("listening on ", 0) == 0) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        close(p[0]);
-        return true;
-      }
-      line.clear();
-    }
-    close(p[0]);
-    return false;
+    return Spawn({HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0", "--tls-cert",
+                  (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(), "--log-requests=false"},
+                 dir / "server.log");
   }
   std::unique_ptr<httplib::SSLClient> Client() const {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
@@ -138,12 +85,6 @@ struct Server {
     c->set_keep_alive(true);
     c->set_read_timeout(120, 0);
     return c;
-  }
-  void Stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
   }
 };
 

@@ -33,6 +33,7 @@
 #include <rocksdb/iterator.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_process.h"
 #include "base/coding.h"
 #include "base/hex.h"
 #include "base/kernel_registry.h"
@@ -89,52 +90,13 @@ std::string LastLine(const std::string& s) {
   return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
 }
 
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
+struct Server : bench::ServerProcess {
   bool Start(const fs::path& dir) {
-    std::vector<std::string> argv = {HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
-                                     "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
-                                     "--log-requests=false", "--rate-per-key", "0", "--metrics-listen", ""};
-    int p[2];
-    if (pipe(p) != 0) return false;
-    int log = open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_t a;
-    posix_spawn_file_actions_init(&a);
-    posix_spawn_file_actions_adddup2(&a, p[1], 1);
-    posix_spawn_file_actions_adddup2(&a, log, 2);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&a);
-    close(p[1]);
-    close(log);
-    if (rc != 0) return false;
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1) {
-      if (c != '\n') {
-        line.push_back(c);
-        continue;
-      }
-      if (line.rfind("listening on ", 0) == 0) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        close(p[0]);
-        return true;
-      }
-      line.clear();
-    }
-    close(p[0]);
-    return false;
+    return Spawn({HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0", "--tls-cert",
+                  (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(), "--log-requests=false",
+                  "--rate-per-key", "0", "--metrics-listen", ""},
+                 dir / "server.log");
   }
-  void Stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-  ~Server() { Stop(); }
 };
 
 std::string Key(const fs::path& dir, const std::string& role, const std::vector<std::string>& extra = {}) {

@@ -36,6 +36,7 @@
 
 #include <httplib.h>
 
+#include "bench/bench_process.h"
 #include "hashing/image_hasher.h"
 
 extern char** environ;
@@ -68,32 +69,9 @@ std::vector<std::string> LoadFiles(const fs::path& dir, size_t max_files) {
   return files;
 }
 
-int Run(const std::vector<std::string>& argv, std::string* out) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  posix_spawn_file_actions_t a;
-  posix_spawn_file_actions_init(&a);
-  posix_spawn_file_actions_adddup2(&a, p[1], 1);
-  std::vector<char*> args;
-  for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&a);
-  close(p[1]);
-  if (rc != 0) return -1;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) out->append(buf, n);
-  close(p[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int Run(const std::vector<std::string>& argv, std::string* out) { return bench::RunProgram(argv, out); }
 
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
+struct Server : bench::ServerProcess {
   // `binary` other than HASHSCREEND is a baseline build, which may predate
   // the metrics listener (so no --metrics-listen for it).
   bool Start(const fs::path& dir, const std::vector<std::string>& extra, const std::string& binary = HASHSCREEND) {
@@ -102,43 +80,7 @@ struct Server {
                                      "--log-requests=false", "--rate-per-key", "0"};  // raw throughput: no per-key limit
     if (binary == HASHSCREEND) argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
     argv.insert(argv.end(), extra.begin(), extra.end());
-    int p[2];
-    if (pipe(p) != 0) return false;
-    int log = open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_t a;
-    posix_spawn_file_actions_init(&a);
-    posix_spawn_file_actions_adddup2(&a, p[1], 1);
-    posix_spawn_file_actions_adddup2(&a, log, 2);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid, args[0], &a, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&a);
-    close(p[1]);
-    close(log);
-    if (rc != 0) return false;
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1) {
-      if (c != '\n') {
-        line.push_back(c);
-        continue;
-      }
-      if (line.rfind("listening on ", 0) == 0) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        close(p[0]);
-        return true;
-      }
-      line.clear();
-    }
-    close(p[0]);
-    return false;
-  }
-  void Stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
+    return Spawn(argv, dir / "server.log");
   }
 };
 

@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "base/loopback.h"
 #include "base/number_parse.h"
 
 namespace client {
@@ -61,20 +62,7 @@ bool IsLoopbackUrl(const std::string& url) {
   } else {
     host = authority.substr(0, authority.find(':'));
   }
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8 as four decimal octets, nothing else (no 127.1, no 127.0.0.1.evil.com).
-  int octets = 0;
-  size_t pos = 0;
-  while (pos <= host.size()) {
-    size_t dot = host.find('.', pos);
-    std::string part = host.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos) return false;
-    if (std::stoi(part) > 255 || (octets == 0 && part != "127")) return false;
-    ++octets;
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
-  }
-  return octets == 4;
+  return base::IsLoopbackHost(host);
 }
 
 Status TakeServerOptions(std::vector<std::string>* args, ServerOptions* o) {

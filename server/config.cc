@@ -1,6 +1,5 @@
 #include "server/config.h"
 
-#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include <toml++/toml.h>
 
+#include "base/loopback.h"
 #include "base/number_parse.h"
 #include "store/api_keys.h"
 
@@ -355,21 +355,12 @@ Status ParseListen(const std::string& listen, std::string* host, int* port) {
   return Status::Ok();
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
-}
-
 Status ValidateConfig(const ServerConfig& c) {
   std::string host;
   int port = 0;
   HS_RETURN_IF_ERROR(ParseListen(c.listen, &host, &port));
   if (c.plain_http) {
-    if (!IsLoopbackHost(host)) {
+    if (!base::IsLoopbackHost(host)) {
       return Status::InvalidArgument("server.plain_http: refused on non-loopback address " + host +
                                      " (serve HTTPS with tls_cert and tls_key)");
     }
@@ -384,7 +375,7 @@ Status ValidateConfig(const ServerConfig& c) {
   if (!c.metrics_listen.empty()) {
     Status s = ParseListen(c.metrics_listen, &host, &port);
     if (!s.ok()) return Status::InvalidArgument("metrics.listen: '" + c.metrics_listen + "' is not host:port");
-    if (!c.metrics_allow_remote && !IsLoopbackHost(host)) {
+    if (!c.metrics_allow_remote && !base::IsLoopbackHost(host)) {
       return Status::InvalidArgument("metrics.listen: refused on non-loopback address " + host +
                                      " (metrics need no key; set metrics.allow_remote = true to serve them remotely)");
     }

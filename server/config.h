@@ -115,6 +115,5 @@ int64_t BodyBufferPerKey(const ServerConfig& config);
 
 // Splits "host:port" ("[::1]:8443" for IPv6). InvalidArgument otherwise.
 Status ParseListen(const std::string& listen, std::string* host, int* port);
-bool IsLoopbackHost(const std::string& host);
 
 }  // namespace server

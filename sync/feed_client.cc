@@ -1,21 +1,10 @@
 #include "sync/feed_client.h"
 
-#include <arpa/inet.h>
-
 #include <httplib.h>
 
-namespace hsync {
+#include "base/loopback.h"
 
-namespace {
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
-}
-}  // namespace
+namespace hsync {
 
 Status CheckPrimaryUrl(const std::string& url) {
   auto bad = [&](const std::string& why) { return Status::InvalidArgument("follow.url: '" + url + "' " + why); };
@@ -40,7 +29,7 @@ Status CheckPrimaryUrl(const std::string& url) {
   } else if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
     host.resize(colon);
   }
-  if (!https && !IsLoopback(host)) {
+  if (!https && !base::IsLoopbackHost(host)) {
     return bad("is plain http:// to a host that is not loopback: a replica key must not travel in clear text (use https://)");
   }
   return Status::Ok();

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "base/loopback.h"
 #include "server/config.h"
 #include "server/service.h"
 #include "tests/test_support.h"
@@ -85,12 +86,12 @@ TEST_CASE("listen addresses and loopback detection") {
   CHECK(port == 8443);
   CHECK(!server::ParseListen("127.0.0.1", &host, &port).ok());
   CHECK(!server::ParseListen("127.0.0.1:70000", &host, &port).ok());
-  CHECK(server::IsLoopbackHost("127.0.0.1"));
-  CHECK(server::IsLoopbackHost("127.8.9.1"));
-  CHECK(server::IsLoopbackHost("::1"));
-  CHECK(server::IsLoopbackHost("localhost"));
-  CHECK_FALSE(server::IsLoopbackHost("0.0.0.0"));
-  CHECK_FALSE(server::IsLoopbackHost("10.0.0.1"));
+  CHECK(base::IsLoopbackHost("127.0.0.1"));
+  CHECK(base::IsLoopbackHost("127.8.9.1"));
+  CHECK(base::IsLoopbackHost("::1"));
+  CHECK(base::IsLoopbackHost("localhost"));
+  CHECK_FALSE(base::IsLoopbackHost("0.0.0.0"));
+  CHECK_FALSE(base::IsLoopbackHost("10.0.0.1"));
   ServerConfig c;
   c.plain_http = true;
   c.listen = "0.0.0.0:80";
