@@ -96,27 +96,28 @@ def write_atomically(path, lines):
         os.close(dfd)
 
 
-def scan_shard(shard, out_path, server, cacert, batch, max_bytes):
-    """One task: hash the shard's images, screen them, write its verdicts.
-    Raises (and writes nothing) when the server cannot give every verdict:
-    the shard is then redone by the next run."""
+def scan_shard(shard, path, out_path, server, cacert, batch, max_bytes):
+    """One task: hash the images of the shard at `path` (named `shard` in the
+    output, as given on the command line, as scan names it), screen them,
+    write its verdicts. Raises (and writes nothing) when the server cannot
+    give every verdict: the shard is then redone by the next run."""
     import hashscreen  # on the worker
 
     def error_line(source, e):
         return {"source": source, "error": {"code": e.code, "message": e.message}}
 
     client = hashscreen.Client(server=server, cacert=cacert)
-    members, damage = hashscreen.list_tar(shard)
+    members, damage = hashscreen.list_tar(path)
     lines, items, waiting = [], [], []
     skipped = 0
     for name, offset, size in members:
         source = f"{shard}:{name}"
         try:
-            head = hashscreen.read_member(shard, offset, size, head_only=True)
+            head = hashscreen.read_member(path, offset, size, head_only=True)
             if hashscreen.sniff_format(head) is None:
                 skipped += 1  # a caption, label or metadata sidecar
                 continue
-            data = hashscreen.read_member(shard, offset, size, max_bytes=max_bytes)
+            data = hashscreen.read_member(path, offset, size, max_bytes=max_bytes)
             hashes = hashscreen.hash_bytes(data, max_bytes=max_bytes)
         except hashscreen.Error as e:
             lines.append(error_line(source, e))
@@ -212,7 +213,11 @@ def main(argv):
                                    processes=True, dashboard_address=None)
             dask = DaskClient(cluster)
         try:
-            futures = {dask.submit(scan_shard, shard, output_path(args.out, shard), args.server, args.cacert,
+            # Absolute paths: a worker's working directory is not ours. On a
+            # remote cluster the shards and --out must be on a file system
+            # the workers see at the same paths.
+            futures = {dask.submit(scan_shard, shard, os.path.abspath(shard),
+                                   os.path.abspath(output_path(args.out, shard)), args.server, args.cacert,
                                    args.batch, args.max_bytes, pure=False, retries=0): shard
                        for shard in todo}
             for fut in as_completed(futures):

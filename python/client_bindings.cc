@@ -7,10 +7,9 @@
 // one Client per thread.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <pybind11/stl.h>
