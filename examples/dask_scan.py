@@ -34,6 +34,7 @@ output, one file per shard (OUT/<shard name>.jsonl), one line per image:
   Members that are not images (.json, .txt, .cls sidecars) get no line. A
   shard damaged from some member on gets the members before the damage and
   one error line named after the shard.
+  A crash mid-write can leave OUT/<shard>.jsonl.tmp-PID: never read, delete it.
 
 examples:
   export HASHSCREEN_KEY=... HASHSCREEN_CACERT=ca.pem
