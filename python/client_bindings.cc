@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <pybind11/stl.h>
 
+#include "base/hex.h"
+#include "base/merkle.h"
 #include "client/api_client.h"
 #include "client/scan_sources.h"
 #include "python/bindings.h"
@@ -102,9 +104,55 @@ class Client {
     return item;
   }
 
+  // Checks the server's pooled no-match entry as `hashscreen scan` does: the
+  // Merkle root over the no-match items' leaves (base/merkle.h), computed
+  // from what was sent, must be the one the server audited. Corruption when
+  // not (a server, or something between, that did not audit these items).
+  static void CheckMerkleRoot(const json& sent, const json& answer) {
+    if (!answer.contains("no_match_audit") || !answer["no_match_audit"].is_object()) return;
+    const json& pooled = answer["no_match_audit"];
+    const std::string id = pooled.value("audit_id", "");
+    std::vector<base::Sha256Digest> leaves;
+    const json& results = answer["results"];
+    for (size_t i = 0; i < results.size(); ++i) {
+      const json& r = results[i];
+      if (!r.contains("match") || r["match"].get<bool>() || r["audit_id"].get<std::string>() != id) continue;
+      const json& item = sent[i];
+      const std::string ref = item["ref"].get<std::string>();
+      std::vector<base::PdqHash> pdq;
+      base::BatchLeafItem leaf;
+      leaf.ref = ref;
+      if (item.contains("pdq")) {
+        for (const auto& h : item["pdq"]) {
+          pdq.emplace_back();
+          ThrowIfError(base::PdqHash::FromHex(h.get<std::string>(), &pdq.back()));
+        }
+      }
+      leaf.pdq = pdq;
+      leaf.quality = item.contains("quality") ? item["quality"].get<int>() : -1;
+      if (item.contains("md5")) {
+        leaf.md5.emplace();
+        ThrowIfError(base::HexDecode(item["md5"].get<std::string>(), *leaf.md5));
+      }
+      if (item.contains("sha256")) {
+        leaf.sha256.emplace();
+        ThrowIfError(base::HexDecode(item["sha256"].get<std::string>(), *leaf.sha256));
+      }
+      leaves.push_back(base::BatchLeafHash(leaf));
+    }
+    if (leaves.empty()) return;
+    base::Sha256Digest root{};
+    ThrowIfError(base::MerkleRoot(leaves, &root));
+    if (pooled.value("merkle_root", "") != base::HexEncode(root) || pooled.value("count", 0ull) != leaves.size()) {
+      throw StatusError(base::Status::Corruption("the server's Merkle root for audit entry " + id +
+                                                 " is not the one of the items sent"));
+    }
+  }
+
   void Flush(json* body_items, std::vector<py::object>* refs, py::list* results) {
-    const std::string body = json{{"items", std::move(*body_items)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    const json sent = std::move(*body_items);
     *body_items = json::array();
+    const std::string body = json{{"items", sent}}.dump(-1, ' ', false, json::error_handler_t::replace);
     client::ApiAnswer a;
     base::Status s;
     {
@@ -125,6 +173,7 @@ class Client {
     if (!j.is_object() || !j.contains("results") || !j["results"].is_array() || j["results"].size() != refs->size()) {
       throw StatusError(base::Status::Unavailable("unexpected answer from the server to a batch"));
     }
+    py::list answered;
     for (size_t i = 0; i < refs->size(); ++i) {
       const json& r = j["results"][i];
       py::dict out;
@@ -141,8 +190,10 @@ class Client {
       } else {
         throw StatusError(base::Status::Unavailable("unexpected answer from the server to a batch"));
       }
-      results->append(out);
+      answered.append(out);
     }
+    CheckMerkleRoot(sent, j);  // no verdict of the batch is given unless it holds
+    for (py::handle out : answered) results->append(out);
     refs->clear();
   }
 
@@ -175,7 +226,9 @@ items: any iterable of dicts with a "ref" (str: what the answer names; sent cut 
 "md5", "sha256" given directly.
 Returns a list in item order: {"ref", "match": bool, "audit_id": str} or
 {"ref", "error": {"code", "message"}} (e.g. "probing_suspected").
-Raises PermissionDenied (key refused or without hash queries), InvalidArgument
+Each batch's pooled no-match audit entry is checked as `hashscreen scan` does
+(the Merkle root over the no-match items must be the one of the items sent):
+Corruption when not. Raises PermissionDenied (key refused or without hash queries), InvalidArgument
 (a malformed item: the server checks each), Unavailable (unreachable, overloaded
 after retries): results of earlier batches are then lost to the caller, so
 screen a unit of work (a shard) per call. Releases the GIL while waiting.)");

@@ -291,5 +291,71 @@ class ClientTest(unittest.TestCase):
             self.client(server=f"https://127.0.0.1:{port}").screen_hashes([item])
 
 
+class FakeServerTest(unittest.TestCase):
+    """A plain-http server on loopback (allowed there) answering batches as
+    `answers` says: the client's retry and its Merkle-root check."""
+
+    def serve(self, answers):
+        import http.server
+        requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                requests.append((self.path, self.headers.get("Authorization"), body))
+                status, headers, answer = answers(body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.server_close)
+        self.addCleanup(httpd.shutdown)
+        return f"http://127.0.0.1:{httpd.server_address[1]}", requests
+
+    def test_wrong_merkle_root_gives_no_verdicts(self):
+        def answers(body):
+            n = len(body["items"])
+            return 200, {}, {"results": [{"ref": i["ref"], "match": False, "audit_id": "7"} for i in body["items"]],
+                             "no_match_audit": {"audit_id": "7", "count": n, "merkle_root": "00" * 32}}
+        url, requests = self.serve(answers)
+        item = dict(hashscreen.hash_file(OTHER), ref="x")
+        with self.assertRaises(hashscreen.Corruption) as ctx:
+            hashscreen.Client(server=url, key="k").screen_hashes([item])
+        self.assertIn("Merkle root", ctx.exception.message)
+        path, auth, body = requests[0]
+        self.assertEqual((path, auth), ("/v1/screen/hashes/batch", "Bearer k"))
+        self.assertEqual(body["items"][0]["pdq"], item["aligned"])
+
+    def test_overload_is_waited_out_and_errors_keep_their_code(self):
+        calls = []
+
+        def answers(body):
+            calls.append(1)
+            if len(calls) == 1:
+                return 503, {"Retry-After": "1"}, {"error": {"code": "overloaded", "message": "busy"}}
+            if len(calls) == 2:
+                return 200, {}, {"results": [{"ref": i["ref"], "error": {"code": "probing_suspected", "message": "m"}}
+                                             for i in body["items"]]}
+            return 403, {}, {"error": {"code": "probing_suspected", "message": "key blocked"}}
+        url, _ = self.serve(answers)
+        client = hashscreen.Client(server=url, key="k")
+        item = dict(hashscreen.hash_file(OTHER), ref="x")
+        self.assertEqual(client.screen_hashes([item]),
+                         [{"ref": "x", "error": {"code": "probing_suspected", "message": "m"}}])
+        with self.assertRaises(hashscreen.PermissionDenied) as ctx:
+            client.screen_hashes([item])
+        self.assertEqual(ctx.exception.code, "probing_suspected")
+
+
 if __name__ == "__main__":
     unittest.main()
