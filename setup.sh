@@ -32,6 +32,7 @@ PACKAGES=(
   valgrind
   clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
   haproxy python3-yaml       # deploy/: the load balancer, and deploy/check.sh
+  pybind11-dev python3-dev python3-distributed   # python/: the module; examples/dask_scan.py and its test
 )
 
 log() { printf '== %s\n' "$*"; }
