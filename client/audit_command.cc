@@ -179,6 +179,13 @@ int Verify(ApiClient& api, const std::vector<std::string>& args) {
                                                           : "no HMAC key configured: the head is not authenticated";
     if (v.contains("checkpoint")) how += "; holds the checkpoint of entry " + Str(v["checkpoint"], "id");
     std::printf("ok: %llu entries, head %s (%s)\n", entries, Str(v, "head").c_str(), how.c_str());
+    // Every chain the log holds: its own and each follower's forwarded one.
+    if (v.contains("instances") && v["instances"].is_array()) {
+      for (const auto& i : v["instances"]) {
+        std::printf("  instance %s (%s): %llu entries, head %s\n", Str(i, "instance").c_str(), Str(i, "role").c_str(),
+                    static_cast<unsigned long long>(i.value("entries", uint64_t{0})), Str(i, "head").c_str());
+      }
+    }
     return 0;
   }
   if (result == "failed" || result.empty()) {

@@ -1,6 +1,7 @@
 // GET /v1/audit, GET /v1/audit/{id}, POST /v1/audit/{id}/review (reviewer),
-// GET /v1/audit/verify[?checkpoint=...], GET /v1/audit/checkpoint (admin).
-// Reviewers see every detail of an entry.
+// GET /v1/audit/verify[?checkpoint=...], GET /v1/audit/checkpoint (admin),
+// POST /v1/audit/forward (replica: a follower's entries kept on its primary).
+// Reviewers see every detail of an entry, and which instance wrote it.
 #include "base/hex.h"
 #include "base/number_parse.h"
 #include "base/query_variant.h"
@@ -10,13 +11,40 @@ namespace server {
 
 namespace {
 
-json EntryJson(const store::AuditEntry& e) {
+std::string Hex(const std::string& bytes) { return base::HexEncode(std::string_view(bytes)); }
+
+json EntryJson(const store::AuditEntry& e, const std::string& own_instance);
+
+// A forwarded entry reads as its origin (kind, fields, time, key, request id,
+// all as the instance recorded them) with the instance and its seq there;
+// the chain fields (id, seq, prev_hash, entry_hash, hmac) are this log's, and
+// the origin's own links are under instance_chain.
+json ForwardedJson(const store::AuditEntry& e) {
+  const store::AuditEntry& o = *e.origin;
+  json j = EntryJson(o, e.instance);
+  j["instance_seq"] = o.seq;
+  j["instance_chain"] = {{"prev_hash", base::HexEncode(o.prev_hash)}, {"entry_hash", base::HexEncode(o.entry_hash)}};
+  if (!o.hmac.empty()) j["instance_chain"]["hmac"] = Hex(o.hmac);
+  j["id"] = std::to_string(e.seq);
+  j["seq"] = e.seq;
+  j["prev_hash"] = base::HexEncode(e.prev_hash);
+  j["entry_hash"] = base::HexEncode(e.entry_hash);
+  j.erase("hmac");
+  if (!e.hmac.empty()) j["hmac"] = Hex(e.hmac);
+  j["forwarded"] = {{"time_ms", e.time_ms}, {"key_id", e.key_id}};
+  if (!e.request_id.empty()) j["forwarded"]["request_id"] = e.request_id;
+  return j;
+}
+
+json EntryJson(const store::AuditEntry& e, const std::string& own_instance) {
+  if (e.origin) return ForwardedJson(e);
   json j{{"id", std::to_string(e.seq)},
          {"seq", e.seq},
          {"time_ms", e.time_ms},
          {"key_id", e.key_id},
          {"prev_hash", base::HexEncode(e.prev_hash)},
-         {"entry_hash", base::HexEncode(e.entry_hash)}};
+         {"entry_hash", base::HexEncode(e.entry_hash)},
+         {"instance", own_instance}};
   if (!e.request_id.empty()) j["request_id"] = e.request_id;
   if (!e.hmac.empty()) {
     j["hmac"] = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.hmac.data()), e.hmac.size()));
@@ -83,8 +111,6 @@ Status ParseTimeParam(const ApiRequest& r, const char* name, std::optional<int64
   return Status::Ok();
 }
 
-std::string Hex(const std::string& bytes) { return base::HexEncode(std::string_view(bytes)); }
-
 }  // namespace
 
 void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* response) {
@@ -108,13 +134,14 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   }
   if (s.ok()) s = ParseTimeParam(request, "since", &q.since_ms);
   if (s.ok()) s = ParseTimeParam(request, "until", &q.until_ms);
+  if (s.ok() && request.HasParam("instance")) q.instance = request.Param("instance");
   if (!s.ok()) return response->FromStatus(s);
   std::vector<store::AuditEntry> entries;
   uint64_t next = 0;
   s = service.audit()->Query(q, &entries, &next);
   if (!s.ok()) return response->FromStatus(s);
   json list = json::array();
-  for (const auto& e : entries) list.push_back(EntryJson(e));
+  for (const auto& e : entries) list.push_back(EntryJson(e, service.db()->instance_id()));
   json out{{"entries", std::move(list)}};
   out["next"] = next ? json(std::to_string(next)) : json(nullptr);
   response->Json(200, out);
@@ -128,9 +155,9 @@ void HandleAuditShow(Service& service, const ApiRequest& request, ApiResponse* r
   std::vector<store::AuditEntry> reviews;
   if (s.ok()) s = service.audit()->ReviewsOf(seq, &reviews);
   if (!s.ok()) return response->FromStatus(s);
-  json j = EntryJson(e);
+  json j = EntryJson(e, service.db()->instance_id());
   json rs = json::array();
-  for (const auto& r : reviews) rs.push_back(EntryJson(r));
+  for (const auto& r : reviews) rs.push_back(EntryJson(r, service.db()->instance_id()));
   j["reviews"] = std::move(rs);
   response->Json(200, j);
 }
@@ -146,7 +173,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   store::AuditEntry review;
   if (s.ok()) s = service.audit()->AppendReview(seq, disposition, note, request.key.id, &review, request.request_id);
   if (!s.ok()) return response->FromStatus(s);
-  response->Json(201, EntryJson(review));
+  response->Json(201, EntryJson(review, service.db()->instance_id()));
 }
 
 void HandleAuditVerify(Service& service, const ApiRequest& request, ApiResponse* response) {
@@ -164,9 +191,61 @@ void HandleAuditVerify(Service& service, const ApiRequest& request, ApiResponse*
          {"head_authenticated", r.head_authenticated},
          {"hmac_key", service.audit()->keyed()}};
   if (checkpoint) j["checkpoint"] = {{"id", std::to_string(checkpoint->seq)}, {"held", r.checkpoint_checked}};
+  // Every chain the log holds: its own, then each forwarding instance's.
+  json instances = json::array();
+  instances.push_back({{"instance", service.db()->instance_id()},
+                       {"role", "own"},
+                       {"entries", r.entries},
+                       {"head", base::HexEncode(r.head)},
+                       {"ok", r.ok}});
+  for (const auto& c : r.forwarded) {
+    instances.push_back({{"instance", c.instance},
+                         {"role", "forwarded"},
+                         {"entries", c.entries},
+                         {"last_seq", c.last_seq},
+                         {"head", base::HexEncode(c.last_hash)},
+                         {"ok", c.ok}});
+  }
+  j["instances"] = std::move(instances);
   if (r.outcome == store::AuditVerifyResult::Outcome::kFailed) j["first_bad_id"] = std::to_string(r.first_bad_seq);
   if (!r.ok) j["problem"] = r.problem;
   response->Json(200, j);
+}
+
+void HandleAuditForward(Service& service, const ApiRequest& request, ApiResponse* response) {
+  json body;
+  std::string instance;
+  std::vector<std::string> stored;
+  Status s = ParseJsonBody(request.body, {"instance", "entries"}, &body);
+  if (s.ok()) s = JsonString(body, "instance", true, &instance);
+  if (s.ok() && (!body.contains("entries") || !body["entries"].is_array())) {
+    s = Status::InvalidArgument("entries must be an array of hex strings");
+  }
+  if (s.ok() && body["entries"].size() > store::AuditLog::kMaxForwardEntries) {
+    s = Status::InvalidArgument("at most " + std::to_string(store::AuditLog::kMaxForwardEntries) + " entries per forward");
+  }
+  for (size_t i = 0; s.ok() && i < body["entries"].size(); ++i) {
+    const json& v = body["entries"][i];
+    const std::string where = "entries[" + std::to_string(i) + "]";
+    if (!v.is_string() || v.get_ref<const std::string&>().size() % 2 != 0) {
+      s = Status::InvalidArgument(where + " is not a hex string");
+      break;
+    }
+    const std::string& hex = v.get_ref<const std::string&>();
+    std::string bytes(hex.size() / 2, '\0');
+    s = base::HexDecode(hex, std::span<uint8_t>(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()));
+    if (!s.ok()) s = Status::InvalidArgument(where + ": " + s.message());
+    stored.push_back(std::move(bytes));
+  }
+  store::ForwardResult result;
+  if (s.ok()) s = service.audit()->AppendForwarded(instance, stored, request.key.id, request.request_id, &result);
+  if (s.code() == Status::Code::kAlreadyExists) return response->Error(409, "forward_conflict", s.message());
+  if (s.code() == Status::Code::kCorruption) return response->Error(422, "forward_rejected", s.message());
+  if (!s.ok()) return response->FromStatus(s);
+  response->Json(200, {{"instance", instance},
+                       {"last_seq", result.last_seq},
+                       {"stored", result.stored},
+                       {"skipped", result.skipped}});
 }
 
 void HandleAuditCheckpoint(Service& service, const ApiRequest&, ApiResponse* response) {

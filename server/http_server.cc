@@ -73,12 +73,12 @@ std::string ContentCoding(const http::RequestHead& head) {
   return {};
 }
 
-// Writes a follower refuses: lists (create, PATCH, batches) and reviews,
-// which belong to the primary's lists and match log.
+// Writes a follower refuses: lists (create, PATCH, batches), reviews and
+// forwarded audit entries, which belong to the primary's lists and match log.
 bool IsListWrite(const Route& route) {
   const std::string_view name = route.name;
   return std::string_view(route.method) != "GET" &&
-         (name.rfind("/v1/lists", 0) == 0 || name == "/v1/audit/{id}/review");
+         (name.rfind("/v1/lists", 0) == 0 || name == "/v1/audit/{id}/review" || name == "/v1/audit/forward");
 }
 
 Status Compile(const std::vector<Route>& routes, std::vector<CompiledRoute>* out) {

@@ -93,6 +93,19 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
     add("hashscreen_follow_entries_applied", "Feed entries applied since start (a counter).", static_cast<double>(st.entries));
     add("hashscreen_follow_errors", "Failed feed requests or pages since start (a counter).", static_cast<double>(st.errors));
   }
+  if (hsync::AuditForwarder* fw = service.forwarder()) {
+    const hsync::AuditForwarder::Stats st = fw->stats();
+    auto add = [&](const char* name, const char* help, double v) { gauges.push_back({name, help, v}); };
+    add("hashscreen_audit_forward_connected", "1 when the last audit forward to the primary was answered 200.",
+        st.connected ? 1 : 0);
+    add("hashscreen_audit_forward_lag_entries", "Audit entries of this follower the primary does not hold yet.",
+        static_cast<double>(st.lag_entries));
+    add("hashscreen_audit_forward_lag_seconds", "Age of the oldest audit entry not forwarded yet (0: none).",
+        st.lag_seconds);
+    add("hashscreen_audit_forwarded_entries", "Audit entries the primary stored from this follower since start (a counter).",
+        static_cast<double>(st.forwarded));
+    add("hashscreen_audit_forward_errors", "Failed audit forwards since start (a counter).", static_cast<double>(st.errors));
+  }
   AppendProcessGauges(&gauges);
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";

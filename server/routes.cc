@@ -20,6 +20,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/audit/checkpoint", "/v1/audit/checkpoint", kAdmin, B::kNone, HandleAuditCheckpoint},
       {"GET", "/v1/audit/{n}", "/v1/audit/{id}", kReviewer, B::kNone, HandleAuditShow},
       {"POST", "/v1/audit/{n}/review", "/v1/audit/{id}/review", kReviewer, B::kJson, HandleAuditReview},
+      {"POST", "/v1/audit/forward", "/v1/audit/forward", kReplica, B::kJson, HandleAuditForward},
       {"GET", "/v1/lists", "/v1/lists", kPartner | kAdmin | kReplica, B::kNone, HandleListsGet},
       {"POST", "/v1/lists", "/v1/lists", kPartner | kAdmin, B::kJson, HandleListsCreate},
       {"GET", "/v1/lists/{n}", "/v1/lists/{id}", kPartner | kAdmin | kReplica, B::kNone, HandleListShow},

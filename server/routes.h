@@ -42,6 +42,7 @@ void HandleAuditShow(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditReview(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditVerify(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditCheckpoint(Service&, const ApiRequest&, ApiResponse*);
+void HandleAuditForward(Service&, const ApiRequest&, ApiResponse*);
 void HandleListsGet(Service&, const ApiRequest&, ApiResponse*);
 void HandleListsCreate(Service&, const ApiRequest&, ApiResponse*);
 void HandleListShow(Service&, const ApiRequest&, ApiResponse*);

@@ -96,6 +96,17 @@ Status Service::StartFollowing() {
   HS_RETURN_IF_ERROR(hsync::Follower::Create(db_.get(), lists_.get(), o, &f));
   f->Start();
   follower_ = std::move(f);
+  hsync::AuditForwarder::Options fo;
+  fo.primary = o.primary;
+  fo.log = [](hsync::Follower::LogLevel level, const std::string& message) {
+    using L = hsync::Follower::LogLevel;
+    Log(level == L::kWarn ? LogLevel::kWarn : level == L::kInfo ? LogLevel::kInfo : LogLevel::kDebug, "audit_forward",
+        {{"message", message}});
+  };
+  std::unique_ptr<hsync::AuditForwarder> forwarder;
+  HS_RETURN_IF_ERROR(hsync::AuditForwarder::Create(db_.get(), audit_.get(), fo, &forwarder));
+  forwarder->Start();
+  forwarder_ = std::move(forwarder);
   return Status::Ok();
 }
 

@@ -20,6 +20,7 @@
 #include "store/audit_log.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
+#include "sync/audit_forwarder.h"
 #include "sync/follower.h"
 
 namespace server {
@@ -38,6 +39,8 @@ class Service {
   store::ApiKeys* keys() { return keys_.get(); }
   // The follower of follow.url, else null (this instance is a primary).
   hsync::Follower* follower() { return follower_.get(); }
+  // A follower's forwarder of its audit entries to the primary, else null.
+  hsync::AuditForwarder* forwarder() { return forwarder_.get(); }
   Metrics& metrics() { return metrics_; }
   RateLimiter& limiter() { return limiter_; }
   ProbingDetector& probing() { return probing_; }
@@ -71,6 +74,8 @@ class Service {
   std::atomic<bool> draining_{false};
   // Declared last: it stops before the lists it writes go away.
   std::unique_ptr<hsync::Follower> follower_;
+  // After the follower: stops first, before the audit log it reads.
+  std::unique_ptr<hsync::AuditForwarder> forwarder_;
 };
 
 // Reads the HMAC key file named by the config ("" = none). A key shorter than

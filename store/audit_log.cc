@@ -4,6 +4,9 @@
 #include "base/coding.h"
 #include "base/crypto.h"
 
+#include <cstring>
+#include <map>
+
 
 #include <rocksdb/iterator.h>
 
@@ -13,6 +16,10 @@ namespace {
 
 constexpr char kHeadKey[] = "audit_head";       // meta: seq(8) + hash(32) [+ MAC(32)]
 constexpr char kReviewPrefix[] = "audit_review/";  // meta: target(8) + review(8) -> ""
+// Forwarded chains: instance -> origin seq(8) + origin entry_hash(32) of the
+// newest entry held; instance + '/' + origin seq(8) -> the entry's seq(8).
+constexpr char kForwardHeadPrefix[] = "audit_fwd_head/";
+constexpr char kForwardSeqPrefix[] = "audit_fwd_seq/";
 // Format 1: the fields below. Format 2: the same, then the request id
 // (length-prefixed); written only for entries that have one.
 constexpr uint8_t kFormatVersion = 1;
@@ -70,6 +77,9 @@ std::string Canonical(const AuditEntry& e) {
     base::PutU64(&s, e.target_seq);
     PutStr(&s, e.disposition);
     PutStr(&s, e.note);
+  } else if (e.kind == AuditEntry::Kind::kForwarded) {
+    PutStr(&s, e.instance);
+    PutStr(&s, e.origin_stored);
   } else {
     PutStr(&s, e.event);
     PutStr(&s, e.detail);
@@ -78,14 +88,16 @@ std::string Canonical(const AuditEntry& e) {
   return s;
 }
 
-Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
+Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical, bool allow_forwarded = true);
+
+Status ParseCanonical(base::ByteReader* r, AuditEntry* e, bool allow_forwarded) {
   auto str = [r] { return std::string(r->LengthPrefixed(kMaxFieldBytes)); };
   const uint8_t format = r->U8();
   if (format != kFormatVersion && format != kFormatWithRequestId) return Status::Corruption("audit entry of an unknown format");
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
-  if (kind < 1 || kind > 4) return Status::Corruption("audit entry of an unknown kind");
+  if (kind < 1 || kind > 5) return Status::Corruption("audit entry of an unknown kind");
   e->kind = static_cast<AuditEntry::Kind>(kind);
   e->key_id = str();
   if (e->kind == AuditEntry::Kind::kScreen) {
@@ -126,6 +138,16 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e) {
     e->target_seq = r->U64();
     e->disposition = str();
     e->note = str();
+  } else if (e->kind == AuditEntry::Kind::kForwarded) {
+    // One level only: an instance's entries are its own, never forwarded ones.
+    if (!allow_forwarded) return Status::Corruption("a forwarded audit entry holds a forwarded entry");
+    e->instance = str();
+    e->origin_stored = str();
+    if (r->bad()) return Status::Corruption("audit entry is truncated");
+    auto origin = std::make_shared<AuditEntry>();
+    std::string origin_canonical;
+    HS_RETURN_IF_ERROR(DecodeStored(e->origin_stored, origin.get(), &origin_canonical, false).WithContext("forwarded entry"));
+    e->origin = std::move(origin);
   } else {
     e->event = str();
     e->detail = str();
@@ -217,9 +239,9 @@ std::string EncodeStored(const AuditEntry& e, const std::string& canonical) {
 }
 
 // Decodes a stored value; `canonical` receives the bytes the hash covers.
-Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical) {
+Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical, bool allow_forwarded) {
   base::ByteReader r(v);
-  HS_RETURN_IF_ERROR(ParseCanonical(&r, e));
+  HS_RETURN_IF_ERROR(ParseCanonical(&r, e, allow_forwarded));
   *canonical = v.substr(0, r.position());
   r.Array(&e->prev_hash);
   r.Array(&e->entry_hash);
@@ -230,6 +252,26 @@ Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical)
 }
 
 uint64_t DecodeSeqKey(const rocksdb::Slice& k) { return k.size() >= 8 ? base::GetU64(k.data()) : 0; }
+
+std::string ForwardHeadKey(const std::string& instance) { return kForwardHeadPrefix + instance; }
+std::string ForwardSeqKey(const std::string& instance, uint64_t origin_seq) {
+  return kForwardSeqPrefix + instance + "/" + AuditKey(origin_seq);
+}
+
+std::string EncodeForwardHead(uint64_t seq, const std::array<uint8_t, 32>& hash) {
+  std::string v;
+  base::PutU64(&v, seq);
+  v.append(base::AsBytes(hash));
+  return v;
+}
+
+bool ValidInstanceId(const std::string& id) {
+  if (id.size() != 32) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 bool ValidDisposition(const std::string& d) {
   return d == "confirmed" || d == "false_positive" || d == "escalated";
@@ -244,7 +286,8 @@ std::string AuditKey(uint64_t seq) {
 }
 
 struct AuditLog::Waiter {
-  AuditEntry* entry;
+  AuditEntry* entries;  // `count` entries written together, in order
+  size_t count = 1;
   Status status;
   bool done = false;
   std::condition_variable cv;
@@ -320,33 +363,52 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
   rocksdb::WriteBatch batch;
   int64_t now = base::NowMs();
   for (Waiter* w : group) {
-    AuditEntry& e = *w->entry;
-    e.seq = ++seq;
-    e.time_ms = now;
-    e.prev_hash = prev;
-    std::string canonical = Canonical(e);
-    e.entry_hash = ChainHash(prev, canonical);
-    e.hmac = options_.hmac_key.empty() ? std::string() : Hmac(options_.hmac_key, e.entry_hash);
-    batch.Put(db_->family(Database::kAudit), AuditKey(e.seq), EncodeStored(e, canonical));
-    if (e.kind == AuditEntry::Kind::kReview) {
-      batch.Put(db_->family(Database::kMeta), kReviewPrefix + AuditKey(e.target_seq) + AuditKey(e.seq), "");
+    for (size_t i = 0; i < w->count; ++i) {
+      AuditEntry& e = w->entries[i];
+      e.seq = ++seq;
+      e.time_ms = now;
+      e.prev_hash = prev;
+      std::string canonical = Canonical(e);
+      e.entry_hash = ChainHash(prev, canonical);
+      e.hmac = options_.hmac_key.empty() ? std::string() : Hmac(options_.hmac_key, e.entry_hash);
+      batch.Put(db_->family(Database::kAudit), AuditKey(e.seq), EncodeStored(e, canonical));
+      if (e.kind == AuditEntry::Kind::kReview) {
+        batch.Put(db_->family(Database::kMeta), kReviewPrefix + AuditKey(e.target_seq) + AuditKey(e.seq), "");
+      }
+      if (e.kind == AuditEntry::Kind::kForwarded) {
+        // The instance's head moves in the same write as its entries.
+        batch.Put(db_->family(Database::kMeta), ForwardSeqKey(e.instance, e.origin->seq), AuditKey(e.seq));
+        batch.Put(db_->family(Database::kMeta), ForwardHeadKey(e.instance),
+                  EncodeForwardHead(e.origin->seq, e.origin->entry_hash));
+      }
+      prev = e.entry_hash;
     }
-    prev = e.entry_hash;
   }
   batch.Put(db_->family(Database::kMeta), kHeadKey, EncodeHead(seq, prev, options_.hmac_key));
   HS_RETURN_IF_ERROR(db_->Write(&batch, options_.sync));
   std::lock_guard<std::mutex> lock(mu_);
   head_seq_ = seq;
   head_hash_ = prev;
+  appended_.notify_all();
   return Status::Ok();
 }
 
 Status AuditLog::Append(AuditEntry* entry) {
-  if (entry->request_id.size() > kMaxRequestIdBytes) {
-    return Status::InvalidArgument("request id is longer than " + std::to_string(kMaxRequestIdBytes) + " bytes");
+  if (entry->kind == AuditEntry::Kind::kForwarded) {
+    return Status::InvalidArgument("forwarded entries are appended with AppendForwarded");
+  }
+  return AppendMany(entry, 1);
+}
+
+Status AuditLog::AppendMany(AuditEntry* entries, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (entries[i].request_id.size() > kMaxRequestIdBytes) {
+      return Status::InvalidArgument("request id is longer than " + std::to_string(kMaxRequestIdBytes) + " bytes");
+    }
   }
   Waiter self;
-  self.entry = entry;
+  self.entries = entries;
+  self.count = count;
   if (!options_.group_commit) {
     std::lock_guard<std::mutex> solo(solo_mu_);
     return WriteGroup({&self});
@@ -385,7 +447,10 @@ Status AuditLog::AppendReview(uint64_t target_seq, const std::string& dispositio
   AuditEntry target;
   Status s = Get(target_seq, &target);
   if (!s.ok()) return s;
-  if (target.kind != AuditEntry::Kind::kScreen) return Status::NotFound("no screen entry " + std::to_string(target_seq));
+  // A forwarded screen is reviewed here, on the primary, like a local one.
+  if (target.effective().kind != AuditEntry::Kind::kScreen) {
+    return Status::NotFound("no screen entry " + std::to_string(target_seq));
+  }
   *out = AuditEntry();
   out->kind = AuditEntry::Kind::kReview;
   out->key_id = reviewer_key_id;
@@ -457,16 +522,18 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
       // Times only grow with seq, so nothing later can match.
       return FromRocks(it->status(), "reading the audit log");
     }
+    if (q.instance && (e.origin ? e.instance : db_->instance_id()) != *q.instance) continue;
+    const AuditEntry& x = e.effective();
     if (!q.verdict.empty()) {
-      const bool wanted = q.verdict == "review"  ? e.kind == AuditEntry::Kind::kReview
-                          : q.verdict == "event" ? e.kind == AuditEntry::Kind::kEvent
-                          : q.verdict == "batch" ? e.kind == AuditEntry::Kind::kBatch
-                                                 : e.kind == AuditEntry::Kind::kScreen && e.verdict == q.verdict;
+      const bool wanted = q.verdict == "review"  ? x.kind == AuditEntry::Kind::kReview
+                          : q.verdict == "event" ? x.kind == AuditEntry::Kind::kEvent
+                          : q.verdict == "batch" ? x.kind == AuditEntry::Kind::kBatch
+                                                 : x.kind == AuditEntry::Kind::kScreen && x.verdict == q.verdict;
       if (!wanted) continue;
     }
     if (q.list_id) {
       bool hit = false;
-      for (const auto& h : e.hits) hit |= h.list_id == *q.list_id;
+      for (const auto& h : x.hits) hit |= h.list_id == *q.list_id;
       if (!hit) continue;
     }
     out->push_back(std::move(e));
@@ -538,6 +605,7 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   uint64_t expect = 1;
   bool saw_mac = false;               // without a key: some entry carries an HMAC
   MacCheck newest = MacCheck::kAbsent;  // with a key: the newest entry's HMAC form
+  std::map<std::string, ForwardedChain> chains;  // by instance
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
     uint64_t seq = DecodeSeqKey(it->key());
     if (it->key().size() != 8 || seq != expect) {
@@ -563,6 +631,26 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     } else {
       saw_mac |= !e.hmac.empty();
     }
+    if (e.kind == AuditEntry::Kind::kForwarded) {
+      ForwardedChain& c = chains[e.instance];
+      c.instance = e.instance;
+      const std::string where = "entry " + std::to_string(seq) + " (instance " + e.instance + " entry " +
+                                std::to_string(e.origin->seq) + ")";
+      if (e.origin->seq != c.last_seq + 1) return fail(seq, where + " leaves a gap in its instance's chain");
+      std::string origin_canonical;
+      AuditEntry origin;
+      if (Status os = DecodeStored(e.origin_stored, &origin, &origin_canonical, false); !os.ok()) {
+        return fail(seq, where + ": " + os.message());
+      }
+      if (!base::ConstantTimeEquals(base::AsBytes(origin.prev_hash), base::AsBytes(c.last_hash)) ||
+          !base::ConstantTimeEquals(base::AsBytes(ChainHash(origin.prev_hash, origin_canonical)),
+                                    base::AsBytes(origin.entry_hash))) {
+        return fail(seq, where + " does not link to its instance's chain");
+      }
+      c.last_seq = origin.seq;
+      c.last_hash = origin.entry_hash;
+      ++c.entries;
+    }
     if (cp && seq == cp->seq && !base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(cp->hash))) {
       return fail(seq, "entry " + std::to_string(seq) + " differs from the checkpoint: the log was rewritten at or before it");
     }
@@ -580,6 +668,24 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     return fail(r.entries + 1, "the chain head (seq " + std::to_string(head.seq) + ") does not match the last entry (seq " +
                                    std::to_string(r.entries) + "): entries were removed or replaced");
   }
+  // Each forwarded chain's recorded head (what the next forward links to)
+  // must be the last entry held of it, and no head may name a chain not held.
+  std::unique_ptr<rocksdb::Iterator> heads(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kMeta)));
+  size_t recorded = 0;
+  for (heads->Seek(kForwardHeadPrefix); heads->Valid() && heads->key().starts_with(kForwardHeadPrefix); heads->Next()) {
+    std::string instance = heads->key().ToString().substr(sizeof(kForwardHeadPrefix) - 1);
+    auto c = chains.find(instance);
+    const rocksdb::Slice v = heads->value();
+    if (c == chains.end() || v.size() != 40 || base::GetU64(v.data()) != c->second.last_seq ||
+        std::memcmp(v.data() + 8, c->second.last_hash.data(), 32) != 0) {
+      return fail(r.entries + 1, "the recorded head of forwarded instance " + instance +
+                                     " does not match the last of its entries held: entries were removed or the record altered");
+    }
+    ++recorded;
+  }
+  if (!heads->status().ok()) return fail(r.entries + 1, "reading the forwarded heads: " + heads->status().ToString());
+  if (recorded != chains.size()) return fail(r.entries + 1, "a forwarded instance's head record is missing");
+  for (auto& [id, c] : chains) r.forwarded.push_back(std::move(c));
   r.head = prev;
   r.checkpoint_checked = cp != nullptr;
   r.outcome = AuditVerifyResult::Outcome::kOk;
@@ -612,6 +718,117 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   }
   r.ok = r.outcome == AuditVerifyResult::Outcome::kOk;
   return r;
+}
+
+}  // namespace store
+
+namespace store {
+
+uint64_t AuditLog::WaitForAppend(uint64_t seq, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  appended_.wait_for(lock, timeout, [&] { return head_seq_ > seq; });
+  return head_seq_;
+}
+
+Status AuditLog::ForwardedHead(const std::string& instance, ForwardedChain* out) const {
+  *out = ForwardedChain();
+  out->instance = instance;
+  std::string v;
+  Status s = db_->Get(Database::kMeta, ForwardHeadKey(instance), &v);
+  if (s.code() == Status::Code::kNotFound) return Status::Ok();
+  HS_RETURN_IF_ERROR(s);
+  if (v.size() != 40) return Status::Corruption("the forwarded head of instance " + instance + " is damaged");
+  out->last_seq = base::GetU64(v.data());
+  std::copy(v.begin() + 8, v.end(), out->last_hash.begin());
+  return Status::Ok();
+}
+
+Status AuditLog::AppendForwarded(const std::string& instance, const std::vector<std::string>& stored,
+                                 const std::string& key_id, const std::string& request_id, ForwardResult* out) {
+  *out = ForwardResult();
+  if (!ValidInstanceId(instance)) return Status::InvalidArgument("instance must be 32 lowercase hex digits");
+  if (instance == db_->instance_id()) {
+    return Status::InvalidArgument("instance " + instance + " is this server's own: only other instances forward");
+  }
+  if (stored.size() > kMaxForwardEntries) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxForwardEntries) + " entries per forward");
+  }
+  // One forward at a time: the head read here is still the head when the
+  // entries are appended below.
+  std::lock_guard<std::mutex> forward(forward_mu_);
+  ForwardedChain head;
+  HS_RETURN_IF_ERROR(ForwardedHead(instance, &head));
+  std::vector<AuditEntry> fresh;
+  uint64_t expect = 0;  // the seq the next entry must carry (0: the first sets it)
+  std::array<uint8_t, 32> prev = head.last_hash;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    // Held as one length-prefixed field of the forwarded entry: it must read back.
+    if (stored[i].size() > kMaxFieldBytes) {
+      return Status::Corruption("entry " + std::to_string(i) + " of the batch is over " + std::to_string(kMaxFieldBytes) + " bytes");
+    }
+    auto origin = std::make_shared<AuditEntry>();
+    std::string canonical;
+    if (Status s = DecodeStored(stored[i], origin.get(), &canonical, false); !s.ok()) {
+      return Status::Corruption("entry " + std::to_string(i) + " of the batch: " + s.message());
+    }
+    const uint64_t seq = origin->seq;
+    const std::string where = "instance " + instance + " entry " + std::to_string(seq);
+    if (seq == 0 || (expect != 0 && seq != expect)) {
+      return Status::Corruption(where + ": the batch's seqs are not contiguous (expected " + std::to_string(expect) + ")");
+    }
+    expect = seq + 1;
+    if (seq <= head.last_seq) {
+      // Already held (a retry after a lost answer): the same bytes, or a conflict.
+      std::string at;
+      HS_RETURN_IF_ERROR(db_->Get(Database::kMeta, ForwardSeqKey(instance, seq), &at).WithContext(where));
+      if (at.size() != 8) return Status::Corruption(where + ": its index record is damaged");
+      AuditEntry held;
+      HS_RETURN_IF_ERROR(Get(base::GetU64(at.data()), &held));
+      if (held.kind != AuditEntry::Kind::kForwarded || held.instance != instance ||
+          !base::ConstantTimeEquals(held.origin_stored, stored[i])) {
+        return Status::AlreadyExists(where + " differs from the one already held (entry " +
+                                     std::to_string(held.seq) + " here): the instance's log was rewritten");
+      }
+      ++out->skipped;
+      continue;
+    }
+    if (seq != head.last_seq + 1 + fresh.size()) {
+      return Status::Corruption(where + " leaves a gap: the next entry held would be " +
+                                std::to_string(head.last_seq + 1 + fresh.size()));
+    }
+    if (!base::ConstantTimeEquals(base::AsBytes(origin->prev_hash), base::AsBytes(prev))) {
+      return Status::Corruption(where + " does not link to its predecessor (prev_hash)");
+    }
+    if (!base::ConstantTimeEquals(base::AsBytes(ChainHash(prev, canonical)), base::AsBytes(origin->entry_hash))) {
+      return Status::Corruption(where + " was altered (its entry_hash does not match its fields)");
+    }
+    prev = origin->entry_hash;
+    AuditEntry e;
+    e.kind = AuditEntry::Kind::kForwarded;
+    e.key_id = key_id;
+    e.request_id = request_id;
+    e.instance = instance;
+    e.origin_stored = stored[i];
+    e.origin = std::move(origin);
+    fresh.push_back(std::move(e));
+  }
+  if (!fresh.empty()) HS_RETURN_IF_ERROR(AppendMany(fresh.data(), fresh.size()));
+  out->stored = fresh.size();
+  out->last_seq = head.last_seq + fresh.size();
+  return Status::Ok();
+}
+
+Status AuditLog::ReadStored(uint64_t after, size_t max_entries, size_t max_bytes, std::vector<std::string>* out) const {
+  out->clear();
+  if (after == UINT64_MAX) return Status::Ok();
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
+  size_t bytes = 0;
+  for (it->Seek(AuditKey(after + 1)); it->Valid() && out->size() < max_entries; it->Next()) {
+    if (!out->empty() && bytes + it->value().size() > max_bytes) break;
+    bytes += it->value().size();
+    out->push_back(it->value().ToString());
+  }
+  return FromRocks(it->status(), "reading the audit log");
 }
 
 }  // namespace store

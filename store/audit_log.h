@@ -35,11 +35,17 @@
 //
 // The image itself is never part of an entry.
 //
+// Forwarding: a primary also holds its followers' chains. Each follower
+// entry is appended as a kForwarded entry of this chain, after its link to
+// the previous entry held of that follower was checked (AppendForwarded);
+// Verify walks those chains too.
+//
 // Thread-safety: every method may be called from any number of threads. The
 // Database must outlive the AuditLog.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -68,7 +74,7 @@ struct AuditHit {
 };
 
 struct AuditEntry {
-  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3, kBatch = 4 };
+  enum class Kind : uint8_t { kScreen = 1, kReview = 2, kEvent = 3, kBatch = 4, kForwarded = 5 };
 
   // Assigned by Append.
   uint64_t seq = 0;
@@ -116,6 +122,36 @@ struct AuditEntry {
   // source and verdict are "hashes" and "no_match".
   uint64_t batch_count = 0;
   std::array<uint8_t, 32> merkle_root{};
+
+  // kForwarded: an entry of another instance's chain (a follower's), stored
+  // on the primary by AppendForwarded. `origin_stored` is that entry exactly
+  // as its instance stored it (canonical bytes, prev hash, own hash, HMAC),
+  // so the primary's chain hash covers it byte for byte; `origin` is it
+  // decoded (never itself kForwarded). key_id is the replica key that
+  // forwarded it. A new kind changes no byte of the other kinds, so logs
+  // written before forwarding verify unchanged.
+  std::string instance;
+  std::string origin_stored;
+  std::shared_ptr<const AuditEntry> origin;
+
+  // The entry a reader means: the origin of a forwarded entry, else itself.
+  const AuditEntry& effective() const { return origin ? *origin : *this; }
+};
+
+// What the primary holds of one forwarding instance's chain.
+struct ForwardedChain {
+  std::string instance;
+  uint64_t last_seq = 0;             // 0: nothing forwarded yet
+  std::array<uint8_t, 32> last_hash{};  // entry_hash of last_seq (zeros = genesis)
+  uint64_t entries = 0;              // for Verify: forwarded entries walked
+  bool ok = true;                    // for Verify: every link checked
+  std::string problem;
+};
+
+struct ForwardResult {
+  uint64_t last_seq = 0;  // the instance's last seq now held: the forwarder's cursor
+  size_t stored = 0;      // entries appended by this call
+  size_t skipped = 0;     // entries already held, identical
 };
 
 struct AuditQuery {
@@ -124,6 +160,9 @@ struct AuditQuery {
   std::string verdict;  // "" = any; also "review" / "event" / "batch" select review / event / batch entries
   std::optional<uint64_t> list_id;  // screens that hit this list
   std::optional<int64_t> since_ms, until_ms;  // time window, inclusive
+  // Entries of this instance only: the log's own (Database::instance_id) or
+  // those forwarded from it. Filters apply to a forwarded entry's origin.
+  std::optional<std::string> instance;
 };
 
 struct AuditVerifyResult {
@@ -142,6 +181,11 @@ struct AuditVerifyResult {
   bool checkpoint_checked = false;  // a checkpoint was given and the log holds it
   uint64_t first_bad_seq = 0;       // for kFailed: where (entries + 1 when the head is wrong)
   std::string problem;              // why it is not ok; empty when ok
+  // Every forwarded chain held in the log: its links (origin seqs contiguous
+  // from 1, each prev_hash the predecessor's entry_hash, each entry_hash
+  // recomputed) and its recorded head. A broken one makes the result kFailed.
+  // The origins' HMACs are made with their instance's key and are not checked.
+  std::vector<ForwardedChain> forwarded;
 
   static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated", "checkpoint_unauthenticated"
 };
@@ -205,11 +249,36 @@ class AuditLog {
   bool keyed() const { return !options_.hmac_key.empty(); }
 
   uint64_t last_seq() const;
+  // Waits until last_seq() > seq or `timeout` passes; returns last_seq().
+  uint64_t WaitForAppend(uint64_t seq, std::chrono::milliseconds timeout) const;
+
+  // Forwarding (a follower's entries kept on its primary, docs/store.md).
+  static constexpr size_t kMaxForwardEntries = 1000;
+  // Appends entries of instance `instance`'s chain, each in its stored form
+  // (ReadStored on that instance), in seq order and contiguous, each as one
+  // kForwarded entry; all of them and the instance's new head go in one
+  // atomic write. Entries the log already holds (seq <= its last for the
+  // instance) are skipped when identical. Errors, and then nothing is stored:
+  //   InvalidArgument  instance is not a 32-hex-digit id, is this log's own,
+  //                    or more than kMaxForwardEntries entries
+  //   AlreadyExists    an entry already held differs from the one sent
+  //   Corruption       an entry that does not decode, is itself forwarded,
+  //                    leaves a gap, or does not link (prev_hash, entry_hash)
+  // An empty `stored` only answers the instance's last seq.
+  Status AppendForwarded(const std::string& instance, const std::vector<std::string>& stored,
+                         const std::string& key_id, const std::string& request_id, ForwardResult* out);
+  // What the log holds of `instance` (last_seq 0 when nothing).
+  Status ForwardedHead(const std::string& instance, ForwardedChain* out) const;
+  // The stored form of entries after `after`, in seq order: at most
+  // max_entries, and no more than max_bytes in all (but at least one).
+  Status ReadStored(uint64_t after, size_t max_entries, size_t max_bytes, std::vector<std::string>* out) const;
 
  private:
   struct Waiter;
   AuditLog(Database* db, Options options) : db_(db), options_(std::move(options)) {}
   Status WriteGroup(const std::vector<Waiter*>& group);
+  // Appends `count` entries as one waiter: contiguous seqs, one write.
+  Status AppendMany(AuditEntry* entries, size_t count);
   AuditVerifyResult VerifyImpl(const AuditCheckpoint* checkpoint) const;
 
   Database* const db_;
@@ -221,6 +290,8 @@ class AuditLog {
   uint64_t head_seq_ = 0;
   std::array<uint8_t, 32> head_hash_{};
   std::mutex solo_mu_;  // serialises appends when group_commit is off
+  mutable std::condition_variable appended_;  // with mu_: the head moved
+  std::mutex forward_mu_;  // serialises AppendForwarded (read head, check, append)
 };
 
 // Encoding exposed for tests that tamper with stored entries.

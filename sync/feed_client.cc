@@ -1,6 +1,7 @@
 #include "sync/feed_client.h"
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "base/loopback.h"
 
@@ -61,12 +62,9 @@ Status FeedClient::Create(const Options& options, std::unique_ptr<FeedClient>* o
   return Status::Ok();
 }
 
-Status FeedClient::Get(const std::string& target, const std::string& accept, int timeout_s, int* status,
-                       std::string* body) {
-  impl_->http.set_read_timeout(timeout_s, 0);
-  httplib::Headers headers = impl_->headers;
-  headers.emplace("Accept", accept);
-  httplib::Result r = impl_->http.Get(target.c_str(), headers);
+namespace {
+
+Status Answer(httplib::Result r, int* status, std::string* body) {
   if (!r) {
     std::string why;
     switch (r.error()) {
@@ -82,6 +80,36 @@ Status FeedClient::Get(const std::string& target, const std::string& accept, int
   *status = r->status;
   *body = std::move(r->body);
   return Status::Ok();
+}
+
+}  // namespace
+
+std::string PrimaryErrorMessage(int status, const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  std::string m;
+  if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
+      j["error"]["message"].is_string()) {
+    m = j["error"]["message"].get<std::string>();
+  } else {
+    m = body.substr(0, 200);
+  }
+  return "the primary answered HTTP " + std::to_string(status) + (m.empty() ? "" : ": " + m);
+}
+
+Status FeedClient::Get(const std::string& target, const std::string& accept, int timeout_s, int* status,
+                       std::string* body) {
+  impl_->http.set_read_timeout(timeout_s, 0);
+  httplib::Headers headers = impl_->headers;
+  headers.emplace("Accept", accept);
+  return Answer(impl_->http.Get(target.c_str(), headers), status, body);
+}
+
+Status FeedClient::Post(const std::string& target, const std::string& content_type, const std::string& body,
+                        int timeout_s, int* status, std::string* answer) {
+  impl_->http.set_read_timeout(timeout_s, 0);
+  httplib::Headers headers = impl_->headers;
+  headers.emplace("Accept", "application/json");
+  return Answer(impl_->http.Post(target.c_str(), headers, body, content_type.c_str()), status, answer);
 }
 
 void FeedClient::Cancel() { impl_->http.stop(); }

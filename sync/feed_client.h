@@ -33,6 +33,9 @@ class FeedClient {
   // and body. Unavailable when the primary cannot be reached or the
   // connection breaks (also after Cancel); the read waits up to timeout_s.
   Status Get(const std::string& target, const std::string& accept, int timeout_s, int* status, std::string* body);
+  // POSTs `body` of `content_type` to `target`; the same errors as Get.
+  Status Post(const std::string& target, const std::string& content_type, const std::string& body, int timeout_s,
+              int* status, std::string* answer);
   void Cancel();
 
  private:
@@ -44,5 +47,9 @@ class FeedClient {
 // Checks a primary URL: scheme https, or http with a loopback host; no
 // path, query or credentials. InvalidArgument naming follow.url otherwise.
 Status CheckPrimaryUrl(const std::string& url);
+
+// "the primary answered HTTP <status>: <message>" from an error answer's
+// JSON body (or the start of a body that is not one).
+std::string PrimaryErrorMessage(int status, const std::string& body);
 
 }  // namespace hsync

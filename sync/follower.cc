@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/coding.h"
 #include "sync/feed_codec.h"
+#include "sync/retry_backoff.h"
 
 namespace hsync {
 
@@ -31,19 +31,6 @@ bool DecodeCursor(std::string_view v, store::FeedCursor* c, std::string* primary
   c->change = in.U64();
   *primary_id = std::string(in.Bytes(in.U16()));
   return in.done();
-}
-
-// The "message" of an error body, or the start of the body.
-std::string ErrorMessage(int status, const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  std::string m;
-  if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
-      j["error"]["message"].is_string()) {
-    m = j["error"]["message"].get<std::string>();
-  } else {
-    m = body.substr(0, 200);
-  }
-  return "the primary answered HTTP " + std::to_string(status) + (m.empty() ? "" : ": " + m);
 }
 
 }  // namespace
@@ -150,13 +137,8 @@ void Follower::Loop() {
 }
 
 void Follower::Backoff(int failures) {
-  const double base_ms = std::min(30000.0, 250.0 * static_cast<double>(1ull << std::min(failures - 1, 7)));
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  // Full jitter in [base/2, base]: followers that lost the primary together
-  // do not come back together.
-  const double ms = base_ms * std::uniform_real_distribution<double>(0.5, 1.0)(rng);
   std::unique_lock l(mu_);
-  cv_.wait_for(l, std::chrono::milliseconds(static_cast<int64_t>(ms)), [&] { return stopping_; });
+  cv_.wait_for(l, RetryDelay(failures), [&] { return stopping_; });
 }
 
 Follower::Fetched Follower::Fetch(const store::FeedCursor& from, int64_t wait_s) {
@@ -170,8 +152,8 @@ Follower::Fetched Follower::Fetch(const store::FeedCursor& from, int64_t wait_s)
   const auto t0 = std::chrono::steady_clock::now();
   f.status = client_->Get(target, kFeedMediaType, static_cast<int>(wait_s) + 60, &status, &body);
   if (f.status.ok() && status != 200) {
-    f.status = (status >= 500 || status == 429) ? Status::Unavailable(ErrorMessage(status, body))
-                                                : Status::PermissionDenied(ErrorMessage(status, body));
+    f.status = (status >= 500 || status == 429) ? Status::Unavailable(PrimaryErrorMessage(status, body))
+                                                : Status::PermissionDenied(PrimaryErrorMessage(status, body));
   }
   const auto t1 = std::chrono::steady_clock::now();
   if (f.status.ok()) f.status = DecodeFeedPage(body, &f.page, &f.primary_id);

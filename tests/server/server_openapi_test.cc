@@ -131,6 +131,15 @@ TEST_CASE("openapi: real answers of the main routes match the document's statuse
         c->Post((entry + "/review").c_str(), Bearer(f.keys["reviewer"]), R"({"disposition":"confirmed","note":"n"})", json_type), 201);
   check("get", "/v1/audit/{id}", c->Get(entry.c_str(), Bearer(f.keys["reviewer"])), 200);  // now with its review
   check("get", "/v1/audit/verify", c->Get("/v1/audit/verify", Bearer(f.keys["admin"])), 200);
+  const std::string other(32, 'e');
+  check("post", "/v1/audit/forward",
+        c->Post("/v1/audit/forward", Bearer(f.keys["replica"]), json{{"instance", other}, {"entries", json::array()}}.dump(), json_type), 200);
+  check("post", "/v1/audit/forward",
+        c->Post("/v1/audit/forward", Bearer(f.keys["replica"]), json{{"instance", other}, {"entries", {"00"}}}.dump(), json_type), 422);
+  check("post", "/v1/audit/forward",
+        c->Post("/v1/audit/forward", Bearer(f.keys["replica"]), json{{"instance", "x"}, {"entries", json::array()}}.dump(), json_type), 400);
+  check("post", "/v1/audit/forward",
+        c->Post("/v1/audit/forward", Bearer(f.keys["reviewer"]), json{{"instance", other}, {"entries", json::array()}}.dump(), json_type), 403);
   check("get", "/v1/audit/checkpoint", c->Get("/v1/audit/checkpoint", Bearer(f.keys["admin"])), 200);
 
   // Keys.
