@@ -39,13 +39,14 @@ constexpr const char* kHelp =
     "                          print the chain head as one line (sequence, hash, MAC by the\n"
     "                          server's audit HMAC key) to store away from the server (admin key)\n"
     "  audit prove ID --proofs FILE.merkle.jsonl (--image SOURCE | --ref REF --pdq H[,H...]\n"
-    "             [--quality Q] [--md5 HEX] [--sha256 HEX]) [--ref REF] [--json]\n"
+    "             [--quality Q] [--md5 HEX] [--sha256 HEX]) [--ref REF] [--fast] [--json]\n"
     "                          prove that an item is one of the no-match items of batch entry ID\n"
     "                          (hashscreen scan's hash batches): its leaf, recomputed from the\n"
     "                          image (a path or SHARD:MEMBER, hashed as scan hashes it) or from\n"
     "                          its hashes, is in the Merkle root the entry holds; the leaves come\n"
     "                          from the scan's side file. REF defaults to SOURCE (as scan sends\n"
-    "                          it). Exit 0 proven, 1 not (reviewer key)\n\n"
+    "                          it); --fast for a source scanned with --fast. Exit 0 proven,\n"
+    "                          1 not (reviewer key)\n\n"
     "options:\n%s";
 
 constexpr std::string_view kCheckpointPrefix = "audit-checkpoint:";

@@ -30,6 +30,7 @@ struct Item {
   std::string ref;
   bool has_ref = false;
   std::string image;
+  bool fast = false;  // the image was scanned with --fast: hash it the same way
   std::vector<base::PdqHash> pdq;
   int quality = -1;
   std::optional<base::Md5Digest> md5;
@@ -72,6 +73,10 @@ int AuditProve(ApiClient& api, const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a == "--json") {
       as_json = true;
+      continue;
+    }
+    if (a == "--fast") {
+      item.fast = true;
       continue;
     }
     if (a.rfind("--", 0) != 0) {
@@ -130,7 +135,7 @@ int AuditProve(ApiClient& api, const std::vector<std::string>& args) {
     std::vector<uint8_t> bytes;
     base::Status s = FindSource(item.image, &src);
     if (s.ok()) s = ReadSource(src, 256ull << 20, false, &bytes);
-    if (s.ok()) s = HashSource(bytes, 256ull << 20, &hashes);
+    if (s.ok()) s = HashSource(bytes, 256ull << 20, item.fast, &hashes);
     if (!s.ok()) return Fail(item.image + ": " + s.message());
     if (!item.has_ref) item.ref = ScanRef(item.image);
     leaf_item = LeafOf(item.ref, hashes);

@@ -49,6 +49,11 @@ options:
                        StopNCII) hold (default). cli512: squash to 512x512 first, as
                        Meta's C++ pdq-photo-hasher does.
   --dihedral           print all 8 rotations/mirrorings of the hash
+  --fast               decode JPEGs of 1024 pixels and more on each side at 1/2, 1/4
+                       or 1/8 of their size (at least 512 on each side): up to ~2x
+                       faster on large photos, but the hash drifts from the exact
+                       one by a few bits (docs/datasets.md "Fast decoding"); with
+                       --json, "decode_scale" says which JPEGs were scaled
   --json               JSON lines, with MD5, SHA-256, size and format
   --jobs N             files hashed in parallel (default: number of cores)
   --max-pixels N       refuse images over N pixels (default 100000000)
@@ -90,6 +95,8 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args, Options* o) {
       o->hash.dihedral = true;
     } else if (a == "--json") {
       o->json = true;
+    } else if (a == "--fast") {
+      o->hash.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
     } else if (a == "--mode") {
       const std::string* v = value("--mode");
       if (!v) return 2;
@@ -158,6 +165,7 @@ std::string FormatLine(const Options& o, const std::string& file, const hashing:
     j["width"] = h.width;
     j["height"] = h.height;
     j["format"] = h.format;
+    if (h.decode_scale != 1) j["decode_scale"] = h.decode_scale;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   std::string line;

@@ -154,10 +154,11 @@ std::string ScanRef(const std::string& name) {
   return ref;
 }
 
-Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, SourceHashes* out) {
+Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, bool fast, SourceHashes* out) {
   hashing::HashOptions options;
   options.dihedral = true;
   options.limits.max_bytes = max_bytes;
+  if (fast) options.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
   hashing::ImageHashes h;
   HS_RETURN_IF_ERROR(hashing::HashImage(bytes, options, &h));
   out->pdq = h.aligned;

@@ -60,8 +60,9 @@ struct SourceHashes {
   base::Md5Digest md5{};
   base::Sha256Digest sha256{};
 };
-// Decode errors as hashing::HashImage returns them.
-base::Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, SourceHashes* out);
+// Decode errors as hashing::HashImage returns them. `fast`: large JPEGs
+// decoded at reduced size (hashing::kFastJpegMinSide; `scan --fast`).
+base::Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, bool fast, SourceHashes* out);
 // The item's Merkle leaf (base/merkle.h) as the server computes it.
 base::BatchLeafItem LeafOf(const std::string& ref, const SourceHashes& hashes);
 

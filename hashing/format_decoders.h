@@ -27,6 +27,7 @@ struct DecodeJob {
   DecodeBudget& budget;
   PixelSink* sink;
   DecodedInfo* info;
+  DecodeScaling scaling;  // honoured by DecodeJpeg only
 };
 
 Status DecodeJpeg(const DecodeJob& job);

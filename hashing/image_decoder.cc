@@ -29,7 +29,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
 }
 
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, DecodeBudget* budget,
-                   PixelSink* sink, DecodedInfo* info) {
+                   PixelSink* sink, DecodedInfo* info, const DecodeScaling& scaling) {
   *info = DecodedInfo();
   if (bytes.empty()) return Status::Unsupported("empty input (0 bytes)");
   if (bytes.size() > limits.max_bytes) {
@@ -41,7 +41,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, D
   // small to reach a progress hook's clock read must not slip through.
   if (budget->CheckClock()) return budget->DeadlineExceeded();
   const uint64_t held_before = budget->in_use();
-  const DecodeJob job{bytes, limits, *budget, sink, info};
+  const DecodeJob job{bytes, limits, *budget, sink, info, scaling};
   Status s;
   switch (info->format) {
     case ImageFormat::kJpeg: s = DecodeJpeg(job); break;

@@ -49,12 +49,27 @@ struct DecodedInfo {
   ImageFormat format = ImageFormat::kUnknown;
   int width = 0;   // what was decoded (a GIF or animated WebP: its first frame)
   int height = 0;
+  // 1, or 2, 4 or 8 when a JPEG was decoded at reduced size (DecodeScaling):
+  // the sink then received about width/scale x height/scale pixels, while
+  // width and height stay the image's own.
+  int scale = 1;
   // The most memory the decode held at once, as charged to the budget
   // (DecodeLimits::max_decode_memory), whether it succeeded or not.
   uint64_t peak_memory = 0;
 };
 
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, PixelSink* sink, DecodedInfo* info);
+
+// Opt-in reduced-size decoding (`--fast`, screening.fast_jpeg; never the
+// default): a JPEG is decoded by libjpeg-turbo's DCT scaling at the smallest
+// of 1/2, 1/4 and 1/8 that keeps both sides at least jpeg_min_side, so most
+// of the IDCT, upsampling and colour conversion is skipped. The pixels are
+// then not the reference's, and neither is the PDQ hash: it drifts by a few
+// bits (docs/hashing.md, "Fast decoding", has the measured distribution).
+// Other formats decode at full size.
+struct DecodeScaling {
+  int jpeg_min_side = 0;  // 0: always full size (exact)
+};
 
 // The same, charged to a budget the caller holds (made from the same
 // `limits`), so that several decodes of one upload (HashImage's second,
@@ -63,7 +78,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
 // budget) counts against each decode. A decode gives back all it charged
 // before returning. info->peak_memory is the budget's peak so far.
 Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, DecodeBudget* budget,
-                   PixelSink* sink, DecodedInfo* info);
+                   PixelSink* sink, DecodedInfo* info, const DecodeScaling& scaling = {});
 
 // Shared by the decoders: the pixel-count check, with the message users see.
 // Overflow-safe for any 64-bit width and height.

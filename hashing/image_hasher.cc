@@ -23,10 +23,10 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     if (options.trim_borders) {
       BorderDetector detector(options.trim);
       TeeSink tee(&hasher, &detector);
-      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info));
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info, options.scaling));
       trim = detector.Result();
     } else {
-      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &hasher, &info));
+      HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &hasher, &info, options.scaling));
     }
     pdq = hasher.Finish();
   }
@@ -38,7 +38,7 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     CropSink crop(&hasher, *trim);
     DecodedInfo again;
-    HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again).WithContext("trimmed picture"));
+    HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again, options.scaling).WithContext("trimmed picture"));
     trimmed = hasher.Finish();
   }
 
@@ -46,6 +46,7 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   out->format = ImageFormatName(info.format);
   out->width = info.width;
   out->height = info.height;
+  out->decode_scale = info.scale;
   out->pdq = pdq.hashes;
   out->aligned = pdq.aligned;
   out->quality = pdq.quality;

@@ -29,6 +29,7 @@
 
 #include "hashing/border_detector.h"
 #include "hashing/decode_limits.h"
+#include "hashing/image_decoder.h"
 #include "hashing/pdq.h"
 #include "hashing/pdq_kernels.h"
 #include "base/pdq_hash.h"
@@ -39,6 +40,11 @@ namespace hashing {
 using base::Status;
 using base::PdqHash;
 
+// The smallest side a fast-decoded JPEG keeps (DecodeScaling::jpeg_min_side):
+// eight times PDQ's 64x64 grid, so each cell still averages 8x8 decoded
+// pixels. docs/hashing.md "Fast decoding" has the drift this gives.
+inline constexpr int kFastJpegMinSide = 512;
+
 struct HashOptions {
   PdqMode mode = PdqMode::kFull;
   bool dihedral = false;  // fill all 8 variants, not only kOrig
@@ -46,6 +52,10 @@ struct HashOptions {
   bool trim_borders = false;
   BorderTrimOptions trim;
   DecodeLimits limits;
+  // Opt-in fast decoding of large JPEGs (hashing/image_decoder.h,
+  // DecodeScaling): the hashes are then close to, not equal to, the
+  // reference's. kFastJpegMinSide is what `--fast` and screening.fast_jpeg use.
+  DecodeScaling scaling;
   // Kernels to use; nullptr = ActivePdqKernels(). Tests and benchmarks
   // force one of PdqKernelFamily().
   const PdqKernels* kernels = nullptr;
@@ -55,6 +65,9 @@ struct ImageHashes {
   std::string format;  // "jpeg", "png", "gif", "bmp", "pnm", "tga", "psd", "webp"
   int width = 0;
   int height = 0;
+  // 1 when the pixels were decoded at full size (exact); 2, 4 or 8 when a
+  // JPEG was decoded at that fraction of its size (HashOptions::scaling).
+  int decode_scale = 1;
   // pdq[kOrig] always; pdq[1..7] only when HashOptions::dihedral (the
   // reference's variants, bit-exact).
   std::array<PdqHash, kNumDihedral> pdq{};
@@ -65,7 +78,8 @@ struct ImageHashes {
   int quality = 0;  // 0..100; below 50 the PDQ hash is not reliable
   // With HashOptions::trim_borders: the picture inside the borders, when
   // some were found (present); its own hashes (variants as for pdq) and
-  // quality, and where it lies in the image.
+  // quality, and where it lies in the image (in decoded pixels: with
+  // decode_scale > 1, in the reduced image).
   struct Trimmed {
     bool present = false;
     TrimRect rect;

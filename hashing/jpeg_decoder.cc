@@ -1,6 +1,7 @@
 // JPEG through libjpeg-turbo's libjpeg API at its defaults (ISLOW IDCT, fancy
 // upsampling): byte-identical to `djpeg -pnm` and so to the reference's
-// ImageMagick pixels. Scanlines stream to the sink 16 at a time; the full RGB
+// ImageMagick pixels. With DecodeScaling (opt-in) at 1/2, 1/4 or 1/8 of the
+// size, as `djpeg -scale 1/N` decodes it: not the reference's pixels. Scanlines stream to the sink 16 at a time; the full RGB
 // image is never held.
 //
 // Hostile input, from the header before jpeg_start_decompress: the
@@ -190,6 +191,18 @@ void DecodeState::Run() {
   }
   cinfo.dct_method = JDCT_ISLOW;
   cinfo.do_fancy_upsampling = TRUE;
+  if (job.scaling.jpeg_min_side > 0) {
+    // DCT scaling: the decoded size is ceil(side * 1 / denom) on each side.
+    const uint64_t min_side = static_cast<uint64_t>(job.scaling.jpeg_min_side);
+    for (unsigned denom : {8u, 4u, 2u}) {
+      if ((cinfo.image_width + denom - 1) / denom >= min_side && (cinfo.image_height + denom - 1) / denom >= min_side) {
+        cinfo.scale_num = 1;
+        cinfo.scale_denom = denom;
+        job.info->scale = static_cast<int>(denom);
+        break;
+      }
+    }
+  }
   const uint64_t libjpeg_bytes = LibjpegMemory(cinfo);
   status = job.budget.Charge(libjpeg_bytes, "libjpeg's buffers");
   if (!status.ok()) return;

@@ -66,6 +66,8 @@ struct ServerConfig {
   // [keys]
   int64_t keys_last_used_flush_s = 60;
   bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
+  bool fast_jpeg = false;    // hashing::DecodeScaling; docs/datasets.md "Fast decoding"
+
   // [audit]
   std::string hmac_key_file;
   bool sync = true;

@@ -117,6 +117,7 @@ struct Config {
   std::string tsv;        // --tsv FILE: every distance, for analysis
   std::string dump;       // --dump DIR: write the uploads of one image there
   std::string dump_path;  // that image (the first of the pool)
+  bool fast = false;      // --fast: the transformed uploads hashed with fast JPEG decoding, the lists exact
 };
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -134,11 +135,12 @@ uint64_t Fnv1a(const std::string& s) {
   return h;
 }
 
-Query Screen(std::span<const uint8_t> bytes, const Config& cfg, hashing::ImageHashes* out) {
+Query Screen(std::span<const uint8_t> bytes, const Config& cfg, bool upload, hashing::ImageHashes* out) {
   hashing::HashOptions o;
   o.dihedral = true;
   o.trim_borders = true;
   o.trim = cfg.trim;
+  if (upload && cfg.fast) o.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
   Query q;
   if (!hashing::HashImage(bytes, o, out).ok()) return q;
   q.ok = true;
@@ -181,7 +183,7 @@ void HashPicture(const Config& cfg, Picture* p) {
   std::ifstream in(cfg.dir + "/" + p->path, std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   hashing::ImageHashes h;
-  p->self = Screen(bytes, cfg, &h);
+  p->self = Screen(bytes, cfg, /*upload=*/false, &h);
   if (!p->self.ok) {
     p->error = "does not decode";
     return;
@@ -199,7 +201,7 @@ void HashPicture(const Config& cfg, Picture* p) {
   for (const robustness::Transform* t : cfg.transforms) {
     std::vector<uint8_t> out;
     Query q;
-    if (t->apply(image, seed, &out).ok()) q = Screen(out, cfg, &h);
+    if (t->apply(image, seed, &out).ok()) q = Screen(out, cfg, /*upload=*/true, &h);
     if (!cfg.dump.empty() && p->path == cfg.dump_path) {
       const bool jpeg = out.size() > 2 && out[0] == 0xFF && out[1] == 0xD8;
       std::ofstream(cfg.dump + "/" + t->name + (jpeg ? ".jpg" : ".png"), std::ios::binary)
@@ -365,6 +367,7 @@ int Usage(const char* why) {
                "usage: robustness [--images DIR] [--pools a,b] [--limit N] [--threads N] [--transforms a,b]\n"
                "                  [--threshold T] [--min-quality Q] [--trim-tolerance T] [--markdown FILE]\n"
                "                  [--show-fp N] [--after SETS] [--tsv FILE] [--dump DIR] [--list] [--throughput ROUNDS]\n"
+               "                  [--fast]   (the copies hashed with fast JPEG decoding, the originals exact)\n"
                "SETS: dihedral,aligned,trimmed,trimmed-aligned (default aligned,trimmed-aligned)\n");
   return 2;
 }
@@ -391,6 +394,8 @@ int main(int argc, char** argv) {
     if (a == "--list") {
       for (const auto& t : robustness::Catalogue()) std::printf("%-28s %-9s %s\n", t.name.c_str(), t.group.c_str(), t.what.c_str());
       return 0;
+    } else if (a == "--fast") {
+      cfg.fast = true;
     } else if (a == "--images" && has) {
       cfg.dir = argv[++i];
     } else if (a == "--pools" && has) {

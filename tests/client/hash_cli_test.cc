@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "base/pdq_hash.h"
+#include "tests/hashing/hostile_inputs.h"
 #include "tests/test_support.h"
 
 namespace ts = testing_support;
@@ -64,6 +66,38 @@ TEST_CASE("hash --dihedral --mode cli512 and --json") {
   CHECK(r.out.find("\"format\":\"jpeg\"") != std::string::npos);
   CHECK(r.out.find("\"width\":1600") != std::string::npos);
   CHECK(r.out.find("\"md5\":\"") != std::string::npos);
+}
+
+TEST_CASE("hash --fast scales large JPEGs only, says so in --json, and stays near the exact hash") {
+  ts::TempDir tmp;
+  // The bridge photo (1600x1004, not scaled: half of it would be under 512 rows) and a 3200x2008 copy.
+  const hostile::Pixels small = hostile::Decode(hostile::ConformanceImage("bridge-mods/aaa-orig.jpg"));
+  hostile::Pixels big{small.width * 2, small.height * 2, small.channels, {}};
+  for (int y = 0; y < big.height; ++y) {
+    for (int x = 0; x < big.width; ++x) {
+      const uint8_t* s = small.at(x / 2, y / 2);
+      big.data.insert(big.data.end(), s, s + small.channels);
+    }
+  }
+  const auto big_path = tmp.path() / "big.jpg";
+  const std::vector<uint8_t> jpeg = hostile::WriteJpeg(big, hostile::JpegKind::kBaseline);
+  std::ofstream(big_path, std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), static_cast<std::streamsize>(jpeg.size()));
+  const std::string a = Img("bridge-mods/aaa-orig.jpg");
+  Run exact = RunCli(a + " " + big_path.string());
+  Run fast = RunCli("--fast " + a + " " + big_path.string());
+  REQUIRE(exact.status == 0);
+  REQUIRE(fast.status == 0);
+  const size_t nl = exact.out.find('\n');
+  CHECK(fast.out.substr(0, nl) == exact.out.substr(0, nl));  // the small JPEG: bit for bit
+  base::PdqHash e, f;
+  REQUIRE(base::PdqHash::FromHex(exact.out.substr(nl + 1, 64), &e).ok());
+  REQUIRE(base::PdqHash::FromHex(fast.out.substr(nl + 1, 64), &f).ok());
+  CHECK(base::Distance(e, f) <= 31);
+  Run json = RunCli("--fast --json " + a + " " + big_path.string());
+  CHECK(json.out.find("\"decode_scale\":2") != std::string::npos);  // 1600x1004: 1/4 would leave 502 rows
+  CHECK(std::count(json.out.begin(), json.out.end(), '\n') == 2);
+  CHECK(json.out.find("\"decode_scale\"") == json.out.rfind("\"decode_scale\""));  // the small one has none
+  CHECK(json.out.find("\"width\":3200") != std::string::npos);
 }
 
 TEST_CASE("a bad file is reported on stderr, the others still hash, exit 1") {
