@@ -44,10 +44,11 @@ class ByteView {
   Py_buffer view_{};
 };
 
-hashing::HashOptions ScanOptions(uint64_t max_bytes) {
+hashing::HashOptions ScanOptions(uint64_t max_bytes, bool fast) {
   hashing::HashOptions options;
   options.dihedral = true;  // as HashSource: what a batch screens
   options.limits.max_bytes = max_bytes;
+  if (fast) options.scaling.jpeg_min_side = hashing::kFastJpegMinSide;  // as `scan --fast`
   return options;
 }
 
@@ -65,22 +66,23 @@ py::dict ToDict(const hashing::ImageHashes& h) {
   d["quality"] = h.quality;
   d["md5"] = base::HexEncode(h.md5);
   d["sha256"] = base::HexEncode(h.sha256);
+  d["decode_scale"] = h.decode_scale;
   return d;
 }
 
-py::dict HashBytes(const py::object& data, uint64_t max_bytes) {
+py::dict HashBytes(const py::object& data, uint64_t max_bytes, bool fast) {
   ByteView view(data);
   hashing::ImageHashes h;
   base::Status s;
   {
     py::gil_scoped_release unlocked;
-    s = hashing::HashImage(view.bytes(), ScanOptions(max_bytes), &h);
+    s = hashing::HashImage(view.bytes(), ScanOptions(max_bytes, fast), &h);
   }
   ThrowIfError(s);
   return ToDict(h);
 }
 
-py::dict HashFile(const std::string& path, uint64_t max_bytes) {
+py::dict HashFile(const std::string& path, uint64_t max_bytes, bool fast) {
   client::Source src;
   src.name = src.path = path;
   hashing::ImageHashes h;
@@ -89,7 +91,7 @@ py::dict HashFile(const std::string& path, uint64_t max_bytes) {
     py::gil_scoped_release unlocked;
     std::vector<uint8_t> bytes;
     s = client::ReadSource(src, max_bytes, /*head_only=*/false, &bytes);
-    if (s.ok()) s = hashing::HashImage(bytes, ScanOptions(max_bytes), &h);
+    if (s.ok()) s = hashing::HashImage(bytes, ScanOptions(max_bytes, fast), &h);
   }
   ThrowIfError(s.ok() ? s : s.WithContext(path));
   return ToDict(h);
@@ -135,7 +137,7 @@ py::bytes ReadMember(const std::string& path, uint64_t offset, uint64_t size, ui
 
 void RegisterHashing(py::module_& m) {
   m.attr("DEFAULT_MAX_BYTES") = kDefaultMaxBytes;
-  m.def("hash_bytes", &HashBytes, py::arg("data"), py::kw_only(), py::arg("max_bytes") = kDefaultMaxBytes,
+  m.def("hash_bytes", &HashBytes, py::arg("data"), py::kw_only(), py::arg("max_bytes") = kDefaultMaxBytes, py::arg("fast") = false,
         R"(Hashes an encoded image (bytes-like: bytes, bytearray, memoryview, mmap).
 
 Returns a dict:
@@ -146,10 +148,13 @@ Returns a dict:
   aligned                 the 8 PDQ hashes a batch screens (what `hashscreen scan` sends)
   quality                 0..100; below 50 the PDQ hash is unreliable
   md5, sha256             hex digests of the bytes
+  decode_scale            1, or 2/4/8 when fast=True decoded a large JPEG at that fraction
+fast=True: `hashscreen scan --fast` (large JPEGs decoded at reduced size: faster,
+the PDQ hash drifts a few bits from the exact one; docs/datasets.md).
 Raises Unsupported (not an image), Corruption (truncated or damaged),
 TooLarge (over max_bytes, or the decoder's pixel/memory/time limits).
 Releases the GIL while hashing.)");
-  m.def("hash_file", &HashFile, py::arg("path"), py::kw_only(), py::arg("max_bytes") = kDefaultMaxBytes,
+  m.def("hash_file", &HashFile, py::arg("path"), py::kw_only(), py::arg("max_bytes") = kDefaultMaxBytes, py::arg("fast") = false,
         R"(Reads and hashes the image file at `path`: the dict of hash_bytes.
 
 Raises NotFound (no such file), InvalidArgument (not a regular file),
