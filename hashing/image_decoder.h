@@ -65,7 +65,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const DecodeLimits& limits, P
 // of 1/2, 1/4 and 1/8 that keeps both sides at least jpeg_min_side, so most
 // of the IDCT, upsampling and colour conversion is skipped. The pixels are
 // then not the reference's, and neither is the PDQ hash: it drifts by a few
-// bits (docs/hashing.md, "Fast decoding", has the measured distribution).
+// bits (docs/datasets.md, "Fast decoding", has the measured distribution).
 // Other formats decode at full size.
 struct DecodeScaling {
   int jpeg_min_side = 0;  // 0: always full size (exact)

@@ -42,7 +42,7 @@ using base::PdqHash;
 
 // The smallest side a fast-decoded JPEG keeps (DecodeScaling::jpeg_min_side):
 // eight times PDQ's 64x64 grid, so each cell still averages 8x8 decoded
-// pixels. docs/hashing.md "Fast decoding" has the drift this gives.
+// pixels. docs/datasets.md "Fast decoding" has the drift this gives.
 inline constexpr int kFastJpegMinSide = 512;
 
 struct HashOptions {
