@@ -15,12 +15,14 @@
 # accepted by every instance behind the load balancer (docs/deploy.md).
 #
 # Usage: bench/cluster.sh [--build DIR] [--hashes N] [--index N] [--changes N]
-#                         [--seconds S] [--push N] [--no-bootstrap] [--keep]
+#                         [--seconds S] [--push N] [--bootstrap-data DIR]
+#                         [--no-bootstrap] [--keep]
 #   --hashes N   bootstrap size (default 10000000; 1000000 for a quick run)
 #   --index N    hashes in the cluster's list before measuring (default 100000)
 #   --changes N  adds and withdrawals timed (default 300)
 #   --seconds S  each throughput run (default 15)
 #   --push N     the push the follower is killed in (default 100000)
+#   --bootstrap-data DIR  follow_bench's --data: keep its primary between runs
 # Needs: a Release build (hashscreend, bench/follow_bench), haproxy, openssl,
 # curl, python3.
 set -euo pipefail
@@ -33,8 +35,9 @@ CHANGES=300
 SECONDS_RUN=15
 PUSH=100000
 BOOTSTRAP=1
+BOOTDATA=
 KEEP=0
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) BUILD=$2; shift 2 ;;
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --changes) CHANGES=$2; shift 2 ;;
     --seconds) SECONDS_RUN=$2; shift 2 ;;
     --push) PUSH=$2; shift 2 ;;
+    --bootstrap-data) BOOTDATA=$2; shift 2 ;;
     --no-bootstrap) BOOTSTRAP=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage ;;
@@ -191,7 +195,7 @@ say "    follower 2 vs primary:                     $OTHER"
 BOOT="skipped (--no-bootstrap)"
 if [[ $BOOTSTRAP == 1 ]]; then
   say "--- 4. bootstrap of a fresh follower of a $HASHES-hash primary (bench/follow_bench; load average $(loadavg))"
-  "$BUILD/bench/follow_bench" --hashes "$HASHES" --seconds 10 | tee "$T/follow_bench.out" | sed 's/^/    /'
+  "$BUILD/bench/follow_bench" --hashes "$HASHES" --seconds 10 ${BOOTDATA:+--data "$BOOTDATA"} | grep -v '^rocksdb' | tee "$T/follow_bench.out" | sed 's/^/    /'
   BOOT=$(sed -n 's/^follower bootstrap, spawn to \/readyz 200: *\([0-9.]*\) s.*/\1 s/p' "$T/follow_bench.out")
   FEED=$(sed -n 's/^cost of serving two followers: *\([0-9.-]*\)%.*/\1%/p' "$T/follow_bench.out")
   BOOT="$BOOT; primary CPU for two followers at 100 changes/s: $FEED of a core (target <= 5%)"

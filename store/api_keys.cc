@@ -274,7 +274,7 @@ Status ApiKeys::CheckSecretStrength(std::string_view secret) {
     periodic = true;
     for (size_t i = 0; i + p < tail.size() && periodic; ++i) periodic = tail[i] == tail[i + p];
   }
-  if (distinct < 12 || most > 16 || periodic || steps > 16) {
+  if (distinct < 12 || most > 16 || periodic || steps > 24) {
     return Status::InvalidArgument("the secret's 64 hex digits do not look random (too few distinct digits, a "
                                    "repeated pattern or counting); make one with `hashscreend keys secret` or "
                                    "`openssl rand -hex 32`");

@@ -123,8 +123,8 @@ class ApiKeys {
   static std::string NewSecret();
   // Ok if `secret` has the generated form and its 64-hex tail looks random:
   // at least 12 distinct digits, none more than 16 times, no period of 1..16
-  // digits, at most 16 steps of +1 or -1 between neighbours. A uniformly
-  // random tail fails with probability below 1e-5; a typed or patterned one
+  // digits, at most 24 steps of +1 or -1 (mod 16) between neighbours. A
+  // uniformly random tail fails with probability below 1e-6; a typed or patterned one
   // (repeated words, counting, a short string repeated) fails. It cannot
   // prove entropy: generate secrets with NewSecret (`hashscreend keys secret`)
   // or `openssl rand -hex 32`.

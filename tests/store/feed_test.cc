@@ -373,12 +373,10 @@ TEST_CASE("feed: a deferred bootstrap (pages without the index, one RebuildIndex
     // Written, but not in the index yet: screening sees the state before.
     CHECK_FALSE(Holds(*f.lists, more[0].hash));
     CHECK(Holds(*f.lists, gone[0].hash));
-    CHECK(f.lists->IndexedPdqHashes() != p.lists->IndexedPdqHashes());
     REQUIRE(f.lists->RebuildIndex().ok());
     CheckSame(p, f);
     CHECK_FALSE(Holds(*f.lists, gone[0].hash));  // the emptied list lost its signals in the index too
     CHECK(Holds(*f.lists, more[0].hash));
-    CHECK(f.lists->IndexedPdqHashes() == p.lists->IndexedPdqHashes());
 
     // Then in place again, as a live follower.
     Apply(p.lists.get(), a, "live", {Pdq(Hash(rng, 32))}, {more[0]});
@@ -398,7 +396,7 @@ TEST_CASE("feed: a deferred page that adds a held signal is caught by RebuildInd
 
   Db f;
   FeedPage first, rest;
-  REQUIRE(p.lists->ReadFeed({}, 1000, 1 << 20, &first).ok());
+  REQUIRE(p.lists->ReadFeed({}, 51, 1 << 20, &first).ok());
   REQUIRE(first.next == FeedCursor{2, 0});  // the list_put and the first batch
   REQUIRE(f.lists->ApplyFeedPage({}, first, kCursorKey, CursorValue(first.next)).ok());
   REQUIRE(p.lists->ReadFeed(first.next, 1000, 1 << 20, &rest).ok());

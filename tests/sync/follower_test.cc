@@ -196,7 +196,13 @@ TEST_CASE("follower: catches up, follows adds, withdrawals and list updates, ref
   CHECK(f.Matches(added) == false);  // the list is disabled, as on the primary
   CHECK(WaitFor([&] { return f.Metrics().find("hashscreen_follow_connected 0") != std::string::npos; }, 30));
   CHECK(WaitFor([&] { return !f.Ready(); }, 30));
-  CHECK(Json(f.server.Client()->Get("/readyz"))["error"]["reason"] == "follower_lagging");
+  const json lagging = Json(f.server.Client()->Get("/readyz"));
+  CHECK(lagging["error"]["reason"] == "follower_lagging");
+  // The lag with one decimal ("12.3 s behind"), not std::to_string's six.
+  const std::string says = lagging["error"]["message"].get<std::string>();
+  const size_t behind = says.find(" s behind");
+  REQUIRE_MESSAGE(behind != std::string::npos, says);
+  CHECK_MESSAGE(says.rfind('.', behind) + 2 == behind, says);
   CHECK(f.server.Log().find("screening goes on") != std::string::npos);
 }
 
