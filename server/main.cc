@@ -39,6 +39,7 @@
 #include "server/service.h"
 #include "store/api_keys.h"
 #include "store/list_import.h"
+#include "sync/follower.h"
 
 namespace {
 
@@ -63,6 +64,12 @@ constexpr const char* kUsage =
     "                                  --expires-in: 3600s, 30m, 12h, 90d; --hash-queries: the\n"
     "                                  ingest key may call /v1/screen/hashes; --rate: its own\n"
     "                                  requests per second instead of limits.rate_per_key\n"
+    "  keys create ... --secret-file FILE\n"
+    "                                  the same, with the secret read from FILE (one line, the\n"
+    "                                  form `keys secret` prints, checked to look random): the\n"
+    "                                  same key on every instance behind a load balancer;\n"
+    "                                  repeatable (nothing changes if the key is already there)\n"
+    "  keys secret                     print a new secret for --secret-file (stores nothing)\n"
     "  keys list --data DIR            list keys (ids, roles, partners, permissions; never secrets)\n"
     "  keys revoke --data DIR ID       revoke a key\n"
     "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
@@ -309,16 +316,37 @@ int Keys(std::vector<std::string> args) {
           "--no-probing-limit: a key exempt from the probing limit is made only with `hashscreen keys create` "
           "against the running server, which records it in the audit log"));
     }
+    std::string secret_file, secret;
+    const bool given = TakeFlag(&args, "--secret-file", &secret_file);
+    if (given) {
+      // Checked before the database is opened or created: a bad file changes nothing.
+      if (Status s = hsync::ReadKeyFile(secret_file, "--secret-file", &secret); !s.ok()) return Fail(s);
+      if (Status s = store::ApiKeys::CheckSecretStrength(secret); !s.ok()) {
+        return Fail(Status::InvalidArgument("--secret-file " + secret_file + ": " + s.message()));
+      }
+    }
     const bool create = TakeSwitch(&args, "--create");
     if (Status s = OpenDb(&args, create, " `keys create --create` makes a new one", "hashscreen keys create", &db); !s.ok()) return Fail(s);
     if (!args.empty()) return Usage(("unexpected argument " + args[0]).c_str());
     if (Status s = store::ApiKeys::Open(db.get(), &keys); !s.ok()) return Fail(s);
     store::ApiKey key;
-    std::string secret;
+    if (given) {
+      bool created = false;
+      if (Status s = keys->CreateWithSecret(spec, secret, &key, &created); !s.ok()) return Fail(s);
+      std::printf("key id %s, role %s%s%s: %s (the secret is the one in %s)\n", key.id.c_str(),
+                  std::string(store::RoleName(key.role)).c_str(), key.partner.empty() ? "" : ", partner ",
+                  key.partner.c_str(), created ? "created" : "already present, unchanged", secret_file.c_str());
+      return 0;
+    }
     if (Status s = keys->Create(spec, &key, &secret); !s.ok()) return Fail(s);
     std::printf("key id %s, role %s%s%s\n", key.id.c_str(), std::string(store::RoleName(key.role)).c_str(),
                 key.partner.empty() ? "" : ", partner ", key.partner.c_str());
     std::printf("the secret below is shown once; store it now:\n%s\n", secret.c_str());
+    return 0;
+  }
+  if (sub == "secret") {
+    if (!args.empty()) return Usage(("unexpected argument " + args[0]).c_str());
+    std::printf("%s\n", store::ApiKeys::NewSecret().c_str());
     return 0;
   }
   if (sub == "list") {

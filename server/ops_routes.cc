@@ -15,6 +15,8 @@
 // list into the index in Service::Open, before the listener exists, so it
 // cannot answer at all before that; a follower's index is loading exactly
 // while it is not caught up.
+#include <cstdio>
+
 #include "server/openapi_document.h"
 #include "server/process_metrics.h"
 #include "server/routes.h"
@@ -42,9 +44,12 @@ void HandleReadyz(Service& service, const ApiRequest&, ApiResponse* response) {
   }
   if (hsync::Follower* f = service.follower(); f && !f->Ready()) {
     const hsync::Follower::Stats st = f->stats();
+    // One decimal: "12.3 s behind", not std::to_string's "12.345678".
+    char lag[32];
+    std::snprintf(lag, sizeof lag, "%.1f", st.lag_seconds);
     return NotReady(response, "unavailable", st.caught_up_once ? "follower_lagging" : "follower_not_caught_up",
                     !st.caught_up_once ? "following " + f->primary_url() + ": first catch-up not done yet"
-                                       : "following " + f->primary_url() + ": " + std::to_string(st.lag_seconds) +
+                                       : "following " + f->primary_url() + ": " + lag +
                                              " s behind (follow.max_lag_s " +
                                              std::to_string(service.config().follow_max_lag_s) + ")" +
                                              (st.last_error.empty() ? "" : "; last error: " + st.last_error));

@@ -85,7 +85,7 @@ Status Service::StartFollowing() {
   hsync::Follower::Options o;
   o.primary.url = c.follow_url;
   o.primary.cacert = c.follow_cacert;
-  HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, &o.primary.key));
+  HS_RETURN_IF_ERROR(hsync::ReadKeyFile(c.follow_key_file, "follow.key_file", &o.primary.key));
   o.max_lag_s = c.follow_max_lag_s;
   o.page_bytes = static_cast<size_t>(c.follow_page_bytes);
   o.log = [](hsync::Follower::LogLevel level, const std::string& message) {

@@ -34,6 +34,20 @@ constexpr uint8_t kFlagHashQueries = 1, kFlagProbingExempt = 2;
 
 bool ValidRoleByte(uint8_t r) { return r >= 1 && r <= 5; }
 
+ApiKey KeyOf(const KeySpec& spec, std::string id, int64_t now) {
+  ApiKey k;
+  k.id = std::move(id);
+  k.role = spec.role;
+  k.partner = spec.partner;
+  k.label = spec.label;
+  k.created_ms = now;
+  k.expires_ms = spec.expires_ms;
+  k.hash_queries = spec.hash_queries;
+  k.probing_exempt = spec.probing_exempt;
+  k.rate_per_s = spec.rate_per_s;
+  return k;
+}
+
 std::string Encode(const ApiKey& k, const std::array<uint8_t, 32>& digest) {
   std::string v;
   v.push_back(static_cast<char>(kFormat2));
@@ -211,21 +225,8 @@ Status ApiKeys::Store(const ApiKey& key, const std::array<uint8_t, 32>& digest, 
 Status ApiKeys::Create(const KeySpec& spec, ApiKey* key, std::string* secret) {
   const int64_t now = base::NowMs();
   HS_RETURN_IF_ERROR(ValidateSpec(spec, now));
-  uint8_t id_bytes[kIdHex / 2], secret_bytes[kSecretHex / 2];
-  base::RandomBytes(id_bytes);
-  base::RandomBytes(secret_bytes);
-  ApiKey k;
-  k.id = base::HexEncode(id_bytes);
-  k.role = spec.role;
-  k.partner = spec.partner;
-  k.label = spec.label;
-  k.created_ms = now;
-  k.expires_ms = spec.expires_ms;
-  k.hash_queries = spec.hash_queries;
-  k.probing_exempt = spec.probing_exempt;
-  k.rate_per_s = spec.rate_per_s;
-  std::string s = std::string(kPrefix) + k.id + "_" + base::HexEncode(secret_bytes);
-  OPENSSL_cleanse(secret_bytes, sizeof secret_bytes);  // no copy of the secret outlives the call
+  std::string s = NewSecret();
+  const ApiKey k = KeyOf(spec, s.substr(kPrefix.size(), kIdHex), now);
   {
     std::lock_guard w(write_mu_);
     if (std::shared_lock l(mu_); entries_.count(k.id)) return Status::AlreadyExists("key id collision; try again");
@@ -233,6 +234,77 @@ Status ApiKeys::Create(const KeySpec& spec, ApiKey* key, std::string* secret) {
   }
   *key = k;
   *secret = std::move(s);
+  return Status::Ok();
+}
+
+std::string ApiKeys::NewSecret() {
+  uint8_t id_bytes[kIdHex / 2], secret_bytes[kSecretHex / 2];
+  base::RandomBytes(id_bytes);
+  base::RandomBytes(secret_bytes);
+  std::string s = std::string(kPrefix) + base::HexEncode(id_bytes) + "_" + base::HexEncode(secret_bytes);
+  OPENSSL_cleanse(secret_bytes, sizeof secret_bytes);  // no copy of the secret outlives the call
+  return s;
+}
+
+Status ApiKeys::CheckSecretStrength(std::string_view secret) {
+  auto lower_hex = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  };
+  if (secret.size() != kPrefix.size() + kIdHex + 1 + kSecretHex || !secret.starts_with(kPrefix) ||
+      secret[kPrefix.size() + kIdHex] != '_' || !lower_hex(secret.substr(kPrefix.size(), kIdHex)) ||
+      !lower_hex(secret.substr(kPrefix.size() + kIdHex + 1))) {
+    return Status::InvalidArgument("the secret must have the form hsk_<16 lowercase hex id>_<64 lowercase hex> "
+                                   "(`hashscreend keys secret` makes one)");
+  }
+  const std::string_view tail = secret.substr(kPrefix.size() + kIdHex + 1);
+  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  int counts[16] = {};
+  int steps = 0;
+  for (size_t i = 0; i < tail.size(); ++i) {
+    ++counts[digit(tail[i])];
+    if (i > 0) {
+      const int d = (digit(tail[i]) - digit(tail[i - 1]) + 16) % 16;
+      if (d == 1 || d == 15) ++steps;
+    }
+  }
+  const int distinct = static_cast<int>(std::count_if(std::begin(counts), std::end(counts), [](int n) { return n > 0; }));
+  const int most = *std::max_element(std::begin(counts), std::end(counts));
+  bool periodic = false;
+  for (size_t p = 1; p <= 16 && !periodic; ++p) {
+    periodic = true;
+    for (size_t i = 0; i + p < tail.size() && periodic; ++i) periodic = tail[i] == tail[i + p];
+  }
+  if (distinct < 12 || most > 16 || periodic || steps > 24) {
+    return Status::InvalidArgument("the secret's 64 hex digits do not look random (too few distinct digits, a "
+                                   "repeated pattern or counting); make one with `hashscreend keys secret` or "
+                                   "`openssl rand -hex 32`");
+  }
+  return Status::Ok();
+}
+
+Status ApiKeys::CreateWithSecret(const KeySpec& spec, std::string_view secret, ApiKey* key, bool* created) {
+  const int64_t now = base::NowMs();
+  HS_RETURN_IF_ERROR(ValidateSpec(spec, now));
+  HS_RETURN_IF_ERROR(CheckSecretStrength(secret));
+  const ApiKey k = KeyOf(spec, std::string(secret.substr(kPrefix.size(), kIdHex)), now);
+  const std::array<uint8_t, 32> digest = base::Sha256(secret);
+  std::lock_guard w(write_mu_);
+  {
+    std::shared_lock l(mu_);
+    if (auto it = entries_.find(k.id); it != entries_.end()) {
+      const Entry& e = *it->second;
+      if (!base::ConstantTimeEquals(base::AsBytes(e.digest), base::AsBytes(digest))) {
+        return Status::AlreadyExists("key id " + k.id + " already exists here with another secret");
+      }
+      if (e.key.revoked()) return Status::AlreadyExists("key " + k.id + " was revoked here; make a new secret");
+      *key = e.key;
+      *created = false;
+      return Status::Ok();
+    }
+  }
+  HS_RETURN_IF_ERROR(Store(k, digest, /*sync=*/true));
+  *key = k;
+  *created = true;
   return Status::Ok();
 }
 

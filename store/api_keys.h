@@ -108,6 +108,27 @@ class ApiKeys {
   // (0, 1e6] per second.
   Status Create(const KeySpec& spec, ApiKey* key, std::string* secret);
   Status Create(Role role, const std::string& partner, ApiKey* key, std::string* secret);
+  // Creates a key with a secret the operator chose: the way one key is
+  // accepted by several instances (a primary and its followers behind a load
+  // balancer each hold their own keys), the same secret provisioned on each
+  // (docs/deploy.md). The secret must have the generated form
+  // (`hsk_<16 hex id>_<64 hex>`, lowercase; NewSecret makes one) and pass
+  // CheckSecretStrength. Repeatable: if this database already holds the id
+  // with the same secret and it is active, nothing changes and *created is
+  // false (an init container may run it at every start). AlreadyExists if the
+  // id is held with another secret or is revoked; InvalidArgument as Create,
+  // or for a malformed or weak secret (the message never contains it).
+  Status CreateWithSecret(const KeySpec& spec, std::string_view secret, ApiKey* key, bool* created);
+  // A fresh secret of the generated form, stored nowhere.
+  static std::string NewSecret();
+  // Ok if `secret` has the generated form and its 64-hex tail looks random:
+  // at least 12 distinct digits, none more than 16 times, no period of 1..16
+  // digits, at most 24 steps of +1 or -1 (mod 16) between neighbours. A
+  // uniformly random tail fails with probability below 1e-6; a typed or patterned one
+  // (repeated words, counting, a short string repeated) fails. It cannot
+  // prove entropy: generate secrets with NewSecret (`hashscreend keys secret`)
+  // or `openssl rand -hex 32`.
+  static Status CheckSecretStrength(std::string_view secret);
 
   // The active key whose secret is `secret`, and notes its use. NotFound for
   // a malformed, unknown, wrong, revoked or expired secret: the caller cannot

@@ -1,6 +1,7 @@
 // HashLists' feed, follower side: one page of a primary's feed applied in one
 // atomic write together with the follower's cursor, then published to the
-// index in place (store/hash_lists.h, ApplyFeedPage).
+// index in place, or left for RebuildIndex during a bootstrap
+// (store/hash_lists.h, ApplyFeedPage).
 //
 // Every change in the feed took effect on the primary (an add of an absent
 // signal, a remove of a present one), so a page's net effect on a signal is
@@ -65,7 +66,8 @@ Status Misfit(const std::string& what) {
 }  // namespace
 
 Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, std::string_view cursor_key,
-                                std::string_view cursor_value) {
+                                std::string_view cursor_value, IndexUpdate update) {
+  const bool in_place = update == IndexUpdate::kInPlace;
   std::lock_guard w(write_mu_);
 
   // 1. Continuity, and the lists as they will be after the page.
@@ -142,7 +144,8 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
                   FormatFeedCursor(page.next));
   }
 
-  // 2. Net effect per signal, checked against what this database holds.
+  // 2. Net effect per signal, checked against what this database holds
+  // (kDeferred: against the lists' counts, by RebuildIndex).
   std::sort(ops.begin(), ops.end(), SignalLess);
   struct Group {
     size_t first, last;  // ops[first..last]: one signal's changes, in page order
@@ -156,7 +159,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     i = j + 1;
   }
   std::map<uint64_t, ListDelta> deltas;
-  {
+  if (in_place) {
     // Groups are in list order: one batched look-up per list.
     std::vector<idx::SignalRef> query;
     std::vector<uint8_t> present;
@@ -210,7 +213,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     } else {
       wb.Delete(Database::kSignals, key);
     }
-    if (first.change->add == last.add) {
+    if (in_place && first.change->add == last.add) {
       auto& d = deltas[first.list_id];
       (last.add ? d.added : d.removed).push_back({last.type, last.hash});
     }
@@ -227,6 +230,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
 
   // The new segments of lists the index already has are built while the page
   // is written (as ApplyBatch does); lists new in this page get theirs after.
+  // (kDeferred: deltas is empty.)
   std::vector<std::unique_ptr<MatchIndex::Prepared>> prepared;
   auto prepare_known = [&] {
     for (auto& [list_id, d] : deltas) {
@@ -234,7 +238,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     }
   };
   Status written;
-  if (ops.size() >= 4096) {
+  if (in_place && ops.size() >= 4096) {
     std::thread builder(prepare_known);
     written = wb.Commit();
     builder.join();

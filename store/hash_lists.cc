@@ -81,34 +81,72 @@ Status HashLists::Load() {
     }
     HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading lists"));
   }
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->family(Database::kSignals)));
-    uint64_t current = 0;
-    SignalSet set;
-    auto flush = [&] {
-      if (current != 0) index_.Load(current, std::move(set));
-      set = SignalSet();
-    };
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      uint64_t list_id;
-      SignalType type;
-      std::string_view hash;
-      if (!keys::ParseSignalKey(it->key().ToStringView(), &list_id, &type, &hash)) {
-        return Status::Corruption("signal key is damaged");
-      }
-      if (list_id != current) {
-        flush();
-        current = list_id;
-        auto li = lists_.find(list_id);
-        if (li == lists_.end()) return Status::Corruption("signals of unknown list " + std::to_string(list_id));
-        set.pdq.reserve(li->second.signal_count);
-      }
-      set.Add(type, hash);
-    }
-    HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading signals"));
-    flush();
-  }
+  HS_RETURN_IF_ERROR(LoadSignals(/*check_counts=*/false));
   return LoadFeed();
+}
+
+Status HashLists::LoadSignals(bool check_counts) {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->family(Database::kSignals)));
+  // Every list gets a state, an empty one included (its signals may all
+  // have been removed since the index last saw it).
+  std::vector<uint64_t> ids;
+  ids.reserve(lists_.size());
+  for (const auto& [id, info] : lists_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  size_t next = 0;  // ids[next] is the first list not loaded yet
+  uint64_t current = 0;
+  SignalSet set;
+  Status status;
+  auto flush = [&] {
+    if (current != 0) {
+      const uint64_t expected = lists_.at(current).signal_count;
+      if (check_counts && set.size() != expected) {
+        if (status.ok()) {
+          status = Status::Corruption("list " + std::to_string(current) + " holds " + std::to_string(set.size()) +
+                                      " signals, its record says " + std::to_string(expected));
+        }
+      } else {
+        index_.Load(current, std::move(set));
+      }
+    }
+    set = SignalSet();
+  };
+  auto load_empty_before = [&](uint64_t id) {
+    for (; next < ids.size() && ids[next] < id; ++next) {
+      current = ids[next];
+      flush();
+    }
+    if (next < ids.size() && ids[next] == id) ++next;
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t list_id;
+    SignalType type;
+    std::string_view hash;
+    if (!keys::ParseSignalKey(it->key().ToStringView(), &list_id, &type, &hash)) {
+      return Status::Corruption("signal key is damaged");
+    }
+    if (list_id != current) {
+      flush();
+      auto li = lists_.find(list_id);
+      if (li == lists_.end()) return Status::Corruption("signals of unknown list " + std::to_string(list_id));
+      load_empty_before(list_id);
+      current = list_id;
+      set.pdq.reserve(li->second.signal_count);
+    }
+    set.Add(type, hash);
+  }
+  HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading signals"));
+  flush();
+  load_empty_before(UINT64_MAX);
+  return status;
+}
+
+Status HashLists::RebuildIndex() {
+  std::lock_guard w(write_mu_);
+  return LoadSignals(/*check_counts=*/true);
 }
 
 Status HashLists::CheckNameFree(const std::string& owner, const std::string& name, uint64_t except_id) const {

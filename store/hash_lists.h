@@ -165,16 +165,35 @@ class HashLists {
   // Wakes every WaitForFeed for good (shutdown: long polls answer at once).
   void StopFeedWaiters();
 
+  // What ApplyFeedPage does with the index.
+  //   kInPlace  checks every change against the index (an add of a present
+  //             signal or a remove of an absent one is Corruption) and
+  //             updates it in place: a live follower.
+  //   kDeferred leaves the index alone: a bootstrap writes many pages and
+  //             builds the index ONCE at the end with RebuildIndex, as Open
+  //             does, instead of growing and merging it page by page. The
+  //             per-signal check becomes RebuildIndex's per-list check that
+  //             the stored signals number what the list records say (every
+  //             other check, and the atomic write with the cursor, is the same).
+  enum class IndexUpdate { kInPlace, kDeferred };
+
   // A follower's write: applies a page read from a primary's feed that
   // starts exactly at `from`, with the primary's list ids, change seqs and
   // feed seqs, and puts (cursor_key, cursor_value) in the meta family: ONE
   // atomic write (a WriteBatch, or an SST ingestion for large pages), then
-  // the index is updated in place. A page that does not continue `from`, or
-  // whose changes do not fit this database's state (an add of a present
-  // signal, a remove of an absent one, a list record whose counts differ),
-  // is Corruption and nothing is written. Serialised with the other writers.
+  // the index is updated (see IndexUpdate). A page that does not continue
+  // `from`, or whose changes do not fit this database's state (an add of a
+  // present signal, a remove of an absent one, a list record whose counts
+  // differ), is Corruption and nothing is written. Serialised with the other
+  // writers.
   Status ApplyFeedPage(const FeedCursor& from, const FeedPage& page, std::string_view cursor_key,
-                       std::string_view cursor_value);
+                       std::string_view cursor_value, IndexUpdate update = IndexUpdate::kInPlace);
+  // Replaces every list's index state with the signals stored in RocksDB
+  // (one segment per list, as Open builds it): the end of a kDeferred run.
+  // Corruption, with the index unchanged for that list, if a list's stored
+  // signals do not number its signal_count. Serialised with the writers;
+  // screening goes on meanwhile against the previous state.
+  Status RebuildIndex();
 
   // Up to `limit` changes of the list with seq > after_seq, in seq order.
   // *next is the seq to pass as after_seq to continue (the last returned, or
@@ -202,6 +221,10 @@ class HashLists {
  private:
   explicit HashLists(Database* db, const Options& options);
   Status Load();
+  // Loads the stored signals of every list in lists_ into the index; with
+  // `check_counts`, Corruption when a list's stored signals do not number
+  // its signal_count (that list's index state is then left as it was).
+  Status LoadSignals(bool check_counts);
   // Reads the feed head at open; writes the records of a database created
   // before the feed existed (a list_put and a batch of all its changes per list).
   Status LoadFeed();

@@ -35,18 +35,25 @@ bool DecodeCursor(std::string_view v, store::FeedCursor* c, std::string* primary
 
 }  // namespace
 
-Status ReadKeyFile(const std::string& path, std::string* key) {
+Status ReadKeyFile(const std::string& path, std::string_view what, std::string* key) {
+  const std::string w(what);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("follow.key_file: cannot read " + path);
-  std::string k((std::istreambuf_iterator<char>(in)), {});
+  if (!in) return Status::InvalidArgument(w + ": cannot read " + path);
+  // A key is ~90 bytes; a bounded read keeps a wrong path (a log, a device)
+  // from filling memory.
+  constexpr size_t kMaxBytes = 4096;
+  std::string k(kMaxBytes + 1, '\0');
+  in.read(k.data(), static_cast<std::streamsize>(k.size()));
+  k.resize(static_cast<size_t>(in.gcount()));
+  if (k.size() > kMaxBytes) return Status::InvalidArgument(w + ": " + path + " is larger than a key file can be");
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!k.empty() && space(k.back())) k.pop_back();
   size_t start = 0;
   while (start < k.size() && space(k[start])) ++start;
   k.erase(0, start);
-  if (k.empty()) return Status::InvalidArgument("follow.key_file: " + path + " holds no key");
+  if (k.empty()) return Status::InvalidArgument(w + ": " + path + " holds no key");
   if (k.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument("follow.key_file: " + path + " must hold the key on one line");
+    return Status::InvalidArgument(w + ": " + path + " must hold the key on one line");
   }
   *key = std::move(k);
   return Status::Ok();
@@ -168,13 +175,15 @@ Follower::Fetched Follower::Fetch(const store::FeedCursor& from, int64_t wait_s)
 }
 
 bool Follower::Step(Status* error) {
+  if (rebuild_due_) return FinishBootstrap(error);
   store::FeedCursor from;
-  bool caught_up;
+  bool caught_up, caught_up_once;
   std::string known;
   {
     std::lock_guard l(mu_);
     from = cursor_;
     caught_up = caught_up_;
+    caught_up_once = caught_up_once_;
     known = primary_id_;
   }
   // Long polls while caught up, shorter than max_lag_s so that an idle
@@ -199,9 +208,14 @@ bool Follower::Step(Status* error) {
   if (s.ok() && !page.items.empty() && !(page.next == page.head)) {
     prefetch_ = std::async(std::launch::async, [this, next = page.next] { return Fetch(next, 0); });
   }
+  const bool at_head = page.next == page.head;
+  // A first catch-up longer than this page: defer the index to its end.
+  if (s.ok() && !caught_up_once && !page.items.empty() && !at_head) deferring_ = true;
   const auto t0 = std::chrono::steady_clock::now();
   if (s.ok() && !page.items.empty()) {
-    s = lists_->ApplyFeedPage(from, page, kCursorKey, EncodeCursor(page.next, f.primary_id));
+    s = lists_->ApplyFeedPage(from, page, kCursorKey, EncodeCursor(page.next, f.primary_id),
+                              deferring_ ? store::HashLists::IndexUpdate::kDeferred
+                                         : store::HashLists::IndexUpdate::kInPlace);
   } else if (s.ok() && known.empty()) {
     // Remember the primary even before its first record arrives.
     rocksdb::WriteBatch wb;
@@ -219,8 +233,6 @@ bool Follower::Step(Status* error) {
                               std::to_string(std::chrono::duration<double, std::milli>(
                                                  std::chrono::steady_clock::now() - t0).count()) + " ms");
   }
-  const int64_t now = base::NowMs();
-  bool first_catch_up = false;
   {
     std::lock_guard l(mu_);
     cursor_ = page.next;
@@ -229,20 +241,51 @@ bool Follower::Step(Status* error) {
     primary_head_ = page.head.record;
     ++pages_;
     entries_ += page.entries;
-    caught_up_ = page.next == page.head;
-    if (caught_up_) {
-      as_of_ms_ = now;
-      first_catch_up = !caught_up_once_;
-      caught_up_once_ = true;
-    } else {
-      for (const auto& item : page.items) as_of_ms_ = std::max(as_of_ms_, item.record.time_ms);
-    }
+    caught_up_ = false;
+    for (const auto& item : page.items) as_of_ms_ = std::max(as_of_ms_, item.record.time_ms);
+  }
+  if (at_head && deferring_) {
+    rebuild_due_ = true;
+    return FinishBootstrap(error);
+  }
+  if (at_head) MarkCaughtUp(page.head.record);
+  return true;
+}
+
+bool Follower::FinishBootstrap(Status* error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (Status s = lists_->RebuildIndex(); !s.ok()) {
+    *error = s.WithContext("building the index at the end of the bootstrap");
+    return false;
+  }
+  Log(LogLevel::kInfo, "bootstrap: built the index from the stored lists in " +
+                           std::to_string(static_cast<int64_t>(
+                               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count())) +
+                           " ms");
+  deferring_ = rebuild_due_ = false;
+  uint64_t head;
+  {
+    std::lock_guard l(mu_);
+    head = primary_head_;
+  }
+  MarkCaughtUp(head);
+  return true;
+}
+
+void Follower::MarkCaughtUp(uint64_t head_record) {
+  const int64_t now = base::NowMs();
+  bool first_catch_up = false;
+  {
+    std::lock_guard l(mu_);
+    caught_up_ = true;
+    as_of_ms_ = now;
+    first_catch_up = !caught_up_once_;
+    caught_up_once_ = true;
   }
   if (first_catch_up) {
-    Log(LogLevel::kInfo, "caught up with " + options_.primary.url + " at feed record " +
-                             std::to_string(page.head.record) + " in " + std::to_string(now - started_ms_) + " ms");
+    Log(LogLevel::kInfo, "caught up with " + options_.primary.url + " at feed record " + std::to_string(head_record) +
+                             " in " + std::to_string(now - started_ms_) + " ms");
   }
-  return true;
 }
 
 double Follower::LagSeconds() const {

@@ -5,6 +5,17 @@
 // resumes exactly where its last write ended (nothing lost, nothing applied
 // twice), and the match index is updated in place (no reload).
 //
+// Bootstrap: when the first catch-up of this process needs more than one
+// page (an empty follower, or one that was down long), its pages are written
+// the same way but the index is left alone (IndexUpdate::kDeferred) and
+// built ONCE from RocksDB when the head is reached (HashLists::RebuildIndex,
+// what a primary does at start), then the follower is caught up and goes on
+// in place. Growing the index page by page costs a segment build, a merge
+// and a presence check per page against an ever larger index; one build at
+// the end costs what a primary's start costs. A kill during the bootstrap
+// resumes from the cursor: the restarted process loads what is stored and
+// defers again.
+//
 // The cursor lives in the meta family under "follow_cursor" with the
 // primary's instance id: a follower refuses to continue from a different
 // primary, and refuses to start on a database holding lists of its own.
@@ -101,6 +112,11 @@ class Follower {
   void Log(LogLevel level, const std::string& message) const {
     if (options_.log) options_.log(level, message);
   }
+  // The end of a deferred bootstrap: the index built from RocksDB, then the
+  // follower marked caught up. False with *error set if the build failed
+  // (the next Step tries again).
+  bool FinishBootstrap(Status* error);
+  void MarkCaughtUp(uint64_t head_record);
   void Backoff(int failures);
   double LagSeconds() const;
 
@@ -110,6 +126,10 @@ class Follower {
   std::unique_ptr<FeedClient> client_;
   std::thread thread_;
   std::future<Fetched> prefetch_;  // the loop thread's only
+  // The loop thread's only: pages go to RocksDB without the index (bootstrap),
+  // and the index build at its end is still to do.
+  bool deferring_ = false;
+  bool rebuild_due_ = false;
 
   mutable std::mutex mu_;  // guards everything below and wakes Backoff
   std::condition_variable cv_;
@@ -128,7 +148,8 @@ class Follower {
 };
 
 // Reads a key file: one line, the secret (surrounding whitespace and the
-// newline removed). InvalidArgument naming the file when unreadable or empty.
-Status ReadKeyFile(const std::string& path, std::string* key);
+// newline removed). InvalidArgument naming `what` (the setting or flag) and
+// the file when unreadable, empty or more than one line.
+Status ReadKeyFile(const std::string& path, std::string_view what, std::string* key);
 
 }  // namespace hsync

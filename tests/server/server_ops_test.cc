@@ -4,11 +4,13 @@
 // and the audit entry), JSON logs, and the reasons /readyz gives.
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <set>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/version.h"
 #include "tests/server/raw_client.h"
@@ -250,6 +252,44 @@ TEST_CASE("readyz: a follower that has not caught up yet is 503 with reason foll
   CHECK(body["error"]["request_id"] == "probe-1");
   CHECK(body["error"]["message"].get<std::string>().find("first catch-up") != std::string::npos);
   CHECK(c->Get("/healthz")->status == 200);  // alive, only not ready
+}
+
+TEST_CASE("readyz: a probe in flight when SIGTERM arrives is answered 503 with reason draining, then the server exits") {
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  server.CreateKey("admin");
+  std::string error;
+  REQUIRE_MESSAGE(server.Start({}, &error), error);
+  // A slow probe: its head is in, its (announced) body not yet, so the
+  // request is in flight when the drain begins and is answered after it.
+  RawClient c;
+  REQUIRE(c.Connect(server.port(), true, server.cert().string()));
+  REQUIRE(c.Send("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: drain-1\r\nContent-Length: 4\r\n\r\nab"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(kill(server.pid(), SIGTERM) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (server.Log().find("stopping: no new connections") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE_MESSAGE(server.Log().find("stopping: no new connections") != std::string::npos, server.Log());
+  // No new connection is taken any more...
+  RawClient late;
+  CHECK_FALSE((late.Connect(server.port(), true, server.cert().string()) && late.Send("GET /readyz HTTP/1.1\r\n\r\n") &&
+               late.ReadUntil("HTTP/1.1 200", 2000)));
+  // ...and the probe in flight learns why.
+  REQUIRE(c.Send("cd"));
+  int status = 0;
+  std::string head, body;
+  REQUIRE(c.ReadResponse(10000, &status, &head, &body));
+  CHECK(status == 503);
+  const json j = json::parse(body, nullptr, false);
+  CHECK(j["error"]["reason"] == "draining");
+  CHECK(j["error"]["code"] == "unavailable");
+  CHECK(j["error"]["request_id"] == "drain-1");
+  CHECK(j["error"]["message"] == "shutting down");
+  CHECK(c.WaitClosed(10000));  // no keep-alive while draining
+  CHECK(server.Stop(0) == 0);  // already exiting: its status is 0
 }
 
 TEST_CASE("request ids: refusals of the HTTP front (a malformed chunk) name their request too") {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -298,4 +299,72 @@ TEST_CASE("roles parse by name, key specs are validated, naming the problem") {
   std::vector<ApiKey> all;
   REQUIRE(t.keys->List(&all).ok());
   CHECK(all.size() == 1);  // only the admin key
+}
+
+TEST_CASE("a secret chosen by the operator: the same key on two databases, repeatable, checked for strength") {
+  const std::string secret = ApiKeys::NewSecret();
+  REQUIRE(ApiKeys::CheckSecretStrength(secret).ok());
+  Keys a, b;
+  KeySpec spec;
+  spec.role = Role::kIngest;
+  spec.hash_queries = true;
+  ApiKey ka, kb, got;
+  bool created = false;
+  REQUIRE(a.keys->CreateWithSecret(spec, secret, &ka, &created).ok());
+  CHECK(created);
+  REQUIRE(b.keys->CreateWithSecret(spec, secret, &kb, &created).ok());
+  CHECK(created);
+  CHECK(ka.id == kb.id);
+  CHECK(ka.id == secret.substr(4, 16));
+  for (Keys* t : {&a, &b}) {
+    t->Reopen();
+    REQUIRE(t->keys->Authenticate(secret, &got).ok());
+    CHECK(got.role == Role::kIngest);
+    CHECK(got.hash_queries);
+  }
+  // Provisioning again (an init container at every start) changes nothing.
+  REQUIRE(a.keys->CreateWithSecret(spec, secret, &got, &created).ok());
+  CHECK_FALSE(created);
+  CHECK(got.created_ms == ka.created_ms);
+  // The same id with another secret, or a revoked key, is refused.
+  std::string other = ApiKeys::NewSecret();
+  other.replace(4, 16, secret.substr(4, 16));
+  REQUIRE(ApiKeys::CheckSecretStrength(other).ok());
+  CHECK(a.keys->CreateWithSecret(spec, other, &got, &created).code() == Code::kAlreadyExists);
+  CHECK(a.keys->Authenticate(other, &got).code() == Code::kNotFound);
+  REQUIRE(b.keys->Revoke(kb.id).ok());
+  CHECK(b.keys->CreateWithSecret(spec, secret, &got, &created).code() == Code::kAlreadyExists);
+  CHECK(b.keys->Authenticate(secret, &got).code() == Code::kNotFound);
+  // The spec is validated as for Create.
+  KeySpec partner;
+  partner.role = Role::kPartner;
+  CHECK(a.keys->CreateWithSecret(partner, ApiKeys::NewSecret(), &got, &created).code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("secret strength: generated secrets pass, malformed and patterned ones are refused without echoing them") {
+  for (int i = 0; i < 2000; ++i) {
+    const std::string s = ApiKeys::NewSecret();
+    REQUIRE_MESSAGE(ApiKeys::CheckSecretStrength(s).ok(), s);
+  }
+  const std::string id = "0123456789abcdef";
+  auto with_tail = [&](const std::string& tail) { return "hsk_" + id + "_" + tail; };
+  std::string counting, words, few;
+  for (int i = 0; i < 4; ++i) counting += "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) words += "deadbeef";
+  for (int i = 0; i < 64; ++i) few.push_back("01234567"[(i * 5 + i / 3) % 8]);
+  std::string shifted = ApiKeys::NewSecret().substr(21);  // a random tail...
+  shifted = shifted.substr(0, 13) + shifted.substr(0, 13) + shifted.substr(0, 13) + shifted.substr(0, 13) +
+            shifted.substr(0, 12);  // ...repeated with period 13
+  const std::string good = ApiKeys::NewSecret();
+  std::string upper = good;
+  for (size_t i = 21; i < upper.size(); ++i) upper[i] = static_cast<char>(std::toupper(upper[i]));
+  for (const std::string& bad :
+       {with_tail(std::string(64, '0')), with_tail(counting), with_tail(words), with_tail(few), with_tail(shifted),
+        upper, good.substr(1), good + "0", "hsk-" + good.substr(4), good.substr(0, 20) + "-" + good.substr(21),
+        "hsk_0123456789abcdeg_" + good.substr(21), std::string("correct horse battery staple"), std::string()}) {
+    CAPTURE(bad);
+    const base::Status s = ApiKeys::CheckSecretStrength(bad);
+    CHECK(s.code() == Code::kInvalidArgument);
+    if (bad.size() > 21) CHECK(s.message().find(bad.substr(21)) == std::string::npos);
+  }
 }

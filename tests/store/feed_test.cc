@@ -108,7 +108,8 @@ BatchResult Apply(HashLists* lists, uint64_t list, const std::string& id, std::v
 
 // Pulls the whole feed of `primary` into `follower` in pages of `entries`
 // entries and `bytes` bytes; returns the pages applied.
-int Follow(HashLists* primary, Db* follower, size_t entries, size_t bytes) {
+int Follow(HashLists* primary, Db* follower, size_t entries, size_t bytes,
+           HashLists::IndexUpdate update = HashLists::IndexUpdate::kInPlace) {
   int pages = 0;
   for (;;) {
     FeedCursor from = follower->Cursor();
@@ -121,7 +122,7 @@ int Follow(HashLists* primary, Db* follower, size_t entries, size_t bytes) {
       return pages;
     }
     CHECK(page.entries <= entries);
-    s = follower->lists->ApplyFeedPage(from, page, kCursorKey, CursorValue(page.next));
+    s = follower->lists->ApplyFeedPage(from, page, kCursorKey, CursorValue(page.next), update);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     ++pages;
   }
@@ -332,6 +333,87 @@ TEST_CASE("feed: a follower applying pages of any size equals the primary") {
       CheckSame(p, f);
     }
   }
+}
+
+bool Holds(const HashLists& lists, const std::string& pdq) {
+  idx::ScreenQuery q;
+  q.use_pdq = true;
+  q.num_pdq = 1;
+  std::memcpy(q.pdq[0].bytes.data(), pdq.data(), 32);
+  return !lists.Screen(q).block_hits.empty();
+}
+
+TEST_CASE("feed: a deferred bootstrap (pages without the index, one RebuildIndex) equals the primary") {
+  for (size_t ingest : {HashLists::Options().ingest_from_changes, size_t{1}}) {
+    CAPTURE(ingest);
+    Db p(ingest);
+    std::mt19937_64 rng(5);
+    const uint64_t a = p.Create("a"), b = p.Create("b", "partner-b"), emptied = p.Create("emptied");
+    std::vector<SignalEntry> first, gone;
+    for (int i = 0; i < 3000; ++i) first.push_back(Pdq(Hash(rng, 32), Id("r", i)));
+    for (int i = 0; i < 40; ++i) gone.push_back(Pdq(Hash(rng, 32)));
+    Apply(p.lists.get(), a, "first", first);
+    Apply(p.lists.get(), emptied, "gone", gone);
+    Apply(p.lists.get(), b, "md5", {{SignalType::kMd5, Hash(rng, 16), "m"}});
+
+    Db f(ingest);
+    // Part of the feed in place (as a follower killed after its first pages
+    // and restarted: its index holds what it stored), the rest deferred.
+    CHECK(Follow(p.lists.get(), &f, 1000, 1 << 30) > 0);
+    REQUIRE(Holds(*f.lists, gone[0].hash));
+    f.Reopen();
+    Apply(p.lists.get(), emptied, "all-gone", {}, gone);  // the list ends empty
+    Apply(p.lists.get(), a, "withdraw", {}, {first[0], first[1]});
+    std::vector<SignalEntry> more;
+    for (int i = 0; i < 5000; ++i) more.push_back(Pdq(Hash(rng, 32)));
+    Apply(p.lists.get(), a, "more", more);
+    REQUIRE(p.lists->UpdateList(b, std::string("renamed"), false, 20).ok());
+
+    CHECK(Follow(p.lists.get(), &f, 700, 1 << 30, HashLists::IndexUpdate::kDeferred) > 1);
+    // Written, but not in the index yet: screening sees the state before.
+    CHECK_FALSE(Holds(*f.lists, more[0].hash));
+    CHECK(Holds(*f.lists, gone[0].hash));
+    REQUIRE(f.lists->RebuildIndex().ok());
+    CheckSame(p, f);
+    CHECK_FALSE(Holds(*f.lists, gone[0].hash));  // the emptied list lost its signals in the index too
+    CHECK(Holds(*f.lists, more[0].hash));
+
+    // Then in place again, as a live follower.
+    Apply(p.lists.get(), a, "live", {Pdq(Hash(rng, 32))}, {more[0]});
+    CHECK(Follow(p.lists.get(), &f, 700, 1 << 30) == 1);
+    CheckSame(p, f);
+  }
+}
+
+TEST_CASE("feed: a deferred page that adds a held signal is caught by RebuildIndex") {
+  Db p;
+  const uint64_t a = p.Create("a");
+  std::mt19937_64 rng(6);
+  std::vector<SignalEntry> add;
+  for (int i = 0; i < 50; ++i) add.push_back(Pdq(Hash(rng, 32)));
+  Apply(p.lists.get(), a, "1", add);
+  Apply(p.lists.get(), a, "2", {Pdq(Hash(rng, 32))});
+
+  Db f;
+  FeedPage first, rest;
+  REQUIRE(p.lists->ReadFeed({}, 51, 1 << 20, &first).ok());
+  REQUIRE(first.next == FeedCursor{2, 0});  // the list_put and the first batch
+  REQUIRE(f.lists->ApplyFeedPage({}, first, kCursorKey, CursorValue(first.next)).ok());
+  REQUIRE(p.lists->ReadFeed(first.next, 1000, 1 << 20, &rest).ok());
+  // The second batch's add replaced by a signal the follower already holds:
+  // in place this is refused; deferred, it is written (the counts then
+  // disagree with the stored signals) and the rebuild refuses it.
+  FeedPage twice = rest;
+  twice.items.back().changes.back().hash = add[7].hash;
+  CHECK(f.lists->ApplyFeedPage(first.next, twice, kCursorKey, CursorValue(twice.next)).code() ==
+        Status::Code::kCorruption);
+  REQUIRE(f.lists->ApplyFeedPage(first.next, twice, kCursorKey, CursorValue(twice.next),
+                                 HashLists::IndexUpdate::kDeferred)
+              .ok());
+  const Status s = f.lists->RebuildIndex();
+  CHECK(s.code() == Status::Code::kCorruption);
+  CHECK_MESSAGE(s.message().find("holds 50 signals, its record says 51") != std::string::npos, s.message());
+  CHECK(Holds(*f.lists, add[7].hash));  // the index keeps what it had
 }
 
 TEST_CASE("feed: a page that does not continue the follower is refused whole") {

@@ -196,7 +196,13 @@ TEST_CASE("follower: catches up, follows adds, withdrawals and list updates, ref
   CHECK(f.Matches(added) == false);  // the list is disabled, as on the primary
   CHECK(WaitFor([&] { return f.Metrics().find("hashscreen_follow_connected 0") != std::string::npos; }, 30));
   CHECK(WaitFor([&] { return !f.Ready(); }, 30));
-  CHECK(Json(f.server.Client()->Get("/readyz"))["error"]["reason"] == "follower_lagging");
+  const json lagging = Json(f.server.Client()->Get("/readyz"));
+  CHECK(lagging["error"]["reason"] == "follower_lagging");
+  // The lag with one decimal ("12.3 s behind"), not std::to_string's six.
+  const std::string says = lagging["error"]["message"].get<std::string>();
+  const size_t behind = says.find(" s behind");
+  REQUIRE_MESSAGE(behind != std::string::npos, says);
+  CHECK_MESSAGE(says.rfind('.', behind) + 2 == behind, says);
   CHECK(f.server.Log().find("screening goes on") != std::string::npos);
 }
 
@@ -277,4 +283,78 @@ TEST_CASE("follower: a wrong key is reported and retried, not fatal") {
   CHECK(WaitFor([&] { return f.server.Log().find("HTTP 403") != std::string::npos; }, 20));
   CHECK_FALSE(f.Ready());
   CHECK(Status(f.server.Client()->Get("/healthz")) == 200);
+}
+
+TEST_CASE("one key on every instance: keys create --secret-file on the primary and a follower") {
+  ServerFixture p;
+  TempDir tmp;
+  std::string out, err;
+  REQUIRE(RunProgram({HASHSCREEND, "keys", "secret"}, &out, &err) == 0);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  const std::string secret = out;
+  const fs::path file = tmp.path() / "ingest.key";
+  std::ofstream(file) << "  " << secret << "\n\n";  // surrounding whitespace is not part of it
+  auto provision = [&](const fs::path& data, const fs::path& secret_file, std::string* out, std::string* err) {
+    return RunProgram({HASHSCREEND, "keys", "create", "--create", "--data", data.string(), "--role", "ingest",
+                       "--hash-queries", "--secret-file", secret_file.string()},
+                      out, err);
+  };
+  // The primary is provisioned offline, then restarted (the follower below
+  // follows its new port).
+  p.server.Stop(SIGTERM);
+  REQUIRE_MESSAGE(provision(p.server.data_dir(), file, &out, &err) == 0, err);
+  CHECK(out.find("created") != std::string::npos);
+  CHECK(out.find(secret) == std::string::npos);  // never printed
+  // Again: repeatable, nothing changes.
+  REQUIRE_MESSAGE(provision(p.server.data_dir(), file, &out, &err) == 0, err);
+  CHECK(out.find("already present, unchanged") != std::string::npos);
+  std::string error;
+  REQUIRE_MESSAGE(p.server.Start({}, &error), error);
+
+  FollowerProcess f(p);
+  REQUIRE_MESSAGE(provision(f.server.data_dir(), file, &out, &err) == 0, err);
+  f.Start();
+  f.WaitReady();
+  const std::string bridge = PdqHexOf(BridgeImage());
+  for (ServerProcess* s : {&p.server, &f.server}) {
+    auto r = s->Client()->Post("/v1/screen/hashes", Bearer(secret), json{{"pdq", bridge}}.dump(), "application/json");
+    REQUIRE(Status(r) == 200);
+    CHECK(Json(r)["match"] == true);
+  }
+  // Each instance audits the screen under the same key id.
+  const std::string id = secret.substr(4, 16);
+  for (auto [s, admin] : {std::pair{&p.server, p.keys["admin"]}, std::pair{&f.server, f.keys["admin"]}}) {
+    auto r = s->Client()->Get("/v1/keys", Bearer(admin));
+    REQUIRE(Status(r) == 200);
+    CHECK(r->body.find(id) != std::string::npos);
+  }
+
+  // Refusals, each before anything is written: weak, malformed, several
+  // lines, the same id with another secret.
+  const fs::path fresh = tmp.path() / "fresh";
+  std::string weak = "hsk_0123456789abcdef_";
+  for (int i = 0; i < 8; ++i) weak += "deadbeef";
+  REQUIRE(RunProgram({HASHSCREEND, "keys", "secret"}, &out, &err) == 0);
+  std::string other = out.substr(0, out.find('\n'));
+  other.replace(4, 16, secret.substr(4, 16));  // the same id, another secret
+  struct Case {
+    std::string content, says;
+  };
+  for (const Case& c : {Case{weak + "\n", "do not look random"}, Case{"hunter2\n", "must have the form"},
+                        Case{secret + "\n" + secret + "\n", "on one line"}, Case{"\n", "holds no key"}}) {
+    CAPTURE(c.says);
+    const fs::path bad = tmp.path() / "bad.key";
+    std::ofstream(bad) << c.content;
+    CHECK(provision(fresh, bad, &out, &err) == 1);
+    CHECK_MESSAGE(err.find(c.says) != std::string::npos, err);
+    CHECK(err.find("deadbeefdeadbeef") == std::string::npos);
+    CHECK_FALSE(fs::exists(fresh));  // checked before the database is created
+  }
+  CHECK(provision(tmp.path() / "fresh", tmp.path() / "missing.key", &out, &err) == 1);
+  CHECK(err.find("cannot read") != std::string::npos);
+  f.server.Stop(SIGTERM);
+  const fs::path clash = tmp.path() / "clash.key";
+  std::ofstream(clash) << other << "\n";
+  CHECK(provision(f.server.data_dir(), clash, &out, &err) == 1);
+  CHECK(err.find("another secret") != std::string::npos);
 }
