@@ -86,7 +86,7 @@ gen_s=$(awk "BEGIN{print $(now) - $t0}")
 echo "generated $SOURCES sources in $(ls "$tmp/shards" | wc -l) shards ($(du -sm "$tmp/shards" | cut -f1) MB) in ${gen_s%.*} s"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" > /dev/null 2>&1
 INGEST=$("$HSD" keys create --create --data "$tmp/data" --role ingest --hash-queries | tail -1)
 PARTNER=$("$HSD" keys create --data "$tmp/data" --role partner --partner bench | tail -1)
 "$HSD" serve --data "$tmp/data" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
@@ -137,7 +137,7 @@ interrupt_at KILL $((SOURCES * 75 / 100))
 rc=0
 scan "$tmp/A.jsonl"; wait "$SCAN" || rc=$?; SCAN=""
 interrupted_s=$(awk "BEGIN{print $(now) - $t0}")
-echo "  resumed to the end: exit $rc, $(lines "$tmp/A.jsonl") lines; $(grep -c 'already in' "$tmp/scan.log") resumed runs"
+echo "  resumed to the end: exit $rc, $(lines "$tmp/A.jsonl") lines"
 echo "  $(tail -1 "$tmp/scan.log")"
 
 echo "== uninterrupted run: $HS scan --jobs $JOBS --out B.jsonl SHARDS/"

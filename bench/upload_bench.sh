@@ -43,7 +43,7 @@ cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev
 trap cleanup EXIT
 now() { date +%s.%N; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" > /dev/null 2>&1
 export HASHSCREEN_CACERT="$tmp/cert.pem"
 
 # Starts hashscreend as server_bench does (fresh database, an ingest key in KEY).
