@@ -442,7 +442,11 @@ int RunScan(const std::vector<std::string>& argv) {
     if (it->state == Item::State::kSkipped) ++skipped;
     if (it->state == Item::State::kHashed) ++group_hashed;
     group.push_back(it);
-    if (group_hashed >= o.batch && !flush()) break;
+    // The group also goes once it holds the whole ring: workers cannot start
+    // the next source until lines are written, so waiting for more hashed
+    // items (a run of sidecars, or of sources answered before a resume)
+    // would only wait for the timer.
+    if ((group_hashed >= o.batch || group.size() >= window) && !flush()) break;
   }
   if (failure.ok() && !group.empty()) flush();
   if (failure.ok()) failure = halted;

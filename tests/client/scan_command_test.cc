@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -324,6 +326,35 @@ TEST_CASE("scan interrupted by SIGINT and resumed: each source exactly once, ver
     CHECK_MESSAGE(seen[l["source"]] == 1, l["source"]);
     CHECK(verdict[l["source"]] == l["match"].get<bool>());
   }
+}
+
+TEST_CASE("a long run of sidecars ahead of the images never waits for the group timer") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f;
+  Cli cli{f};
+  TempDir tmp;
+  // --jobs 1 --batch 5: the ring holds 10 sources. 200 sidecars (20 rings)
+  // sort before the images; each ring of them used to wait the 5-second
+  // timer for hashed items that could not come, 100 s in all.
+  const fs::path data = tmp.path() / "shard";
+  fs::create_directories(data);
+  for (int i = 0; i < 200; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "a%03d.json", i);
+    WriteFile(data / name, "{\"caption\": \"not an image\"}\n");
+  }
+  fs::copy_file(BridgeImage(), data / "z-bridge.jpg");
+  const fs::path out_file = tmp.path() / "v.jsonl";
+  std::string out, err;
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(cli.Run("ingest", {"scan", "--jobs", "1", "--batch", "5", "--out", out_file.string(), data.string()}, &out, &err) == 3);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // A liveness bound, not a speed target: 20 timer waits would take 100 s.
+  CHECK(seconds < 40);
+  std::vector<json> lines = JsonLines(ReadText(out_file));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["match"] == true);
+  CHECK(err.find("200 skipped") != std::string::npos);
 }
 
 TEST_CASE("scan --upload gives the verdicts of hash scanning, and audit prove proves a no-match item of a batch") {
