@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/hex.h"
+#include "sync/loop_thread.h"
 #include "sync/retry_backoff.h"
 
 namespace hsync {
@@ -34,30 +35,9 @@ Status AuditForwarder::Create(store::Database* db, store::AuditLog* audit, const
   return Status::Ok();
 }
 
-void AuditForwarder::Start() {
-  std::lock_guard l(mu_);
-  if (thread_.joinable()) return;
-  running_ = true;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
-}
+void AuditForwarder::Start() { LoopThread{mu_, cv_, stopping_, running_, thread_}.Start([this] { Loop(); }); }
 
-void AuditForwarder::Stop() {
-  {
-    std::lock_guard l(mu_);
-    if (!thread_.joinable()) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  // Cancel until the thread is out: a Cancel between two requests would
-  // otherwise leave the next one running.
-  for (;;) {
-    client_->Cancel();
-    std::unique_lock l(mu_);
-    if (cv_.wait_for(l, std::chrono::milliseconds(100), [&] { return !running_; })) break;
-  }
-  thread_.join();
-}
+void AuditForwarder::Stop() { LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop(client_.get()); }
 
 Status AuditForwarder::Forward(const std::vector<std::string>& entries) {
   nlohmann::json body{{"instance", db_->instance_id()}, {"entries", nlohmann::json::array()}};

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/coding.h"
 #include "sync/feed_codec.h"
+#include "sync/loop_thread.h"
 #include "sync/retry_backoff.h"
 
 namespace hsync {
@@ -88,30 +89,10 @@ Status Follower::Create(store::Database* db, store::HashLists* lists, const Opti
 }
 
 void Follower::Start() {
-  std::lock_guard l(mu_);
-  if (thread_.joinable()) return;
-  running_ = true;
-  stopping_ = false;
-  started_ms_ = base::NowMs();
-  thread_ = std::thread([this] { Loop(); });
+  LoopThread{mu_, cv_, stopping_, running_, thread_}.Start([this] { Loop(); }, [this] { started_ms_ = base::NowMs(); });
 }
 
-void Follower::Stop() {
-  {
-    std::lock_guard l(mu_);
-    if (!thread_.joinable()) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  // Cancel until the thread is out: a Cancel that lands between two requests
-  // would otherwise leave the next long poll running.
-  for (;;) {
-    client_->Cancel();
-    std::unique_lock l(mu_);
-    if (cv_.wait_for(l, std::chrono::milliseconds(100), [&] { return !running_; })) break;
-  }
-  thread_.join();
-}
+void Follower::Stop() { LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop(client_.get()); }
 
 void Follower::Loop() {
   int failures = 0;

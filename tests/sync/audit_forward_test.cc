@@ -15,57 +15,16 @@
 #include "base/hex.h"
 #include "store/audit_log.h"
 #include "tests/server/server_fixture.h"
+#include "tests/sync/follower_process.h"
 
 using namespace testing_support;
 using nlohmann::json;
 
 namespace {
 
-bool WaitFor(const std::function<bool()>& ok, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return ok();
-}
-
-int Status(const httplib::Result& r) { return r ? r->status : -1; }
-
-// A follower of `primary` with its own keys; the primary's replica key in a file.
-struct Follower {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::map<std::string, std::string> keys;
-  std::vector<std::string> flags;
-  std::unique_ptr<httplib::SSLClient> client;  // one connection for many screens
-
-  explicit Follower(ServerFixture& primary) {
-    for (const char* role : {"reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
-    keys["ingest"] = server.CreateKey("ingest", "", {"--hash-queries"});
-    const fs::path key_file = tmp.path() / "primary.key";
-    std::ofstream(key_file) << primary.keys["replica"] << "\n";
-    flags = {"--follow", "https://127.0.0.1:" + std::to_string(primary.server.port()), "--follow-key-file",
-             key_file.string(), "--follow-cacert", primary.server.cert().string(), "--rate-per-key", "0",
-             // No fsync per screen (the test screens hundreds): what a SIGKILL
-             // tests is the process dying, and the page cache survives that.
-             "--audit-sync=false"};
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start(flags, &error), error);
-    client = server.Client();
-    client->set_keep_alive(true);
-  }
-  void WaitReady() {
-    REQUIRE_MESSAGE(WaitFor([&] { return Status(server.Client()->Get("/readyz")) == 200; }, 60), server.Log());
-  }
-  void ScreenHash(const std::string& pdq, const std::string& ref) {
-    auto r = client->Post("/v1/screen/hashes", Bearer(keys["ingest"]), json{{"pdq", pdq}, {"ref", ref}}.dump(),
-                                   "application/json");
-    REQUIRE(Status(r) == 200);
-  }
-};
+// No per-key rate and no fsync per screen (the tests screen hundreds): what a
+// SIGKILL tests is the process dying, and the page cache survives that.
+const std::vector<std::string> kForwardingFlags = {"--rate-per-key", "0", "--audit-sync=false"};
 
 std::string InstanceOf(const ServerProcess& s, const std::string& admin_key) {
   auto r = s.Client()->Get("/v1/audit/checkpoint", Bearer(admin_key));
@@ -120,7 +79,7 @@ std::string PdqHex(std::mt19937_64& rng) {
 TEST_CASE("audit forward: a follower's screens reach the primary's log with every field, filtered by instance") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture p({"--rate-per-key", "0"});
-  Follower f(p);
+  FollowerProcess f(p, kForwardingFlags);
   f.Start();
   f.WaitReady();
   const std::string fid = InstanceOf(f.server, f.keys["admin"]);
@@ -214,7 +173,7 @@ TEST_CASE("audit forward: a follower's screens reach the primary's log with ever
 
 TEST_CASE("audit forward: a primary that was down and a follower SIGKILLed mid-forwarding lose and double nothing") {
   ServerFixture p({"--rate-per-key", "0"}, false);
-  Follower f(p);
+  FollowerProcess f(p, kForwardingFlags);
   f.Start();
   f.WaitReady();
   const std::string fid = InstanceOf(f.server, f.keys["admin"]);

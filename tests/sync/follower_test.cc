@@ -12,21 +12,12 @@
 #include <thread>
 
 #include "tests/server/server_fixture.h"
+#include "tests/sync/follower_process.h"
 
 using namespace testing_support;
 using nlohmann::json;
 
 namespace {
-
-bool WaitFor(const std::function<bool()>& ok, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ok()) return true;
-    // 20 polls a second: under the default per-key rate (50/s).
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return ok();
-}
 
 std::string RandomPdqHex(std::mt19937_64& rng) {
   static const char* kHex = "0123456789abcdef";
@@ -34,45 +25,6 @@ std::string RandomPdqHex(std::mt19937_64& rng) {
   for (auto& c : s) c = kHex[rng() & 15];
   return s;
 }
-
-int Status(const httplib::Result& r) { return r ? r->status : -1; }
-
-// A follower of `primary`: its own keys and data dir, the primary's replica
-// key in a file.
-struct FollowerProcess {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::map<std::string, std::string> keys;
-  std::vector<std::string> flags;
-
-  FollowerProcess(ServerFixture& primary, std::vector<std::string> extra = {}) {
-    for (const char* role : {"reviewer", "replica", "admin"}) keys[role] = server.CreateKey(role);
-    keys["ingest"] = server.CreateKey("ingest", "", {"--hash-queries"});
-    keys["partner"] = server.CreateKey("partner", "acme");
-    const fs::path key_file = tmp.path() / "primary.key";
-    std::ofstream(key_file) << primary.keys["replica"] << "\n";
-    flags = {"--follow", "https://127.0.0.1:" + std::to_string(primary.server.port()), "--follow-key-file",
-             key_file.string(), "--follow-cacert", primary.server.cert().string()};
-    flags.insert(flags.end(), extra.begin(), extra.end());
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start(flags, &error), error);
-  }
-  bool Ready() const { return Status(server.Client()->Get("/readyz")) == 200; }
-  void WaitReady(int seconds = 60) { REQUIRE_MESSAGE(WaitFor([&] { return Ready(); }, seconds), server.Log()); }
-  bool Matches(const std::string& pdq_hex) {
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(keys["ingest"]), json{{"pdq", pdq_hex}}.dump(),
-                                   "application/json");
-    REQUIRE(Status(r) == 200);
-    return Json(r)["match"].get<bool>();
-  }
-  std::string Metrics() const {
-    httplib::Client c("127.0.0.1", server.metrics_port());
-    auto r = c.Get("/metrics");
-    return r ? r->body : "";
-  }
-};
 
 json Lists(const ServerProcess& s, const std::string& key) {
   auto r = s.Client()->Get("/v1/lists", Bearer(key));
