@@ -50,8 +50,8 @@ options:
                        Meta's C++ pdq-photo-hasher does.
   --dihedral           print all 8 rotations/mirrorings of the hash
   --fast               decode JPEGs of 1024 pixels and more on each side at 1/2, 1/4
-                       or 1/8 of their size (at least 512 on each side): up to ~2x
-                       faster on large photos, but the hash drifts from the exact
+                       or 1/8 of their size (at least 512 on each side): 1.7x on
+                       baseline photos of 8 MP and more, but the hash drifts from the exact
                        one by a few bits (docs/datasets.md "Fast decoding"); with
                        --json, "decode_scale" says which JPEGs were scaled
   --json               JSON lines, with MD5, SHA-256, size and format

@@ -154,13 +154,17 @@ std::string ScanRef(const std::string& name) {
   return ref;
 }
 
-Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, bool fast, SourceHashes* out) {
+hashing::HashOptions ScanHashOptions(uint64_t max_bytes, bool fast) {
   hashing::HashOptions options;
   options.dihedral = true;
   options.limits.max_bytes = max_bytes;
   if (fast) options.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
+  return options;
+}
+
+Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, bool fast, SourceHashes* out) {
   hashing::ImageHashes h;
-  HS_RETURN_IF_ERROR(hashing::HashImage(bytes, options, &h));
+  HS_RETURN_IF_ERROR(hashing::HashImage(bytes, ScanHashOptions(max_bytes, fast), &h));
   out->pdq = h.aligned;
   out->quality = h.quality;
   out->md5 = h.md5;

@@ -22,6 +22,7 @@
 #include "base/merkle.h"
 #include "base/pdq_hash.h"
 #include "base/status.h"
+#include "hashing/image_hasher.h"
 
 namespace client {
 
@@ -60,8 +61,11 @@ struct SourceHashes {
   base::Md5Digest md5{};
   base::Sha256Digest sha256{};
 };
-// Decode errors as hashing::HashImage returns them. `fast`: large JPEGs
-// decoded at reduced size (hashing::kFastJpegMinSide; `scan --fast`).
+// How scan hashes a source: all 8 variants, `max_bytes`, and with `fast`
+// large JPEGs decoded at reduced size (hashing::kFastJpegMinSide; `scan
+// --fast`). The Python module hashes with the same options.
+hashing::HashOptions ScanHashOptions(uint64_t max_bytes, bool fast);
+// Decode errors as hashing::HashImage returns them.
 base::Status HashSource(std::span<const uint8_t> bytes, uint64_t max_bytes, bool fast, SourceHashes* out);
 // The item's Merkle leaf (base/merkle.h) as the server computes it.
 base::BatchLeafItem LeafOf(const std::string& ref, const SourceHashes& hashes);

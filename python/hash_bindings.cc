@@ -44,13 +44,6 @@ class ByteView {
   Py_buffer view_{};
 };
 
-hashing::HashOptions ScanOptions(uint64_t max_bytes, bool fast) {
-  hashing::HashOptions options;
-  options.dihedral = true;  // as HashSource: what a batch screens
-  options.limits.max_bytes = max_bytes;
-  if (fast) options.scaling.jpeg_min_side = hashing::kFastJpegMinSide;  // as `scan --fast`
-  return options;
-}
 
 py::dict ToDict(const hashing::ImageHashes& h) {
   py::dict d;
@@ -76,7 +69,7 @@ py::dict HashBytes(const py::object& data, uint64_t max_bytes, bool fast) {
   base::Status s;
   {
     py::gil_scoped_release unlocked;
-    s = hashing::HashImage(view.bytes(), ScanOptions(max_bytes, fast), &h);
+    s = hashing::HashImage(view.bytes(), client::ScanHashOptions(max_bytes, fast), &h);
   }
   ThrowIfError(s);
   return ToDict(h);
@@ -91,7 +84,7 @@ py::dict HashFile(const std::string& path, uint64_t max_bytes, bool fast) {
     py::gil_scoped_release unlocked;
     std::vector<uint8_t> bytes;
     s = client::ReadSource(src, max_bytes, /*head_only=*/false, &bytes);
-    if (s.ok()) s = hashing::HashImage(bytes, ScanOptions(max_bytes, fast), &h);
+    if (s.ok()) s = hashing::HashImage(bytes, client::ScanHashOptions(max_bytes, fast), &h);
   }
   ThrowIfError(s.ok() ? s : s.WithContext(path));
   return ToDict(h);
