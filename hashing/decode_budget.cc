@@ -41,6 +41,14 @@ bool DecodeBudget::TryCharge(uint64_t bytes) {
   return true;
 }
 
+bool DecodeBudget::ChargeIfRoom(uint64_t bytes, uint64_t leave) {
+  const uint64_t room = max_memory_ - in_use_;
+  if (bytes > room || leave > room - bytes) return false;
+  in_use_ += bytes;
+  if (in_use_ > peak_) peak_ = in_use_;
+  return true;
+}
+
 void DecodeBudget::Release(uint64_t bytes) { in_use_ -= bytes < in_use_ ? bytes : in_use_; }
 
 Status DecodeBudget::MemoryExceeded() const {

@@ -44,6 +44,11 @@ class DecodeBudget {
   // false, reserving nothing and remembering the refusal (refused()).
   bool TryCharge(uint64_t bytes);
   void Release(uint64_t bytes);
+  // For a buffer the caller can do without (a cache): reserves `bytes` when
+  // at least `leave` bytes of the limit remain free afterwards (room for
+  // what the decode may still allocate), else returns false and, unlike
+  // TryCharge, records no refusal: the decode goes on as if not asked.
+  bool ChargeIfRoom(uint64_t bytes, uint64_t leave);
 
   uint64_t in_use() const { return in_use_; }
   uint64_t peak() const { return peak_; }

@@ -18,11 +18,15 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   DecodedInfo info;
   PdqResult pdq;
   std::optional<TrimRect> trim;
+  // The first decode's pixels, kept (when they fit) for the trimmed picture.
+  std::optional<CopySink> copy;
   {
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     if (options.trim_borders) {
       BorderDetector detector(options.trim);
-      TeeSink tee(&hasher, &detector);
+      copy.emplace(&budget, options.trim_copy_max_bytes);
+      TeeSink look(&detector, &*copy);
+      TeeSink tee(&hasher, &look);
       HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info, options.scaling));
       trim = detector.Result();
     } else {
@@ -31,16 +35,24 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     pdq = hasher.Finish();
   }
   PdqResult trimmed;
-  if (trim) {
-    // The same bytes decoded again, on what is left of the budget: an
-    // upload whose two passes together exceed a limit is refused (kTooLarge)
-    // as not fully screened, never answered from the first pass alone.
+  if (trim && copy->complete()) {
+    // The same pixels a second decode would deliver, from memory.
+    PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
+    HS_RETURN_IF_ERROR(copy->Replay(*trim, &hasher).WithContext("trimmed picture"));
+    trimmed = hasher.Finish();
+  } else if (trim) {
+    // Not kept (over trim_copy_max_bytes or the budget): the same bytes
+    // decoded again, on what is left of the budget. An upload whose two
+    // passes together exceed a limit is refused (kTooLarge) as not fully
+    // screened, never answered from the first pass alone.
+    copy.reset();
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     CropSink crop(&hasher, *trim);
     DecodedInfo again;
     HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again, options.scaling).WithContext("trimmed picture"));
     trimmed = hasher.Finish();
   }
+  copy.reset();
 
   *out = ImageHashes();
   out->format = ImageFormatName(info.format);

@@ -4,13 +4,16 @@
 //
 // With HashOptions::trim_borders, uniform borders and letterbox/pillarbox
 // bars are looked for during the same decode (BorderDetector); when there
-// are some, the bytes are decoded a second time and only the picture inside
-// them is hashed (ImageHashes::trimmed), exactly as if it had been uploaded
-// alone. The untrimmed hashes are the same bits either way, and peak memory
-// is that of one hash: the second pass starts after the first has ended.
-// Both decodes are charged to one DecodeBudget: limits.max_decode_ms bounds
-// the two together, and limits.max_decode_memory what either holds on top of
-// what the other still does.
+// are some, only the picture inside them is hashed too
+// (ImageHashes::trimmed), exactly as if it had been uploaded alone. Its
+// pixels come from a copy the first decode kept (CopySink), when the image
+// takes at most trim_copy_max_bytes (8-bit RGB or grey) and fits in the
+// decode memory budget beside the decoder; otherwise the bytes are decoded
+// a second time, after the first pass has ended. The hashes are the same
+// bits either way (a decoder delivers the same pixels every time). Both
+// passes are charged to one DecodeBudget: limits.max_decode_ms bounds them
+// together, and limits.max_decode_memory what either holds on top of the
+// other (the kept copy is charged as held memory).
 //
 // Errors (Status codes, which the server maps to HTTP):
 //   kTooLarge     over `limits`: bytes, pixels, decode memory or decode time (413)
@@ -51,6 +54,13 @@ struct HashOptions {
   // Also hash the picture inside uniform borders and bars (ImageHashes::trimmed).
   bool trim_borders = false;
   BorderTrimOptions trim;
+  // With trim_borders: the largest image (width x height x channels bytes)
+  // whose pixels the first decode keeps for the trimmed picture; larger
+  // ones are decoded twice when they have a border. Small because the copy
+  // is made for every upload, bordered or not, and fresh memory is not free:
+  // at 64 MiB the copies of unbordered photos cost more than the second
+  // decodes they save (docs/robustness.md "Throughput"). 0: always twice.
+  uint64_t trim_copy_max_bytes = 4ull << 20;
   DecodeLimits limits;
   // Opt-in fast decoding of large JPEGs (hashing/image_decoder.h,
   // DecodeScaling): the hashes are then close to, not equal to, the

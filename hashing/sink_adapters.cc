@@ -16,14 +16,23 @@ void TeeSink::Rows(int y, int n, const uint8_t* data) {
   b_->Rows(y, n, data);
 }
 
-Status CropSink::Start(int width, int height, int channels) {
-  if (rect_.left < 0 || rect_.top < 0 || rect_.width <= 0 || rect_.height <= 0 || rect_.left + rect_.width > width ||
-      rect_.top + rect_.height > height) {
-    return Status::InvalidArgument("crop rectangle " + std::to_string(rect_.width) + "x" + std::to_string(rect_.height) +
-                                   "+" + std::to_string(rect_.left) + "+" + std::to_string(rect_.top) +
+namespace {
+
+Status CheckInside(const TrimRect& rect, int width, int height) {
+  if (rect.left < 0 || rect.top < 0 || rect.width <= 0 || rect.height <= 0 || rect.left + rect.width > width ||
+      rect.top + rect.height > height) {
+    return Status::InvalidArgument("crop rectangle " + std::to_string(rect.width) + "x" + std::to_string(rect.height) +
+                                   "+" + std::to_string(rect.left) + "+" + std::to_string(rect.top) +
                                    " is not inside the " + std::to_string(width) + "x" + std::to_string(height) +
                                    " image");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CropSink::Start(int width, int height, int channels) {
+  HS_RETURN_IF_ERROR(CheckInside(rect_, width, height));
   width_ = width, channels_ = channels;
   return inner_->Start(rect_.width, rect_.height, channels);
 }
@@ -43,6 +52,56 @@ void CropSink::Rows(int y, int n, const uint8_t* data) {
     std::memcpy(rows_.data() + (r - first) * out_row, data + (r - y) * in_row + offset, out_row);
   }
   inner_->Rows(first - rect_.top, last - first, rows_.data());
+}
+
+CopySink::~CopySink() { budget_->Release(charged_); }
+
+Status CopySink::Start(int width, int height, int channels) {
+  width_ = width, height_ = height, channels_ = channels;
+  const uint64_t bytes = static_cast<uint64_t>(width) * static_cast<uint64_t>(height) * static_cast<uint64_t>(channels);
+  // The room left must hold as much again (and 1 MiB): decoders make their
+  // big allocations before Start, but a few (PNM's row chunk and sample
+  // table) come after it, and the copy must never be why a decode that
+  // fits is refused.
+  if (width <= 0 || height <= 0 || bytes > max_bytes_ || !budget_->ChargeIfRoom(bytes, bytes + (1u << 20))) {
+    return Status::Ok();
+  }
+  charged_ = bytes;
+  pixels_.reset(new uint8_t[bytes]);
+  keeping_ = true;
+  return Status::Ok();
+}
+
+void CopySink::Rows(int y, int n, const uint8_t* data) {
+  if (!keeping_) return;
+  // Rows arrive top first, each once; anything else keeps the copy from
+  // being used (the bytes are then decoded again).
+  if (y != rows_kept_ || n < 0 || y + static_cast<int64_t>(n) > height_) {
+    out_of_order_ = true;
+    return;
+  }
+  const size_t row = static_cast<size_t>(width_) * channels_;
+  std::memcpy(pixels_.get() + static_cast<size_t>(y) * row, data, row * n);
+  rows_kept_ += n;
+}
+
+bool CopySink::complete() const { return keeping_ && !out_of_order_ && rows_kept_ == height_; }
+
+Status CopySink::Replay(const TrimRect& rect, PixelSink* sink) const {
+  if (!complete()) return Status::InvalidArgument("the image was not kept whole");
+  HS_RETURN_IF_ERROR(CheckInside(rect, width_, height_));
+  HS_RETURN_IF_ERROR(sink->Start(rect.width, rect.height, channels_));
+  const size_t row = static_cast<size_t>(width_) * channels_;
+  const uint8_t* first = pixels_.get() + static_cast<size_t>(rect.top) * row + static_cast<size_t>(rect.left) * channels_;
+  if (rect.left == 0 && rect.width == width_) {
+    // Whole rows are contiguous: the sink takes them in slices of the size
+    // decoders deliver, so its own buffers stay as small as in a decode.
+    constexpr int kSlice = 16;
+    for (int r = 0; r < rect.height; r += kSlice) sink->Rows(r, std::min(kSlice, rect.height - r), first + r * row);
+    return Status::Ok();
+  }
+  for (int r = 0; r < rect.height; ++r) sink->Rows(r, 1, first + r * row);
+  return Status::Ok();
 }
 
 }  // namespace hashing

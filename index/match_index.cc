@@ -86,6 +86,7 @@ void MatchIndex::Load(uint64_t list_id, SignalSet signals) {
   next->next_generation = 2;
   if (seg) {
     next->signals = seg->size();
+    next->pdq_signals = seg->pdq_count();
     next->segments.push_back(std::move(seg));
   }
   Publish(std::move(next));
@@ -140,6 +141,8 @@ std::unique_ptr<MatchIndex::Prepared> MatchIndex::Prepare(uint64_t list_id, cons
   for (const SignalRef& r : removed) prepared->tombstones.push_back(TombstoneKey(r.type, Bytes(r.hash)));
   prepared->added = added.size();
   prepared->removed = removed.size();
+  for (const SignalRef& a : added) prepared->pdq_added += a.type == SignalType::kPdq;
+  for (const SignalRef& r : removed) prepared->pdq_removed += r.type == SignalType::kPdq;
   return prepared;
 }
 
@@ -162,6 +165,7 @@ void MatchIndex::Commit(std::unique_ptr<Prepared> prepared) {
       next->tombstones = std::move(tomb);
     }
     next->signals = next->signals + prepared->added - prepared->removed;
+    next->pdq_signals = next->pdq_signals + prepared->pdq_added - prepared->pdq_removed;
     Publish(std::move(next));
   }
   ScheduleMerge(prepared->list_id);
@@ -337,9 +341,7 @@ ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
 size_t MatchIndex::pdq_hashes() const {
   auto snap = snapshot();
   size_t n = 0;
-  for (const auto& l : snap->lists) {
-    for (const auto& seg : l->segments) n += seg->pdq_count();
-  }
+  for (const auto& l : snap->lists) n += l->pdq_signals;
   return n;
 }
 

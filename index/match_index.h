@@ -95,6 +95,7 @@ class MatchIndex {
     std::shared_ptr<const IndexSegment> segment;  // the adds; null if none
     std::vector<std::string> tombstones;          // keys of the removes
     size_t added = 0, removed = 0;
+    size_t pdq_added = 0, pdq_removed = 0;
   };
   std::unique_ptr<Prepared> Prepare(uint64_t list_id, const std::vector<SignalRef>& added,
                                     const std::vector<SignalRef>& removed) const;
@@ -106,6 +107,8 @@ class MatchIndex {
   void ContainsMany(uint64_t list_id, const std::vector<SignalRef>& q, std::vector<uint8_t>* present) const;
   ScreenResult Screen(const ScreenQuery& query) const;
 
+  // Live PDQ hashes over all lists: withdrawn ones are not counted, even
+  // while a segment still holds them behind a tombstone.
   size_t pdq_hashes() const;
   size_t MemoryBytes() const;
   // Segments of a list (for tests of the merge policy); 0 for an unknown list.
@@ -121,7 +124,8 @@ class MatchIndex {
     std::vector<std::shared_ptr<const IndexSegment>> segments;  // oldest first
     std::shared_ptr<const Tombstones> tombstones;               // null when empty
     uint64_t next_generation = 1;
-    size_t signals = 0;
+    size_t signals = 0;      // live signals: added and not removed since
+    size_t pdq_signals = 0;  // of which PDQ
   };
   struct Snapshot {
     std::vector<std::shared_ptr<const ListState>> lists;  // by id

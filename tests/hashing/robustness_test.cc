@@ -274,6 +274,100 @@ TEST_CASE("decodes sharing one budget share its deadline and its memory (HashIma
   CHECK(h.trimmed.present);
 }
 
+TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals a second decode, bit for bit") {
+  // Every delivery shape: JPEG (slices of rows), PNG (row by row), an
+  // interlaced-free grey PNG; side bars (a row-by-row replay) and top and
+  // bottom bars (whole rows in slices); the copy kept, and refused by
+  // trim_copy_max_bytes = 0 or by a tight memory limit.
+  struct Case {
+    const char* name;
+    int left, top, right, bottom;
+    bool jpeg, grey;
+  };
+  const Case cases[] = {{kPhotos[0], 0, 60, 0, 90, true, false},  {kPhotos[0], 80, 0, 120, 0, true, false},
+                        {kPhotos[1], 50, 40, 50, 40, false, false}, {kPhotos[1], 0, 0, 70, 0, false, true},
+                        {kPhotos[2], 30, 30, 0, 0, true, true}};
+  for (const Case& c : cases) {
+    if (!ts::RequireData(Photo(c.name), "tests/data/pdq is part of the repository")) return;
+    const std::string name = c.name;
+    CAPTURE(name);
+    CAPTURE(c.left);
+    CAPTURE(c.top);
+    rb::Image image = rb::AddBorder(Decoded(Photo(c.name)), c.left, c.top, c.right, c.bottom, {0, 0, 0});
+    if (c.grey) image = rb::Greyscale(image);
+    std::vector<uint8_t> bytes;
+    if (c.jpeg) {
+      REQUIRE(rb::EncodeJpeg(image, 90, &bytes).ok());
+    } else {
+      bytes = Png(image);
+    }
+    HashOptions kept;
+    kept.dihedral = true;
+    kept.trim_borders = true;
+    HashOptions redecoded = kept;
+    redecoded.trim_copy_max_bytes = 0;
+    ImageHashes a, b;
+    REQUIRE(HashImage(bytes, kept, &a).ok());
+    REQUIRE(HashImage(bytes, redecoded, &b).ok());
+    REQUIRE(a.trimmed.present);
+    CHECK(a.trimmed.rect == b.trimmed.rect);
+    CHECK(a.trimmed.pdq == b.trimmed.pdq);
+    CHECK(a.trimmed.aligned == b.trimmed.aligned);
+    CHECK(a.trimmed.quality == b.trimmed.quality);
+    CHECK(a.pdq == b.pdq);
+    CHECK(a.aligned == b.aligned);
+  }
+}
+
+TEST_CASE("CopySink keeps only what fits beside the decode, gives the budget back, and refuses rows out of order") {
+  DecodeLimits limits;
+  limits.max_decode_memory = 10u << 20;
+  const uint8_t row[30] = {};
+  {
+    DecodeBudget budget(limits);
+    {
+      CopySink copy(&budget, 64u << 20);
+      REQUIRE(copy.Start(10, 4, 3).ok());
+      CHECK(budget.in_use() == 120);
+      for (int y = 0; y < 4; ++y) copy.Rows(y, 1, row);
+      CHECK(copy.complete());
+    }
+    CHECK(budget.in_use() == 0);
+    CHECK_FALSE(budget.refused());
+  }
+  {
+    // 3 MiB of pixels in a 10 MiB budget: kept. Then 4.5 MiB more: not (as
+    // much again and 1 MiB must stay free), and no refusal is recorded.
+    DecodeBudget budget(limits);
+    CopySink fits(&budget, 64u << 20), too_big(&budget, 64u << 20);
+    REQUIRE(fits.Start(1024, 1024, 3).ok());
+    CHECK(budget.in_use() == 3u << 20);
+    REQUIRE(too_big.Start(1536, 1024, 3).ok());
+    CHECK(budget.in_use() == 3u << 20);
+    CHECK_FALSE(budget.refused());
+    CHECK_FALSE(too_big.complete());
+  }
+  {
+    DecodeBudget budget(limits);
+    CopySink copy(&budget, 64u << 20);
+    REQUIRE(copy.Start(10, 4, 3).ok());
+    copy.Rows(0, 1, row);
+    copy.Rows(2, 1, row);  // a row skipped
+    copy.Rows(3, 1, row);
+    CHECK_FALSE(copy.complete());
+    PdqStreamHasher h(ActivePdqKernels(), PdqMode::kFull, false);
+    CHECK(copy.Replay(TrimRect{0, 0, 10, 4}, &h).code() == base::Status::Code::kInvalidArgument);
+  }
+  {
+    DecodeBudget budget(limits);
+    CopySink copy(&budget, 100);  // over max_bytes: nothing kept
+    REQUIRE(copy.Start(10, 4, 3).ok());
+    CHECK(budget.in_use() == 0);
+    for (int y = 0; y < 4; ++y) copy.Rows(y, 1, row);
+    CHECK_FALSE(copy.complete());
+  }
+}
+
 TEST_CASE("trim_borders: a losslessly bordered copy's trimmed hashes are the original's bits, and the untrimmed ones unchanged") {
   for (const char* name : kPhotos) {
     if (!ts::RequireData(Photo(name), "tests/data/pdq is part of the repository")) return;

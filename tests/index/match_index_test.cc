@@ -228,3 +228,27 @@ TEST_CASE("readers keep screening while a writer applies batches") {
   CHECK(screens > 0);
   CHECK(index.pdq_hashes() == hashes.size());
 }
+
+TEST_CASE("pdq_hashes counts live PDQ hashes: withdrawn ones drop out at once, digests never count") {
+  MatchIndex index;
+  index.PutList({1, ListKind::kBlock, 31, true});
+  index.PutList({2, ListKind::kBlock, 31, true});
+  std::mt19937_64 rng(9);
+  std::vector<std::string> raws;
+  for (int i = 0; i < 6; ++i) raws.push_back(Raw(RandomPdq(rng)));
+  const std::string md5(16, 'm');
+  index.Apply(1, {{SignalType::kPdq, raws[0]}, {SignalType::kPdq, raws[1]}, {SignalType::kPdq, raws[2]}}, {});
+  index.Apply(2, {{SignalType::kPdq, raws[3]}, {SignalType::kMd5, md5}}, {});
+  CHECK(index.pdq_hashes() == 4);
+  // Withdrawn: hidden by a tombstone before any merge rewrites the segment.
+  index.Apply(1, {}, {{SignalType::kPdq, raws[1]}});
+  index.Apply(2, {}, {{SignalType::kMd5, md5}});
+  CHECK(index.pdq_hashes() == 3);
+  // Added back and withdrawn in one batch (adds apply first): no change.
+  index.Apply(1, {{SignalType::kPdq, raws[4]}}, {{SignalType::kPdq, raws[4]}});
+  CHECK(index.pdq_hashes() == 3);
+  index.WaitForMerges();
+  CHECK(index.pdq_hashes() == 3);
+  index.Load(1, {});
+  CHECK(index.pdq_hashes() == 1);
+}
