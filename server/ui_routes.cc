@@ -6,11 +6,16 @@
 // With ui.enabled = false every one of them answers 404, as for a route that
 // does not exist.
 //
+// Sign-in and sign-out are audit events (console_sign_in, console_sign_out)
+// naming the key, so the log says who could read the matches when. A
+// sign-in counts against its key's request rate like any request.
+//
 // The page's answers carry a strict Content-Security-Policy: scripts, styles
 // and requests only from this origin, no inline script or style, no frames,
 // no forms posting elsewhere. The page never fetches media.
 #include "base/clock.h"
 #include "server/log.h"
+#include "server/request_id.h"
 #include "server/routes.h"
 #include "server/web_assets.h"
 
@@ -31,6 +36,18 @@ bool Disabled(Service& service, ApiResponse* response) {
 // Secure is left out only where the browser could not send it back: plain
 // HTTP, which the config allows on loopback addresses only.
 bool SecureCookies(Service& service) { return !service.config().plain_http; }
+
+// Appends a console event about `key_id`; a failure is the caller's 500.
+Status AuditEvent(Service& service, const char* event, const std::string& key_id, const std::string& detail) {
+  store::AuditEntry e;
+  Status s = service.audit()->AppendEvent(event, key_id, detail, &e, std::string(CurrentRequestId()));
+  if (!s.ok()) {
+    Log(LogLevel::kError, "audit append failed", {{"error", s.ToString()}});
+    return s.code() == Status::Code::kNoSpace ? s : Status::IOError("the audit entry could not be written");
+  }
+  service.metrics().CountEvent(event);
+  return Status::Ok();
+}
 
 json SessionJson(const store::ApiKey& key, const UiSessions::Session& session) {
   return json{{"role", store::RoleName(key.role)},
@@ -86,11 +103,21 @@ void HandleUiSessionCreate(Service& service, const ApiRequest& request, ApiRespo
                            "only reviewer and admin keys can sign in to the console (this key's role is " +
                                std::string(store::RoleName(key.role)) + ")");
   }
+  if (int retry_after = 1; !service.limiter().Admit(key.id, &retry_after)) {
+    service.metrics().CountRejected("rate_limited");
+    response->Error(429, "rate_limited", "too many requests for this key; retry later");
+    response->headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return;
+  }
   std::string token;
   UiSessions::Session session;
   const int64_t now = base::NowMs();
   if (Status c = service.ui_sessions().Create(key.id, now, &token, &session); !c.ok()) {
     return response->Error(503, "too_many_sessions", c.message());
+  }
+  if (Status a = AuditEvent(service, "console_sign_in", key.id, std::string(store::RoleName(key.role))); !a.ok()) {
+    service.ui_sessions().Remove(token);  // no session the log does not show
+    return response->FromStatus(a);
   }
   Log(LogLevel::kInfo, "console sign-in", {{"key", key.id}, {"role", std::string(store::RoleName(key.role))}});
   response->Json(200, SessionJson(key, session));
@@ -112,6 +139,7 @@ void HandleUiSessionDelete(Service& service, const ApiRequest& request, ApiRespo
     return response->Error(401, "unauthenticated", "not signed in to the console (no session cookie)");
   }
   service.ui_sessions().Remove(request.ui_session_token);
+  if (Status a = AuditEvent(service, "console_sign_out", request.key.id, ""); !a.ok()) return response->FromStatus(a);
   Log(LogLevel::kInfo, "console sign-out", {{"key", request.key.id}});
   response->Json(200, json{{"signed_out", true}});
   response->headers.emplace_back("Set-Cookie", ClearedSessionCookie(SecureCookies(service)));

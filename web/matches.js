@@ -96,7 +96,7 @@ export function renderMatches(main, mode, params) {
       h('td', {}, h('a', { href: `#/entry/${encodeURIComponent(id)}` }, `#${id}`)),
       h('td', {}, entry.verdict || entry.kind || '-'),
       h('td', {}, entry.instance || '-'),
-      h('td', {}, entry.ref || '-'),
+      h('td', {}, entry.ref || entry.event || (entry.target_id ? `review of #${entry.target_id}` : '-')),
       h('td', {}, hitsSummary(entry)),
       h('td', {}, closestDistance(entry)),
       h('td', { class: 'disposition' }, entry.disposition || (entry.verdict === 'match' ? 'unreviewed' : '-')));

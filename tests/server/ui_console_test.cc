@@ -119,6 +119,14 @@ TEST_CASE("console: a reviewer signs in; the cookie is HttpOnly, SameSite=Strict
   CHECK(c->Get("/v1/lists", WithCookie(s.cookie))->status == 403);
   CHECK(c->Get("/v1/audit/verify", WithCookie(s.cookie))->status == 403);
 
+  // The sign-in is an audit event naming the key.
+  auto events = Json(c->Get("/v1/audit?verdict=event", Bearer(f.keys["reviewer"])));
+  bool audited = false;
+  for (const auto& e : events["entries"]) {
+    audited |= e["event"] == "console_sign_in" && e["key_id"] == s.body["key_id"] && e["detail"] == "reviewer";
+  }
+  CHECK(audited);
+
   SignIn admin = SignInWith(*c, f.keys["admin"]);
   REQUIRE(admin.status == 200);
   CHECK(admin.body["role"] == "admin");

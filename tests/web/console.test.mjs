@@ -13,7 +13,7 @@ const CSV_HEADER = 'audit_id,time_utc,time_ms,instance,caller_ref,source,pdq,qua
 if (process.env.HASHSCREEN_NO_BROWSER === '1') {
   it('browser tests', { skip: 'HASHSCREEN_NO_BROWSER=1: the browser tests of the console are skipped' }, () => {});
 } else {
-  requireEnvironment();
+  requireEnvironment();  // throws, naming ./setup.sh test, when chromium or node_modules are missing
 
   describe('the review console', () => {
     let server;
@@ -259,14 +259,16 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
     });
 
     it('a session expires after ui.session_ttl_s', async () => {
-      const short = await seededServer(['--ui-session-ttl-s', '2'], 1);
+      const short = await seededServer(['--ui-session-ttl-s', '3'], 1);
       try {
         const { context, page } = await newPage();
         await page.goto(`${short.url}/ui/`);
         await page.getByLabel('API key').fill(short.keys.reviewer);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('table', { name: 'Matches' }).waitFor();
-        await new Promise((resolve) => setTimeout(resolve, 2500));
+        // Wait until the session's own end (no guess at how long signing in took).
+        const expires = await page.evaluate(async () => (await (await fetch('/ui/api/session')).json()).expires_ms);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires - Date.now()) + 300));
         await page.getByRole('link', { name: 'All entries' }).click();
         await page.getByRole('alert').filter({ hasText: 'Your session ended' }).waitFor();
         await page.getByRole('button', { name: 'Sign in' }).waitFor();
