@@ -46,7 +46,10 @@ log() { printf '== %s\n' "$*"; }
 # tests/web/package-lock.json). Nothing else is downloaded: no browser build.
 install_browser_test_deps() {
   local missing=()
-  dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" || missing+=(chromium)
+  local p
+  for p in chromium fonts-dejavu-core; do  # a font, so pages render text (screenshots, axe's contrast checks)
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then

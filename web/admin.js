@@ -10,7 +10,7 @@ function table(caption, headers, rows) {
   return h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows));
+    rows instanceof HTMLTableSectionElement ? rows : h('tbody', {}, rows));
 }
 
 const cell = (v) => h('td', {}, v === undefined || v === null || v === '' ? '-' : String(v));

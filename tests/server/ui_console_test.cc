@@ -90,7 +90,7 @@ TEST_CASE("console: /ui/ serves the page and its files with the strict CSP, nosn
   CHECK(api->get_header_value("X-Content-Type-Options") == "nosniff");
 }
 
-TEST_CASE("console: a reviewer signs in; the cookie is HttpOnly, SameSite=Strict, Secure and stands in for the key") {
+TEST_CASE("console: a reviewer signs in, the cookie is HttpOnly, SameSite=Strict, Secure and stands in for the key") {
   ServerFixture f;
   auto c = f.server.Client();
   SignIn s = SignInWith(*c, f.keys["reviewer"]);
@@ -134,7 +134,7 @@ TEST_CASE("console: a reviewer signs in; the cookie is HttpOnly, SameSite=Strict
   CHECK(c->Get("/v1/audit/verify", WithCookie(admin.cookie))->status == 200);
 }
 
-TEST_CASE("console: ingest, partner and replica keys cannot sign in (403); a bad key is 401; a bad body 400") {
+TEST_CASE("console: ingest, partner and replica keys cannot sign in (403), a bad key is 401, a bad body 400") {
   ServerFixture f({}, false);
   auto c = f.server.Client();
   for (const char* role : {"ingest", "partner", "replica"}) {
@@ -210,7 +210,7 @@ TEST_CASE("console: a revoked key's sessions stop at once") {
   CHECK(SignInWith(*c, f.keys["reviewer"]).status == 401);
 }
 
-TEST_CASE("console: forged, garbage and huge cookies are refused without harm; a bearer key wins over a cookie") {
+TEST_CASE("console: forged, garbage and huge cookies are refused without harm, a bearer key wins over a cookie") {
   ServerFixture f({}, false);
   auto c = f.server.Client();
   SignIn s = SignInWith(*c, f.keys["reviewer"]);
