@@ -39,6 +39,7 @@ void HandleScreenHashes(Service&, const ApiRequest&, ApiResponse*);
 void HandleScreenHashBatch(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditList(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditShow(Service&, const ApiRequest&, ApiResponse*);
+void HandleAuditExport(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditReview(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditVerify(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditCheckpoint(Service&, const ApiRequest&, ApiResponse*);

@@ -119,6 +119,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(ReadHmacKey(config.hmac_key_file, &audit_options.hmac_key));
   audit_options.sync = config.sync;
   audit_options.group_commit = config.group_commit;
+  audit_options.progress = [](const std::string& line) { Log(LogLevel::kInfo, "audit_index", {{"detail", line}}); };
   store::Database::Options db_options;
   db_options.log_sink = [](std::string_view line) { Log(LogLevel::kWarn, "rocksdb", {{"detail", std::string(line)}}); };
   HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
