@@ -48,14 +48,7 @@ export async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-// GET `path` and hand the answer to the browser as a download named by its
-// Content-Disposition (or `fallback`).
-export async function download(path, fallback) {
-  const r = await send('GET', path, undefined, '*/*');
-  const blob = await r.blob();
-  const disposition = r.headers.get('Content-Disposition') || '';
-  const m = /filename="?([^";]+)"?/.exec(disposition);
-  const name = m ? m[1] : fallback;
+function save(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -64,7 +57,43 @@ export async function download(path, fallback) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
-  return { name, bytes: blob.size };
+}
+
+// GET /v1/audit/export (`path` with its query) page by page (the server
+// answers at most 2000 entries at once and names the next page in
+// X-Audit-Next, `next` in JSON), and hand the whole range to the browser as
+// one download named by the first page's Content-Disposition. CSV pages
+// are concatenated (only the first has the header line); JSON pages'
+// `matches` are joined into one document.
+export async function downloadExport(path, format) {
+  const csvParts = [];
+  const matches = [];
+  let name = `hashscreen-matches.${format}`;
+  let cursor = null;
+  const seen = new Set();
+  for (let page = 0; ; page += 1) {
+    const r = await send('GET', cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path, undefined, '*/*');
+    if (page === 0) {
+      const m = /filename="?([^";]+)"?/.exec(r.headers.get('Content-Disposition') || '');
+      if (m) name = m[1];
+    }
+    if (format === 'json') {
+      const doc = await r.json();
+      matches.push(...(doc.matches || []));
+      cursor = doc.next || null;
+    } else {
+      csvParts.push(await r.blob());
+      cursor = r.headers.get('X-Audit-Next') || null;
+    }
+    if (!cursor) break;
+    if (seen.has(cursor)) throw new ApiError(0, 'export_loop', 'the export repeated a page cursor; stopped');
+    seen.add(cursor);
+  }
+  const blob = format === 'json'
+    ? new Blob([JSON.stringify({ matches })], { type: 'application/json' })
+    : new Blob(csvParts, { type: 'text/csv' });
+  save(blob, name);
+  return { name, bytes: blob.size, rows: format === 'json' ? matches.length : null };
 }
 
 export function query(params) {

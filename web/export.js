@@ -1,6 +1,6 @@
 // Export of the matches in a time range (GET /v1/audit/export), as CSV or
-// JSON, handed to the browser as a download.
-import { download, query } from './api.js';
+// JSON, every page of it, handed to the browser as one download.
+import { downloadExport, query } from './api.js';
 import { h, field, parseUtcInput, utcInputValue } from './dom.js';
 import { say, sayError } from './state.js';
 
@@ -19,8 +19,8 @@ export function renderExport(main) {
     const u = parseUtcInput(until.value);
     if (s === null || u === null) return say('Give both ends of the range.', true);
     try {
-      const got = await download(`/v1/audit/export${query({ since: s, until: u + 59999, format, list: list.value.trim(),
-        partner: partner.value.trim(), disposition: disposition.value })}`, `hashscreen-matches.${format}`);
+      const got = await downloadExport(`/v1/audit/export${query({ since: s, until: u + 59999, format, list: list.value.trim(),
+        partner: partner.value.trim(), disposition: disposition.value })}`, format);
       result.textContent = `Downloaded ${got.name} (${got.bytes} bytes).`;
       return say(result.textContent);
     } catch (e) {

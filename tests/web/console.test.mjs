@@ -38,8 +38,12 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
       page.setDefaultTimeout(10000);
       page.problems = [];
       page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+      // An API refusal the page shows (401, 403, a 400 note_required) is
+      // logged by the browser too; anything else (a missing asset, a CSP
+      // violation, a script error) is a problem.
       page.on('console', (m) => {
-        if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) page.problems.push(`console: ${m.text()}`);
+        const api = /\/(v1|ui\/api)\//.test(m.location().url || '');
+        if (m.type() === 'error' && !(api && /status of 4\d\d/.test(m.text()))) page.problems.push(`console: ${m.text()}`);
       });
       return { context, page };
     }
