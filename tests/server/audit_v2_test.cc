@@ -163,3 +163,56 @@ TEST_CASE("audit v2 export: CSV header, escaping and formula guard, JSON with hi
   }
   CHECK(c->Get("/v1/audit/export", Bearer(f.keys["ingest"]))->status == 403);
 }
+
+TEST_CASE("audit v2 export: more than one answer's worth pages by X-Audit-Next, every match once, the CSV header once") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f({"--rate-per-key", "0"});
+  auto c = f.server.Client();
+  const std::string pdq = PdqHexOf(BridgeImage());
+  const int kMatches = 2005;  // the export answers at most 2000 entries at once
+  for (int done = 0; done < kMatches;) {
+    json items = json::array();
+    for (int i = 0; i < 500 && done < kMatches; ++i, ++done) {
+      items.push_back({{"ref", "m-" + std::to_string(done)}, {"pdq", {pdq}}, {"quality", 90}});
+    }
+    auto r = c->Post("/v1/screen/hashes/batch", Bearer(f.keys["ingest"]), json{{"items", items}}.dump(), "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+  }
+  for (const char* format : {"csv", "json"}) {
+    CAPTURE(format);
+    std::set<std::string> refs;
+    size_t answers = 0, headers = 0;
+    std::string cursor;
+    for (; answers < 10; ++answers) {
+      std::string path = std::string("/v1/audit/export?format=") + format + (cursor.empty() ? "" : "&cursor=" + cursor);
+      auto r = c->Get(path.c_str(), Bearer(f.keys["reviewer"]));
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      if (std::string(format) == "csv") {
+        std::string body = r->body;
+        for (size_t at = 0; at < body.size();) {
+          const size_t end = body.find("\r\n", at);
+          const std::string line = body.substr(at, end - at);
+          at = end + 2;
+          if (line.rfind("audit_id,", 0) == 0) {
+            ++headers;
+            continue;
+          }
+          const size_t ref_at = line.find(",m-");
+          REQUIRE(ref_at != std::string::npos);
+          refs.insert(line.substr(ref_at + 1, line.find(',', ref_at + 1) - ref_at - 1));
+        }
+      } else {
+        json j = Json(r);
+        for (const auto& m : j["matches"]) refs.insert(m["caller_ref"].get<std::string>());
+        CHECK(j["next"].is_string() == r->has_header("X-Audit-Next"));
+      }
+      cursor = r->get_header_value("X-Audit-Next");
+      if (cursor.empty()) break;
+    }
+    CHECK(answers == 1);  // two answers: the second ends it
+    CHECK(refs.size() == static_cast<size_t>(kMatches));
+    if (std::string(format) == "csv") CHECK(headers == 1);
+  }
+}
