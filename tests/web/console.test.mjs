@@ -262,6 +262,35 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
       await context.close();
     });
 
+    it('exports a range of more than one server page (2000 entries) into one file', async () => {
+      const big = await seededServer(['--rate-per-key', '0'], 1);
+      try {
+        const items = Array.from({ length: 2100 }, (_, i) => ({ ref: `bulk-${i}`, pdq: [big.pdq], quality: 100 }));
+        const r = await big.call('POST', '/v1/screen/hashes/batch', big.keys.ingest, { items });
+        assert.equal(r.status, 200, r.text);
+        assert.ok(r.json.results.every((x) => x.match), 'every item matches');
+        const total = items.length + 1;
+        const { context, page } = await newPage();
+        await page.goto(`${big.url}/ui/#/export`);
+        await page.getByLabel('API key').fill(big.keys.reviewer);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Download CSV' }).waitFor();
+        const [csvDownload] = await Promise.all([page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Download CSV' }).click()]);
+        const csv = readFileSync(await csvDownload.path(), 'utf8').trim().split(/\r?\n/);
+        assert.equal(csv.filter((line) => line === CSV_HEADER).length, 1, 'the header once');
+        assert.equal(csv.length - 1, total);
+        const [jsonDownload] = await Promise.all([page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Download JSON' }).click()]);
+        const exported = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8'));
+        assert.equal(exported.matches.length, total);
+        assert.equal(new Set(exported.matches.map((m) => m.audit_id)).size, total, 'every match once');
+        await context.close();
+      } finally {
+        await big.stop();
+      }
+    });
+
     it('a session expires after ui.session_ttl_s', async () => {
       const short = await seededServer(['--ui-session-ttl-s', '3'], 1);
       try {

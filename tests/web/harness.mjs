@@ -97,13 +97,14 @@ export async function seededServer(extra = [], matches = 4) {
   const s = new Server();
   s.keys = {};
   for (const role of ['reviewer', 'admin', 'replica']) s.keys[role] = s.createKey(role);
-  s.keys.ingest = s.createKey('ingest');
+  s.keys.ingest = s.createKey('ingest', ['--hash-queries']);
   s.keys.partner = s.createKey('partner', ['--partner', 'acme']);
   await s.start(extra);
   const list = await s.call('POST', '/v1/lists', s.keys.partner, { name: 'known', kind: 'block', pdq_threshold: 31 });
   if (list.status !== 201) throw new Error(`list create: ${list.text}`);
   s.listId = list.json.id;
   const pdq = run([HASHSCREEN_CLI, 'hash', join(BRIDGE_DIR, 'aaa-orig.jpg')]).split(',')[0];
+  s.pdq = pdq;
   const batch = await s.call('POST', `/v1/lists/${s.listId}/batches`, s.keys.partner,
     { batch_id: 'seed', add: [{ type: 'pdq', hash: pdq, ref: 'bridge-ref-1' }] });
   if (batch.status !== 200) throw new Error(`batch: ${batch.text}`);
