@@ -80,6 +80,7 @@ export class Server {
     return { status: r.status, json, text };
   }
 
+  // Stops the server; under the sanitizer build a report in its log fails the test.
   async stop() {
     if (this.proc && this.proc.exitCode === null) {
       const exited = new Promise((resolve) => this.proc.on('exit', resolve));
@@ -87,6 +88,7 @@ export class Server {
       await exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
+    if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(this.log)) throw new Error(`hashscreend sanitizer report:\n${this.log}`);
   }
 }
 
