@@ -155,6 +155,12 @@ const std::vector<Setting>& Table() {
        &ServerConfig::follow_max_lag_s, {2, 86400}},
       {{"follow", "page_bytes", "follow-page-bytes", "feed page size asked of the primary (memory per page: ~3x)"},
        &ServerConfig::follow_page_bytes, {1024, 64ll << 20}},
+      {{"ui", "enabled", "ui-enabled", "serve the review console at /ui/ and accept its session cookie"},
+       &ServerConfig::ui_enabled},
+      {{"ui", "session_ttl_s", "ui-session-ttl-s", "seconds a console sign-in lasts (no renewal)"},
+       &ServerConfig::ui_session_ttl_s, {1, 30ll * 86400}},
+      {{"ui", "max_sessions", "ui-max-sessions", "live console sessions at once (sign-ins beyond are refused)"},
+       &ServerConfig::ui_max_sessions, {1, 1'000'000}},
   };
   return table;
 }

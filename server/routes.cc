@@ -1,8 +1,12 @@
 #include "server/routes.h"
 
+#include "server/web_assets.h"
+
 namespace server {
 
-const std::vector<Route>& Routes() {
+namespace {
+
+const std::vector<Route>& ApiRoutes() {
   using store::Role;
   using B = Route::Body;
   constexpr RoleMask kIngest = Bit(Role::kIngest);
@@ -39,7 +43,26 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/openapi.json", "/v1/openapi.json", kPublic, B::kNone, HandleOpenApi},
       // Public listener: admins only; scrapers use the metrics listener.
       {"GET", "/metrics", "/metrics", kAdmin, B::kNone, HandleMetrics},
+      // The review console (server/ui_routes.cc, docs/console.md).
+      {"GET", "/ui", "/ui", kPublic, B::kNone, HandleUiRedirect},
+      {"POST", "/ui/api/session", "/ui/api/session", kPublic, B::kJson, HandleUiSessionCreate},
+      {"GET", "/ui/api/session", "/ui/api/session", kReviewer | kAdmin, B::kNone, HandleUiSessionGet},
+      {"DELETE", "/ui/api/session", "/ui/api/session", kReviewer | kAdmin, B::kNone, HandleUiSessionDelete},
   };
+  return routes;
+}
+
+}  // namespace
+
+// The API routes plus one per embedded console file.
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = [] {
+    std::vector<Route> all = ApiRoutes();
+    for (const WebAsset& asset : WebAssets()) {
+      all.push_back({"GET", asset.path, "/ui/{asset}", kPublic, Route::Body::kNone, HandleUiAsset});
+    }
+    return all;
+  }();
   return routes;
 }
 

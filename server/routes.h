@@ -60,6 +60,11 @@ void HandleHealthz(Service&, const ApiRequest&, ApiResponse*);
 void HandleReadyz(Service&, const ApiRequest&, ApiResponse*);
 void HandleOpenApi(Service&, const ApiRequest&, ApiResponse*);
 void HandleMetrics(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiAsset(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiRedirect(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionCreate(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionGet(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionDelete(Service&, const ApiRequest&, ApiResponse*);
 
 // A list as the API shows it (list_routes.cc; the feed's JSON reuses it).
 json ListJson(const store::ListInfo& list);

@@ -31,7 +31,8 @@ Service::Service(const ServerConfig& config, size_t workers)
       workers_(workers),
       limiter_(config.rate_per_key, static_cast<double>(config.rate_burst)),
       probing_(ProbingOptions(config)),
-      gate_(workers, static_cast<size_t>(config.screen_queue)) {
+      gate_(workers, static_cast<size_t>(config.screen_queue)),
+      ui_sessions_(config.ui_session_ttl_s * 1000, static_cast<size_t>(config.ui_max_sessions)) {
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
   hash_options_.dihedral = config.dihedral;
   hash_options_.trim_borders = config.trim_borders;

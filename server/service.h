@@ -16,6 +16,7 @@
 #include "server/probing_detector.h"
 #include "server/rate_limiter.h"
 #include "server/screen_gate.h"
+#include "server/ui_session.h"
 #include "store/api_keys.h"
 #include "store/audit_log.h"
 #include "store/database.h"
@@ -45,6 +46,8 @@ class Service {
   RateLimiter& limiter() { return limiter_; }
   ProbingDetector& probing() { return probing_; }
   ScreenGate& gate() { return gate_; }
+  // The review console's sign-in sessions (server/ui_session.h).
+  UiSessions& ui_sessions() { return ui_sessions_; }
   const hashing::HashOptions& hash_options() const { return hash_options_; }
   size_t screen_workers() const { return workers_; }
   // Set when shutdown begins: /readyz then answers 503 so load balancers
@@ -71,6 +74,7 @@ class Service {
   RateLimiter limiter_;
   ProbingDetector probing_;
   ScreenGate gate_;
+  UiSessions ui_sessions_;
   std::atomic<bool> draining_{false};
   // Declared last: it stops before the lists it writes go away.
   std::unique_ptr<hsync::Follower> follower_;
