@@ -59,6 +59,9 @@ void HandleHealthz(Service&, const ApiRequest&, ApiResponse*);
 void HandleReadyz(Service&, const ApiRequest&, ApiResponse*);
 void HandleOpenApi(Service&, const ApiRequest&, ApiResponse*);
 void HandleMetrics(Service&, const ApiRequest&, ApiResponse*);
+void HandleExchanges(Service&, const ApiRequest&, ApiResponse*);
+// The exchanges' gauges for /metrics (server/exchange_routes.cc).
+void AppendExchangeGauges(Service& service, std::vector<Metrics::Gauge>* gauges);
 
 // A list as the API shows it (list_routes.cc; the feed's JSON reuses it).
 json ListJson(const store::ListInfo& list);

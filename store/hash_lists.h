@@ -147,6 +147,17 @@ class HashLists {
   // InvalidArgument naming it ("add[3]: ..."). An entry both added and removed
   // in one batch is added first, then removed. NotFound for an unknown list.
   Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchResult* out);
+  // The same, and (meta_key, meta_value) put in the meta family in the same
+  // atomic write: an exchange's checkpoint goes with the changes it covers
+  // (sync/exchange/), so a kill leaves either both or neither. A replayed
+  // batch id writes nothing, the meta record neither. meta_key must not be
+  // one the store itself keeps ("next_list_id").
+  Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::string_view meta_key,
+                    std::string_view meta_value, BatchResult* out);
+
+  // Every signal the list holds, with its reference, in key order: what an
+  // exchange diffs a full snapshot against. NotFound for an unknown list.
+  Status ListSignals(uint64_t list_id, std::vector<SignalEntry>* out) const;
 
   // The feed (store/feed.h). Every CreateList, UpdateList and effective
   // ApplyBatch appends one record in the same atomic write; a record becomes
