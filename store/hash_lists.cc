@@ -256,6 +256,21 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::s
   for (size_t i = 0; i < batch.remove.size(); ++i) {
     HS_RETURN_IF_ERROR(ValidateSignal(batch.remove[i]).WithContext("remove[" + std::to_string(i) + "]"));
   }
+  if (!batch.add_meta.empty() && batch.add_meta.size() != batch.add.size()) {
+    return Status::InvalidArgument("add_meta must be empty or one per add");
+  }
+  for (size_t i = 0; i < batch.add_meta.size(); ++i) {
+    const SignalMeta& m = batch.add_meta[i];
+    if (m.tags.size() > kMaxSignalTags) {
+      return Status::InvalidArgument("add[" + std::to_string(i) + "]: more than " + std::to_string(kMaxSignalTags) + " tags");
+    }
+    for (const auto& t : m.tags) {
+      if (t.empty() || t.size() > kMaxSignalTagBytes) {
+        return Status::InvalidArgument("add[" + std::to_string(i) + "]: a tag must be 1.." +
+                                       std::to_string(kMaxSignalTagBytes) + " bytes");
+      }
+    }
+  }
 
   // Outside the writers' lock: one SHA-256 over the batch (~6 MB for 100,000 entries).
   const keys::BatchDigestBytes digest = keys::BatchDigest(batch);
@@ -406,6 +421,12 @@ Status HashLists::Changes(uint64_t list_id, uint64_t after_seq, size_t limit, st
 
 Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
                                int64_t* added_ms) const {
+  SignalMeta unused;
+  return LookupSignal(list_id, type, hash, out, added_ms, &unused);
+}
+
+Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
+                               int64_t* added_ms, SignalMeta* meta) const {
   if (!IsValidSignalType(static_cast<uint8_t>(type)) || hash.size() != SignalHashBytes(type)) {
     return Status::InvalidArgument("malformed signal");
   }
@@ -413,7 +434,7 @@ Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_vi
   HS_RETURN_IF_ERROR(db_->Get(Database::kSignals, keys::SignalKey(list_id, type, hash), &value));
   out->type = type;
   out->hash.assign(hash);
-  return keys::DecodeSignalValue(value, added_ms, &out->ref);
+  return keys::DecodeSignalValue(value, added_ms, &out->ref, meta);
 }
 
 Status HashLists::ListSignals(uint64_t list_id, std::vector<SignalEntry>* out) const {
