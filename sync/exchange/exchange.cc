@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include <rocksdb/write_batch.h>
 
 #include "base/clock.h"
+#include "base/number_parse.h"
 #include "codec/hash_list_codec.h"
 #include "sync/exchange/snapshot_diff.h"
 #include "sync/loop_thread.h"
@@ -18,13 +20,15 @@ namespace {
 std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s) {
   if (s.generation == 0 && s.checkpoint.empty()) return "";
   std::string a, b;
-  DecodeValidators(s.checkpoint, &a, &b);
+  if (c.kind != ExchangeKind::kThreatExchange) DecodeValidators(s.checkpoint, &a, &b);
   std::string out = "generation " + std::to_string(s.generation);
   if (c.kind == ExchangeKind::kUrl) {
     if (!a.empty()) out += ", etag " + a;
     if (!b.empty()) out += ", last-modified " + b;
   } else if (c.kind == ExchangeKind::kFile) {
     if (!a.empty()) out += ", size " + a + ", mtime " + b;
+  } else if (c.kind == ExchangeKind::kThreatExchange) {
+    out += s.checkpoint.empty() ? ", whole group next" : ", updates since " + s.checkpoint;
   }
   return out;
 }
@@ -40,7 +44,11 @@ Status Exchange::Create(store::Database* db, store::HashLists* lists, const Exch
                         std::unique_ptr<Exchange>* out) {
   const std::string where = "exchange '" + config.name + "'";
   std::unique_ptr<Exchange> x(new Exchange(db, lists, config, std::move(log)));
-  HS_RETURN_IF_ERROR(MakeSnapshotSource(config, &x->source_).WithContext(where));
+  if (config.kind == ExchangeKind::kThreatExchange) {
+    HS_RETURN_IF_ERROR(ThreatExchangeClient::Create(config, &x->te_));
+  } else {
+    HS_RETURN_IF_ERROR(MakeSnapshotSource(config, &x->source_).WithContext(where));
+  }
   const std::string owner = ExchangeOwner(config.name);
   for (const auto& l : lists->Lists()) {
     if (l.owner == owner && l.name == config.list) x->list_id_ = l.id;
@@ -78,7 +86,10 @@ void Exchange::Start() {
 }
 
 void Exchange::Stop() {
-  LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop([this] { source_->Cancel(); });
+  LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop([this] {
+    if (source_) source_->Cancel();
+    if (te_) te_->Cancel();
+  });
 }
 
 void Exchange::Loop() {
@@ -115,7 +126,13 @@ void Exchange::Loop() {
   cv_.notify_all();
 }
 
+bool Exchange::Stopping() const {
+  std::lock_guard l(mu_);
+  return stopping_;
+}
+
 Status Exchange::RunOnce(int64_t* retry_after_s) {
+  if (te_) return RunThreatExchange(retry_after_s);
   std::string checkpoint;
   {
     std::lock_guard l(mu_);
@@ -142,18 +159,37 @@ Status Exchange::RunOnce(int64_t* retry_after_s) {
 }
 
 Status Exchange::ApplySnapshot(const Snapshot& snapshot) {
-  const auto t0 = std::chrono::steady_clock::now();
   codec::ListCodecOptions options;
   HS_RETURN_IF_ERROR(codec::ParseListFormat(config_.format, &options.format));
   HS_RETURN_IF_ERROR(base::ParseSignalType(config_.type, &options.type));
-  std::vector<base::SignalEntry> entries, current;
+  std::vector<base::SignalEntry> entries;
   // Any line that cannot be read rejects the whole snapshot: applying it
   // without that line would withdraw the hash the line holds.
   HS_RETURN_IF_ERROR(codec::ParseHashList(snapshot.text, options, &entries)
                          .WithContext(config_.kind == ExchangeKind::kUrl ? config_.url : config_.path));
+  return ApplyFull(entries, {}, snapshot.checkpoint, entries.size());
+}
+
+namespace {
+std::string EntryKey(const base::SignalEntry& e) {
+  std::string k(1, static_cast<char>(e.type));
+  k += e.hash;
+  return k;
+}
+}  // namespace
+
+Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
+                           const std::string& checkpoint, size_t lines) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<base::SignalEntry> current;
   HS_RETURN_IF_ERROR(lists_->ListSignals(list_id_, &current));
   store::BatchRequest batch;
   DiffSnapshot(current, entries, &batch.add, &batch.remove);
+  if (!meta.empty() && !batch.add.empty()) {
+    std::unordered_map<std::string, const store::SignalMeta*> by_key;
+    for (size_t i = 0; i < entries.size(); ++i) by_key.emplace(EntryKey(entries[i]), &meta[i]);
+    for (const auto& e : batch.add) batch.add_meta.push_back(*by_key.at(EntryKey(e)));
+  }
 
   ExchangeState next;
   {
@@ -161,7 +197,7 @@ Status Exchange::ApplySnapshot(const Snapshot& snapshot) {
     next = state_;
   }
   next.last_success_ms = base::NowMs();
-  next.checkpoint = snapshot.checkpoint;
+  next.checkpoint = checkpoint;
   next.entries = current.size() + batch.add.size() - batch.remove.size();
   store::BatchResult result;
   if (batch.add.empty() && batch.remove.empty()) {
@@ -182,10 +218,140 @@ Status Exchange::ApplySnapshot(const Snapshot& snapshot) {
     added_ += result.added;
     removed_ += result.removed;
   }
-  Log(LogLevel::kInfo, "applied a snapshot of " + std::to_string(entries.size()) + " lines: " +
+  Log(LogLevel::kInfo, "applied a whole list of " + std::to_string(lines) + " entries: " +
                            std::to_string(result.added) + " added, " + std::to_string(result.removed) +
                            " withdrawn, " + std::to_string(next.entries) + " in list '" + config_.list + "' (" +
                            std::to_string(static_cast<int64_t>(ms)) + " ms)");
+  return Status::Ok();
+}
+
+Status Exchange::ApplyDelta(store::BatchRequest batch, const std::string& checkpoint) {
+  ExchangeState next;
+  {
+    std::lock_guard l(mu_);
+    next = state_;
+  }
+  next.last_success_ms = base::NowMs();
+  next.checkpoint = checkpoint;
+  store::BatchResult result;
+  if (batch.add.empty() && batch.remove.empty()) {
+    rocksdb::WriteBatch wb;
+    wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(next));
+    HS_RETURN_IF_ERROR(db_->Write(&wb, true));
+  } else {
+    next.generation = next.generation + 1;
+    batch.batch_id = "exchange:" + config_.name + ":" + std::to_string(next.generation);
+    store::ListInfo info;
+    HS_RETURN_IF_ERROR(lists_->GetList(list_id_, &info));
+    HS_RETURN_IF_ERROR(
+        lists_->ApplyBatch(list_id_, batch, ExchangeStateKey(config_.name), EncodeExchangeState(next), &result));
+    next.entries = info.signal_count + result.added - result.removed;
+  }
+  std::lock_guard l(mu_);
+  state_ = next;
+  ++applied_;
+  added_ += result.added;
+  removed_ += result.removed;
+  return Status::Ok();
+}
+
+Status Exchange::RunThreatExchange(int64_t* retry_after_s) {
+  ExchangeState state;
+  {
+    std::lock_guard l(mu_);
+    state = state_;
+  }
+  // Deletions are kept ~90 days: a checkpoint older than stale_after_s may
+  // have missed some, so the whole group is fetched and diffed instead.
+  const bool stale = state.last_success_ms > 0 && base::NowMs() - state.last_success_ms > config_.stale_after_s * 1000;
+  int64_t update_time = -1;
+  if (!state.checkpoint.empty() && !stale) {
+    if (!base::ParseInt(state.checkpoint, "checkpoint", 0, INT64_MAX, &update_time).ok()) update_time = -1;
+  }
+  const bool full = update_time < 0;
+  if (full && stale) Log(LogLevel::kWarn, "the checkpoint is stale (older than stale_after_s): fetching the whole group");
+  std::string url = te_->FirstUrl(full ? std::nullopt : std::optional<int64_t>(update_time));
+  // A whole-group fetch: the latest update per hash, in page order.
+  std::vector<base::SignalEntry> entries;
+  std::vector<store::SignalMeta> metas;
+  std::unordered_map<std::string, size_t> where;  // key -> index in entries (SIZE_MAX: removed)
+  int64_t max_update = full ? 0 : update_time;
+  size_t pages = 0, updates = 0;
+  int64_t bytes = 0;
+  while (!url.empty()) {
+    if (Stopping()) return Status::Unavailable("canceled");
+    ThreatUpdatePage page;
+    HS_RETURN_IF_ERROR(te_->Fetch(url, &page, retry_after_s));
+    ++pages;
+    updates += page.updates.size();
+    max_update = std::max(max_update, page.max_last_updated);
+    if (full) {
+      for (const auto& u : page.updates) {
+        const std::string k = EntryKey(u.entry);
+        auto it = where.find(k);
+        if (u.remove) {
+          if (it != where.end()) it->second = SIZE_MAX;
+          continue;
+        }
+        if (it != where.end() && it->second != SIZE_MAX) {
+          entries[it->second] = u.entry;
+          metas[it->second] = u.meta;
+        } else {
+          where[k] = entries.size();
+          entries.push_back(u.entry);
+          metas.push_back(u.meta);
+        }
+        bytes += static_cast<int64_t>(u.entry.hash.size() + u.entry.ref.size() + 64);
+      }
+      if (bytes > 4 * config_.max_bytes) {
+        return Status::TooLarge("the whole group is larger than 4 x max_bytes; raise max_bytes");
+      }
+    } else {
+      // One page, one atomic write with the checkpoint it reaches: the
+      // latest update of each hash in the page wins.
+      std::unordered_map<std::string, const ThreatUpdate*> last;
+      std::vector<std::string> order;
+      for (const auto& u : page.updates) {
+        const std::string k = EntryKey(u.entry);
+        if (!last.count(k)) order.push_back(k);
+        last[k] = &u;
+      }
+      // Only what changes the list: start_time is inclusive, so the update
+      // a fetch resumes from comes again, and a batch of no-ops would be
+      // a batch record (and a generation) per poll.
+      store::BatchRequest batch;
+      for (const auto& k : order) {
+        const ThreatUpdate* u = last[k];
+        base::SignalEntry stored;
+        int64_t added_ms;
+        Status present = lists_->LookupSignal(list_id_, u->entry.type, u->entry.hash, &stored, &added_ms);
+        if (!present.ok() && present.code() != Status::Code::kNotFound) return present;
+        if (u->remove && present.ok()) {
+          batch.remove.push_back(u->entry);
+        } else if (!u->remove && !present.ok()) {
+          batch.add.push_back(u->entry);
+          batch.add_meta.push_back(u->meta);
+        }
+      }
+      HS_RETURN_IF_ERROR(ApplyDelta(std::move(batch), std::to_string(max_update)));
+    }
+    url = page.next;
+  }
+  if (full) {
+    std::vector<base::SignalEntry> live;
+    std::vector<store::SignalMeta> live_meta;
+    for (const auto& [k, i] : where) {
+      if (i == SIZE_MAX) continue;
+      live.push_back(entries[i]);
+      live_meta.push_back(metas[i]);
+    }
+    // An empty group has no update time to resume from: the next fetch is
+    // whole again (cheap while it is empty).
+    HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, max_update > 0 ? std::to_string(max_update) : "", live.size()));
+    std::lock_guard l(mu_);
+    ++full_fetches_;
+  }
+  Log(LogLevel::kDebug, std::to_string(pages) + " threat_updates pages, " + std::to_string(updates) + " updates");
   return Status::Ok();
 }
 
@@ -209,6 +375,7 @@ ExchangeStatus Exchange::status() const {
   s.applied = applied_;
   s.added = added_;
   s.removed = removed_;
+  s.full_fetches = full_fetches_;
   s.running = running_;
   return s;
 }

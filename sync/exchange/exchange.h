@@ -34,6 +34,7 @@
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/exchange_state.h"
 #include "sync/exchange/snapshot_source.h"
+#include "sync/exchange/threat_exchange.h"
 
 namespace hsync {
 
@@ -47,6 +48,7 @@ struct ExchangeStatus {
   uint64_t entries = 0;         // signals in the list now
   double lag_s = -1;            // seconds since the last success; -1 = never succeeded
   uint64_t fetches = 0, errors = 0, not_modified = 0, applied = 0;  // since start
+  uint64_t full_fetches = 0;                                         // whole-list refetches since start
   uint64_t added = 0, removed = 0;                                   // since start
   bool running = false;
 };
@@ -74,6 +76,17 @@ class Exchange {
   // One fetch and apply. On error *retry_after_s is the server's wish (-1: none).
   Status RunOnce(int64_t* retry_after_s);
   Status ApplySnapshot(const Snapshot& snapshot);
+  // Diffs a whole list (with its entries' metadata, `meta` empty or one per
+  // entry) against the list and applies it with `checkpoint`, atomically.
+  Status ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
+                   const std::string& checkpoint, size_t lines);
+  // Applies one page of changes with `checkpoint`, atomically.
+  Status ApplyDelta(store::BatchRequest batch, const std::string& checkpoint);
+  // The threatexchange kind: pages since the checkpoint, each applied with
+  // the checkpoint it reaches; a stale or absent checkpoint fetches the
+  // whole group and applies it as a full list (withdrawing what is gone).
+  Status RunThreatExchange(int64_t* retry_after_s);
+  bool Stopping() const;
   void Log(LogLevel level, const std::string& message) const {
     if (log_) log_(level, config_.name, message);
   }
@@ -83,7 +96,8 @@ class Exchange {
   const ExchangeConfig config_;
   LogFn log_;
   uint64_t list_id_ = 0;
-  std::unique_ptr<SnapshotSource> source_;
+  std::unique_ptr<SnapshotSource> source_;      // url, file
+  std::unique_ptr<ThreatExchangeClient> te_;    // threatexchange
   std::thread thread_;
 
   mutable std::mutex mu_;  // guards everything below and wakes the loop's waits
@@ -93,7 +107,7 @@ class Exchange {
   ExchangeState state_;
   std::string last_error_;
   int64_t last_error_ms_ = 0;
-  uint64_t fetches_ = 0, errors_ = 0, not_modified_ = 0, applied_ = 0, added_ = 0, removed_ = 0;
+  uint64_t fetches_ = 0, errors_ = 0, not_modified_ = 0, applied_ = 0, added_ = 0, removed_ = 0, full_fetches_ = 0;
 };
 
 }  // namespace hsync

@@ -136,6 +136,29 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       HS_RETURN_IF_ERROR(str("format", false, &c.format));
       HS_RETURN_IF_ERROR(str("type", false, &c.type));
       break;
+    case ExchangeKind::kThreatExchange: {
+      allowed.insert({"privacy_group", "token_file", "base_url", "page_limit", "types", "stale_after_s", "cacert"});
+      HS_RETURN_IF_ERROR(str("privacy_group", true, &c.privacy_group));
+      if (c.privacy_group.empty() || c.privacy_group.size() > 32 ||
+          c.privacy_group.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::InvalidArgument(at + ".privacy_group: must be the group's numeric id");
+      }
+      HS_RETURN_IF_ERROR(str("token_file", true, &c.token_file));
+      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
+      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
+      if (c.base_url.find_first_of("?#") != std::string::npos) {
+        return Status::InvalidArgument(at + ".base_url: no query or fragment");
+      }
+      HS_RETURN_IF_ERROR(num("page_limit", 1, 5000, &c.page_limit));
+      HS_RETURN_IF_ERROR(str("types", false, &c.types));
+      if (c.types.empty() || c.types.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,") != std::string::npos) {
+        return Status::InvalidArgument(at + ".types: a comma-separated list of indicator types (HASH_PDQ,HASH_MD5)");
+      }
+      HS_RETURN_IF_ERROR(num("stale_after_s", 1, 89ll * 86400, &c.stale_after_s));
+      HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
+      break;
+    }
     default:
       return Status::Unsupported(at + ".kind: '" + kind + "' is not built yet in this version (docs/exchanges.md)");
   }

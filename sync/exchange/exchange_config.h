@@ -40,7 +40,17 @@ struct ExchangeConfig {
   std::string type = "pdq";
   std::string cacert;     // CA file to trust for https; "" = the system's
   std::string auth_file;  // url: a file whose one line is sent as "Authorization: <line>"
-  int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read
+  // threatexchange: the privacy group, a file holding the app token
+  // ("APPID|SECRET"), the Graph API base, page size, the indicator types
+  // asked for, and after how long without a success the checkpoint is stale
+  // (deletions are kept ~90 days) and everything is fetched again.
+  std::string privacy_group;
+  std::string token_file;
+  std::string base_url = "https://graph.facebook.com/v21.0";
+  int64_t page_limit = 500;
+  std::string types = "HASH_PDQ,HASH_MD5";
+  int64_t stale_after_s = 85ll * 86400;
+  int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)
   int64_t timeout_s = 60;           // a whole fetch, connection to last byte
 };
 

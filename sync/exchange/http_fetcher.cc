@@ -123,12 +123,13 @@ Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
   cv_.notify_all();
   watchdog.join();
 
+  const std::string& name = request.name.empty() ? request.url : request.name;
   if (too_large) {
-    return Status::TooLarge(request.url + ": the answer is larger than max_bytes (" + std::to_string(request.max_bytes) +
+    return Status::TooLarge(name + ": the answer is larger than max_bytes (" + std::to_string(request.max_bytes) +
                             ")");
   }
   if (timed_out) {
-    return Status::Unavailable(request.url + ": timed out after " + std::to_string(request.timeout_s) + " s");
+    return Status::Unavailable(name + ": timed out after " + std::to_string(request.timeout_s) + " s");
   }
   if (canceled) return Status::Unavailable("canceled");
   if (!r) {
@@ -140,7 +141,7 @@ Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
       case httplib::Error::Read: why = "the connection broke while reading the answer"; break;
       default: why = httplib::to_string(r.error()); break;
     }
-    return Status::Unavailable(request.url + ": " + why);
+    return Status::Unavailable(name + ": " + why);
   }
   *answer = std::move(a);
   return Status::Ok();

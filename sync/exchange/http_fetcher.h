@@ -29,7 +29,8 @@ namespace hsync {
 using base::Status;
 
 struct HttpRequest {
-  std::string url;  // scheme://host[:port]/path?query
+  std::string url;   // scheme://host[:port]/path?query
+  std::string name;  // how errors name the request ("" = the URL; set it when the URL holds a secret)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string if_none_match, if_modified_since;  // "" = unconditional
   std::string cacert;                            // CA file for https; "" = the system's
