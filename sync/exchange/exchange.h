@@ -10,6 +10,9 @@
 // snapshot with any line codec/ cannot read changes nothing; the error (with
 // its line number) is the exchange's last_error until a later fetch succeeds.
 // An unchanged snapshot (304, same file) changes nothing but the success time.
+// The threatexchange kind applies each page of updates with the checkpoint
+// it reaches, and a whole refetch (first sync, stale checkpoint) like a
+// snapshot (docs/exchanges.md).
 //
 // Errors (unreachable, timeout, HTTP errors, bad lines) are retried after
 // sync/retry_backoff.h's delay (jittered, 0.25 s doubling to 30 s, never
