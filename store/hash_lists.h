@@ -89,7 +89,7 @@ struct BatchRequest {
   std::string batch_id;  // caller-chosen, 1..128 bytes; a retry with the same id is a no-op
   std::vector<SignalEntry> add, remove;
   // Empty, or one per add (the exchanges fill it; the push API does not).
-  std::vector<SignalMeta> add_meta;
+  std::vector<SignalMeta> add_meta = {};
 };
 
 struct BatchResult {
