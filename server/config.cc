@@ -268,6 +268,39 @@ Status CheckRegularFile(const std::string& what, const std::string& path) {
   return Status::Ok();
 }
 
+// [[exchange]]: an array of tables, each handed to sync/ as key/value pairs
+// (it knows each kind's keys); the list replaces any earlier file's.
+Status LoadExchanges(const toml::node& node, ServerConfig* config) {
+  const toml::array* tables = node.as_array();
+  if (!tables || !tables->is_array_of_tables()) {
+    return Status::InvalidArgument("exchange must be an array of tables ([[exchange]])");
+  }
+  std::vector<hsync::ExchangeConfig> out;
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const toml::table& t = *(*tables)[i].as_table();
+    hsync::ExchangeTable values;
+    for (const auto& [key, value] : t) {
+      const std::string k(key.str());
+      if (auto v = value.value_exact<std::string>()) {
+        values.emplace_back(k, *v);
+      } else if (auto n = value.value_exact<int64_t>()) {
+        values.emplace_back(k, *n);
+      } else if (auto b = value.value_exact<bool>()) {
+        values.emplace_back(k, *b);
+      } else {
+        return Status::InvalidArgument("exchange[" + std::to_string(i) + "]." + k +
+                                       ": expected a string, an integer or true/false");
+      }
+    }
+    hsync::ExchangeConfig c;
+    HS_RETURN_IF_ERROR(hsync::ParseExchangeTable(values, i, &c));
+    out.push_back(std::move(c));
+  }
+  HS_RETURN_IF_ERROR(hsync::ValidateExchanges(out));
+  config->exchanges = std::move(out);
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<SettingInfo>& Settings() {
@@ -300,6 +333,10 @@ Status LoadConfigText(const std::string& text, const std::string& path, ServerCo
     return Status::IOError(path + ": " + e.what());
   }
   for (const auto& [section, node] : root) {
+    if (section.str() == "exchange") {
+      HS_RETURN_IF_ERROR(LoadExchanges(node, config).WithContext(path));
+      continue;
+    }
     const toml::table* table = node.as_table();
     bool known_section = false;
     for (const auto& s : Table()) known_section |= s.info.section == section.str();
@@ -394,6 +431,10 @@ Status ValidateConfig(const ServerConfig& c) {
   }
   if (!c.follow_url.empty() && c.follow_key_file.empty()) {
     return Status::InvalidArgument("follow.url needs follow.key_file (a file holding a replica key of the primary)");
+  }
+  if (!c.follow_url.empty() && !c.exchanges.empty()) {
+    return Status::InvalidArgument("[[exchange]] tables need a primary: a follower (follow.url) copies the primary's "
+                                   "lists, exchanges included");
   }
   if (c.body_buffer_bytes < c.max_body_bytes) {
     return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +

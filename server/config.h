@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "sync/exchange/exchange_config.h"
 
 namespace server {
 
@@ -89,6 +90,9 @@ struct ServerConfig {
   bool ui_enabled = true;
   int64_t ui_session_ttl_s = 28800;  // 8 hours
   int64_t ui_max_sessions = 10000;
+  // [[exchange]] tables (sync/exchange/exchange_config.h, docs/exchanges.md);
+  // file only, no flags.
+  std::vector<hsync::ExchangeConfig> exchanges;
 };
 
 // One setting: its TOML section and key, its flag, and its documentation.

@@ -38,6 +38,7 @@ const std::vector<Route>& ApiRoutes() {
       {"GET", "/v1/keys/{hex16}", "/v1/keys/{id}", kAdmin, B::kNone, HandleKeyShow},
       {"DELETE", "/v1/keys/{hex16}", "/v1/keys/{id}", kAdmin, B::kNone, HandleKeyRevoke},
       {"POST", "/v1/keys/{hex16}/unblock", "/v1/keys/{id}/unblock", kAdmin, B::kNone, HandleKeyUnblock},
+      {"GET", "/v1/exchanges", "/v1/exchanges", kAdmin, B::kNone, HandleExchanges},
       {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
       {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
       {"GET", "/v1/openapi.json", "/v1/openapi.json", kPublic, B::kNone, HandleOpenApi},

@@ -65,6 +65,9 @@ void HandleUiRedirect(Service&, const ApiRequest&, ApiResponse*);
 void HandleUiSessionCreate(Service&, const ApiRequest&, ApiResponse*);
 void HandleUiSessionGet(Service&, const ApiRequest&, ApiResponse*);
 void HandleUiSessionDelete(Service&, const ApiRequest&, ApiResponse*);
+void HandleExchanges(Service&, const ApiRequest&, ApiResponse*);
+// The exchanges' gauges for /metrics (server/exchange_routes.cc).
+void AppendExchangeGauges(Service& service, std::vector<Metrics::Gauge>* gauges);
 
 // A list as the API shows it (list_routes.cc; the feed's JSON reuses it).
 json ListJson(const store::ListInfo& list);

@@ -112,6 +112,19 @@ Status Service::StartFollowing() {
   return Status::Ok();
 }
 
+Status Service::StartExchanges() {
+  auto log = [](hsync::Exchange::LogLevel level, const std::string& name, const std::string& message) {
+    using L = hsync::Exchange::LogLevel;
+    Log(level == L::kWarn ? LogLevel::kWarn : level == L::kInfo ? LogLevel::kInfo : LogLevel::kDebug, "exchange",
+        {{"exchange", name}, {"message", message}});
+  };
+  std::unique_ptr<hsync::ExchangeManager> m;
+  HS_RETURN_IF_ERROR(hsync::ExchangeManager::Create(db_.get(), lists_.get(), config_.exchanges, log, &m));
+  m->Start();
+  exchanges_ = std::move(m);
+  return Status::Ok();
+}
+
 Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) {
   size_t workers = config.screen_workers > 0 ? static_cast<size_t>(config.screen_workers) : Cores();
   std::unique_ptr<Service> s(new Service(config, workers));
@@ -134,6 +147,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
     if (k.rate_per_s > 0) s->limiter_.SetKeyRate(k.id, k.rate_per_s);
   }
   if (!config.follow_url.empty()) HS_RETURN_IF_ERROR(s->StartFollowing());
+  if (!config.exchanges.empty()) HS_RETURN_IF_ERROR(s->StartExchanges());
   *out = std::move(s);
   return Status::Ok();
 }
