@@ -74,7 +74,9 @@ struct AuditHit {
   int distance = 0;         // PDQ Hamming distance (0 for exact digests)
   int variant = 0;          // dihedral variant of the query that hit (0 = original)
   // Format 3 (see AuditEntry::report_id): the list entry's tags (partner
-  // categories) and when the signal was added to the list (0 = unknown).
+  // categories, from its exchange) and when it was first seen: the
+  // partner's own time when its exchange gave one, else when the signal was
+  // added to the list (0 = unknown).
   std::vector<std::string> tags{};
   int64_t first_seen_ms = 0;
 };
