@@ -280,7 +280,7 @@ class AuditLog {
   // filters without an index of their own are checked on the entries read,
   // and once kMaxRejected entries were read and rejected, a page that holds
   // at least one entry ends there with its cursor.
-  static constexpr size_t kMaxRejected = 10000;
+  static constexpr size_t kMaxRejected = 1000;
   Status Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const;
 
   // Drops and rebuilds the index of the log in `db` (hashscreend audit

@@ -322,6 +322,21 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
     for (size_t i = te.queries.size(); i-- > 0;) whole |= te.queries[i].find("start_time") == std::string::npos;
     CHECK(whole);
   }
+  {
+    // A reviewer sees the partner's tags and first-seen time on the hit;
+    // the ingest answer is only match and its audit id.
+    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{"pdq", pdq[3]}}.dump(), "application/json");
+    REQUIRE(HttpStatus(r) == 200);
+    const json answer = Json(r);
+    CHECK(answer.size() == 2);
+    REQUIRE(answer["match"] == true);
+    auto shown = server.Client()->Get("/v1/audit/" + answer["audit_id"].get<std::string>(), Bearer(admin));
+    REQUIRE(HttpStatus(shown) == 200);
+    const json hit = Json(shown)["hits"].at(0);
+    CHECK(hit["partner_ref"] == "u3");
+    CHECK(hit["tags"] == json::array({"t3"}));
+    CHECK(hit["first_seen_ms"].get<int64_t>() > 0);
+  }
   REQUIRE(server.Stop(SIGTERM) == 0);
 
   // The tags reached the entries' metadata (what a reviewer's view reads).
