@@ -10,6 +10,10 @@
 #                      target briefly (clang, ASan+UBSan)
 #   ./setup.sh build   install dependencies and build only
 #
+# `test` also installs Debian's chromium (and node/npm when absent) and runs
+# npm ci in tests/web for the console's browser test (HASHSCREEN_NO_BROWSER=1
+# skips that test).
+#
 # Environment: HASHSCREEN_IMAGES (image corpus dir, default
 # /var/cache/hashscreen/images), HASHSCREEN_SANITIZE=0 skips the sanitizer pass,
 # HASHSCREEN_FUZZ_SECONDS (per fuzz target, default 10; 0 skips fuzzing),
@@ -36,6 +40,30 @@ PACKAGES=(
 )
 
 log() { printf '== %s\n' "$*"; }
+
+# The console's browser test (tests/web/): Debian's chromium, driven by
+# playwright-core and checked by axe-core from the npm registry (pinned in
+# tests/web/package-lock.json). Nothing else is downloaded: no browser build.
+install_browser_test_deps() {
+  local missing=()
+  local p
+  for p in chromium fonts-dejavu-core; do  # a font, so pages render text (screenshots, axe's contrast checks)
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (browser test of the console)"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # npm ci only when the lock file is newer than the last install.
+  if ! [ tests/web/node_modules/.installed-from-lock -nt tests/web/package-lock.json ]; then
+    log "npm ci in tests/web (playwright-core, axe-core)"
+    (cd tests/web && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) && touch tests/web/node_modules/.installed-from-lock
+  fi
+}
 
 install_deps() {
   local missing=()
@@ -96,6 +124,7 @@ case "$cmd" in
     install_deps; build build ;;
   test)
     install_deps
+    [ "${HASHSCREEN_NO_BROWSER:-0}" = 1 ] || install_browser_test_deps
     fetch_images
     build build -DHASHSCREEN_SANITIZE=OFF
     run_tests build

@@ -157,6 +157,7 @@ struct ApiClient::Impl {
     out->status = r->status;
     out->body = r->body;
     out->retry_after = r->get_header_value("Retry-After");
+    out->audit_next = r->get_header_value("X-Audit-Next");
     return Status::Ok();
   }
 };

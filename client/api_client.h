@@ -40,6 +40,7 @@ struct ApiAnswer {
   int status = 0;
   std::string body;
   std::string retry_after;  // the Retry-After header, if any
+  std::string audit_next;   // the X-Audit-Next header (audit export pages), if any
   // The "message" of a JSON error body, or the body itself.
   std::string ErrorMessage() const;
 };

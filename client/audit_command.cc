@@ -8,12 +8,15 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "client/api_client.h"
 #include "client/audit_prove.h"
 #include "client/command.h"
+#include "base/number_parse.h"
 
 namespace client {
 
@@ -23,12 +26,28 @@ using nlohmann::json;
 
 constexpr const char* kHelp =
     "usage: hashscreen audit COMMAND [OPTIONS]\n\n"
-    "  audit list [--after ID] [--limit N] [--verdict match|no_match|error|review|event|batch]\n"
-    "             [--list ID] [--since MS] [--until MS] [--json]\n"
-    "                          entries, one line each (reviewer key); --json prints the page as JSON\n"
-    "  audit show ID           one entry with its reviews, as JSON (reviewer key)\n"
-    "  audit review ID --disposition confirmed|false_positive|escalated [--note TEXT]\n"
-    "                          record a review (reviewer key)\n"
+    "  audit list [FILTERS] [--order oldest|newest] [--limit N] [--json]\n"
+    "                          entries, one line each, every page (reviewer or admin key); --limit N\n"
+    "                          stops after N entries; --json prints one JSON entry per line. FILTERS:\n"
+    "      --verdict match|no_match|error|review|event|batch\n"
+    "      --list ID           screens with a hit on list ID\n"
+    "      --partner NAME      screens with a hit on a list owned by partner NAME\n"
+    "      --disposition unreviewed|confirmed|false_positive|escalated|reported\n"
+    "                          the current disposition (latest review); unreviewed = matches no\n"
+    "                          one has reviewed: the review queue is --verdict match --disposition\n"
+    "                          unreviewed (oldest first)\n"
+    "      --instance ID       entries of one instance (its id, or 8+ leading hex digits of it)\n"
+    "      --since T, --until T  a time window, inclusive; T is ms since the epoch or ISO-8601 UTC\n"
+    "                          (2026-11-30, 2026-11-30T06:45:24Z)\n"
+    "  audit show ID           one entry with its current disposition and review history, as JSON\n"
+    "  audit review ID --disposition confirmed|false_positive|escalated|reported [--note TEXT]\n"
+    "             [--report-id R]\n"
+    "                          record a review. reported needs --report-id (e.g. the CyberTipline\n"
+    "                          report number); an entry already reviewed needs --note saying why\n"
+    "  audit export --since T --until T [--format csv|json] [--out FILE]\n"
+    "             [--list ID] [--partner NAME] [--disposition D]\n"
+    "                          the matches of a time window, one row per hit, with their current\n"
+    "                          disposition and reviews (reviewer key); FILE is never overwritten\n"
     "  audit verify [--checkpoint FILE|STRING]\n"
     "                          walk the audit chain (admin key); with a checkpoint, also prove the\n"
     "                          log still holds it (a cut or rewritten tail fails). Exit 0 verified,\n"
@@ -70,52 +89,276 @@ std::string Str(const json& j, const char* k) {
   return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
 }
 
+// A usage error: exit 2, naming what was wrong.
+int Usage(const std::string& what) {
+  std::fprintf(stderr, "hashscreen audit: %s (see hashscreen audit --help)\n", what.c_str());
+  return 2;
+}
+
+// A time: ms since the epoch, or ISO-8601 UTC (2026-11-30, 2026-11-30T06:45,
+// 2026-11-30T06:45:24Z, 2026-11-30T06:45:24.250Z).
+Status ParseTime(const std::string& flag, const std::string& text, int64_t* out) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    uint64_t v = 0;
+    HS_RETURN_IF_ERROR(base::ParseUint(text, flag.c_str(), 0, INT64_MAX, &v));
+    *out = static_cast<int64_t>(v);
+    return Status::Ok();
+  }
+  const auto bad = [&] {
+    return Status::InvalidArgument(flag + " " + text + ": not ms since the epoch nor an ISO-8601 UTC time (2026-11-30T06:45:24Z)");
+  };
+  auto digits = [&](size_t at, size_t n, int* v) {
+    if (at + n > text.size()) return false;
+    *v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      *v = *v * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+  if (!digits(0, 4, &y) || text.size() < 10 || text[4] != '-' || !digits(5, 2, &mo) || text[7] != '-' || !digits(8, 2, &d)) {
+    return bad();
+  }
+  size_t at = 10;
+  if (at < text.size() && (text[at] == 'T' || text[at] == ' ')) {
+    if (!digits(at + 1, 2, &h) || at + 3 >= text.size() || text[at + 3] != ':' || !digits(at + 4, 2, &mi)) return bad();
+    at += 6;
+    if (at < text.size() && text[at] == ':') {
+      if (!digits(at + 1, 2, &sec)) return bad();
+      at += 3;
+      if (at < text.size() && text[at] == '.') {
+        size_t n = 0;
+        while (at + 1 + n < text.size() && n < 3 && text[at + 1 + n] >= '0' && text[at + 1 + n] <= '9') ++n;
+        if (n == 0 || !digits(at + 1, n, &ms)) return bad();
+        for (size_t i = n; i < 3; ++i) ms *= 10;
+        at += 1 + n;
+      }
+    }
+  }
+  if (at < text.size()) {
+    const std::string zone = text.substr(at);
+    if (zone != "Z" && zone != "+00:00") {
+      return Status::InvalidArgument(flag + " " + text + ": times are UTC: end with Z (or give ms since the epoch)");
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) return bad();
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const std::time_t t = timegm(&tm);
+  // timegm normalises 2026-02-31 to March: refuse dates that do not exist.
+  std::tm back{};
+  gmtime_r(&t, &back);
+  if (back.tm_mday != d || back.tm_mon != mo - 1) return bad();
+  *out = static_cast<int64_t>(t) * 1000 + ms;
+  return Status::Ok();
+}
+
+// Flags of `audit list` and `audit export` that become query parameters.
+struct FilterFlags {
+  std::map<std::string, std::string> params;
+};
+
+// Takes the value of flag args[i] into `params` under `param`; false when it has none.
+bool TakeValue(const std::vector<std::string>& args, size_t* i, std::string* value) {
+  if (*i + 1 >= args.size()) return false;
+  *value = args[++*i];
+  return true;
+}
+
+std::string QueryString(const std::map<std::string, std::string>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) q += (q.empty() ? "?" : "&") + k + "=" + UrlEncode(v);
+  return q;
+}
+
+std::string EntryLine(const json& e) {
+  std::string line = Str(e, "id") + "  " + Time(e.value("time_ms", int64_t{0})) + "  ";
+  if (Str(e, "kind") == "event") {
+    line += "event " + Str(e, "event") + " key=" + Str(e, "key_id") + ": " + Str(e, "detail");
+  } else if (Str(e, "kind") == "review") {
+    line += "review of " + Str(e, "target_id") + ": " + Str(e, "disposition") + " " + Str(e, "note");
+    if (e.contains("report_id") && e["report_id"].is_string()) line += " report=" + Str(e, "report_id");
+  } else if (Str(e, "kind") == "batch") {
+    line += "batch of " + std::to_string(e.value("count", 0ull)) + " " + Str(e, "verdict") + " hash screens, Merkle root " +
+            Str(e, "merkle_root");
+  } else {
+    line += Str(e, "verdict");
+    if (e.contains("error")) line += " (" + Str(e, "error") + ")";
+    if (e.contains("disposition")) {
+      line += e["disposition"].is_string() ? " [" + Str(e, "disposition") + "]"
+                                           : (Str(e, "verdict") == "match" ? " [unreviewed]" : "");
+    }
+    line += "  ref=" + Str(e, "ref");
+    if (e.contains("hits") && e["hits"].is_array()) {
+      for (const auto& h : e["hits"]) {
+        line += "  [" + Str(h, "list_kind") + " list " + std::to_string(h.value("list_id", uint64_t{0})) + " " +
+                Str(h, "partner") + "/" + Str(h, "partner_ref") + " " + Str(h, "signal") + " d=" +
+                std::to_string(h.value("distance", 0)) + "]";
+      }
+    }
+  }
+  if (Str(e, "instance").size() && e.contains("instance_seq")) line += "  (instance " + Str(e, "instance").substr(0, 8) + ")";
+  return line;
+}
+
 int List(ApiClient& api, const std::vector<std::string>& args) {
-  std::string query;
+  std::map<std::string, std::string> params;
   bool as_json = false;
+  uint64_t total = UINT64_MAX;  // all pages
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--json") {
+    const std::string& flag = args[i];
+    if (flag == "--json") {
       as_json = true;
       continue;
     }
-    if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) return Fail("bad option " + args[i] + " (see --help)");
-    query += query.empty() ? '?' : '&';
-    query += args[i].substr(2);
-    query += '=';
-    query += UrlEncode(args[i + 1]);
-    ++i;
+    static const std::set<std::string> kFlags = {"--verdict",  "--list",  "--partner", "--disposition", "--instance",
+                                                 "--since",    "--until", "--order",   "--limit",       "--after"};
+    if (!kFlags.contains(flag)) return Usage("audit list: unknown option " + flag);
+    std::string value;
+    if (!TakeValue(args, &i, &value)) return Usage("audit list: " + flag + " needs a value");
+    if (flag == "--limit") {
+      if (Status s = base::ParseUint(value, "--limit", 1, UINT64_MAX - 1, &total); !s.ok()) return Usage(s.message());
+    } else if (flag == "--since" || flag == "--until") {
+      int64_t ms = 0;
+      if (Status s = ParseTime(flag, value, &ms); !s.ok()) return Usage(s.message());
+      params[flag.substr(2)] = std::to_string(ms);
+    } else {
+      params[flag.substr(2)] = value;
+    }
+  }
+  uint64_t printed = 0;
+  std::string cursor;
+  for (;;) {
+    std::map<std::string, std::string> page_params = params;
+    page_params["limit"] = std::to_string(std::min<uint64_t>(1000, total - printed));
+    if (!cursor.empty()) {
+      page_params.erase("after");
+      page_params["cursor"] = cursor;
+    }
+    ApiAnswer a;
+    if (Status s = api.Get("/v1/audit" + QueryString(page_params), &a); !s.ok()) return Fail(s.message());
+    if (a.status != 200) return a.status == 400 ? Usage(a.ErrorMessage()) : Fail(a.ErrorMessage());
+    json page = json::parse(a.body, nullptr, false);
+    if (page.is_discarded() || !page.contains("entries") || !page["entries"].is_array()) {
+      return Fail("the server's answer is not an audit page");
+    }
+    for (const auto& e : page["entries"]) {
+      std::printf("%s\n", as_json ? e.dump().c_str() : EntryLine(e).c_str());
+      ++printed;
+    }
+    if (!page["next"].is_string() || printed >= total) {
+      if (page["next"].is_string()) {
+        std::fprintf(stderr, "more: --after %s (or a larger --limit)\n", page["next"].get<std::string>().c_str());
+      }
+      break;
+    }
+    cursor = page["next"].get<std::string>();
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+int Review(ApiClient& api, const std::vector<std::string>& args) {
+  if (args.empty() || args[0].rfind("--", 0) == 0) return Usage("audit review needs an ID first");
+  json body;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    std::string value;
+    const char* field = flag == "--disposition" ? "disposition" : flag == "--note" ? "note" : flag == "--report-id" ? "report_id" : nullptr;
+    if (!field) return Usage("audit review: unknown option " + flag);
+    if (!TakeValue(args, &i, &value)) return Usage("audit review: " + flag + " needs a value");
+    body[field] = value;
+  }
+  if (!body.contains("disposition")) {
+    return Usage("audit review needs --disposition confirmed|false_positive|escalated|reported");
   }
   ApiAnswer a;
-  if (Status s = api.Get("/v1/audit" + query, &a); !s.ok()) return Fail(s.message());
-  if (a.status != 200) return Fail(a.ErrorMessage());
-  json page = json::parse(a.body);
-  if (as_json) {
-    std::printf("%s\n", page.dump().c_str());
-    return 0;
+  if (Status s = api.Post("/v1/audit/" + UrlEncode(args[0]) + "/review", body.dump(), "application/json", &a); !s.ok()) {
+    return Fail(s.message());
   }
-  for (const auto& e : page["entries"]) {
-    std::string line = Str(e, "id") + "  " + Time(e["time_ms"].get<int64_t>()) + "  ";
-    if (Str(e, "kind") == "event") {
-      line += "event " + Str(e, "event") + " key=" + Str(e, "key_id") + ": " + Str(e, "detail");
-    } else if (Str(e, "kind") == "review") {
-      line += "review of " + Str(e, "target_id") + ": " + Str(e, "disposition") + " " + Str(e, "note");
-    } else if (Str(e, "kind") == "batch") {
-      line += "batch of " + std::to_string(e.value("count", 0ull)) + " " + Str(e, "verdict") + " hash screens, Merkle root " +
-              Str(e, "merkle_root");
+  if (a.status != 201) return Fail(a.ErrorMessage());
+  std::printf("recorded review %s\n", Str(json::parse(a.body, nullptr, false), "id").c_str());
+  return 0;
+}
+
+int Export(ApiClient& api, const std::vector<std::string>& args) {
+  std::map<std::string, std::string> params;
+  std::string out_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    static const std::set<std::string> kFlags = {"--since", "--until", "--format", "--out", "--list", "--partner", "--disposition"};
+    if (!kFlags.contains(flag)) return Usage("audit export: unknown option " + flag);
+    std::string value;
+    if (!TakeValue(args, &i, &value)) return Usage("audit export: " + flag + " needs a value");
+    if (flag == "--out") {
+      out_path = value;
+    } else if (flag == "--since" || flag == "--until") {
+      int64_t ms = 0;
+      if (Status s = ParseTime(flag, value, &ms); !s.ok()) return Usage(s.message());
+      params[flag.substr(2)] = std::to_string(ms);
     } else {
-      line += Str(e, "verdict");
-      if (e.contains("error")) line += " (" + Str(e, "error") + ")";
-      line += "  ref=" + Str(e, "ref");
-      for (const auto& h : e["hits"]) {
-        line += "  [" + Str(h, "list_kind") + " list " + std::to_string(h["list_id"].get<uint64_t>()) + " " +
-                Str(h, "partner") + "/" + Str(h, "partner_ref") + " " + Str(h, "signal") + " d=" +
-                std::to_string(h["distance"].get<int>()) + "]";
+      params[flag.substr(2)] = value;
+    }
+  }
+  if (!params.contains("format")) params["format"] = "csv";
+  const bool csv = params["format"] == "csv";
+  std::FILE* f = stdout;
+  if (!out_path.empty()) {
+    f = std::fopen(out_path.c_str(), "wbx");
+    if (!f) return Fail("--out " + out_path + ": " + std::strerror(errno) + (errno == EEXIST ? " (it is not overwritten)" : ""));
+  }
+  // Page by page as the server answers (X-Audit-Next): memory stays bounded.
+  // JSON pages are joined into one {"matches": [...]} document.
+  int rc = 0;
+  uint64_t bytes = 0;
+  bool first_match = true;
+  auto put = [&](std::string_view text) {
+    if (rc == 0 && std::fwrite(text.data(), 1, text.size(), f) != text.size()) rc = Fail("writing the export: " + std::string(std::strerror(errno)));
+    bytes += text.size();
+  };
+  if (!csv) put("{\"matches\":[");
+  for (std::string cursor;;) {
+    std::map<std::string, std::string> page_params = params;
+    if (!cursor.empty()) page_params["cursor"] = cursor;
+    ApiAnswer a;
+    if (Status s = api.Get("/v1/audit/export" + QueryString(page_params), &a); !s.ok()) {
+      rc = Fail(s.message());
+      break;
+    }
+    if (a.status != 200) {
+      rc = a.status == 400 ? Usage(a.ErrorMessage()) : Fail(a.ErrorMessage());
+      break;
+    }
+    if (csv) {
+      put(a.body);
+    } else {
+      json page = json::parse(a.body, nullptr, false);
+      if (page.is_discarded() || !page.contains("matches") || !page["matches"].is_array()) {
+        rc = Fail("the server's answer is not an export page");
+        break;
+      }
+      for (const auto& m : page["matches"]) {
+        if (!first_match) put(",");
+        first_match = false;
+        put(m.dump());
       }
     }
-    std::printf("%s\n", line.c_str());
+    if (rc != 0 || a.audit_next.empty()) break;
+    cursor = a.audit_next;
   }
-  if (page["next"].is_string()) std::fprintf(stderr, "more: --after %s\n", page["next"].get<std::string>().c_str());
-  return 0;
+  if (!csv && rc == 0) put("]}\n");
+  const bool closed = f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0;
+  if (rc == 0 && !closed) rc = Fail("writing the export: " + std::string(std::strerror(errno)));
+  // A cut-off export is not left behind to be taken for a whole one.
+  if (rc != 0 && !out_path.empty()) ::unlink(out_path.c_str());
+  if (rc == 0 && !out_path.empty()) std::fprintf(stderr, "wrote %llu bytes to %s\n", static_cast<unsigned long long>(bytes), out_path.c_str());
+  return rc;
 }
 
 // --checkpoint takes the checkpoint line itself, or a file holding it (the
@@ -234,22 +477,8 @@ int RunAudit(const std::vector<std::string>& argv) {
       std::printf("%s\n", json::parse(a.body).dump(2).c_str());
       return 0;
     }
-    if (sub == "review") {
-      if (args.empty()) return Fail("review needs an ID");
-      json body;
-      for (size_t i = 1; i + 1 < args.size(); i += 2) {
-        if (args[i] == "--disposition") body["disposition"] = args[i + 1];
-        else if (args[i] == "--note") body["note"] = args[i + 1];
-        else return Fail("unknown option " + args[i]);
-      }
-      if (!body.contains("disposition")) return Fail("review needs --disposition");
-      if (Status s = api.Post("/v1/audit/" + UrlEncode(args[0]) + "/review", body.dump(), "application/json", &a); !s.ok()) {
-        return Fail(s.message());
-      }
-      if (a.status != 201) return Fail(a.ErrorMessage());
-      std::printf("recorded review %s\n", Str(json::parse(a.body), "id").c_str());
-      return 0;
-    }
+    if (sub == "review") return Review(api, args);
+    if (sub == "export") return Export(api, args);
     if (sub == "verify") return Verify(api, args);
     if (sub == "checkpoint") return Checkpoint(api, args);
     if (sub == "prove") return AuditProve(api, args);

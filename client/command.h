@@ -21,5 +21,6 @@ int RunScan(const std::vector<std::string>& args);
 int RunLists(const std::vector<std::string>& args);
 int RunAudit(const std::vector<std::string>& args);
 int RunKeys(const std::vector<std::string>& args);
+int RunExchanges(const std::vector<std::string>& args);
 
 }  // namespace client

@@ -19,6 +19,7 @@ const client::Command kCommands[] = {
     {"lists", "create, inspect and push hash lists (partner and admin keys)", client::RunLists},
     {"audit", "list, show, review and verify audit entries (reviewer and admin keys)", client::RunAudit},
     {"keys", "create, list, revoke and unblock API keys on a running server (admin key)", client::RunKeys},
+    {"exchanges", "status of the partner exchanges a server follows (admin key)", client::RunExchanges},
 };
 
 void PrintUsage(FILE* out) {

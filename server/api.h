@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "server/ui_session.h"
 #include "store/api_keys.h"
 
 namespace server {
@@ -38,6 +39,10 @@ struct ApiRequest {
   std::vector<Part> parts;  // multipart/form-data parts
   store::ApiKey key;        // the authenticated caller
   std::string request_id;   // server/request_id.h: valid X-Request-Id or generated
+  // Set when the caller authenticated with the console's session cookie
+  // instead of a bearer key (server/ui_auth.h): the token and its session.
+  std::string ui_session_token;
+  UiSessions::Session ui_session;
 
   // The first value of query parameter `name`, or "".
   std::string Param(const std::string& name) const {

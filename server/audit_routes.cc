@@ -2,6 +2,8 @@
 // GET /v1/audit/verify[?checkpoint=...], GET /v1/audit/checkpoint (admin),
 // POST /v1/audit/forward (replica: a follower's entries kept on its primary).
 // Reviewers see every detail of an entry, and which instance wrote it.
+#include <set>
+
 #include "base/hex.h"
 #include "base/number_parse.h"
 #include "base/query_variant.h"
@@ -60,6 +62,7 @@ json EntryJson(const store::AuditEntry& e, const std::string& own_instance) {
     j["target_id"] = std::to_string(e.target_seq);
     j["disposition"] = e.disposition;
     j["note"] = e.note;
+    j["report_id"] = e.report_id.empty() ? json(nullptr) : json(e.report_id);
     return j;
   }
   if (e.kind == store::AuditEntry::Kind::kBatch) {
@@ -96,10 +99,42 @@ json EntryJson(const store::AuditEntry& e, const std::string& own_instance) {
                     {"hash", h.hash_hex},
                     {"distance", h.distance},
                     {"variant", h.variant},
-                    {"variant_name", base::QueryVariantName(h.variant)}});
+                    {"variant_name", base::QueryVariantName(h.variant)},
+                    {"tags", h.tags},
+                    {"first_seen_ms", h.first_seen_ms}});
   }
   j["hits"] = std::move(hits);
   return j;
+}
+
+// A review as the review history and the `review` field show it.
+json ReviewJson(const store::AuditEntry& r) {
+  return {{"id", std::to_string(r.seq)},
+          {"time_ms", r.time_ms},
+          {"key_id", r.key_id},
+          {"disposition", r.disposition},
+          {"note", r.note},
+          {"report_id", r.report_id.empty() ? json(nullptr) : json(r.report_id)},
+          {"request_id", r.request_id.empty() ? json(nullptr) : json(r.request_id)}};
+}
+
+// An entry with, for a screen, its current disposition and latest review.
+Status EntryWithDisposition(Service& service, const store::AuditEntry& e, json* out) {
+  *out = EntryJson(e, service.db()->instance_id());
+  if (e.effective().kind != store::AuditEntry::Kind::kScreen) return Status::Ok();
+  store::AuditEntry review;
+  bool found = false;
+  HS_RETURN_IF_ERROR(service.audit()->CurrentReview(e.seq, &review, &found));
+  if (!found) {
+    (*out)["disposition"] = nullptr;
+    (*out)["review"] = nullptr;
+    return Status::Ok();
+  }
+  (*out)["disposition"] = review.disposition;
+  json r = ReviewJson(review);
+  r.erase("request_id");
+  (*out)["review"] = std::move(r);
+  return Status::Ok();
 }
 
 // A time in ms since the epoch: 0..INT64_MAX, never clamped or wrapped.
@@ -114,18 +149,49 @@ Status ParseTimeParam(const ApiRequest& r, const char* name, std::optional<int64
 }  // namespace
 
 void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* response) {
+  static const std::set<std::string> kParams = {"verdict", "list",  "partner", "disposition", "instance", "since",
+                                                "until",   "order", "limit",   "cursor",      "after"};
+  for (const auto& [name, value] : request.params) {
+    if (!kParams.contains(name)) {
+      return response->Error(400, "invalid_argument", "unknown parameter " + name + " (GET /v1/audit takes " +
+                                                          "verdict, list, partner, disposition, instance, since, until, order, limit, cursor)");
+    }
+  }
   store::AuditQuery q;
   uint64_t limit = 100;
   Status s;
+  const std::string order = request.HasParam("order") ? request.Param("order") : "oldest";
+  if (order != "oldest" && order != "newest") s = Status::InvalidArgument("order must be oldest or newest");
+  q.newest_first = order == "newest";
   // A cursor is a seq of the log: beyond the newest entry is out of range.
   const uint64_t last = service.audit()->last_seq();
-  if (request.HasParam("after")) s = base::ParseUint(request.Param("after"), "after", 0, last, &q.after);
+  if (s.ok() && request.HasParam("after") && request.HasParam("cursor")) {
+    s = Status::InvalidArgument("give cursor or after, not both");
+  }
+  if (s.ok() && request.HasParam("after")) {
+    if (q.newest_first) s = Status::InvalidArgument("after is for order=oldest; page with cursor");
+    if (s.ok()) s = base::ParseUint(request.Param("after"), "after", 0, last, &q.after);
+  }
+  if (s.ok() && request.HasParam("cursor")) {
+    if (!base::ParseUint(request.Param("cursor"), "cursor", 1, last, &q.after).ok()) {
+      s = Status::InvalidArgument("cursor is not a cursor of this log (pass the `next` of the previous page)");
+    }
+  }
   if (s.ok() && request.HasParam("limit")) s = base::ParseUint(request.Param("limit"), "limit", 1, 1000, &limit);
   q.limit = limit;
   q.verdict = request.Param("verdict");
-  if (s.ok() && !q.verdict.empty() && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
+  if (s.ok() && request.HasParam("verdict") && q.verdict != "match" && q.verdict != "no_match" && q.verdict != "error" &&
       q.verdict != "review" && q.verdict != "event" && q.verdict != "batch") {
     s = Status::InvalidArgument("verdict must be match, no_match, error, review, event or batch");
+  }
+  q.disposition = request.Param("disposition");
+  if (s.ok() && request.HasParam("disposition") && q.disposition != "unreviewed" && q.disposition != "confirmed" &&
+      q.disposition != "false_positive" && q.disposition != "escalated" && q.disposition != "reported") {
+    s = Status::InvalidArgument("disposition must be unreviewed, confirmed, false_positive, escalated or reported");
+  }
+  if (s.ok() && request.HasParam("partner")) {
+    q.partner = request.Param("partner");
+    if (q.partner.empty()) s = Status::InvalidArgument("partner must not be empty");
   }
   if (s.ok() && request.HasParam("list")) {
     uint64_t list = 0;
@@ -134,14 +200,29 @@ void HandleAuditList(Service& service, const ApiRequest& request, ApiResponse* r
   }
   if (s.ok()) s = ParseTimeParam(request, "since", &q.since_ms);
   if (s.ok()) s = ParseTimeParam(request, "until", &q.until_ms);
-  if (s.ok() && request.HasParam("instance")) q.instance = request.Param("instance");
+  bool unknown_instance = false;
+  if (s.ok() && request.HasParam("instance")) {
+    std::string id;
+    Status found = service.audit()->ResolveInstance(request.Param("instance"), &id);
+    // An instance the log holds nothing of has no entries: an empty answer.
+    if (found.code() == Status::Code::kNotFound) {
+      unknown_instance = true;
+    } else {
+      s = found;
+    }
+    q.instance = id;
+  }
   if (!s.ok()) return response->FromStatus(s);
   std::vector<store::AuditEntry> entries;
   uint64_t next = 0;
-  s = service.audit()->Query(q, &entries, &next);
+  if (!unknown_instance) s = service.audit()->Query(q, &entries, &next);
   if (!s.ok()) return response->FromStatus(s);
   json list = json::array();
-  for (const auto& e : entries) list.push_back(EntryJson(e, service.db()->instance_id()));
+  for (const auto& e : entries) {
+    json j;
+    if (s = EntryWithDisposition(service, e, &j); !s.ok()) return response->FromStatus(s);
+    list.push_back(std::move(j));
+  }
   json out{{"entries", std::move(list)}};
   out["next"] = next ? json(std::to_string(next)) : json(nullptr);
   response->Json(200, out);
@@ -154,10 +235,11 @@ void HandleAuditShow(Service& service, const ApiRequest& request, ApiResponse* r
   if (s.ok()) s = service.audit()->Get(seq, &e);
   std::vector<store::AuditEntry> reviews;
   if (s.ok()) s = service.audit()->ReviewsOf(seq, &reviews);
+  json j;
+  if (s.ok()) s = EntryWithDisposition(service, e, &j);
   if (!s.ok()) return response->FromStatus(s);
-  json j = EntryJson(e, service.db()->instance_id());
   json rs = json::array();
-  for (const auto& r : reviews) rs.push_back(EntryJson(r, service.db()->instance_id()));
+  for (const auto& r : reviews) rs.push_back(ReviewJson(r));
   j["reviews"] = std::move(rs);
   response->Json(200, j);
 }
@@ -165,15 +247,24 @@ void HandleAuditShow(Service& service, const ApiRequest& request, ApiResponse* r
 void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse* response) {
   uint64_t seq = 0;
   json body;
-  std::string disposition, note;
+  store::ReviewInput input;
   Status s = ParseU64(request.path_args.at(0), "id", &seq);
-  if (s.ok()) s = ParseJsonBody(request.body, {"disposition", "note"}, &body);
-  if (s.ok()) s = JsonString(body, "disposition", true, &disposition);
-  if (s.ok()) s = JsonString(body, "note", false, &note);
+  if (s.ok()) s = ParseJsonBody(request.body, {"disposition", "note", "report_id"}, &body);
+  if (s.ok()) s = JsonString(body, "disposition", true, &input.disposition);
+  if (s.ok()) s = JsonString(body, "note", false, &input.note);
+  if (s.ok()) s = JsonString(body, "report_id", false, &input.report_id);
+  if (s.ok() && body.contains("report_id") && input.report_id.empty()) {
+    s = Status::InvalidArgument("report_id must be 1-64 printable ASCII characters");
+  }
   store::AuditEntry review;
-  if (s.ok()) s = service.audit()->AppendReview(seq, disposition, note, request.key.id, &review, request.request_id);
+  bool note_required = false;
+  if (s.ok()) s = service.audit()->AppendReview(seq, input, request.key.id, &review, request.request_id, &note_required);
+  if (note_required) return response->Error(400, "note_required", s.message());
   if (!s.ok()) return response->FromStatus(s);
-  response->Json(201, EntryJson(review, service.db()->instance_id()));
+  // The review as the history shows it, with its chain fields and target_id.
+  json j = EntryJson(review, service.db()->instance_id());
+  j["request_id"] = review.request_id.empty() ? json(nullptr) : json(review.request_id);
+  response->Json(201, j);
 }
 
 void HandleAuditVerify(Service& service, const ApiRequest& request, ApiResponse* response) {

@@ -155,6 +155,12 @@ const std::vector<Setting>& Table() {
        &ServerConfig::follow_max_lag_s, {2, 86400}},
       {{"follow", "page_bytes", "follow-page-bytes", "feed page size asked of the primary (memory per page: ~3x)"},
        &ServerConfig::follow_page_bytes, {1024, 64ll << 20}},
+      {{"ui", "enabled", "ui-enabled", "serve the review console at /ui/ and accept its session cookie"},
+       &ServerConfig::ui_enabled},
+      {{"ui", "session_ttl_s", "ui-session-ttl-s", "seconds a console sign-in lasts (no renewal)"},
+       &ServerConfig::ui_session_ttl_s, {1, 30ll * 86400}},
+      {{"ui", "max_sessions", "ui-max-sessions", "live console sessions at once (sign-ins beyond are refused)"},
+       &ServerConfig::ui_max_sessions, {1, 1'000'000}},
   };
   return table;
 }
@@ -262,6 +268,39 @@ Status CheckRegularFile(const std::string& what, const std::string& path) {
   return Status::Ok();
 }
 
+// [[exchange]]: an array of tables, each handed to sync/ as key/value pairs
+// (it knows each kind's keys); the list replaces any earlier file's.
+Status LoadExchanges(const toml::node& node, ServerConfig* config) {
+  const toml::array* tables = node.as_array();
+  if (!tables || !tables->is_array_of_tables()) {
+    return Status::InvalidArgument("exchange must be an array of tables ([[exchange]])");
+  }
+  std::vector<hsync::ExchangeConfig> out;
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const toml::table& t = *(*tables)[i].as_table();
+    hsync::ExchangeTable values;
+    for (const auto& [key, value] : t) {
+      const std::string k(key.str());
+      if (auto v = value.value_exact<std::string>()) {
+        values.emplace_back(k, *v);
+      } else if (auto n = value.value_exact<int64_t>()) {
+        values.emplace_back(k, *n);
+      } else if (auto b = value.value_exact<bool>()) {
+        values.emplace_back(k, *b);
+      } else {
+        return Status::InvalidArgument("exchange[" + std::to_string(i) + "]." + k +
+                                       ": expected a string, an integer or true/false");
+      }
+    }
+    hsync::ExchangeConfig c;
+    HS_RETURN_IF_ERROR(hsync::ParseExchangeTable(values, i, &c));
+    out.push_back(std::move(c));
+  }
+  HS_RETURN_IF_ERROR(hsync::ValidateExchanges(out));
+  config->exchanges = std::move(out);
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<SettingInfo>& Settings() {
@@ -294,6 +333,10 @@ Status LoadConfigText(const std::string& text, const std::string& path, ServerCo
     return Status::IOError(path + ": " + e.what());
   }
   for (const auto& [section, node] : root) {
+    if (section.str() == "exchange") {
+      HS_RETURN_IF_ERROR(LoadExchanges(node, config).WithContext(path));
+      continue;
+    }
     const toml::table* table = node.as_table();
     bool known_section = false;
     for (const auto& s : Table()) known_section |= s.info.section == section.str();
@@ -388,6 +431,10 @@ Status ValidateConfig(const ServerConfig& c) {
   }
   if (!c.follow_url.empty() && c.follow_key_file.empty()) {
     return Status::InvalidArgument("follow.url needs follow.key_file (a file holding a replica key of the primary)");
+  }
+  if (!c.follow_url.empty() && !c.exchanges.empty()) {
+    return Status::InvalidArgument("[[exchange]] tables need a primary: a follower (follow.url) copies the primary's "
+                                   "lists, exchanges included");
   }
   if (c.body_buffer_bytes < c.max_body_bytes) {
     return Status::InvalidArgument("limits.body_buffer_bytes: " + std::to_string(c.body_buffer_bytes) +

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "sync/exchange/exchange_config.h"
 
 namespace server {
 
@@ -85,6 +86,13 @@ struct ServerConfig {
   std::string follow_cacert;    // CA certificate of the primary; "" = the system's
   int64_t follow_max_lag_s = 10;
   int64_t follow_page_bytes = 32ll << 20;
+  // [ui] the review console (docs/console.md)
+  bool ui_enabled = true;
+  int64_t ui_session_ttl_s = 28800;  // 8 hours
+  int64_t ui_max_sessions = 10000;
+  // [[exchange]] tables (sync/exchange/exchange_config.h, docs/exchanges.md);
+  // file only, no flags.
+  std::vector<hsync::ExchangeConfig> exchanges;
 };
 
 // One setting: its TOML section and key, its flag, and its documentation.

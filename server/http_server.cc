@@ -19,6 +19,7 @@
 #include "server/request_id.h"
 #include "server/route_pattern.h"
 #include "server/routes.h"
+#include "server/ui_auth.h"
 
 namespace server {
 
@@ -27,6 +28,7 @@ namespace {
 constexpr int kPublicListener = 1;
 constexpr int kMetricsListener = 2;
 constexpr int kListenBacklog = 1024;
+const std::string kUiIndexPath = "/ui/index.html";
 
 struct CompiledRoute {
   const Route* route;
@@ -46,6 +48,13 @@ http::Response ToHttp(const ApiResponse& api, std::string_view request_id) {
   r.content_type = api.content_type;
   r.headers = api.headers;
   r.headers.emplace_back("X-Request-Id", std::string(request_id));
+  // API answers are never cached (a shared browser must not show one
+  // reviewer's entries to the next); handlers that may be cached say so.
+  const bool has_cache_control = std::any_of(r.headers.begin(), r.headers.end(),
+                                             [](const auto& h) { return h.first == "Cache-Control"; });
+  if (!has_cache_control) r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
   r.body = api.body;
   return r;
 }
@@ -129,8 +138,10 @@ struct HttpServer::Impl : http::Application {
     const CompiledRoute* match = nullptr;
     std::vector<std::string> path_args;
     std::string allow;
+    // "/ui/" is the console's page; route patterns have no empty segment.
+    const std::string& path = head.path == "/ui/" ? kUiIndexPath : head.path;
     for (const auto& r : routes) {
-      if (!r.pattern.Match(head.path, &path_args)) continue;
+      if (!r.pattern.Match(path, &path_args)) continue;
       if (method == r.route->method) {
         match = &r;
         break;
@@ -273,7 +284,15 @@ struct HttpServer::Impl : http::Application {
   bool Authorize(const Route& route, const http::RequestHead& head, ApiRequest* api, ApiResponse* out) {
     if (route.roles == kPublic) return true;
     std::string token = BearerToken(head);
-    Status s = token.empty() ? Status::NotFound("") : service->keys()->Authenticate(token, &api->key);
+    // No bearer key: the console's session cookie may stand in for one (server/ui_auth.h).
+    const UiAuthResult by_cookie = token.empty() ? AuthenticateUiSession(*service, head, api) : UiAuthResult::kNoCookie;
+    if (by_cookie == UiAuthResult::kCsrfFailed) {
+      out->Error(403, "csrf_failed", "a console request that changes state needs the session's X-CSRF-Token header");
+      return false;
+    }
+    Status s = by_cookie == UiAuthResult::kOk ? Status::Ok()
+               : token.empty()                ? Status::NotFound("")
+                                              : service->keys()->Authenticate(token, &api->key);
     if (s.code() == Status::Code::kNotFound) {
       out->Error(401, "unauthenticated", "a valid API key is required (Authorization: Bearer KEY)");
       out->headers.emplace_back("WWW-Authenticate", "Bearer");

@@ -72,7 +72,9 @@ constexpr const char* kUsage =
     "  keys secret                     print a new secret for --secret-file (stores nothing)\n"
     "  keys list --data DIR            list keys (ids, roles, partners, permissions; never secrets)\n"
     "  keys revoke --data DIR ID       revoke a key\n"
-    "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
+      "  audit reindex --data DIR        rebuild the audit log's index (filters of GET /v1/audit);\n"
+    "                                  a server builds it by itself at start when it is missing\n"
+  "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
     "                                  load a hash file into a list in resumable batches;\n"
     "                                  F: auto (default), csv, plain, hasher, jsonl, te-csv\n"
     "\n"
@@ -415,6 +417,16 @@ int Lists(std::vector<std::string> args) {
   return 0;
 }
 
+int Audit(std::vector<std::string> args) {
+  if (args.empty() || args[0] != "reindex") return Usage("audit: the command is `audit reindex --data DIR`");
+  args.erase(args.begin());
+  std::unique_ptr<store::Database> db;
+  if (Status s = OpenDb(&args, false, "", "hashscreen audit list", &db); !s.ok()) return Fail(s);
+  if (!args.empty()) return Usage(("audit reindex: unknown option " + args[0]).c_str());
+  Status s = store::AuditLog::Reindex(db.get(), [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  return s.ok() ? 0 : Fail(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -439,5 +451,6 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return Serve(args);
   if (cmd == "keys") return Keys(args);
   if (cmd == "lists") return Lists(args);
+  if (cmd == "audit") return Audit(args);
   return Usage(("unknown command '" + cmd + "'").c_str());
 }

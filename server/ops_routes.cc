@@ -111,6 +111,7 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
         static_cast<double>(st.forwarded));
     add("hashscreen_audit_forward_errors", "Failed audit forwards since start (a counter).", static_cast<double>(st.errors));
   }
+  AppendExchangeGauges(service, &gauges);
   AppendProcessGauges(&gauges);
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";

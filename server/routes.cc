@@ -1,8 +1,12 @@
 #include "server/routes.h"
 
+#include "server/web_assets.h"
+
 namespace server {
 
-const std::vector<Route>& Routes() {
+namespace {
+
+const std::vector<Route>& ApiRoutes() {
   using store::Role;
   using B = Route::Body;
   constexpr RoleMask kIngest = Bit(Role::kIngest);
@@ -15,11 +19,12 @@ const std::vector<Route>& Routes() {
       {"POST", "/v1/screen/batch", "/v1/screen/batch", kIngest, B::kMultipart, HandleScreenBatch},
       {"POST", "/v1/screen/hashes", "/v1/screen/hashes", kIngest, B::kJson, HandleScreenHashes},
       {"POST", "/v1/screen/hashes/batch", "/v1/screen/hashes/batch", kIngest, B::kJson, HandleScreenHashBatch},
-      {"GET", "/v1/audit", "/v1/audit", kReviewer, B::kNone, HandleAuditList},
+      {"GET", "/v1/audit", "/v1/audit", kReviewer | kAdmin, B::kNone, HandleAuditList},
       {"GET", "/v1/audit/verify", "/v1/audit/verify", kAdmin, B::kNone, HandleAuditVerify},
+      {"GET", "/v1/audit/export", "/v1/audit/export", kReviewer | kAdmin, B::kNone, HandleAuditExport},
       {"GET", "/v1/audit/checkpoint", "/v1/audit/checkpoint", kAdmin, B::kNone, HandleAuditCheckpoint},
-      {"GET", "/v1/audit/{n}", "/v1/audit/{id}", kReviewer, B::kNone, HandleAuditShow},
-      {"POST", "/v1/audit/{n}/review", "/v1/audit/{id}/review", kReviewer, B::kJson, HandleAuditReview},
+      {"GET", "/v1/audit/{n}", "/v1/audit/{id}", kReviewer | kAdmin, B::kNone, HandleAuditShow},
+      {"POST", "/v1/audit/{n}/review", "/v1/audit/{id}/review", kReviewer | kAdmin, B::kJson, HandleAuditReview},
       {"POST", "/v1/audit/forward", "/v1/audit/forward", kReplica, B::kJson, HandleAuditForward},
       {"GET", "/v1/lists", "/v1/lists", kPartner | kAdmin | kReplica, B::kNone, HandleListsGet},
       {"POST", "/v1/lists", "/v1/lists", kPartner | kAdmin, B::kJson, HandleListsCreate},
@@ -33,12 +38,32 @@ const std::vector<Route>& Routes() {
       {"GET", "/v1/keys/{hex16}", "/v1/keys/{id}", kAdmin, B::kNone, HandleKeyShow},
       {"DELETE", "/v1/keys/{hex16}", "/v1/keys/{id}", kAdmin, B::kNone, HandleKeyRevoke},
       {"POST", "/v1/keys/{hex16}/unblock", "/v1/keys/{id}/unblock", kAdmin, B::kNone, HandleKeyUnblock},
+      {"GET", "/v1/exchanges", "/v1/exchanges", kAdmin, B::kNone, HandleExchanges},
       {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
       {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
       {"GET", "/v1/openapi.json", "/v1/openapi.json", kPublic, B::kNone, HandleOpenApi},
       // Public listener: admins only; scrapers use the metrics listener.
       {"GET", "/metrics", "/metrics", kAdmin, B::kNone, HandleMetrics},
+      // The review console (server/ui_routes.cc, docs/console.md).
+      {"GET", "/ui", "/ui", kPublic, B::kNone, HandleUiRedirect},
+      {"POST", "/ui/api/session", "/ui/api/session", kPublic, B::kJson, HandleUiSessionCreate},
+      {"GET", "/ui/api/session", "/ui/api/session", kReviewer | kAdmin, B::kNone, HandleUiSessionGet},
+      {"DELETE", "/ui/api/session", "/ui/api/session", kReviewer | kAdmin, B::kNone, HandleUiSessionDelete},
   };
+  return routes;
+}
+
+}  // namespace
+
+// The API routes plus one per embedded console file.
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = [] {
+    std::vector<Route> all = ApiRoutes();
+    for (const WebAsset& asset : WebAssets()) {
+      all.push_back({"GET", asset.path, "/ui/{asset}", kPublic, Route::Body::kNone, HandleUiAsset});
+    }
+    return all;
+  }();
   return routes;
 }
 

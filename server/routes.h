@@ -39,6 +39,7 @@ void HandleScreenHashes(Service&, const ApiRequest&, ApiResponse*);
 void HandleScreenHashBatch(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditList(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditShow(Service&, const ApiRequest&, ApiResponse*);
+void HandleAuditExport(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditReview(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditVerify(Service&, const ApiRequest&, ApiResponse*);
 void HandleAuditCheckpoint(Service&, const ApiRequest&, ApiResponse*);
@@ -59,6 +60,14 @@ void HandleHealthz(Service&, const ApiRequest&, ApiResponse*);
 void HandleReadyz(Service&, const ApiRequest&, ApiResponse*);
 void HandleOpenApi(Service&, const ApiRequest&, ApiResponse*);
 void HandleMetrics(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiAsset(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiRedirect(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionCreate(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionGet(Service&, const ApiRequest&, ApiResponse*);
+void HandleUiSessionDelete(Service&, const ApiRequest&, ApiResponse*);
+void HandleExchanges(Service&, const ApiRequest&, ApiResponse*);
+// The exchanges' gauges for /metrics (server/exchange_routes.cc).
+void AppendExchangeGauges(Service& service, std::vector<Metrics::Gauge>* gauges);
 
 // A list as the API shows it (list_routes.cc; the feed's JSON reuses it).
 json ListJson(const store::ListInfo& list);

@@ -65,7 +65,15 @@ void AddHits(Service& service, const std::vector<idx::Hit>& hits, const std::vec
     }
     base::SignalEntry signal;
     int64_t added_ms = 0;
-    if (service.lists()->LookupSignal(h.list_id, h.type, h.hash, &signal, &added_ms).ok()) a.partner_ref = signal.ref;
+    store::SignalMeta meta;
+    // Looked up only for a hit, so the no-match path costs nothing. First
+    // seen: the partner's own time when its exchange gave one, else when
+    // the signal came into this list.
+    if (service.lists()->LookupSignal(h.list_id, h.type, h.hash, &signal, &added_ms, &meta).ok()) {
+      a.partner_ref = signal.ref;
+      a.tags = std::move(meta.tags);
+      a.first_seen_ms = meta.first_seen_ms != 0 ? meta.first_seen_ms : added_ms;
+    }
     a.signal = base::SignalTypeName(h.type);
     a.hash_hex = base::HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.hash.data()), h.hash.size()));
     a.distance = h.distance;

@@ -31,7 +31,8 @@ Service::Service(const ServerConfig& config, size_t workers)
       workers_(workers),
       limiter_(config.rate_per_key, static_cast<double>(config.rate_burst)),
       probing_(ProbingOptions(config)),
-      gate_(workers, static_cast<size_t>(config.screen_queue)) {
+      gate_(workers, static_cast<size_t>(config.screen_queue)),
+      ui_sessions_(config.ui_session_ttl_s * 1000, static_cast<size_t>(config.ui_max_sessions)) {
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
   hash_options_.dihedral = config.dihedral;
   hash_options_.trim_borders = config.trim_borders;
@@ -111,6 +112,19 @@ Status Service::StartFollowing() {
   return Status::Ok();
 }
 
+Status Service::StartExchanges() {
+  auto log = [](hsync::Exchange::LogLevel level, const std::string& name, const std::string& message) {
+    using L = hsync::Exchange::LogLevel;
+    Log(level == L::kWarn ? LogLevel::kWarn : level == L::kInfo ? LogLevel::kInfo : LogLevel::kDebug, "exchange",
+        {{"exchange", name}, {"message", message}});
+  };
+  std::unique_ptr<hsync::ExchangeManager> m;
+  HS_RETURN_IF_ERROR(hsync::ExchangeManager::Create(db_.get(), lists_.get(), config_.exchanges, log, &m));
+  m->Start();
+  exchanges_ = std::move(m);
+  return Status::Ok();
+}
+
 Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) {
   size_t workers = config.screen_workers > 0 ? static_cast<size_t>(config.screen_workers) : Cores();
   std::unique_ptr<Service> s(new Service(config, workers));
@@ -118,6 +132,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(ReadHmacKey(config.hmac_key_file, &audit_options.hmac_key));
   audit_options.sync = config.sync;
   audit_options.group_commit = config.group_commit;
+  audit_options.progress = [](const std::string& line) { Log(LogLevel::kInfo, "audit_index", {{"detail", line}}); };
   store::Database::Options db_options;
   db_options.log_sink = [](std::string_view line) { Log(LogLevel::kWarn, "rocksdb", {{"detail", std::string(line)}}); };
   HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
@@ -132,6 +147,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
     if (k.rate_per_s > 0) s->limiter_.SetKeyRate(k.id, k.rate_per_s);
   }
   if (!config.follow_url.empty()) HS_RETURN_IF_ERROR(s->StartFollowing());
+  if (!config.exchanges.empty()) HS_RETURN_IF_ERROR(s->StartExchanges());
   *out = std::move(s);
   return Status::Ok();
 }

@@ -16,11 +16,13 @@
 #include "server/probing_detector.h"
 #include "server/rate_limiter.h"
 #include "server/screen_gate.h"
+#include "server/ui_session.h"
 #include "store/api_keys.h"
 #include "store/audit_log.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
 #include "sync/audit_forwarder.h"
+#include "sync/exchange/exchange_manager.h"
 #include "sync/follower.h"
 
 namespace server {
@@ -41,10 +43,14 @@ class Service {
   hsync::Follower* follower() { return follower_.get(); }
   // A follower's forwarder of its audit entries to the primary, else null.
   hsync::AuditForwarder* forwarder() { return forwarder_.get(); }
+  // The [[exchange]]s of the config, else null.
+  hsync::ExchangeManager* exchanges() { return exchanges_.get(); }
   Metrics& metrics() { return metrics_; }
   RateLimiter& limiter() { return limiter_; }
   ProbingDetector& probing() { return probing_; }
   ScreenGate& gate() { return gate_; }
+  // The review console's sign-in sessions (server/ui_session.h).
+  UiSessions& ui_sessions() { return ui_sessions_; }
   const hashing::HashOptions& hash_options() const { return hash_options_; }
   size_t screen_workers() const { return workers_; }
   // Set when shutdown begins: /readyz then answers 503 so load balancers
@@ -52,6 +58,7 @@ class Service {
   void set_draining() {
     draining_ = true;
     lists_->StopFeedWaiters();  // long polls of followers answer now
+    if (exchanges_) exchanges_->Stop();  // fetches in flight are cancelled
   }
   bool draining() const { return draining_; }
 
@@ -60,6 +67,8 @@ class Service {
   // Creates and starts the follower of config.follow_url; the server
   // listens meanwhile.
   Status StartFollowing();
+  // Creates (their lists too) and starts the [[exchange]]s.
+  Status StartExchanges();
   ServerConfig config_;
   size_t workers_;
   hashing::HashOptions hash_options_;
@@ -71,11 +80,14 @@ class Service {
   RateLimiter limiter_;
   ProbingDetector probing_;
   ScreenGate gate_;
+  UiSessions ui_sessions_;
   std::atomic<bool> draining_{false};
   // Declared last: it stops before the lists it writes go away.
   std::unique_ptr<hsync::Follower> follower_;
   // After the follower: stops first, before the audit log it reads.
   std::unique_ptr<hsync::AuditForwarder> forwarder_;
+  // Last: its threads write the lists, so they stop first.
+  std::unique_ptr<hsync::ExchangeManager> exchanges_;
 };
 
 // Reads the HMAC key file named by the config ("" = none). A key shorter than

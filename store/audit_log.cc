@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/coding.h"
 #include "base/crypto.h"
+#include "store/audit_index.h"
 
 #include <cstring>
 #include <map>
@@ -24,8 +25,22 @@ constexpr char kForwardSeqPrefix[] = "audit_fwd_seq/";
 // (length-prefixed); written only for entries that have one.
 constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kFormatWithRequestId = 2;
+// Format 3: as format 2 (the request id, possibly empty, always present),
+// then the fields added with dispositions v2: per hit its first-seen time and
+// tags (screens), the report id (reviews). Written only when one is set.
+constexpr uint8_t kFormatV2Fields = 3;
+constexpr size_t kMaxReportIdBytes = 64;
+constexpr size_t kMaxTags = 64;
 constexpr size_t kMaxRequestIdBytes = 64;
-constexpr size_t kMaxScan = 100000;
+
+bool HasV2Fields(const AuditEntry& e) {
+  if (e.kind == AuditEntry::Kind::kReview) return !e.report_id.empty();
+  if (e.kind != AuditEntry::Kind::kScreen) return false;
+  for (const auto& h : e.hits) {
+    if (!h.tags.empty() || h.first_seen_ms != 0) return true;
+  }
+  return false;
+}
 
 void PutStr(std::string* s, const std::string& v) { base::PutLengthPrefixed(s, v); }
 
@@ -37,7 +52,8 @@ constexpr size_t kMaxFieldBytes = 1 << 20;
 // serialise alike; this is what the chain hash covers.
 std::string Canonical(const AuditEntry& e) {
   std::string s;
-  s.push_back(static_cast<char>(e.request_id.empty() ? kFormatVersion : kFormatWithRequestId));
+  const bool v2_fields = HasV2Fields(e);
+  s.push_back(static_cast<char>(v2_fields ? kFormatV2Fields : e.request_id.empty() ? kFormatVersion : kFormatWithRequestId));
   base::PutU64(&s, e.seq);
   base::PutU64(&s, static_cast<uint64_t>(e.time_ms));
   s.push_back(static_cast<char>(e.kind));
@@ -84,7 +100,16 @@ std::string Canonical(const AuditEntry& e) {
     PutStr(&s, e.event);
     PutStr(&s, e.detail);
   }
-  if (!e.request_id.empty()) PutStr(&s, e.request_id);
+  if (v2_fields || !e.request_id.empty()) PutStr(&s, e.request_id);
+  if (v2_fields && e.kind == AuditEntry::Kind::kScreen) {
+    for (const auto& h : e.hits) {
+      base::PutU64(&s, static_cast<uint64_t>(h.first_seen_ms));
+      base::PutU64(&s, h.tags.size());
+      for (const auto& t : h.tags) PutStr(&s, t);
+    }
+  } else if (v2_fields) {
+    PutStr(&s, e.report_id);
+  }
   return s;
 }
 
@@ -93,7 +118,9 @@ Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical,
 Status ParseCanonical(base::ByteReader* r, AuditEntry* e, bool allow_forwarded) {
   auto str = [r] { return std::string(r->LengthPrefixed(kMaxFieldBytes)); };
   const uint8_t format = r->U8();
-  if (format != kFormatVersion && format != kFormatWithRequestId) return Status::Corruption("audit entry of an unknown format");
+  if (format != kFormatVersion && format != kFormatWithRequestId && format != kFormatV2Fields) {
+    return Status::Corruption("audit entry of an unknown format");
+  }
   e->seq = r->U64();
   e->time_ms = static_cast<int64_t>(r->U64());
   uint8_t kind = r->U8();
@@ -157,6 +184,24 @@ Status ParseCanonical(base::ByteReader* r, AuditEntry* e, bool allow_forwarded) 
     // Format 2 exists only for entries with an id: an empty one would give
     // a second encoding of the same entry.
     if (!r->bad() && e->request_id.empty()) return Status::Corruption("audit entry has an empty request id");
+  }
+  if (format == kFormatV2Fields) {
+    e->request_id = std::string(r->LengthPrefixed(kMaxRequestIdBytes));
+    if (e->kind == AuditEntry::Kind::kScreen) {
+      for (auto& h : e->hits) {
+        h.first_seen_ms = static_cast<int64_t>(r->U64());
+        const uint64_t n = r->U64();
+        if (r->bad() || n > kMaxTags) return Status::Corruption("audit entry is truncated");
+        h.tags.resize(n);
+        for (auto& t : h.tags) t = str();
+      }
+    } else if (e->kind == AuditEntry::Kind::kReview) {
+      e->report_id = std::string(r->LengthPrefixed(kMaxReportIdBytes));
+    } else {
+      return Status::Corruption("audit entry of format 3 is of a kind without its fields");
+    }
+    // Format 3 exists only for entries that use its fields: one encoding per entry.
+    if (!r->bad() && !HasV2Fields(*e)) return Status::Corruption("audit entry of format 3 uses none of its fields");
   }
   if (r->bad()) return Status::Corruption("audit entry is truncated");
   return Status::Ok();
@@ -274,8 +319,19 @@ bool ValidInstanceId(const std::string& id) {
 }
 
 bool ValidDisposition(const std::string& d) {
-  return d == "confirmed" || d == "false_positive" || d == "escalated";
+  return d == "confirmed" || d == "false_positive" || d == "escalated" || d == "reported";
 }
+
+bool ValidReportId(const std::string& id) {
+  if (id.empty() || id.size() > kMaxReportIdBytes) return false;
+  for (char c : id) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Index writes go in batches of this many entries while rebuilding.
+constexpr size_t kReindexBatch = 10000;
 
 }  // namespace
 
@@ -309,12 +365,14 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
                               std::to_string(log->head_seq_) + " (run verify)");
   }
   if (last == 0) {
+    HS_RETURN_IF_ERROR(log->EnsureIndex());
     *out = std::move(log);
     return Status::Ok();
   }
   AuditEntry newest;
   std::string canonical;
   HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &newest, &canonical).WithContext("audit entry " + std::to_string(last)));
+  log->head_time_ = newest.time_ms;
   if (newest.entry_hash != head.hash) {
     return Status::Corruption("the audit chain head does not match entry " + std::to_string(last) + " (run verify)");
   }
@@ -342,6 +400,7 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
                                 " was written with head MACs: the head was replaced (were entries removed? run verify)");
     }
   }
+  HS_RETURN_IF_ERROR(log->EnsureIndex());
   *out = std::move(log);
   return Status::Ok();
 }
@@ -360,8 +419,14 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
     seq = head_seq_;
     prev = head_hash_;
   }
-  rocksdb::WriteBatch batch;
   int64_t now = base::NowMs();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Never before the newest entry: the index orders by (time, seq).
+    now = std::max(now, head_time_);
+  }
+  rocksdb::WriteBatch batch;
+  std::map<uint64_t, std::string> moved;
   for (Waiter* w : group) {
     for (size_t i = 0; i < w->count; ++i) {
       AuditEntry& e = w->entries[i];
@@ -381,6 +446,7 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
         batch.Put(db_->family(Database::kMeta), ForwardHeadKey(e.instance),
                   EncodeForwardHead(e.origin->seq, e.origin->entry_hash));
       }
+      HS_RETURN_IF_ERROR(IndexEntry(e, &batch, &moved));
       prev = e.entry_hash;
     }
   }
@@ -389,6 +455,7 @@ Status AuditLog::WriteGroup(const std::vector<Waiter*>& group) {
   std::lock_guard<std::mutex> lock(mu_);
   head_seq_ = seq;
   head_hash_ = prev;
+  head_time_ = now;
   appended_.notify_all();
   return Status::Ok();
 }
@@ -440,10 +507,27 @@ Status AuditLog::AppendMany(AuditEntry* entries, size_t count) {
 
 Status AuditLog::AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
                               const std::string& reviewer_key_id, AuditEntry* out, const std::string& request_id) {
-  if (!ValidDisposition(disposition)) {
-    return Status::InvalidArgument("disposition must be confirmed, false_positive or escalated");
+  return AppendReview(target_seq, ReviewInput{disposition, note, ""}, reviewer_key_id, out, request_id, nullptr);
+}
+
+Status AuditLog::AppendReview(uint64_t target_seq, const ReviewInput& review, const std::string& reviewer_key_id,
+                              AuditEntry* out, const std::string& request_id, bool* note_required) {
+  if (note_required) *note_required = false;
+  if (!ValidDisposition(review.disposition)) {
+    return Status::InvalidArgument("disposition must be confirmed, false_positive, escalated or reported");
   }
-  if (note.size() > 4096) return Status::InvalidArgument("note is longer than 4096 bytes");
+  if (review.note.size() > 4096) return Status::InvalidArgument("note is longer than 4096 bytes");
+  if (review.disposition == "reported" && review.report_id.empty()) {
+    return Status::InvalidArgument("disposition reported requires report_id (the report's id, e.g. a CyberTipline report number)");
+  }
+  if (review.disposition != "reported" && !review.report_id.empty()) {
+    return Status::InvalidArgument("report_id is only for disposition reported");
+  }
+  if (!review.report_id.empty() && !ValidReportId(review.report_id)) {
+    return Status::InvalidArgument("report_id must be 1-64 printable ASCII characters");
+  }
+  // The note rule reads the current disposition, then appends: one review at a time.
+  std::lock_guard<std::mutex> serial(review_mu_);
   AuditEntry target;
   Status s = Get(target_seq, &target);
   if (!s.ok()) return s;
@@ -451,14 +535,167 @@ Status AuditLog::AppendReview(uint64_t target_seq, const std::string& dispositio
   if (target.effective().kind != AuditEntry::Kind::kScreen) {
     return Status::NotFound("no screen entry " + std::to_string(target_seq));
   }
+  uint64_t current_review = 0;
+  std::string current;
+  HS_RETURN_IF_ERROR(CurrentDisposition(target_seq, &current_review, &current));
+  if (current_review != 0 && review.note.empty()) {
+    if (note_required) *note_required = true;
+    return Status::InvalidArgument("entry " + std::to_string(target_seq) + " is already reviewed (" + current +
+                                   "): a new review needs a note saying why");
+  }
   *out = AuditEntry();
   out->kind = AuditEntry::Kind::kReview;
   out->key_id = reviewer_key_id;
   out->target_seq = target_seq;
-  out->disposition = disposition;
-  out->note = note;
+  out->disposition = review.disposition;
+  out->note = review.note;
+  out->report_id = review.report_id;
   out->request_id = request_id;
   return Append(out);
+}
+
+Status AuditLog::CurrentDisposition(uint64_t seq, uint64_t* review_seq, std::string* disposition) const {
+  *review_seq = 0;
+  disposition->clear();
+  std::string v;
+  Status s = db_->Get(Database::kAuditIndex, audit_index::CurrentKey(seq), &v);
+  if (s.code() == Status::Code::kNotFound) return Status::Ok();
+  HS_RETURN_IF_ERROR(s);
+  if (!audit_index::DecodeCurrent(v, review_seq, disposition)) {
+    return Status::Corruption("the current disposition of audit entry " + std::to_string(seq) + " is damaged");
+  }
+  return Status::Ok();
+}
+
+Status AuditLog::CurrentReview(uint64_t seq, AuditEntry* review, bool* found) const {
+  *found = false;
+  uint64_t review_seq = 0;
+  std::string disposition;
+  HS_RETURN_IF_ERROR(CurrentDisposition(seq, &review_seq, &disposition));
+  if (review_seq == 0) return Status::Ok();
+  HS_RETURN_IF_ERROR(Get(review_seq, review));
+  *found = true;
+  return Status::Ok();
+}
+
+Status AuditLog::IndexEntry(const AuditEntry& e, rocksdb::WriteBatch* batch, std::map<uint64_t, std::string>* moved) {
+  rocksdb::ColumnFamilyHandle* index = db_->family(Database::kAuditIndex);
+  const std::string& own = db_->instance_id();
+  for (const auto& k : audit_index::EntryKeys(e, own)) batch->Put(index, k, "");
+  if (e.kind != AuditEntry::Kind::kReview) {
+    for (const auto& k : audit_index::DispositionKeys(e, own, audit_index::InitialDisposition(e))) batch->Put(index, k, "");
+    return Status::Ok();
+  }
+  // A review moves its target to the review's disposition.
+  AuditEntry target;
+  HS_RETURN_IF_ERROR(Get(e.target_seq, &target));
+  std::string old;
+  if (auto m = moved->find(e.target_seq); m != moved->end()) {
+    old = m->second;
+  } else {
+    uint64_t review_seq = 0;
+    HS_RETURN_IF_ERROR(CurrentDisposition(e.target_seq, &review_seq, &old));
+    if (review_seq == 0) old = audit_index::InitialDisposition(target);
+  }
+  for (const auto& k : audit_index::DispositionKeys(target, own, old)) batch->Delete(index, k);
+  for (const auto& k : audit_index::DispositionKeys(target, own, e.disposition)) batch->Put(index, k, "");
+  batch->Put(index, audit_index::CurrentKey(e.target_seq), audit_index::EncodeCurrent(e.seq, e.disposition));
+  (*moved)[e.target_seq] = e.disposition;
+  return Status::Ok();
+}
+
+Status AuditLog::EnsureIndex() {
+  std::string marker;
+  Status s = db_->Get(Database::kAuditIndex, audit_index::kCompleteKey, &marker);
+  if (s.ok()) return Status::Ok();
+  if (s.code() != Status::Code::kNotFound) return s;
+  return Reindex(db_, options_.progress);
+}
+
+Status AuditLog::Reindex(Database* db, const std::function<void(const std::string&)>& progress) {
+  auto say = [&progress](const std::string& line) {
+    if (progress) progress(line);
+  };
+  rocksdb::ColumnFamilyHandle* index = db->family(Database::kAuditIndex);
+  {
+    rocksdb::WriteBatch drop;
+    drop.DeleteRange(index, "", std::string(1, '\xff'));
+    HS_RETURN_IF_ERROR(db->Write(&drop, true));
+  }
+  // The latest review of each target, from the review records (few next to the entries).
+  std::map<uint64_t, uint64_t> latest;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->family(Database::kMeta)));
+    const std::string prefix = kReviewPrefix;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (k.size() != prefix.size() + 16) return Status::Corruption("a review record of the audit log is damaged");
+      latest[base::GetU64(k.data() + prefix.size())] = base::GetU64(k.data() + prefix.size() + 8);
+    }
+    HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading reviews"));
+  }
+  std::map<uint64_t, std::pair<uint64_t, std::string>> current;  // target -> review seq, disposition
+  for (const auto& [target, review_seq] : latest) {
+    std::string v, canonical;
+    HS_RETURN_IF_ERROR(db->Get(Database::kAudit, AuditKey(review_seq), &v).WithContext("review " + std::to_string(review_seq)));
+    AuditEntry review;
+    HS_RETURN_IF_ERROR(DecodeStored(v, &review, &canonical).WithContext("review " + std::to_string(review_seq)));
+    current[target] = {review_seq, review.disposition};
+  }
+  const std::string& own = db->instance_id();
+  std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->family(Database::kAudit)));
+  it->SeekToLast();
+  const uint64_t total = it->Valid() ? DecodeSeqKey(it->key()) : 0;
+  say("building the audit index of " + std::to_string(total) + " entries");
+  rocksdb::WriteBatch batch;
+  uint64_t done = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    AuditEntry e;
+    std::string canonical;
+    const uint64_t seq = DecodeSeqKey(it->key());
+    HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &e, &canonical).WithContext("audit entry " + std::to_string(seq)));
+    for (const auto& k : audit_index::EntryKeys(e, own)) batch.Put(index, k, "");
+    std::string disposition = audit_index::InitialDisposition(e);
+    if (auto c = current.find(seq); c != current.end()) {
+      disposition = c->second.second;
+      batch.Put(index, audit_index::CurrentKey(seq), audit_index::EncodeCurrent(c->second.first, disposition));
+    }
+    if (e.effective().kind == AuditEntry::Kind::kScreen) {
+      for (const auto& k : audit_index::DispositionKeys(e, own, disposition)) batch.Put(index, k, "");
+    }
+    if (++done % kReindexBatch == 0) {
+      HS_RETURN_IF_ERROR(db->Write(&batch, false));
+      batch.Clear();
+    }
+    if (done % 1000000 == 0) say("audit index: " + std::to_string(done) + " of " + std::to_string(total) + " entries");
+  }
+  HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the audit log"));
+  // The marker last, in a synced write: an interrupted build starts again.
+  batch.Put(index, audit_index::kCompleteKey, "1");
+  HS_RETURN_IF_ERROR(db->Write(&batch, true));
+  say("audit index built: " + std::to_string(done) + " entries");
+  return Status::Ok();
+}
+
+Status AuditLog::ResolveInstance(const std::string& name, std::string* id) const {
+  std::vector<std::string> known{db_->instance_id()};
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kMeta)));
+  for (it->Seek(kForwardHeadPrefix); it->Valid() && it->key().starts_with(kForwardHeadPrefix); it->Next()) {
+    known.push_back(it->key().ToString().substr(sizeof(kForwardHeadPrefix) - 1));
+  }
+  HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the forwarded heads"));
+  std::vector<std::string> found;
+  for (const auto& k : known) {
+    if (k == name) {
+      *id = k;
+      return Status::Ok();
+    }
+    if (name.size() >= 8 && k.starts_with(name)) found.push_back(k);
+  }
+  if (found.empty()) return Status::NotFound("no instance " + name + " in the audit log");
+  if (found.size() > 1) return Status::InvalidArgument("instance " + name + " names several instances: give more of its id");
+  *id = found.front();
+  return Status::Ok();
 }
 
 Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail,
@@ -500,41 +737,79 @@ Status AuditLog::ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) co
   return FromRocks(it->status(), "reading reviews");
 }
 
+namespace {
+
+// The filters an index key does not imply, checked on the entry read.
+bool Matches(const AuditEntry& e, const AuditQuery& q, const std::string& own_instance) {
+  if (q.instance && (e.origin ? e.instance : own_instance) != *q.instance) return false;
+  const AuditEntry& x = e.effective();
+  if (!q.verdict.empty() && audit_index::VerdictClass(x) != q.verdict) return false;
+  if (q.list_id) {
+    bool hit = false;
+    for (const auto& h : x.hits) hit |= h.list_id == *q.list_id;
+    if (!hit) return false;
+  }
+  if (!q.partner.empty()) {
+    bool hit = false;
+    for (const auto& h : x.hits) hit |= h.partner == q.partner;
+    if (!hit) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const {
   out->clear();
   *next = 0;
   // Nothing follows the largest seq (and after + 1 would wrap to entry 1).
-  if (q.after == UINT64_MAX) return Status::Ok();
-  size_t limit = q.limit == 0 ? 1 : q.limit;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
-  size_t scanned = 0;
-  for (it->Seek(AuditKey(q.after + 1)); it->Valid(); it->Next()) {
-    uint64_t seq = DecodeSeqKey(it->key());
-    if (++scanned > kMaxScan) {
-      *next = seq - 1;
-      return Status::Ok();
+  if (q.after == UINT64_MAX && !q.newest_first) return Status::Ok();
+  const size_t limit = q.limit == 0 ? 1 : q.limit;
+  audit_index::Filter f;
+  f.verdict = q.verdict;
+  f.list_id = q.list_id;
+  f.partner = q.partner;
+  f.disposition = q.disposition;
+  if (q.instance) f.instance = *q.instance;
+  const std::string prefix = audit_index::IndexPrefix(f);
+  const std::string lower = audit_index::PositionKey(prefix, q.since_ms.value_or(INT64_MIN), 0);
+  const std::string upper = audit_index::PositionKey(prefix, q.until_ms.value_or(INT64_MAX), UINT64_MAX);
+  // The cursor's place in the index: its entry's time, then its seq.
+  std::string start;
+  if (q.after != 0) {
+    AuditEntry cursor;
+    Status s = Get(q.after, &cursor);
+    if (s.code() == Status::Code::kNotFound) return Status::InvalidArgument("the cursor names no audit entry");
+    HS_RETURN_IF_ERROR(s);
+    start = audit_index::PositionKey(prefix, cursor.time_ms, q.after);
+  }
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->family(Database::kAuditIndex)));
+  if (!q.newest_first) {
+    it->Seek(start.empty() || start < lower ? lower : start);
+    if (it->Valid() && !start.empty() && it->key() == start) it->Next();
+  } else {
+    it->SeekForPrev(start.empty() || start > upper ? upper : start);
+    if (it->Valid() && !start.empty() && it->key() == start) it->Prev();
+  }
+  const std::string& own = db_->instance_id();
+  size_t rejected = 0;
+  for (; it->Valid(); q.newest_first ? it->Prev() : it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (!k.starts_with(prefix) || k.compare(lower) < 0 || k.compare(upper) > 0) break;
+    int64_t time_ms = 0;
+    uint64_t seq = 0;
+    if (k.size() != prefix.size() + 16 || !audit_index::DecodePosition(std::string_view(k.data(), k.size()), &time_ms, &seq)) {
+      return Status::Corruption("an audit index key is damaged");
     }
     AuditEntry e;
-    std::string canonical;
-    HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &e, &canonical).WithContext("audit entry " + std::to_string(seq)));
-    if (q.since_ms && e.time_ms < *q.since_ms) continue;
-    if (q.until_ms && e.time_ms > *q.until_ms) {
-      // Times only grow with seq, so nothing later can match.
-      return FromRocks(it->status(), "reading the audit log");
-    }
-    if (q.instance && (e.origin ? e.instance : db_->instance_id()) != *q.instance) continue;
-    const AuditEntry& x = e.effective();
-    if (!q.verdict.empty()) {
-      const bool wanted = q.verdict == "review"  ? x.kind == AuditEntry::Kind::kReview
-                          : q.verdict == "event" ? x.kind == AuditEntry::Kind::kEvent
-                          : q.verdict == "batch" ? x.kind == AuditEntry::Kind::kBatch
-                                                 : x.kind == AuditEntry::Kind::kScreen && x.verdict == q.verdict;
-      if (!wanted) continue;
-    }
-    if (q.list_id) {
-      bool hit = false;
-      for (const auto& h : x.hits) hit |= h.list_id == *q.list_id;
-      if (!hit) continue;
+    HS_RETURN_IF_ERROR(Get(seq, &e));
+    if (!Matches(e, q, own)) {
+      if (++rejected >= kMaxRejected && !out->empty()) {
+        *next = seq;
+        return Status::Ok();
+      }
+      continue;
     }
     out->push_back(std::move(e));
     if (out->size() == limit) {
@@ -542,7 +817,7 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
       break;
     }
   }
-  return FromRocks(it->status(), "reading the audit log");
+  return FromRocks(it->status(), "reading the audit index");
 }
 
 const char* AuditVerifyResult::OutcomeName(Outcome o) {

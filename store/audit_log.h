@@ -49,6 +49,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -71,6 +73,12 @@ struct AuditHit {
   std::string hash_hex;     // the list's hash that was hit
   int distance = 0;         // PDQ Hamming distance (0 for exact digests)
   int variant = 0;          // dihedral variant of the query that hit (0 = original)
+  // Format 3 (see AuditEntry::report_id): the list entry's tags (partner
+  // categories, from its exchange) and when it was first seen: the
+  // partner's own time when its exchange gave one, else when the signal was
+  // added to the list (0 = unknown).
+  std::vector<std::string> tags{};
+  int64_t first_seen_ms = 0;
 };
 
 struct AuditEntry {
@@ -108,8 +116,14 @@ struct AuditEntry {
 
   // kReview: a disposition about entry `target_seq`.
   uint64_t target_seq = 0;
-  std::string disposition;  // "confirmed", "false_positive", "escalated"
+  std::string disposition;  // "confirmed", "false_positive", "escalated", "reported"
   std::string note;
+  // For "reported": the report's id (e.g. a CyberTipline number), 1..64
+  // printable ASCII. Format 3 carries it, and the hits' tags and
+  // first_seen_ms, after the request id; an entry is written in format 3
+  // only when one of them is set, so every entry without them keeps its
+  // format 1 or 2 bytes, and logs written before verify unchanged.
+  std::string report_id;
 
   // kEvent: something the service did or noticed about a key or the data
   // (probing_suspected, key_created, ...); key_id is the key concerned.
@@ -154,8 +168,12 @@ struct ForwardResult {
   size_t skipped = 0;     // entries already held, identical
 };
 
+// Answered from the index (store/audit_index.h). Entries are ordered by
+// (time in this log, seq), which is seq order; `after` is the cursor: the
+// seq of the last entry examined by the previous page (0 = the start).
 struct AuditQuery {
-  uint64_t after = 0;   // entries with seq > after
+  uint64_t after = 0;   // oldest first: entries after it; newest first: before it
+  bool newest_first = false;
   size_t limit = 100;
   std::string verdict;  // "" = any; also "review" / "event" / "batch" select review / event / batch entries
   std::optional<uint64_t> list_id;  // screens that hit this list
@@ -163,6 +181,17 @@ struct AuditQuery {
   // Entries of this instance only: the log's own (Database::instance_id) or
   // those forwarded from it. Filters apply to a forwarded entry's origin.
   std::optional<std::string> instance;
+  std::string partner;      // screens with a hit on a list owned by this partner
+  // Screens whose current disposition (latest review) is this; "unreviewed":
+  // matches never reviewed.
+  std::string disposition;
+};
+
+// A reviewer's disposition of a screen entry (AppendReview).
+struct ReviewInput {
+  std::string disposition;  // confirmed|false_positive|escalated|reported
+  std::string note;         // <= 4096 bytes; required once the entry has a disposition
+  std::string report_id;    // required with, and only with, "reported"
 };
 
 struct AuditVerifyResult {
@@ -197,6 +226,9 @@ class AuditLog {
     bool sync = true;         // fsync the WAL before Append returns
     bool group_commit = true; // false: one synced write per entry (benchmark baseline)
     size_t max_group = 256;   // entries per shared write
+    // Progress of building the index at open (a log from before it): one
+    // line at the start, every million entries, and at the end.
+    std::function<void(const std::string&)> progress{};
   };
 
   // Loads the chain head from `db`. The head is checked against the last
@@ -218,6 +250,20 @@ class AuditLog {
   // 4096 bytes.
   Status AppendReview(uint64_t target_seq, const std::string& disposition, const std::string& note,
                       const std::string& reviewer_key_id, AuditEntry* out, const std::string& request_id = {});
+  // The same with a report id. Also InvalidArgument for `reported` without
+  // a report id, a report id with another disposition or not 1..64
+  // printable ASCII, and (with *note_required set) an empty note for an
+  // entry that already has a disposition. Reviews are serialised, so that
+  // rule holds against concurrent reviewers.
+  Status AppendReview(uint64_t target_seq, const ReviewInput& review, const std::string& reviewer_key_id,
+                      AuditEntry* out, const std::string& request_id, bool* note_required);
+  // The latest review of screen `seq` into *review (found = false when
+  // there is none).
+  Status CurrentReview(uint64_t seq, AuditEntry* review, bool* found) const;
+  // An instance named by its 32-hex id or by a prefix of it of 8 or more
+  // digits (the short name), among this log's own and those forwarded to
+  // it. NotFound when none, InvalidArgument when the prefix names several.
+  Status ResolveInstance(const std::string& name, std::string* id) const;
 
   // An event entry. InvalidArgument for an event name that is not
   // lower_snake 1..64 bytes or a detail over 4096 bytes.
@@ -228,11 +274,18 @@ class AuditLog {
   // The review entries about `target_seq`, oldest first.
   Status ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) const;
 
-  // Entries matching `q` in seq order. `*next` is the cursor for the next
-  // page (pass it as `after`), or 0 when the end was reached. At most
-  // 100000 entries are examined per call, so a selective filter cannot make
-  // one call walk the whole log; the cursor then points past them.
+  // Entries matching `q`, in the order asked, from the index. `*next` is the
+  // cursor for the next page (pass it as `after`), or 0 when the end was
+  // reached. A page is never empty while matching entries exist beyond it:
+  // filters without an index of their own are checked on the entries read,
+  // and once kMaxRejected entries were read and rejected, a page that holds
+  // at least one entry ends there with its cursor.
+  static constexpr size_t kMaxRejected = 1000;
   Status Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64_t* next) const;
+
+  // Drops and rebuilds the index of the log in `db` (hashscreend audit
+  // reindex; Open does it when the index is not complete).
+  static Status Reindex(Database* db, const std::function<void(const std::string&)>& progress);
 
   // Walks the whole chain: contiguous seqs from 1, every prev/own hash (and
   // HMAC when a key is configured), and the stored head with its MAC.
@@ -281,6 +334,12 @@ class AuditLog {
   Status AppendMany(AuditEntry* entries, size_t count);
   AuditVerifyResult VerifyImpl(const AuditCheckpoint* checkpoint) const;
 
+  Status EnsureIndex();  // builds the index when it is not complete
+  Status CurrentDisposition(uint64_t seq, uint64_t* review_seq, std::string* disposition) const;
+  // Index keys of `e` written in `batch`; a review moves its target between
+  // disposition keys (`moved`: the targets' dispositions set in this batch).
+  Status IndexEntry(const AuditEntry& e, rocksdb::WriteBatch* batch, std::map<uint64_t, std::string>* moved);
+
   Database* const db_;
   const Options options_;
 
@@ -289,6 +348,8 @@ class AuditLog {
   // The chain head; written only by the current leader, read under mu_.
   uint64_t head_seq_ = 0;
   std::array<uint8_t, 32> head_hash_{};
+  int64_t head_time_ = 0;  // entry times never go below it (index order = seq order)
+  std::mutex review_mu_;   // serialises AppendReview (the note rule reads, then appends)
   std::mutex solo_mu_;  // serialises appends when group_commit is off
   mutable std::condition_variable appended_;  // with mu_: the head moved
   std::mutex forward_mu_;  // serialises AppendForwarded (read head, check, append)

@@ -57,7 +57,7 @@ void EncodeBatch(uint64_t list_id, uint64_t last_seq, int64_t now_ms, const Batc
       key.clear();
       keys::AppendSignalKey(&key, list_id, e.type, e.hash);
       value.clear();
-      keys::AppendSignalValue(&value, now_ms, e.ref);
+      keys::AppendSignalValue(&value, now_ms, e.ref, batch.add_meta.empty() ? nullptr : &batch.add_meta[i]);
       out->Put(Database::kSignals, key, value);
     } else {
       const uint32_t i = rems[r++];

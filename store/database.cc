@@ -61,7 +61,8 @@ Status FromRocks(const rocksdb::Status& s, const char* context) {
 Status Database::Open(const std::string& dir, const Options& options, std::unique_ptr<Database>* out) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  // Always: a database from before a family existed gains it (empty) at open.
+  db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
   // Open replays the WAL into memtables instead of writing L0 files first:
   // after a crash the replay is bounded by the memtable sizes, and a clean

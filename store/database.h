@@ -34,9 +34,11 @@ using base::Status;
 class Database {
  public:
   // Column families; the names on disk are kFamilyNames[f].
-  enum Family { kMeta, kLists, kSignals, kChanges, kAudit, kKeys, kBatches, kFeed, kNumFamilies };
+  // kAuditIndex (store/audit_index.h) is created when a database written
+  // before it is opened: its keys are derived data, rebuilt by AuditLog::Open.
+  enum Family { kMeta, kLists, kSignals, kChanges, kAudit, kKeys, kBatches, kFeed, kAuditIndex, kNumFamilies };
   static constexpr std::array<const char*, kNumFamilies> kFamilyNames = {
-      "meta", "lists", "signals", "changes", "audit", "keys", "batches", "feed"};
+      "meta", "lists", "signals", "changes", "audit", "keys", "batches", "feed", "audit_index"};
 
   // Bumped whenever the on-disk layout changes incompatibly. Open refuses a
   // database written with another version (no silent misreads).

@@ -241,6 +241,12 @@ Status HashLists::UpdateList(uint64_t id, std::optional<std::string> name, std::
 }
 
 Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchResult* out) {
+  return ApplyBatch(list_id, batch, {}, {}, out);
+}
+
+Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::string_view meta_key,
+                             std::string_view meta_value, BatchResult* out) {
+  if (meta_key == keys::kNextListId) return Status::InvalidArgument("meta key next_list_id is the store's own");
   if (batch.batch_id.empty() || batch.batch_id.size() > kMaxBatchIdBytes) {
     return Status::InvalidArgument("batch id must be 1.." + std::to_string(kMaxBatchIdBytes) + " bytes");
   }
@@ -249,6 +255,21 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
   }
   for (size_t i = 0; i < batch.remove.size(); ++i) {
     HS_RETURN_IF_ERROR(ValidateSignal(batch.remove[i]).WithContext("remove[" + std::to_string(i) + "]"));
+  }
+  if (!batch.add_meta.empty() && batch.add_meta.size() != batch.add.size()) {
+    return Status::InvalidArgument("add_meta must be empty or one per add");
+  }
+  for (size_t i = 0; i < batch.add_meta.size(); ++i) {
+    const SignalMeta& m = batch.add_meta[i];
+    if (m.tags.size() > kMaxSignalTags) {
+      return Status::InvalidArgument("add[" + std::to_string(i) + "]: more than " + std::to_string(kMaxSignalTags) + " tags");
+    }
+    for (const auto& t : m.tags) {
+      if (t.empty() || t.size() > kMaxSignalTagBytes) {
+        return Status::InvalidArgument("add[" + std::to_string(i) + "]: a tag must be 1.." +
+                                       std::to_string(kMaxSignalTagBytes) + " bytes");
+      }
+    }
   }
 
   // Outside the writers' lock: one SHA-256 over the batch (~6 MB for 100,000 entries).
@@ -318,6 +339,7 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
     record.last_change = encoded.last_seq;
     wb.Put(Database::kFeed, keys::FeedKey(record.seq), keys::EncodeFeedRecord(record));
   }
+  if (!meta_key.empty()) wb.Put(Database::kMeta, meta_key, meta_value);
   HS_RETURN_IF_ERROR(CommitAndPublish(list_id, &wb, encoded));
   {
     std::unique_lock l(mu_);
@@ -399,6 +421,12 @@ Status HashLists::Changes(uint64_t list_id, uint64_t after_seq, size_t limit, st
 
 Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
                                int64_t* added_ms) const {
+  SignalMeta unused;
+  return LookupSignal(list_id, type, hash, out, added_ms, &unused);
+}
+
+Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
+                               int64_t* added_ms, SignalMeta* meta) const {
   if (!IsValidSignalType(static_cast<uint8_t>(type)) || hash.size() != SignalHashBytes(type)) {
     return Status::InvalidArgument("malformed signal");
   }
@@ -406,7 +434,30 @@ Status HashLists::LookupSignal(uint64_t list_id, SignalType type, std::string_vi
   HS_RETURN_IF_ERROR(db_->Get(Database::kSignals, keys::SignalKey(list_id, type, hash), &value));
   out->type = type;
   out->hash.assign(hash);
-  return keys::DecodeSignalValue(value, added_ms, &out->ref);
+  return keys::DecodeSignalValue(value, added_ms, &out->ref, meta);
+}
+
+Status HashLists::ListSignals(uint64_t list_id, std::vector<SignalEntry>* out) const {
+  {
+    std::shared_lock l(mu_);
+    if (!lists_.count(list_id)) return Status::NotFound("no list " + std::to_string(list_id));
+  }
+  out->clear();
+  const std::string prefix = keys::ListPrefix(list_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kSignals)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t id;
+    SignalEntry e;
+    std::string_view hash;
+    if (!keys::ParseSignalKey(it->key().ToStringView(), &id, &e.type, &hash)) {
+      return Status::Corruption("signal key of list " + std::to_string(list_id) + " is damaged");
+    }
+    e.hash.assign(hash);
+    int64_t added_ms;
+    HS_RETURN_IF_ERROR(keys::DecodeSignalValue(it->value().ToStringView(), &added_ms, &e.ref));
+    out->push_back(std::move(e));
+  }
+  return FromRocks(it->status(), "reading signals");
 }
 
 ScreenResult HashLists::Screen(const ScreenQuery& query) const { return index_.Screen(query); }

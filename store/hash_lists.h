@@ -74,9 +74,22 @@ struct ListInfo {
   int64_t created_ms = 0;     // Unix time, milliseconds
 };
 
+// What a partner says about an entry beyond its reference, for reviewers
+// (never shown to the ingest role): its tags or category labels (IWF's A/B/C,
+// NCMEC's labels, ...) and when the partner first saw it.
+struct SignalMeta {
+  std::vector<std::string> tags;  // at most kMaxSignalTags, each 1..kMaxSignalTagBytes bytes
+  int64_t first_seen_ms = 0;      // Unix ms; 0 = not given
+  bool empty() const { return tags.empty() && first_seen_ms == 0; }
+};
+inline constexpr size_t kMaxSignalTags = 32;
+inline constexpr size_t kMaxSignalTagBytes = 128;
+
 struct BatchRequest {
   std::string batch_id;  // caller-chosen, 1..128 bytes; a retry with the same id is a no-op
   std::vector<SignalEntry> add, remove;
+  // Empty, or one per add (the exchanges fill it; the push API does not).
+  std::vector<SignalMeta> add_meta = {};
 };
 
 struct BatchResult {
@@ -147,6 +160,17 @@ class HashLists {
   // InvalidArgument naming it ("add[3]: ..."). An entry both added and removed
   // in one batch is added first, then removed. NotFound for an unknown list.
   Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchResult* out);
+  // The same, and (meta_key, meta_value) put in the meta family in the same
+  // atomic write: an exchange's checkpoint goes with the changes it covers
+  // (sync/exchange/), so a kill leaves either both or neither. A replayed
+  // batch id writes nothing, the meta record neither. meta_key must not be
+  // one the store itself keeps ("next_list_id").
+  Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::string_view meta_key,
+                    std::string_view meta_value, BatchResult* out);
+
+  // Every signal the list holds, with its reference, in key order: what an
+  // exchange diffs a full snapshot against. NotFound for an unknown list.
+  Status ListSignals(uint64_t list_id, std::vector<SignalEntry>* out) const;
 
   // The feed (store/feed.h). Every CreateList, UpdateList and effective
   // ApplyBatch appends one record in the same atomic write; a record becomes
@@ -205,6 +229,11 @@ class HashLists {
   // the list does not hold it.
   Status LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
                       int64_t* added_ms) const;
+  // The same with the entry's partner metadata (tags, first seen; empty for
+  // entries that have none, and for every entry stored before metadata
+  // existed): what a reviewer's view of a hit shows.
+  Status LookupSignal(uint64_t list_id, SignalType type, std::string_view hash, SignalEntry* out,
+                      int64_t* added_ms, SignalMeta* meta) const;
 
   // Screens a query against every enabled list. Thread-safe, lock-free with
   // respect to writers.

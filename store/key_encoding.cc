@@ -102,9 +102,24 @@ Status DecodeList(uint64_t id, std::string_view v, ListInfo* out) {
   return Status::Ok();
 }
 
-void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref) {
+namespace {
+constexpr char kSignalValueV2Marker = static_cast<char>(0xFF);
+constexpr uint8_t kSignalValueV2 = 2;
+}  // namespace
+
+void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref, const SignalMeta* meta) {
+  if (meta == nullptr || meta->empty()) {
+    PutU64(out, static_cast<uint64_t>(added_ms));
+    out->append(ref);
+    return;
+  }
+  out->push_back(kSignalValueV2Marker);
+  out->push_back(static_cast<char>(kSignalValueV2));
   PutU64(out, static_cast<uint64_t>(added_ms));
-  out->append(ref);
+  base::PutLengthPrefixed(out, ref);
+  PutU64(out, static_cast<uint64_t>(meta->first_seen_ms));
+  base::PutU16(out, static_cast<uint16_t>(meta->tags.size()));
+  for (const auto& t : meta->tags) base::PutLengthPrefixed(out, t);
 }
 
 std::string EncodeSignalValue(int64_t added_ms, std::string_view ref) {
@@ -113,7 +128,23 @@ std::string EncodeSignalValue(int64_t added_ms, std::string_view ref) {
   return v;
 }
 
-Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref) {
+Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref, SignalMeta* meta) {
+  if (meta) *meta = SignalMeta();
+  if (!value.empty() && value[0] == kSignalValueV2Marker) {
+    base::ByteReader in(value.substr(1));
+    if (in.U8() != kSignalValueV2) return Status::Corruption("signal record has an unknown version");
+    const int64_t added = static_cast<int64_t>(in.U64());
+    std::string r(in.LengthPrefixed(base::kMaxRefBytes));
+    SignalMeta m;
+    m.first_seen_ms = static_cast<int64_t>(in.U64());
+    const uint16_t n = in.U16();
+    for (uint16_t i = 0; i < n && i <= kMaxSignalTags; ++i) m.tags.emplace_back(in.LengthPrefixed(kMaxSignalTagBytes));
+    if (n > kMaxSignalTags || !in.done()) return Status::Corruption("signal record is damaged");
+    *added_ms = added;
+    *ref = std::move(r);
+    if (meta) *meta = std::move(m);
+    return Status::Ok();
+  }
   if (value.size() < 8) return Status::Corruption("signal record is damaged");
   *added_ms = static_cast<int64_t>(GetU64(value.data()));
   ref->assign(value.substr(8));
@@ -165,6 +196,17 @@ BatchDigestBytes BatchDigest(const BatchRequest& batch) {
       canonical.push_back(static_cast<char>(e.type));
       base::PutLengthPrefixed(&canonical, e.hash);
       base::PutLengthPrefixed(&canonical, e.ref);
+    }
+  }
+  // Metadata only when present, so digests of batches without it (every
+  // batch stored before it existed) stay what they were.
+  if (!batch.add_meta.empty()) {
+    canonical.append("meta");
+    PutU64(&canonical, batch.add_meta.size());
+    for (const SignalMeta& m : batch.add_meta) {
+      PutU64(&canonical, static_cast<uint64_t>(m.first_seen_ms));
+      PutU64(&canonical, m.tags.size());
+      for (const auto& t : m.tags) base::PutLengthPrefixed(&canonical, t);
     }
   }
   return base::Sha256(canonical);

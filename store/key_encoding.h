@@ -7,7 +7,13 @@
 //            value: u8 format(1) u8 kind u8 threshold u8 enabled u64 last_seq
 //                   u64 signal_count i64 created_ms u16 name_len name u16 owner_len owner
 //   signals  key: u64 list id, u8 type, hash bytes (16 or 32)
-//            value: i64 added_ms, ref bytes
+//            value v1: i64 added_ms, ref bytes (added_ms >= 0, so the first
+//                      byte is below 0x80)
+//            value v2 (an entry with partner metadata, SignalMeta): u8 0xFF,
+//                      u8 version (2), i64 added_ms, u64-length-prefixed ref,
+//                      i64 first_seen_ms, u16 tag count, u64-length-prefixed
+//                      tags. An entry without metadata is still written v1,
+//                      so databases written before v2 read unchanged.
 //   changes  key: u64 list id, u64 seq
 //            value: u8 op (1 add, 2 remove), u8 type, u8 hash_len, hash, i64 time_ms, ref
 //   batches  key: u64 list id, batch id bytes
@@ -47,8 +53,10 @@ std::string EncodeList(const ListInfo& info);
 Status DecodeList(uint64_t id, std::string_view value, ListInfo* out);
 
 std::string EncodeSignalValue(int64_t added_ms, std::string_view ref);
-void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref);
-Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref);
+// v1 when `meta` is null or empty, else v2.
+void AppendSignalValue(std::string* out, int64_t added_ms, std::string_view ref, const SignalMeta* meta = nullptr);
+// Either version; `meta` (if given) is cleared for v1.
+Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string* ref, SignalMeta* meta = nullptr);
 
 std::string EncodeChange(const Change& change);
 // Appends the encoding of a change to *out (EncodeChange without a Change).

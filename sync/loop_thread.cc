@@ -14,6 +14,10 @@ void LoopThread::Start(std::function<void()> loop, const std::function<void()>& 
 }
 
 void LoopThread::Stop(FeedClient* client) const {
+  Stop([client] { client->Cancel(); });
+}
+
+void LoopThread::Stop(const std::function<void()>& cancel) const {
   {
     std::lock_guard l(mu);
     if (!thread.joinable()) return;
@@ -21,7 +25,7 @@ void LoopThread::Stop(FeedClient* client) const {
   }
   cv.notify_all();
   for (;;) {
-    client->Cancel();
+    cancel();
     std::unique_lock l(mu);
     if (cv.wait_for(l, std::chrono::milliseconds(100), [&] { return !running; })) break;
   }

@@ -30,6 +30,9 @@ struct LoopThread {
   // loop has returned (a Cancel landing between two requests would otherwise
   // leave the next one, a long poll, running), then joins it.
   void Stop(FeedClient* client) const;
+  // The same with any cancel (an exchange's fetcher), called until the loop
+  // has returned.
+  void Stop(const std::function<void()>& cancel) const;
 };
 
 }  // namespace hsync

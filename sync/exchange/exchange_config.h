@@ -1,0 +1,68 @@
+// ExchangeConfig: one `[[exchange]]` table of the server's TOML file, the
+// settings of one partner exchange (docs/exchanges.md lists every key with
+// its default). The TOML reader (server/config.cc) hands each table over as
+// plain key/value pairs; ParseExchangeTable checks them: a key the exchange's
+// kind does not know, a value of the wrong type or out of range, a missing
+// required key, is an InvalidArgument naming `exchange[i].key`. Credentials
+// are never values here: a setting names a file holding them (*_file).
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+
+namespace hsync {
+
+using base::Status;
+
+enum class ExchangeKind { kUrl, kFile, kNcmec, kStopNcii, kThreatExchange, kTcap };
+
+// "url", "file", "ncmec", "stopncii", "threatexchange", "tcap".
+const char* ExchangeKindName(ExchangeKind kind);
+
+struct ExchangeConfig {
+  std::string name;  // 1..64 of [A-Za-z0-9_.-]; unique
+  ExchangeKind kind = ExchangeKind::kUrl;
+  std::string list;  // the local list it feeds (owner "exchange:NAME")
+  int64_t interval_s = 300;
+  int64_t pdq_threshold = 31;
+  // url: the list's URL (https://, or http:// to a loopback host);
+  // file: its path. format/type: how codec/ reads it (codec::ParseListFormat).
+  std::string url;
+  std::string path;
+  std::string format = "auto";
+  std::string type = "pdq";
+  std::string cacert;     // CA file to trust for https; "" = the system's
+  std::string auth_file;  // url: a file whose one line is sent as "Authorization: <line>"
+  // threatexchange: the privacy group, a file holding the app token
+  // ("APPID|SECRET"), the Graph API base, page size, the indicator types
+  // asked for, and after how long without a success the checkpoint is stale
+  // (deletions are kept ~90 days) and everything is fetched again.
+  std::string privacy_group;
+  std::string token_file;
+  std::string base_url = "https://graph.facebook.com/v21.0";
+  int64_t page_limit = 500;
+  std::string types = "HASH_PDQ,HASH_MD5";
+  int64_t stale_after_s = 85ll * 86400;
+  int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)
+  int64_t timeout_s = 60;           // a whole fetch, connection to last byte
+};
+
+using ExchangeValue = std::variant<std::string, int64_t, bool>;
+using ExchangeTable = std::vector<std::pair<std::string, ExchangeValue>>;
+
+// Checks table number `index` (0-based, for messages) into *out.
+Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConfig* out);
+// Cross-table checks: names unique (each feeds its own list: owners differ).
+Status ValidateExchanges(const std::vector<ExchangeConfig>& exchanges);
+
+// The owner of the list an exchange feeds: "exchange:NAME".
+std::string ExchangeOwner(const std::string& name);
+
+}  // namespace hsync
