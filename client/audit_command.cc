@@ -207,6 +207,20 @@ std::string EntryLine(const json& e) {
   return line;
 }
 
+// A filter flag's value as the query parameter of its name (--since X ->
+// since=X): times (--since, --until) as ms since the epoch or ISO-8601 UTC,
+// sent as ms; the rest as given (the server checks them).
+Status PutParam(const std::string& flag, const std::string& value, std::map<std::string, std::string>* params) {
+  if (flag == "--since" || flag == "--until") {
+    int64_t ms = 0;
+    HS_RETURN_IF_ERROR(ParseTime(flag, value, &ms));
+    (*params)[flag.substr(2)] = std::to_string(ms);
+    return Status::Ok();
+  }
+  (*params)[flag.substr(2)] = value;
+  return Status::Ok();
+}
+
 int List(ApiClient& api, const std::vector<std::string>& args) {
   std::map<std::string, std::string> params;
   bool as_json = false;
@@ -224,12 +238,8 @@ int List(ApiClient& api, const std::vector<std::string>& args) {
     if (!TakeValue(args, &i, &value)) return Usage("audit list: " + flag + " needs a value");
     if (flag == "--limit") {
       if (Status s = base::ParseUint(value, "--limit", 1, UINT64_MAX - 1, &total); !s.ok()) return Usage(s.message());
-    } else if (flag == "--since" || flag == "--until") {
-      int64_t ms = 0;
-      if (Status s = ParseTime(flag, value, &ms); !s.ok()) return Usage(s.message());
-      params[flag.substr(2)] = std::to_string(ms);
-    } else {
-      params[flag.substr(2)] = value;
+    } else if (Status s = PutParam(flag, value, &params); !s.ok()) {
+      return Usage(s.message());
     }
   }
   uint64_t printed = 0;
@@ -298,12 +308,8 @@ int Export(ApiClient& api, const std::vector<std::string>& args) {
     if (!TakeValue(args, &i, &value)) return Usage("audit export: " + flag + " needs a value");
     if (flag == "--out") {
       out_path = value;
-    } else if (flag == "--since" || flag == "--until") {
-      int64_t ms = 0;
-      if (Status s = ParseTime(flag, value, &ms); !s.ok()) return Usage(s.message());
-      params[flag.substr(2)] = std::to_string(ms);
-    } else {
-      params[flag.substr(2)] = value;
+    } else if (Status s = PutParam(flag, value, &params); !s.ok()) {
+      return Usage(s.message());
     }
   }
   if (!params.contains("format")) params["format"] = "csv";

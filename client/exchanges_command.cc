@@ -8,6 +8,7 @@
 
 #include "client/api_client.h"
 #include "client/command.h"
+#include "client/listing.h"
 
 namespace client {
 
@@ -39,16 +40,10 @@ std::string Text(const json& j, const char* k) {
 }
 
 int List(ApiClient& api, const std::vector<std::string>& args) {
-  bool as_json = false;
-  for (const auto& a : args) {
-    if (a != "--json") return Fail("unknown option " + a + " (see --help)");
-    as_json = true;
-  }
-  ApiAnswer a;
-  if (Status s = api.Get("/v1/exchanges", &a); !s.ok()) return Fail(s.message());
-  if (a.status != 200) return Fail(a.ErrorMessage());
-  json page = json::parse(a.body);
-  if (as_json) {
+  Listing listing;
+  if (Status s = FetchListing(api, args, "/v1/exchanges", &listing); !s.ok()) return Fail(s.message());
+  json page = std::move(listing.page);
+  if (listing.as_json) {
     std::printf("%s\n", page.dump().c_str());
     return 0;
   }

@@ -79,17 +79,21 @@ function route() {
       a.removeAttribute('aria-current');
     }
   }
-  clear(main);
+  // Each route renders into a container of its own. A render still waiting
+  // for the server when the next route begins (a hash change during a
+  // fetch) then appends to a detached container, never beside the new page.
+  const view = h('div', { class: 'view' });
+  clear(main).append(view);
   main.focus({ preventScroll: true });
   switch (parts[0]) {
     case 'queue': case 'browse': case undefined:
-      return renderMatches(main, parts[0] === 'browse' ? 'browse' : 'queue', params);
-    case 'entry': return renderEntry(main, parts[1]);
-    case 'export': return renderExport(main);
-    case 'admin': return renderAdmin(main, parts[1]);
+      return renderMatches(view, parts[0] === 'browse' ? 'browse' : 'queue', params);
+    case 'entry': return renderEntry(view, parts[1]);
+    case 'export': return renderExport(view);
+    case 'admin': return renderAdmin(view, parts[1]);
     case 'signin': location.hash = '#/queue'; return undefined;
     default:
-      main.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/queue' }, 'Back to the queue')));
+      view.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/queue' }, 'Back to the queue')));
       return undefined;
   }
 }

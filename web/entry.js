@@ -84,7 +84,8 @@ export async function renderEntry(main, id) {
     h('p', { class: 'actions' }, button('Confirm', 'confirmed'), ' ', button('False positive', 'false_positive'), ' ',
       button('Escalate', 'escalated'), ' ', button('Report', 'reported')),
     error));
-  setKeyHandler((ev) => {
+  // Only the page on screen takes keys (not a render a later route replaced).
+  if (main.isConnected) setKeyHandler((ev) => {
     if (!KEY_DISPOSITIONS[ev.key]) return false;
     submit(KEY_DISPOSITIONS[ev.key]);
     return true;

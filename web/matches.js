@@ -138,7 +138,8 @@ export function renderMatches(main, mode, params) {
   }
 
   more.addEventListener('click', load);
-  setKeyHandler((ev) => {
+  // Only the page on screen takes keys (not a render a later route replaced).
+  if (main.isConnected) setKeyHandler((ev) => {
     switch (ev.key) {
       case 'j': case 'ArrowDown': select_(selected + 1); return true;
       case 'k': case 'ArrowUp': select_(selected - 1); return true;

@@ -178,6 +178,17 @@ std::string EntryKey(const base::SignalEntry& e) {
 }
 }  // namespace
 
+Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result) {
+  if (batch->add.empty() && batch->remove.empty()) {
+    rocksdb::WriteBatch wb;
+    wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(*next));
+    return db_->Write(&wb, true);
+  }
+  next->generation = next->generation + 1;
+  batch->batch_id = "exchange:" + config_.name + ":" + std::to_string(next->generation);
+  return lists_->ApplyBatch(list_id_, *batch, ExchangeStateKey(config_.name), EncodeExchangeState(*next), result);
+}
+
 Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
                            const std::string& checkpoint, size_t lines) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -200,16 +211,7 @@ Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const 
   next.checkpoint = checkpoint;
   next.entries = current.size() + batch.add.size() - batch.remove.size();
   store::BatchResult result;
-  if (batch.add.empty() && batch.remove.empty()) {
-    rocksdb::WriteBatch wb;
-    wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(next));
-    HS_RETURN_IF_ERROR(db_->Write(&wb, true));
-  } else {
-    next.generation = next.generation + 1;
-    batch.batch_id = "exchange:" + config_.name + ":" + std::to_string(next.generation);
-    HS_RETURN_IF_ERROR(
-        lists_->ApplyBatch(list_id_, batch, ExchangeStateKey(config_.name), EncodeExchangeState(next), &result));
-  }
+  HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   {
     std::lock_guard l(mu_);
@@ -234,18 +236,13 @@ Status Exchange::ApplyDelta(store::BatchRequest batch, const std::string& checkp
   next.last_success_ms = base::NowMs();
   next.checkpoint = checkpoint;
   store::BatchResult result;
-  if (batch.add.empty() && batch.remove.empty()) {
-    rocksdb::WriteBatch wb;
-    wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(next));
-    HS_RETURN_IF_ERROR(db_->Write(&wb, true));
-  } else {
-    next.generation = next.generation + 1;
-    batch.batch_id = "exchange:" + config_.name + ":" + std::to_string(next.generation);
+  if (!batch.add.empty() || !batch.remove.empty()) {
     store::ListInfo info;
     HS_RETURN_IF_ERROR(lists_->GetList(list_id_, &info));
-    HS_RETURN_IF_ERROR(
-        lists_->ApplyBatch(list_id_, batch, ExchangeStateKey(config_.name), EncodeExchangeState(next), &result));
+    HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
     next.entries = info.signal_count + result.added - result.removed;
+  } else {
+    HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
   }
   std::lock_guard l(mu_);
   state_ = next;

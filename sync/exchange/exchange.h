@@ -85,6 +85,11 @@ class Exchange {
                    const std::string& checkpoint, size_t lines);
   // Applies one page of changes with `checkpoint`, atomically.
   Status ApplyDelta(store::BatchRequest batch, const std::string& checkpoint);
+  // Writes `batch` and the exchange's state `next` in one atomic write (the
+  // state alone when the batch changes nothing); a batch that changes
+  // something takes the next generation, which names it (a replay after a
+  // crash is then a no-op).
+  Status WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result);
   // The threatexchange kind: pages since the checkpoint, each applied with
   // the checkpoint it reaches; a stale or absent checkpoint fetches the
   // whole group and applies it as a full list (withdrawing what is gone).

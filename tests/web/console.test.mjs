@@ -189,6 +189,34 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
       await context.close();
     });
 
+    it('a page still loading when the next one opens never shows beside it', async () => {
+      const { context, page } = await newPage();
+      await signIn(page, server.keys.reviewer);
+      await page.getByRole('table', { name: 'Matches' }).waitFor();
+      const id = server.matchIds[0];
+      // The entry's answer is held back until the export page is on screen.
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      await page.route(`**/v1/audit/${id}`, async (route) => { await held; await route.continue(); });
+      await page.evaluate((x) => { location.hash = `#/entry/${x}`; }, id);
+      await page.evaluate(() => { location.hash = '#/export'; });
+      await page.getByRole('button', { name: 'Download CSV' }).waitFor();
+      const answered = page.waitForResponse((r) => r.url().endsWith(`/v1/audit/${id}`));
+      release();
+      await answered;
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));  // the late render's turn
+      assert.equal(await page.getByRole('heading', { name: `Entry #${id}` }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 1);
+      // Nor does it take the keys: 'c' on the export page confirms nothing.
+      await page.keyboard.press('c');
+      const r = await server.call('GET', `/v1/audit/${id}`, server.keys.reviewer);
+      const before = r.json.reviews.length;
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      const after = (await server.call('GET', `/v1/audit/${id}`, server.keys.reviewer)).json.reviews.length;
+      assert.equal(after, before);
+      await context.close();
+    });
+
     it('exports a time range as CSV and JSON downloads', async () => {
       const { context, page } = await newPage();
       await signIn(page, server.keys.reviewer);
