@@ -32,13 +32,9 @@ Status DecodeBudget::Charge(uint64_t bytes, std::string_view what) {
 }
 
 bool DecodeBudget::TryCharge(uint64_t bytes) {
-  if (bytes > max_memory_ - in_use_) {
-    refused_bytes_ = bytes;
-    return false;
-  }
-  in_use_ += bytes;
-  if (in_use_ > peak_) peak_ = in_use_;
-  return true;
+  if (ChargeIfRoom(bytes, 0)) return true;
+  refused_bytes_ = bytes;
+  return false;
 }
 
 bool DecodeBudget::ChargeIfRoom(uint64_t bytes, uint64_t leave) {

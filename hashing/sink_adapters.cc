@@ -68,12 +68,11 @@ Status CopySink::Start(int width, int height, int channels) {
   }
   charged_ = bytes;
   pixels_.reset(new uint8_t[bytes]);
-  keeping_ = true;
   return Status::Ok();
 }
 
 void CopySink::Rows(int y, int n, const uint8_t* data) {
-  if (!keeping_) return;
+  if (charged_ == 0) return;
   // Rows arrive top first, each once; anything else keeps the copy from
   // being used (the bytes are then decoded again).
   if (y != rows_kept_ || n < 0 || y + static_cast<int64_t>(n) > height_) {
@@ -85,7 +84,7 @@ void CopySink::Rows(int y, int n, const uint8_t* data) {
   rows_kept_ += n;
 }
 
-bool CopySink::complete() const { return keeping_ && !out_of_order_ && rows_kept_ == height_; }
+bool CopySink::complete() const { return charged_ != 0 && !out_of_order_ && rows_kept_ == height_; }
 
 Status CopySink::Replay(const TrimRect& rect, PixelSink* sink) const {
   if (!complete()) return Status::InvalidArgument("the image was not kept whole");

@@ -72,8 +72,7 @@ class CopySink : public PixelSink {
   DecodeBudget* const budget_;
   const uint64_t max_bytes_;
   int width_ = 0, height_ = 0, channels_ = 0;
-  uint64_t charged_ = 0;
-  bool keeping_ = false;
+  uint64_t charged_ = 0;  // the copy's bytes; 0 = nothing kept
   int64_t rows_kept_ = 0;
   bool out_of_order_ = false;
   std::unique_ptr<uint8_t[]> pixels_;  // not zeroed: every byte is written before it is read

@@ -16,7 +16,9 @@ UiAuthResult AuthenticateUiSession(Service& service, const http::RequestHead& he
   UiSessions::Session session;
   if (!service.ui_sessions().Find(token, now, &session).ok()) return UiAuthResult::kUnauthenticated;
   store::ApiKey key;
-  if (!service.keys()->Get(session.key_id, &key).ok() || key.revoked() || key.expired(now)) {
+  // As a bearer key is, every time: revoked or expired ends its sessions,
+  // and the use is noted (last_used_ms).
+  if (!service.keys()->AuthenticateId(session.key_id, &key).ok()) {
     service.ui_sessions().RemoveKey(session.key_id);
     return UiAuthResult::kUnauthenticated;
   }

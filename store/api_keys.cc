@@ -324,22 +324,30 @@ Status ApiKeys::Authenticate(std::string_view secret, ApiKey* out) const {
   const std::string_view id = secret.substr(kPrefix.size(), kIdHex);
   if (!base::IsHex(id)) return unknown;
   const std::array<uint8_t, 32> presented = base::Sha256(secret);
-  const int64_t now = base::NowMs();
   std::shared_lock l(mu_);
   auto it = entries_.find(std::string(id));
   if (it == entries_.end()) return unknown;
-  const Entry& e = *it->second;
-  if (!base::ConstantTimeEquals(base::AsBytes(e.digest), base::AsBytes(presented)) || e.key.revoked() ||
-      e.key.expired(now)) {
-    return unknown;
-  }
+  if (!base::ConstantTimeEquals(base::AsBytes(it->second->digest), base::AsBytes(presented))) return unknown;
+  return ActiveUse(*it->second, out) ? Status::Ok() : unknown;
+}
+
+Status ApiKeys::AuthenticateId(const std::string& id, ApiKey* out) const {
+  std::shared_lock l(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !ActiveUse(*it->second, out)) return Status::NotFound("unknown or revoked API key");
+  return Status::Ok();
+}
+
+bool ApiKeys::ActiveUse(const Entry& e, ApiKey* out) const {
+  const int64_t now = base::NowMs();
+  if (e.key.revoked() || e.key.expired(now)) return false;
   // Relaxed and racy on purpose: any recent use time is a correct answer.
   if (now > e.last_used.load(std::memory_order_relaxed)) {
     e.last_used.store(now, std::memory_order_relaxed);
   }
   *out = e.key;
   out->last_used_ms = now;
-  return Status::Ok();
+  return true;
 }
 
 Status ApiKeys::Get(const std::string& id, ApiKey* out) const {

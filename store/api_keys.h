@@ -134,6 +134,10 @@ class ApiKeys {
   // a malformed, unknown, wrong, revoked or expired secret: the caller cannot
   // tell these apart. Reads memory only.
   Status Authenticate(std::string_view secret, ApiKey* out) const;
+  // The same for a caller that proved the secret earlier (a console session
+  // signed in with it): the active key `id`, its use noted. NotFound for an
+  // unknown, revoked or expired key.
+  Status AuthenticateId(const std::string& id, ApiKey* out) const;
 
   Status Get(const std::string& id, ApiKey* out) const;
   // Every key, ordered by id.
@@ -151,6 +155,9 @@ class ApiKeys {
  private:
   struct Entry;
   explicit ApiKeys(Database* db);
+  // For Authenticate*: false for a revoked or expired key; else notes its
+  // use and copies it to *out. Caller holds mu_ (shared is enough).
+  bool ActiveUse(const Entry& e, ApiKey* out) const;
   Status Load();
   // Writes `key` (with `digest`) durably, then publishes it in memory.
   // Caller holds write_mu_.

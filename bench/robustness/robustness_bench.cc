@@ -6,7 +6,7 @@
 //                          [--transforms LIST] [--threshold T] [--min-quality Q]
 //                          [--trim-tolerance T] [--markdown FILE] [--show-fp N]
 //                          [--after SETS] [--tsv FILE] [--dump DIR] [--list]
-//                          [--throughput ROUNDS]
+//                          [--throughput ROUNDS [--trim-copy-mb MB]]
 //
 // For every image of the pools (default photos-2mp,photos,testimages,art of
 // the corpus from scripts/fetch-test-images.sh; variants/ holds true
@@ -31,8 +31,10 @@
 // --throughput R instead measures the upload path's speed with the extra
 // queries off and on (HashImage with all 8 dihedral variants, trim_borders
 // false / true, as the server hashes), on the pool's originals as uploaded
-// and on the same pictures given a 10% black border (each of those decoded
-// twice: the worst case), over R rounds; see RunThroughput.
+// and on the same pictures given a 10% black border (every one trimmed: the
+// worst case), over R rounds, and trimming by a second decode in the same
+// run; --trim-copy-mb sets HashOptions::trim_copy_max_bytes (default the
+// library's); see RunThroughput.
 //
 // --limit N takes N images evenly spread over the sorted pool list (quick
 // iterations); --threads N hashes N images at once (default 1: the machine
@@ -111,6 +113,7 @@ struct Config {
   int threshold = base::kDefaultPdqThreshold;
   int min_quality = 50;
   hashing::BorderTrimOptions trim;
+  uint64_t trim_copy_max_bytes = hashing::HashOptions().trim_copy_max_bytes;
   std::string markdown;
   int show_fp = 20;
   unsigned after = 1u << kAlignedSet | 1u << kTrimmedAlignedSet;  // --after: the server's query
@@ -325,12 +328,14 @@ int RunThroughput(const Config& cfg, int rounds) {
     plain.push_back(std::move(bytes));
     bordered.push_back(std::move(framed));
   }
-  std::printf("throughput: %zu images, %d rounds, one thread (CPU time)\n", plain.size(), rounds);
+  std::printf("throughput: %zu images, %d rounds, one thread (CPU time), pixels kept up to %llu MiB\n", plain.size(),
+              rounds, static_cast<unsigned long long>(cfg.trim_copy_max_bytes >> 20));
   hashing::HashOptions off;
   off.dihedral = true;
   off.trim = cfg.trim;
   hashing::HashOptions on = off;
   on.trim_borders = true;
+  on.trim_copy_max_bytes = cfg.trim_copy_max_bytes;
   // Trimming as before the kept copy (hashing/sink_adapters.h CopySink):
   // every trimmed upload decoded twice.
   hashing::HashOptions twice = on;
@@ -377,6 +382,7 @@ int Usage(const char* why) {
                "usage: robustness [--images DIR] [--pools a,b] [--limit N] [--threads N] [--transforms a,b]\n"
                "                  [--threshold T] [--min-quality Q] [--trim-tolerance T] [--markdown FILE]\n"
                "                  [--show-fp N] [--after SETS] [--tsv FILE] [--dump DIR] [--list] [--throughput ROUNDS]\n"
+               "                  [--trim-copy-mb MB]   (with --throughput: the kept copy's cap, 0..1024)\n"
                "                  [--fast]   (the copies hashed with fast JPEG decoding, the originals exact)\n"
                "SETS: dihedral,aligned,trimmed,trimmed-aligned (default aligned,trimmed-aligned)\n");
   return 2;
@@ -422,6 +428,10 @@ int main(int argc, char** argv) {
       s = ParseInt(argv[++i], "--threshold", 0, 256, &cfg.threshold);
     } else if (a == "--min-quality" && has) {
       s = ParseInt(argv[++i], "--min-quality", 0, 100, &cfg.min_quality);
+    } else if (a == "--trim-copy-mb" && has) {
+      int mb = 0;
+      s = ParseInt(argv[++i], "--trim-copy-mb", 0, 1024, &mb);
+      cfg.trim_copy_max_bytes = static_cast<uint64_t>(mb) << 20;
     } else if (a == "--trim-tolerance" && has) {
       s = ParseInt(argv[++i], "--trim-tolerance", 0, 255, &cfg.trim.tolerance);
     } else if (a == "--show-fp" && has) {

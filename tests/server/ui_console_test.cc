@@ -195,6 +195,24 @@ TEST_CASE("console: a state-changing request with the cookie needs the session's
   CHECK(bearer->status == 201);
 }
 
+TEST_CASE("console: a request with the cookie is a use of its key (last_used_ms), as with the key itself") {
+  ServerFixture f({}, false);
+  auto c = f.server.Client();
+  SignIn reviewer = SignInWith(*c, f.keys["reviewer"]);
+  REQUIRE(reviewer.status == 200);
+  const std::string path = "/v1/keys/" + reviewer.body["key_id"].get<std::string>();
+  auto last_used = [&] {
+    auto r = c->Get(path.c_str(), Bearer(f.keys["admin"]));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return Json(r)["last_used_ms"].get<int64_t>();
+  };
+  const int64_t at_sign_in = last_used();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(c->Get("/v1/audit", WithCookie(reviewer.cookie))->status == 200);
+  CHECK(last_used() > at_sign_in);
+}
+
 TEST_CASE("console: a revoked key's sessions stop at once") {
   ServerFixture f({}, false);
   auto c = f.server.Client();
