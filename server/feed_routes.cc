@@ -33,12 +33,17 @@ json PageJson(const store::FeedPage& page, const std::string& instance) {
     }
     json changes = json::array();
     for (const auto& c : item.changes) {
-      changes.push_back({{"seq", c.seq},
-                         {"op", c.add ? "add" : "remove"},
-                         {"type", base::SignalTypeName(c.type)},
-                         {"hash", Hex(c.hash)},
-                         {"ref", c.ref},
-                         {"time_ms", c.time_ms}});
+      json change = {{"seq", c.seq},
+                     {"op", c.add ? "add" : "remove"},
+                     {"type", base::SignalTypeName(c.type)},
+                     {"hash", Hex(c.hash)},
+                     {"ref", c.ref},
+                     {"time_ms", c.time_ms}};
+      if (!c.meta.empty()) {
+        change["tags"] = c.meta.tags;
+        change["first_seen_ms"] = c.meta.first_seen_ms;
+      }
+      changes.push_back(std::move(change));
     }
     items.push_back({{"record", r.seq},
                      {"kind", "batch"},

@@ -23,21 +23,21 @@ void EncodeBatch(uint64_t list_id, uint64_t last_seq, int64_t now_ms, const Batc
   encoded->removed.reserve(plan.removed);
   std::string key, value;
   uint64_t seq = last_seq;
-  auto put_change = [&](bool add, const SignalEntry& e, std::string_view ref) {
+  auto put_change = [&](bool add, const SignalEntry& e, std::string_view ref, const SignalMeta* meta) {
     key.clear();
     keys::AppendChangeKey(&key, list_id, ++seq);
     value.clear();
-    keys::AppendChange(&value, add, e.type, e.hash, now_ms, ref);
+    keys::AppendChange(&value, add, e.type, e.hash, now_ms, ref, meta);
     out->Put(Database::kChanges, key, value);
   };
   for (size_t i = 0; i < batch.add.size(); ++i) {
     if (!plan.add_effect[i]) continue;
-    put_change(true, batch.add[i], batch.add[i].ref);
+    put_change(true, batch.add[i], batch.add[i].ref, batch.add_meta.empty() ? nullptr : &batch.add_meta[i]);
     encoded->added.push_back({batch.add[i].type, batch.add[i].hash});
   }
   for (size_t i = 0; i < batch.remove.size(); ++i) {
     if (!plan.rem_effect[i]) continue;
-    put_change(false, batch.remove[i], removed_refs[i]);
+    put_change(false, batch.remove[i], removed_refs[i], nullptr);
     encoded->removed.push_back({batch.remove[i].type, batch.remove[i].hash});
   }
   encoded->last_seq = seq;

@@ -198,7 +198,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     key.clear();
     keys::AppendChangeKey(&key, list_id, c->seq);
     value.clear();
-    keys::AppendChange(&value, c->add, c->type, c->hash, c->time_ms, c->ref);
+    keys::AppendChange(&value, c->add, c->type, c->hash, c->time_ms, c->ref, &c->meta);
     wb.Put(Database::kChanges, key, value);
   }
   for (const Group& g : groups) {
@@ -208,7 +208,7 @@ Status HashLists::ApplyFeedPage(const FeedCursor& from, const FeedPage& page, st
     keys::AppendSignalKey(&key, first.list_id, last.type, last.hash);
     if (last.add) {
       value.clear();
-      keys::AppendSignalValue(&value, last.time_ms, last.ref);
+      keys::AppendSignalValue(&value, last.time_ms, last.ref, &last.meta);
       wb.Put(Database::kSignals, key, value);
     } else {
       wb.Delete(Database::kSignals, key);

@@ -110,6 +110,7 @@ struct Change {
   std::string hash;  // raw bytes
   std::string ref;   // the reference added (for a remove: the reference the signal had)
   int64_t time_ms = 0;
+  SignalMeta meta;   // an add's partner metadata (empty for removes and for plain pushes)
 };
 
 struct FeedCursor;

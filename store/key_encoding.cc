@@ -151,19 +151,31 @@ Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string*
   return Status::Ok();
 }
 
+namespace {
+constexpr uint8_t kChangeAdd = 1, kChangeRemove = 2, kChangeAddWithMeta = 3;
+}  // namespace
+
 void AppendChange(std::string* out, bool add, SignalType type, std::string_view hash, int64_t time_ms,
-                  std::string_view ref) {
-  out->push_back(add ? 1 : 2);
+                  std::string_view ref, const SignalMeta* meta) {
+  const bool with_meta = add && meta != nullptr && !meta->empty();
+  out->push_back(static_cast<char>(with_meta ? kChangeAddWithMeta : add ? kChangeAdd : kChangeRemove));
   out->push_back(static_cast<char>(type));
   out->push_back(static_cast<char>(hash.size()));
   out->append(hash);
   PutU64(out, static_cast<uint64_t>(time_ms));
-  out->append(ref);
+  if (!with_meta) {
+    out->append(ref);
+    return;
+  }
+  base::PutLengthPrefixed(out, ref);
+  PutU64(out, static_cast<uint64_t>(meta->first_seen_ms));
+  base::PutU16(out, static_cast<uint16_t>(meta->tags.size()));
+  for (const auto& t : meta->tags) base::PutLengthPrefixed(out, t);
 }
 
 std::string EncodeChange(const Change& c) {
   std::string v;
-  AppendChange(&v, c.add, c.type, c.hash, c.time_ms, c.ref);
+  AppendChange(&v, c.add, c.type, c.hash, c.time_ms, c.ref, &c.meta);
   return v;
 }
 
@@ -171,14 +183,25 @@ Status DecodeChange(uint64_t seq, std::string_view v, Change* out) {
   auto bad = [seq] { return Status::Corruption("change record " + std::to_string(seq) + " is damaged"); };
   if (v.size() < 3) return bad();
   uint8_t op = static_cast<uint8_t>(v[0]), type = static_cast<uint8_t>(v[1]), len = static_cast<uint8_t>(v[2]);
-  if ((op != 1 && op != 2) || !IsValidSignalType(type)) return bad();
+  if ((op != kChangeAdd && op != kChangeRemove && op != kChangeAddWithMeta) || !IsValidSignalType(type)) return bad();
   if (len != SignalHashBytes(static_cast<SignalType>(type)) || v.size() < 3u + len + 8) return bad();
   out->seq = seq;
-  out->add = op == 1;
+  out->add = op != kChangeRemove;
   out->type = static_cast<SignalType>(type);
   out->hash.assign(v.substr(3, len));
   out->time_ms = static_cast<int64_t>(GetU64(v.data() + 3 + len));
-  out->ref.assign(v.substr(3 + len + 8));
+  out->meta = SignalMeta();
+  if (op != kChangeAddWithMeta) {
+    out->ref.assign(v.substr(3 + len + 8));
+    return Status::Ok();
+  }
+  base::ByteReader in(v.substr(3 + len + 8));
+  out->ref.assign(in.LengthPrefixed(base::kMaxRefBytes));
+  out->meta.first_seen_ms = static_cast<int64_t>(in.U64());
+  const uint16_t n = in.U16();
+  if (n > kMaxSignalTags) return bad();
+  for (uint16_t i = 0; i < n; ++i) out->meta.tags.emplace_back(in.LengthPrefixed(kMaxSignalTagBytes));
+  if (!in.done()) return bad();
   return Status::Ok();
 }
 

@@ -16,6 +16,11 @@
 //                      so databases written before v2 read unchanged.
 //   changes  key: u64 list id, u64 seq
 //            value: u8 op (1 add, 2 remove), u8 type, u8 hash_len, hash, i64 time_ms, ref
+//            or, for an add with partner metadata (so a follower's copy of
+//            the entry carries it too): u8 op 3, u8 type, u8 hash_len, hash,
+//            i64 time_ms, u64-length-prefixed ref, i64 first_seen_ms, u16 tag
+//            count, u64-length-prefixed tags. Changes without metadata are
+//            still written the first way, so older records read unchanged.
 //   batches  key: u64 list id, batch id bytes
 //            value: u64 seq, added, removed, already_present, not_found,
 //                   then the batch's content digest (32 bytes, BatchDigest);
@@ -60,8 +65,9 @@ Status DecodeSignalValue(std::string_view value, int64_t* added_ms, std::string*
 
 std::string EncodeChange(const Change& change);
 // Appends the encoding of a change to *out (EncodeChange without a Change).
+// `meta` is written only for an add (and only when it is not empty).
 void AppendChange(std::string* out, bool add, SignalType type, std::string_view hash, int64_t time_ms,
-                  std::string_view ref);
+                  std::string_view ref, const SignalMeta* meta = nullptr);
 Status DecodeChange(uint64_t seq, std::string_view value, Change* out);
 
 // SHA-256 over a canonical encoding of the batch's content: the adds, then

@@ -8,6 +8,9 @@ namespace hsync {
 namespace {
 constexpr std::string_view kMagic = "HSF1";
 constexpr uint8_t kExplicitTime = 0x80;
+// An add carrying its partner metadata (store::SignalMeta) after the ref:
+// i64 first_seen_ms, u8 tag count, then each tag as u8 length + bytes.
+constexpr uint8_t kWithMeta = 0x40;
 // The smallest encoded change: op, type, a 16-byte hash, a u16 ref length.
 constexpr size_t kMinChangeBytes = 1 + 1 + 16 + 2;
 }  // namespace
@@ -47,12 +50,21 @@ void EncodeFeedPage(const store::FeedPage& page, std::string_view primary_id, st
     base::PutU32(out, static_cast<uint32_t>(item.changes.size()));
     for (const auto& c : item.changes) {
       const bool own_time = c.time_ms != r.time_ms;
-      out->push_back(static_cast<char>((c.add ? 1 : 2) | (own_time ? kExplicitTime : 0)));
+      const bool with_meta = c.add && !c.meta.empty();
+      out->push_back(static_cast<char>((c.add ? 1 : 2) | (own_time ? kExplicitTime : 0) | (with_meta ? kWithMeta : 0)));
       out->push_back(static_cast<char>(c.type));
       out->append(c.hash);
       if (own_time) base::PutU64(out, static_cast<uint64_t>(c.time_ms));
       base::PutU16(out, static_cast<uint16_t>(c.ref.size()));
       out->append(c.ref);
+      if (with_meta) {
+        base::PutU64(out, static_cast<uint64_t>(c.meta.first_seen_ms));
+        out->push_back(static_cast<char>(c.meta.tags.size()));
+        for (const auto& t : c.meta.tags) {
+          out->push_back(static_cast<char>(t.size()));
+          out->append(t);
+        }
+      }
     }
   }
 }
@@ -111,8 +123,8 @@ Status DecodeFeedPage(std::string_view bytes, store::FeedPage* page, std::string
     for (uint32_t k = 0; k < n; ++k) {
       store::Change& c = item.changes[k];
       const uint8_t op = in.U8(), type = in.U8();
-      const uint8_t bare = op & ~kExplicitTime;
-      if (in.bad() || (bare != 1 && bare != 2) || !base::IsValidSignalType(type)) {
+      const uint8_t bare = op & ~(kExplicitTime | kWithMeta);
+      if (in.bad() || (bare != 1 && bare != 2) || ((op & kWithMeta) && bare != 1) || !base::IsValidSignalType(type)) {
         return bad(where + ", change " + std::to_string(k) + ": bad op or type");
       }
       c.seq = from + k;
@@ -123,6 +135,19 @@ Status DecodeFeedPage(std::string_view bytes, store::FeedPage* page, std::string
       c.ref.assign(in.Bytes(in.U16()));
       if (in.bad()) return bad(where + ", change " + std::to_string(k) + " is truncated");
       if (c.ref.size() > base::kMaxRefBytes) return bad(where + ", change " + std::to_string(k) + ": reference too long");
+      if (op & kWithMeta) {
+        c.meta.first_seen_ms = static_cast<int64_t>(in.U64());
+        const uint8_t tags = in.U8();
+        if (tags > store::kMaxSignalTags) return bad(where + ", change " + std::to_string(k) + ": too many tags");
+        for (uint8_t t = 0; t < tags; ++t) {
+          const uint8_t len = in.U8();
+          if (len == 0 || len > store::kMaxSignalTagBytes) return bad(where + ", change " + std::to_string(k) + ": bad tag");
+          c.meta.tags.emplace_back(in.Bytes(len));
+        }
+        if (in.bad()) return bad(where + ", change " + std::to_string(k) + " is truncated");
+        // The encoder flags only metadata that says something: one encoding per page.
+        if (c.meta.empty()) return bad(where + ", change " + std::to_string(k) + ": empty metadata");
+      }
     }
     p.entries += n;
     p.items.push_back(std::move(item));

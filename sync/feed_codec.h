@@ -11,8 +11,12 @@
 //     kind 2 (batch):    u64 list id, u64 first change, u64 last change,
 //                        u64 seq of the item's first change, u32 changes, each:
 //                          u8 op (1 add, 2 remove; | 0x80: an i64 time follows,
-//                          else the change's time is the record's), u8 type,
-//                          hash (16 or 32 bytes by type), [i64 time], u16 n + ref
+//                          else the change's time is the record's; | 0x40, adds
+//                          only: the entry's partner metadata follows the ref),
+//                          u8 type, hash (16 or 32 bytes by type), [i64 time],
+//                          u16 n + ref, [i64 first_seen_ms, u8 tags, each u8 n + tag]
+// A follower older than the 0x40 flag refuses a page holding one (bad op):
+// upgrade followers before their primary.
 // Integers are big-endian (base/coding.h).
 //
 // Thread-safety: pure functions.

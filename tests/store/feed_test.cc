@@ -335,6 +335,41 @@ TEST_CASE("feed: a follower applying pages of any size equals the primary") {
   }
 }
 
+TEST_CASE("feed: an entry's partner metadata (tags, first seen) reaches the follower") {
+  Db p;
+  std::mt19937_64 rng(11);
+  const uint64_t a = p.Create("exchange-list", "exchange:x");
+  BatchRequest b;
+  b.batch_id = "with-meta";
+  b.add = {Pdq(Hash(rng, 32), "ncmec:42:image1"), Pdq(Hash(rng, 32), "plain"), {SignalType::kMd5, Hash(rng, 16), "m"}};
+  b.add_meta = {store::SignalMeta{{"A1", "csam"}, 1700000000000}, store::SignalMeta{}, store::SignalMeta{{"B"}, 0}};
+  BatchResult r;
+  REQUIRE(p.lists->ApplyBatch(a, b, &r).ok());
+  // Removed and added again without metadata: the follower ends without it too.
+  Apply(p.lists.get(), a, "drop", {}, {b.add[2]});
+  Apply(p.lists.get(), a, "again", {b.add[2]});
+  for (size_t entries : {size_t{1}, size_t{1000}}) {
+    CAPTURE(entries);
+    Db f;
+    CHECK(Follow(p.lists.get(), &f, entries, 1 << 20) > 0);
+    CheckSame(p, f);
+    for (size_t i = 0; i < b.add.size(); ++i) {
+      CAPTURE(i);
+      SignalEntry e;
+      int64_t added_ms = 0;
+      store::SignalMeta meta;
+      REQUIRE(f.lists->LookupSignal(a, b.add[i].type, b.add[i].hash, &e, &added_ms, &meta).ok());
+      CHECK(e.ref == b.add[i].ref);
+      if (i == 2) {
+        CHECK(meta.empty());
+      } else {
+        CHECK(meta.tags == b.add_meta[i].tags);
+        CHECK(meta.first_seen_ms == b.add_meta[i].first_seen_ms);
+      }
+    }
+  }
+}
+
 bool Holds(const HashLists& lists, const std::string& pdq) {
   idx::ScreenQuery q;
   q.use_pdq = true;

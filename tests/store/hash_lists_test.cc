@@ -370,7 +370,7 @@ void RunSequentialModel(size_t ingest_from) {
       }
       model[key] = e.ref;
       ++want.added;
-      expected.push_back({++seq, true, e.type, e.hash, e.ref, 0});
+      expected.push_back({++seq, true, e.type, e.hash, e.ref, 0, {}});
     }
     for (const auto& e : b.remove) {
       auto key = std::make_pair(static_cast<int>(e.type), e.hash);
@@ -379,7 +379,7 @@ void RunSequentialModel(size_t ingest_from) {
         ++want.not_found;
         continue;
       }
-      expected.push_back({++seq, false, e.type, e.hash, it->second, 0});
+      expected.push_back({++seq, false, e.type, e.hash, it->second, 0, {}});
       model.erase(it);
       ++want.removed;
     }

@@ -46,6 +46,7 @@ FeedPage SamplePage() {
     for (auto& ch : c.hash) ch = static_cast<char>(rng());
     c.ref = s == 1 ? "" : "ref-" + std::to_string(s);
     c.time_ms = s == 4 ? 1234 : 2000;  // one change with its own time (a backfilled history)
+    if (s == 4) c.meta = store::SignalMeta{{"A1", std::string(store::kMaxSignalTagBytes, 't')}, 1700000000123};
     batch.changes.push_back(c);
   }
   p.items.push_back(batch);
@@ -85,7 +86,10 @@ TEST_CASE("feed codec: a page round-trips") {
     CHECK(a.hash == b.hash);
     CHECK(a.ref == b.ref);
     CHECK(a.time_ms == b.time_ms);
+    CHECK(a.meta.tags == b.meta.tags);
+    CHECK(a.meta.first_seen_ms == b.meta.first_seen_ms);
   }
+  CHECK(q.items[1].changes[3].meta.tags.size() == 2);
   CHECK_FALSE(q.items[1].completes());
 }
 
