@@ -376,15 +376,42 @@ int RunThroughput(const Config& cfg, int rounds) {
   return 0;
 }
 
+constexpr const char kUsage[] =
+    "usage: robustness [OPTIONS]\n"
+    "\n"
+    "Applies each transform of the catalogue to every image of a folder and reports, per\n"
+    "transform, the share of transformed copies that still match their original at the\n"
+    "threshold (the upload path exactly as hashscreend screens it), before and after the\n"
+    "extra queries (border trimming), plus false positives between distinct images.\n"
+    "\n"
+    "options:\n"
+    "  --images DIR          the corpus (default $HASHSCREEN_IMAGES or /var/cache/hashscreen/images)\n"
+    "  --pools a,b           only these top-level folders of the corpus\n"
+    "  --limit N             at most N images\n"
+    "  --threads N           worker threads (default: the cores)\n"
+    "  --transforms a,b      only these transforms (names: --list)\n"
+    "  --list                print the transform catalogue and exit\n"
+    "  --threshold T         PDQ match threshold, 0..256 (default 31)\n"
+    "  --min-quality Q       hashes below quality Q count as no hash (default 50, as the server)\n"
+    "  --trim-tolerance T    border detector's per-channel tolerance, 0..255\n"
+    "  --after SETS          the query sets of the 'after' column: dihedral, aligned, trimmed,\n"
+    "                        trimmed-aligned (default aligned,trimmed-aligned)\n"
+    "  --fast                hash the copies with fast (scaled) JPEG decoding, originals exact\n"
+    "  --markdown FILE       also write the tables as Markdown\n"
+    "  --tsv FILE            one row per image and transform (distances, trimmed, quality)\n"
+    "  --show-fp N           print up to N false-positive pairs\n"
+    "  --dump DIR            write the first image's transformed copies to DIR (to look at them)\n"
+    "  --throughput ROUNDS   instead: time the upload path with trimming off and on, ROUNDS rounds\n"
+    "  --trim-copy-mb MB     with --throughput: the kept copy's cap, 0..1024 (default 4)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "examples (docs/robustness.md has the tables they produce):\n"
+    "  robustness --images /var/cache/hashscreen/images --limit 200\n"
+    "  robustness --pools photos-2mp --limit 20 --throughput 3\n";
+
 int Usage(const char* why) {
   if (why) std::fprintf(stderr, "robustness: %s\n", why);
-  std::fprintf(stderr,
-               "usage: robustness [--images DIR] [--pools a,b] [--limit N] [--threads N] [--transforms a,b]\n"
-               "                  [--threshold T] [--min-quality Q] [--trim-tolerance T] [--markdown FILE]\n"
-               "                  [--show-fp N] [--after SETS] [--tsv FILE] [--dump DIR] [--list] [--throughput ROUNDS]\n"
-               "                  [--trim-copy-mb MB]   (with --throughput: the kept copy's cap, 0..1024)\n"
-               "                  [--fast]   (the copies hashed with fast JPEG decoding, the originals exact)\n"
-               "SETS: dihedral,aligned,trimmed,trimmed-aligned (default aligned,trimmed-aligned)\n");
+  std::fputs(kUsage, stderr);
   return 2;
 }
 
@@ -407,7 +434,10 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
     Status s;
-    if (a == "--list") {
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--list") {
       for (const auto& t : robustness::Catalogue()) std::printf("%-28s %-9s %s\n", t.name.c_str(), t.group.c_str(), t.what.c_str());
       return 0;
     } else if (a == "--fast") {
