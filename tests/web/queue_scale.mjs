@@ -10,8 +10,10 @@
 // signed in through the API). Warm: the same context reloaded. The median of
 // several loads of each, with a breakdown from the Performance API (the
 // page and its modules, the session check, GET /v1/audit's time to first
-// byte = the server's time plus loopback), and the server time of the same
-// GET /v1/audit measured from node with a bearer key.
+// byte = the server's time plus loopback), the server time of the same
+// GET /v1/audit measured from node with a bearer key, the CPU time the
+// browser's processes and hashscreend spent per load (/proc), and the floor:
+// a new context loading the same page with JavaScript off.
 //
 // Also checks the queue is right at that size: the first page is the oldest
 // unreviewed matches in order (seed_audit tracks them on its own), More
@@ -27,7 +29,7 @@
 //   (environment as for the browser test: HASHSCREEND, HASHSCREEN_CLI,
 //    HASHSCREEN_SEED_AUDIT, HASHSCREEN_SOURCE_DIR, HASHSCREEN_WEB_ARTIFACTS)
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,21 +47,23 @@ const median = (xs) => {
 const round = (x) => Math.round(x * 10) / 10;
 
 // Runs in the page before its own scripts (addInitScript: a CDP injection,
-// which the page's CSP does not govern). Records when the queue's table holds
-// `rows` rows and the first frame after that.
-function observeQueue(rows) {
+// which the page's CSP does not govern). Records when the "Matches" table
+// holds the page of rows the status line announces ("50 matches shown"),
+// and the first frame after that.
+function observeQueue() {
   window.__queue = { rows: 0, rendered: 0, painted: 0 };
   const observer = new MutationObserver(() => {
     const table = document.querySelector('table.entries');
     if (!table || table.caption?.textContent !== 'Matches') return;
+    const shown = /^(\d+) matches shown/.exec(document.getElementById('status')?.textContent || '');
     const n = table.tBodies[0]?.rows.length || 0;
-    if (n < rows || window.__queue.rendered) return;
+    if (!shown || Number(shown[1]) !== n || n === 0 || window.__queue.rendered) return;
     window.__queue.rows = n;
     window.__queue.rendered = performance.now();
     observer.disconnect();
     requestAnimationFrame(() => setTimeout(() => { window.__queue.painted = performance.now(); }, 0));
   });
-  observer.observe(document, { childList: true, subtree: true });
+  observer.observe(document, { childList: true, subtree: true, characterData: true });
 }
 
 // What one load spent where, from the Performance API, in ms since its start.
@@ -79,6 +83,7 @@ function breakdown() {
     audit_ttfb_ms: audit ? audit.responseStart - audit.requestStart : null,
     audit_end_ms: audit ? audit.responseEnd : null,
     audit_bytes: audit ? audit.encodedBodySize : null,
+    rows: window.__queue.rows,
     rendered_ms: window.__queue.rendered,
     painted_ms: window.__queue.painted,
   };
@@ -106,11 +111,11 @@ export async function seededLog(entries) {
   return server;
 }
 
-async function signedInContext(browser, server, rows) {
+async function signedInContext(browser, server) {
   const context = await browser.newContext();
   const r = await context.request.post(`${server.url}/ui/api/session`, { data: { api_key: server.keys.reviewer } });
   if (r.status() !== 200 && r.status() !== 201) throw new Error(`sign in: ${r.status()} ${await r.text()}`);
-  await context.addInitScript(observeQueue, rows);
+  await context.addInitScript(observeQueue);
   const page = await context.newPage();
   page.setDefaultTimeout(30000);
   page.problems = [];
@@ -119,8 +124,11 @@ async function signedInContext(browser, server, rows) {
   return { context, page };
 }
 
+// Polls every 50 ms, not every frame (Playwright's default): the times are
+// taken in the page, and frame-by-frame polling would add its own work to
+// the load being measured.
 async function loaded(page) {
-  await page.waitForFunction(() => window.__queue && window.__queue.painted > 0);
+  await page.waitForFunction(() => window.__queue && window.__queue.painted > 0, null, { polling: 50 });
   return page.evaluate(breakdown);
 }
 
@@ -137,32 +145,76 @@ async function serverTimes(server, n) {
   return times;
 }
 
+// CPU time (user + system, ms) spent so far by this process's descendants:
+// the browser's processes and hashscreend. Measured around each load, it
+// says how much work a load is independently of how busy the machine is
+// (its wall time on a loaded machine is mostly waiting for a core).
+// Clock ticks are 10 ms: meaningful as a median of several loads.
+function childCpuMs() {
+  const parent = new Map();
+  const cpu = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');  // fields from 3 on
+    parent.set(Number(name), Number(f[1]));
+    cpu.set(Number(name), Number(f[11]) + Number(f[12]));  // utime, stime (fields 14, 15)
+  }
+  let ticks = 0;
+  for (const [pid, t] of cpu) {
+    for (let p = parent.get(pid); p; p = parent.get(p)) {
+      if (p === process.pid) { ticks += t; break; }
+    }
+  }
+  return ticks * 10;
+}
+
 const summary = (loads) => Object.fromEntries(Object.keys(loads[0]).map((k) => [k, round(median(loads.map((l) => l[k] ?? NaN)))]));
 
 // Measures the queue page on `server` (cold and warm, `loads` each) and
-// returns the numbers; `rows` is the first page's length.
+// returns the numbers. Every load measured must show the whole first page.
 export async function measureQueue(browser, server, loads) {
   const rows = Math.min(PAGE, server.seed.queue_length);
   const cold = [];
   for (let i = 0; i < loads; i += 1) {
-    const { context, page } = await signedInContext(browser, server, rows);
+    const { context, page } = await signedInContext(browser, server);
+    const cpu0 = childCpuMs();
     await page.goto(`${server.url}/ui/#/queue`);
-    cold.push(await loaded(page));
+    cold.push({ ...await loaded(page), cpu_ms: childCpuMs() - cpu0 });
     if (page.problems.length) throw new Error(page.problems.join('\n'));
     await context.close();
   }
   const warm = [];
-  const { context, page } = await signedInContext(browser, server, rows);
+  const { context, page } = await signedInContext(browser, server);
   await page.goto(`${server.url}/ui/#/queue`);
   await loaded(page);
   for (let i = 0; i < loads; i += 1) {
+    const cpu0 = childCpuMs();
     await page.reload();
-    warm.push(await loaded(page));
+    warm.push({ ...await loaded(page), cpu_ms: childCpuMs() - cpu0 });
   }
   if (page.problems.length) throw new Error(page.problems.join('\n'));
   await context.close();
+  // The floor: what a new context costs the browser for the same page with
+  // JavaScript off (its HTML, CSS and the <noscript> line: the same process
+  // start, fonts and first paint, without the app), to its load event.
+  const floor = [];
+  for (let i = 0; i < loads; i += 1) {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const p = await ctx.newPage();
+    const cpu0 = childCpuMs();
+    await p.goto(`${server.url}/ui/`, { waitUntil: 'load' });
+    const loadEnd = await p.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd);
+    floor.push({ load_ms: loadEnd, cpu_ms: childCpuMs() - cpu0 });
+    await ctx.close();
+  }
+  for (const l of [...cold, ...warm]) {
+    if (l.rows !== rows) throw new Error(`a load showed ${l.rows} rows, not the first page's ${rows}`);
+  }
   const api = await serverTimes(server, loads);
   return {
+    blank_cold: summary(floor),
     cold: summary(cold), warm: summary(warm),
     cold_painted_ms: cold.map((l) => round(l.painted_ms)), warm_painted_ms: warm.map((l) => round(l.painted_ms)),
     api_first_page_ms: round(median(api)),
@@ -188,7 +240,7 @@ export async function wholeQueue(server) {
 export async function checkQueue(browser, server, shotName) {
   const problems = [];
   const head = server.seed.queue_head;
-  const { context, page } = await signedInContext(browser, server, Math.min(PAGE, server.seed.queue_length));
+  const { context, page } = await signedInContext(browser, server);
   await page.goto(`${server.url}/ui/#/queue`);
   await loaded(page);
   const ids = () => page.locator('table.entries tbody tr').evaluateAll((rs) => rs.map((r) => Number(r.dataset.id)));
@@ -253,7 +305,8 @@ export function describeResult(r) {
   return `${r.entries} entries (${r.seed.matches} matches, ${r.seed.queue_length} in the queue; seeded in ${r.seed_wall_s.toFixed(1)} s, `
     + `served after ${r.server_start_s.toFixed(1)} s): queue page cold ${r.cold.painted_ms} ms, warm ${r.warm.painted_ms} ms `
     + `(median; GET /v1/audit first byte ${r.cold.audit_ttfb_ms}/${r.warm.audit_ttfb_ms} ms in the page, ${r.api_first_page_ms} ms from node; `
-    + `load average ${r.load_average_before[0]} on ${r.cores} cores)`;
+    + `load average ${r.load_average_before[0]} on ${r.cores} cores; CPU of browser + server per load: cold ${r.cold.cpu_ms} ms, warm ${r.warm.cpu_ms} ms; `
+    + `the page in a new context with JavaScript off: ${r.blank_cold.load_ms} ms, ${r.blank_cold.cpu_ms} ms CPU)`;
 }
 
 // node tests/web/queue_scale.mjs: the on-demand run (bench/console_queue.sh).
