@@ -18,8 +18,8 @@
 // Also checks the queue is right at that size: the first page is the oldest
 // unreviewed matches in order (seed_audit tracks them on its own), More
 // shows the next ones, paging the whole queue through the API gives every
-// unreviewed match once in order, and confirming the first row (key c)
-// takes it out of the queue.
+// unreviewed match once in order, confirming the first row (key c) takes it
+// out of the queue, and the whole chain verifies (GET /v1/audit/verify).
 //
 // The browser test (queue_scale.test.mjs) runs it at a size that keeps CI
 // fast; bench/console_queue.sh runs it at 1M against a small log's page
@@ -101,7 +101,7 @@ function seed(data, entries, extra = []) {
 // seed_audit wrote (counts, the queue's head), .seedWallS its wall time.
 export async function seededLog(entries) {
   const server = new Server();
-  server.keys = { reviewer: server.createKey('reviewer') };
+  server.keys = { reviewer: server.createKey('reviewer'), admin: server.createKey('admin') };
   const t0 = Date.now();
   server.seed = seed(server.data, entries);
   server.seedWallS = (Date.now() - t0) / 1000;
@@ -293,6 +293,11 @@ export async function runScale(browser, entries, loads, { check = true, shotName
         result.queue_problems.push('the queue\'s head is not the seeded oldest unreviewed matches');
       }
       result.queue_problems.push(...await checkQueue(browser, server, shotName));
+      // The seeded chain is the chain a server writes: it verifies whole.
+      const v = await server.call('GET', '/v1/audit/verify', server.keys.admin);
+      if (v.status !== 200 || !v.json.ok || v.json.entries < server.seed.entries) {
+        result.queue_problems.push(`GET /v1/audit/verify: ${v.status} ${v.text}`);
+      }
     }
     writeFileSync(join(ARTIFACTS, `queue-scale-${entries}.json`), `${JSON.stringify(result, null, 2)}\n`);
     return result;
