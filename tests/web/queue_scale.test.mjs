@@ -3,10 +3,9 @@
 // than CI's budget, docs/review.md) seeded by seed_audit, served by a real
 // hashscreend. Asserts the queue is right at that size (oldest unreviewed
 // match first, paging, a review leaves it, the chain verifies) and no
-// serious axe violation;
-// prints the page's load times (cold, warm) and writes them to
-// web-artifacts/queue-scale-N.json, but asserts no time (project rule: the
-// 300 ms target at 1M is bench/console_queue.sh's).
+// serious axe violation; prints the page's load times (cold, warm) and
+// writes them to web-artifacts/queue-scale-N.json, but asserts no time
+// (project rule: the 300 ms target at 1M is bench/console_queue.sh's).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireEnvironment, launchBrowser } from './harness.mjs';
