@@ -97,17 +97,23 @@ function seed(data, entries, extra = []) {
   return JSON.parse(r.stdout);
 }
 
-// A hashscreend on a seeded log with a reviewer key; .seed holds what
-// seed_audit wrote (counts, the queue's head), .seedWallS its wall time.
+// A hashscreend on a seeded log with a reviewer and an admin key; .seed
+// holds what seed_audit wrote (counts, the queue's head), .seedWallS its
+// wall time. On failure its temp dir is removed.
 export async function seededLog(entries) {
   const server = new Server();
-  server.keys = { reviewer: server.createKey('reviewer'), admin: server.createKey('admin') };
-  const t0 = Date.now();
-  server.seed = seed(server.data, entries);
-  server.seedWallS = (Date.now() - t0) / 1000;
-  const t1 = Date.now();
-  await server.start(['--rate-per-key', '0']);
-  server.startS = (Date.now() - t1) / 1000;
+  try {
+    server.keys = { reviewer: server.createKey('reviewer'), admin: server.createKey('admin') };
+    const t0 = Date.now();
+    server.seed = seed(server.data, entries);
+    server.seedWallS = (Date.now() - t0) / 1000;
+    const t1 = Date.now();
+    await server.start(['--rate-per-key', '0']);
+    server.startS = (Date.now() - t1) / 1000;
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
   return server;
 }
 
