@@ -1,6 +1,7 @@
-// ctest's entry to the browser test: skips (exit 77, ctest's SKIP_RETURN_CODE)
-// only when HASHSCREEN_NO_BROWSER=1, else runs console.test.mjs with node's
-// test runner and reports how long it took.
+// ctest's entry to the browser tests: skips (exit 77, ctest's SKIP_RETURN_CODE)
+// only when HASHSCREEN_NO_BROWSER=1, else runs one test file of this folder
+// (the argument; console.test.mjs when none) with node's test runner and
+// reports how long it took.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +10,12 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
   process.exit(77);
 }
 const started = Date.now();
-const test = fileURLToPath(new URL('./console.test.mjs', import.meta.url));
+const file = process.argv[2] || 'console.test.mjs';
+if (!/^[a-z_]+\.test\.mjs$/.test(file)) {
+  console.error(`run.mjs: not a test file of tests/web: ${file}`);
+  process.exit(2);
+}
+const test = fileURLToPath(new URL(`./${file}`, import.meta.url));
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', test], { stdio: 'inherit' });
 console.log(`browser test: ${((Date.now() - started) / 1000).toFixed(1)} s wall`);
 process.exit(r.status === null ? 1 : r.status);
