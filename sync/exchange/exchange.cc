@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/number_parse.h"
 #include "codec/hash_list_codec.h"
+#include "sync/exchange/ncmec_state.h"
 #include "sync/exchange/snapshot_diff.h"
 #include "sync/loop_thread.h"
 #include "sync/retry_backoff.h"
@@ -20,7 +21,7 @@ namespace {
 std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s) {
   if (s.generation == 0 && s.checkpoint.empty()) return "";
   std::string a, b;
-  if (c.kind != ExchangeKind::kThreatExchange) DecodeValidators(s.checkpoint, &a, &b);
+  if (c.kind == ExchangeKind::kUrl || c.kind == ExchangeKind::kFile) DecodeValidators(s.checkpoint, &a, &b);
   std::string out = "generation " + std::to_string(s.generation);
   if (c.kind == ExchangeKind::kUrl) {
     if (!a.empty()) out += ", etag " + a;
@@ -29,6 +30,10 @@ std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s)
     if (!a.empty()) out += ", size " + a + ", mtime " + b;
   } else if (c.kind == ExchangeKind::kThreatExchange) {
     out += s.checkpoint.empty() ? ", whole group next" : ", updates since " + s.checkpoint;
+  } else if (c.kind == ExchangeKind::kNcmec) {
+    const NcmecCheckpoint n = DecodeNcmecCheckpoint(s.checkpoint);
+    out += ", windows read to " + FormatNcmecTime(n.done_s);
+    if (!n.next.empty()) out += ", window to " + FormatNcmecTime(n.to_s) + " open at page " + n.next;
   }
   return out;
 }
@@ -46,6 +51,8 @@ Status Exchange::Create(store::Database* db, store::HashLists* lists, const Exch
   std::unique_ptr<Exchange> x(new Exchange(db, lists, config, std::move(log)));
   if (config.kind == ExchangeKind::kThreatExchange) {
     HS_RETURN_IF_ERROR(ThreatExchangeClient::Create(config, &x->te_));
+  } else if (config.kind == ExchangeKind::kNcmec) {
+    HS_RETURN_IF_ERROR(NcmecClient::Create(config, &x->ncmec_));
   } else {
     HS_RETURN_IF_ERROR(MakeSnapshotSource(config, &x->source_).WithContext(where));
   }
@@ -89,6 +96,7 @@ void Exchange::Stop() {
   LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop([this] {
     if (source_) source_->Cancel();
     if (te_) te_->Cancel();
+    if (ncmec_) ncmec_->Cancel();
   });
 }
 
@@ -133,6 +141,7 @@ bool Exchange::Stopping() const {
 
 Status Exchange::RunOnce(int64_t* retry_after_s) {
   if (te_) return RunThreatExchange(retry_after_s);
+  if (ncmec_) return RunNcmec(retry_after_s);
   std::string checkpoint;
   {
     std::lock_guard l(mu_);
@@ -178,15 +187,24 @@ std::string EntryKey(const base::SignalEntry& e) {
 }
 }  // namespace
 
-Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result) {
+Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result,
+                                std::vector<store::HashLists::MetaWrite> extra) {
   if (batch->add.empty() && batch->remove.empty()) {
     rocksdb::WriteBatch wb;
     wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(*next));
+    for (const auto& m : extra) {
+      if (m.value) {
+        wb.Put(db_->family(store::Database::kMeta), m.key, *m.value);
+      } else {
+        wb.Delete(db_->family(store::Database::kMeta), m.key);
+      }
+    }
     return db_->Write(&wb, true);
   }
   next->generation = next->generation + 1;
   batch->batch_id = "exchange:" + config_.name + ":" + std::to_string(next->generation);
-  return lists_->ApplyBatch(list_id_, *batch, ExchangeStateKey(config_.name), EncodeExchangeState(*next), result);
+  extra.push_back({ExchangeStateKey(config_.name), EncodeExchangeState(*next)});
+  return lists_->ApplyBatch(list_id_, *batch, std::move(extra), result);
 }
 
 Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
