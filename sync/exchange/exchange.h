@@ -38,6 +38,7 @@
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/exchange_state.h"
 #include "sync/exchange/ncmec_client.h"
+#include "sync/exchange/stopncii_client.h"
 #include "sync/exchange/snapshot_source.h"
 #include "sync/exchange/threat_exchange.h"
 
@@ -102,6 +103,11 @@ class Exchange {
   // checkpoint that only passes a window once its last page is applied.
   Status RunNcmec(int64_t* retry_after_s);
   Status ApplyNcmecPage(const NcmecPage& page, const std::string& checkpoint);
+  // The stopncii kind (sync/exchange/stopncii_exchange.cc): FetchHashes
+  // pages from the checkpoint, which only moves to nextSetTimestamp once the
+  // last page (hasMoreRecords false) is applied; a stale or absent
+  // checkpoint fetches everything and applies it as a full list.
+  Status RunStopNcii(int64_t* retry_after_s);
   bool Stopping() const;
   void Log(LogLevel level, const std::string& message) const {
     if (log_) log_(level, config_.name, message);
@@ -115,6 +121,7 @@ class Exchange {
   std::unique_ptr<SnapshotSource> source_;      // url, file
   std::unique_ptr<ThreatExchangeClient> te_;    // threatexchange
   std::unique_ptr<NcmecClient> ncmec_;          // ncmec
+  std::unique_ptr<StopNciiClient> stopncii_;    // stopncii
   std::thread thread_;
 
   mutable std::mutex mu_;  // guards everything below and wakes the loop's waits

@@ -58,6 +58,13 @@ struct ExchangeConfig {
   std::string credentials_file;
   int64_t max_window_entries = 400000;
   int64_t paging_ttl_s = 6 * 3600;
+  // stopncii: base_url (default https://api.stopncii.org/v1), the files
+  // holding FetchHashes' function key (x-functions-key) and the API
+  // subscription key (Ocp-Apim-Subscription-Key); page_limit is pageSize;
+  // stale_after_s defaults to 30 days (pytx's margin: StopNCII documents no
+  // tombstone retention).
+  std::string fetch_key_file;
+  std::string subscription_key_file;
   int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)
   int64_t timeout_s = 60;           // a whole fetch, connection to last byte
 };
