@@ -215,7 +215,7 @@ std::string ReadTo(const json& x) {
 
 }  // namespace
 
-TEST_CASE("exchange ncmec: pages parse; hostile XML is refused whole") {
+TEST_CASE("exchange ncmec: pages parse, hostile XML is refused whole") {
   const std::string md5 = std::string(32, 'A'), pdq = std::string(64, '0');
   hsync::NcmecPage page;
   REQUIRE(hsync::ParseNcmecPage(
@@ -396,7 +396,7 @@ TEST_CASE("exchange ncmec: follows windows (paging, deletes, shared hashes, out 
   hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
 }
 
-TEST_CASE("exchange ncmec: a window announcing too many entries is split; SIGKILL mid-window: nothing lost or doubled") {
+TEST_CASE("exchange ncmec: a window announcing too many entries is split, SIGKILL mid-window: nothing lost or doubled") {
   std::mt19937_64 rng(29);
   NcmecFixture nc;
   nc.page_size = 100;

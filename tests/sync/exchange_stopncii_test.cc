@@ -127,7 +127,7 @@ std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
 
 }  // namespace
 
-TEST_CASE("exchange stopncii: pages parse; hostile pages are refused whole") {
+TEST_CASE("exchange stopncii: pages parse, hostile pages are refused whole") {
   hsync::StopNciiPage page;
   const std::string pdq(64, 'A');
   REQUIRE(hsync::ParseStopNciiPage(
