@@ -287,7 +287,7 @@ TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt 
   // A hanging server: cut off after timeout_s.
   sn.hang = true;
   x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
-  CHECK(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos);
+  CHECK_MESSAGE(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos, x.dump());
   sn.hang = false;
   wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
 
