@@ -32,7 +32,7 @@ PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   libssl-dev librocksdb-dev libcpp-httplib-dev libstb-dev libxxhash-dev doctest-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libtomlplusplus-dev nlohmann-json3-dev
-  libhttp-parser-dev
+  libhttp-parser-dev libexpat1-dev   # libexpat1-dev: NCMEC's XML (sync/exchange/ncmec_client.cc)
   valgrind
   clang libclang-rt-14-dev   # libFuzzer targets (fuzz/), built with clang
   haproxy python3-yaml       # deploy/: the load balancer, and deploy/check.sh

@@ -246,7 +246,21 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, BatchR
 
 Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::string_view meta_key,
                              std::string_view meta_value, BatchResult* out) {
-  if (meta_key == keys::kNextListId) return Status::InvalidArgument("meta key next_list_id is the store's own");
+  std::vector<MetaWrite> meta;
+  if (!meta_key.empty()) meta.push_back({std::string(meta_key), std::string(meta_value)});
+  return ApplyBatch(list_id, batch, std::move(meta), out);
+}
+
+Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::vector<MetaWrite> meta,
+                             BatchResult* out) {
+  // An ingested SST file takes its keys in increasing order.
+  std::sort(meta.begin(), meta.end(), [](const MetaWrite& a, const MetaWrite& b) { return a.key < b.key; });
+  for (size_t i = 0; i < meta.size(); ++i) {
+    if (meta[i].key.empty() || meta[i].key == keys::kNextListId) {
+      return Status::InvalidArgument("meta key '" + meta[i].key + "' is empty or the store's own");
+    }
+    if (i > 0 && meta[i].key == meta[i - 1].key) return Status::InvalidArgument("meta key '" + meta[i].key + "' twice");
+  }
   if (batch.batch_id.empty() || batch.batch_id.size() > kMaxBatchIdBytes) {
     return Status::InvalidArgument("batch id must be 1.." + std::to_string(kMaxBatchIdBytes) + " bytes");
   }
@@ -339,7 +353,13 @@ Status HashLists::ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::s
     record.last_change = encoded.last_seq;
     wb.Put(Database::kFeed, keys::FeedKey(record.seq), keys::EncodeFeedRecord(record));
   }
-  if (!meta_key.empty()) wb.Put(Database::kMeta, meta_key, meta_value);
+  for (const MetaWrite& m : meta) {
+    if (m.value) {
+      wb.Put(Database::kMeta, m.key, *m.value);
+    } else {
+      wb.Delete(Database::kMeta, m.key);
+    }
+  }
   HS_RETURN_IF_ERROR(CommitAndPublish(list_id, &wb, encoded));
   {
     std::unique_lock l(mu_);

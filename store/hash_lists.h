@@ -168,6 +168,15 @@ class HashLists {
   // one the store itself keeps ("next_list_id").
   Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::string_view meta_key,
                     std::string_view meta_value, BatchResult* out);
+  // The same with several meta-family records written (a value) or deleted
+  // (nullopt) in that atomic write: an exchange that keeps an index of its
+  // partner's entries (sync/exchange/ncmec_index.h) writes it with the
+  // changes it explains. Keys must be distinct.
+  struct MetaWrite {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete the record
+  };
+  Status ApplyBatch(uint64_t list_id, const BatchRequest& batch, std::vector<MetaWrite> meta, BatchResult* out);
 
   // Every signal the list holds, with its reference, in key order: what an
   // exchange diffs a full snapshot against. NotFound for an unknown list.

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/number_parse.h"
 #include "codec/hash_list_codec.h"
+#include "sync/exchange/ncmec_state.h"
 #include "sync/exchange/snapshot_diff.h"
 #include "sync/loop_thread.h"
 #include "sync/retry_backoff.h"
@@ -20,7 +21,7 @@ namespace {
 std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s) {
   if (s.generation == 0 && s.checkpoint.empty()) return "";
   std::string a, b;
-  if (c.kind != ExchangeKind::kThreatExchange) DecodeValidators(s.checkpoint, &a, &b);
+  if (c.kind == ExchangeKind::kUrl || c.kind == ExchangeKind::kFile) DecodeValidators(s.checkpoint, &a, &b);
   std::string out = "generation " + std::to_string(s.generation);
   if (c.kind == ExchangeKind::kUrl) {
     if (!a.empty()) out += ", etag " + a;
@@ -29,6 +30,12 @@ std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s)
     if (!a.empty()) out += ", size " + a + ", mtime " + b;
   } else if (c.kind == ExchangeKind::kThreatExchange) {
     out += s.checkpoint.empty() ? ", whole group next" : ", updates since " + s.checkpoint;
+  } else if (c.kind == ExchangeKind::kNcmec) {
+    const NcmecCheckpoint n = DecodeNcmecCheckpoint(s.checkpoint);
+    out += ", windows read to " + FormatNcmecTime(n.done_s);
+    if (!n.next.empty()) out += ", window to " + FormatNcmecTime(n.to_s) + " open at page " + n.next;
+  } else if (c.kind == ExchangeKind::kStopNcii) {
+    out += s.checkpoint.empty() ? ", everything next" : ", records since " + s.checkpoint;
   }
   return out;
 }
@@ -46,6 +53,10 @@ Status Exchange::Create(store::Database* db, store::HashLists* lists, const Exch
   std::unique_ptr<Exchange> x(new Exchange(db, lists, config, std::move(log)));
   if (config.kind == ExchangeKind::kThreatExchange) {
     HS_RETURN_IF_ERROR(ThreatExchangeClient::Create(config, &x->te_));
+  } else if (config.kind == ExchangeKind::kNcmec) {
+    HS_RETURN_IF_ERROR(NcmecClient::Create(config, &x->ncmec_));
+  } else if (config.kind == ExchangeKind::kStopNcii) {
+    HS_RETURN_IF_ERROR(StopNciiClient::Create(config, &x->stopncii_));
   } else {
     HS_RETURN_IF_ERROR(MakeSnapshotSource(config, &x->source_).WithContext(where));
   }
@@ -89,6 +100,8 @@ void Exchange::Stop() {
   LoopThread{mu_, cv_, stopping_, running_, thread_}.Stop([this] {
     if (source_) source_->Cancel();
     if (te_) te_->Cancel();
+    if (ncmec_) ncmec_->Cancel();
+    if (stopncii_) stopncii_->Cancel();
   });
 }
 
@@ -133,6 +146,8 @@ bool Exchange::Stopping() const {
 
 Status Exchange::RunOnce(int64_t* retry_after_s) {
   if (te_) return RunThreatExchange(retry_after_s);
+  if (ncmec_) return RunNcmec(retry_after_s);
+  if (stopncii_) return RunStopNcii(retry_after_s);
   std::string checkpoint;
   {
     std::lock_guard l(mu_);
@@ -178,15 +193,24 @@ std::string EntryKey(const base::SignalEntry& e) {
 }
 }  // namespace
 
-Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result) {
+Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result,
+                                std::vector<store::HashLists::MetaWrite> extra) {
   if (batch->add.empty() && batch->remove.empty()) {
     rocksdb::WriteBatch wb;
     wb.Put(db_->family(store::Database::kMeta), ExchangeStateKey(config_.name), EncodeExchangeState(*next));
+    for (const auto& m : extra) {
+      if (m.value) {
+        wb.Put(db_->family(store::Database::kMeta), m.key, *m.value);
+      } else {
+        wb.Delete(db_->family(store::Database::kMeta), m.key);
+      }
+    }
     return db_->Write(&wb, true);
   }
   next->generation = next->generation + 1;
   batch->batch_id = "exchange:" + config_.name + ":" + std::to_string(next->generation);
-  return lists_->ApplyBatch(list_id_, *batch, ExchangeStateKey(config_.name), EncodeExchangeState(*next), result);
+  extra.push_back({ExchangeStateKey(config_.name), EncodeExchangeState(*next)});
+  return lists_->ApplyBatch(list_id_, *batch, std::move(extra), result);
 }
 
 Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
@@ -268,13 +292,9 @@ Status Exchange::RunThreatExchange(int64_t* retry_after_s) {
   const bool full = update_time < 0;
   if (full && stale) Log(LogLevel::kWarn, "the checkpoint is stale (older than stale_after_s): fetching the whole group");
   std::string url = te_->FirstUrl(full ? std::nullopt : std::optional<int64_t>(update_time));
-  // A whole-group fetch: the latest update per hash, in page order.
-  std::vector<base::SignalEntry> entries;
-  std::vector<store::SignalMeta> metas;
-  std::unordered_map<std::string, size_t> where;  // key -> index in entries (SIZE_MAX: removed)
+  WholeList whole;  // a whole-group fetch
   int64_t max_update = full ? 0 : update_time;
   size_t pages = 0, updates = 0;
-  int64_t bytes = 0;
   while (!url.empty()) {
     if (Stopping()) return Status::Unavailable("canceled");
     ThreatUpdatePage page;
@@ -283,53 +303,17 @@ Status Exchange::RunThreatExchange(int64_t* retry_after_s) {
     updates += page.updates.size();
     max_update = std::max(max_update, page.max_last_updated);
     if (full) {
-      for (const auto& u : page.updates) {
-        const std::string k = EntryKey(u.entry);
-        auto it = where.find(k);
-        if (u.remove) {
-          if (it != where.end()) it->second = SIZE_MAX;
-          continue;
-        }
-        if (it != where.end() && it->second != SIZE_MAX) {
-          entries[it->second] = u.entry;
-          metas[it->second] = u.meta;
-        } else {
-          where[k] = entries.size();
-          entries.push_back(u.entry);
-          metas.push_back(u.meta);
-        }
-        bytes += static_cast<int64_t>(u.entry.hash.size() + u.entry.ref.size() + 64);
-      }
-      if (bytes > 4 * config_.max_bytes) {
+      for (const auto& u : page.updates) whole.Add(u);
+      if (whole.bytes() > 4 * config_.max_bytes) {
         return Status::TooLarge("the whole group is larger than 4 x max_bytes; raise max_bytes");
       }
     } else {
-      // One page, one atomic write with the checkpoint it reaches: the
-      // latest update of each hash in the page wins.
-      std::unordered_map<std::string, const ThreatUpdate*> last;
-      std::vector<std::string> order;
-      for (const auto& u : page.updates) {
-        const std::string k = EntryKey(u.entry);
-        if (!last.count(k)) order.push_back(k);
-        last[k] = &u;
-      }
-      // Only what changes the list: start_time is inclusive, so the update
-      // a fetch resumes from comes again, and a batch of no-ops would be
-      // a batch record (and a generation) per poll.
+      // One page, one atomic write with the checkpoint it reaches (start_time
+      // is inclusive: the update a fetch resumes from comes again).
+      std::vector<const PartnerUpdate*> in_page;
+      for (const auto& u : page.updates) in_page.push_back(&u);
       store::BatchRequest batch;
-      for (const auto& k : order) {
-        const ThreatUpdate* u = last[k];
-        base::SignalEntry stored;
-        int64_t added_ms;
-        Status present = lists_->LookupSignal(list_id_, u->entry.type, u->entry.hash, &stored, &added_ms);
-        if (!present.ok() && present.code() != Status::Code::kNotFound) return present;
-        if (u->remove && present.ok()) {
-          batch.remove.push_back(u->entry);
-        } else if (!u->remove && !present.ok()) {
-          batch.add.push_back(u->entry);
-          batch.add_meta.push_back(u->meta);
-        }
-      }
+      HS_RETURN_IF_ERROR(DeltaBatch(*lists_, list_id_, in_page, &batch));
       HS_RETURN_IF_ERROR(ApplyDelta(std::move(batch), std::to_string(max_update)));
     }
     url = page.next;
@@ -337,11 +321,7 @@ Status Exchange::RunThreatExchange(int64_t* retry_after_s) {
   if (full) {
     std::vector<base::SignalEntry> live;
     std::vector<store::SignalMeta> live_meta;
-    for (const auto& [k, i] : where) {
-      if (i == SIZE_MAX) continue;
-      live.push_back(entries[i]);
-      live_meta.push_back(metas[i]);
-    }
+    whole.Take(&live, &live_meta);
     // An empty group has no update time to resume from: the next fetch is
     // whole again (cheap while it is empty).
     HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, max_update > 0 ? std::to_string(max_update) : "", live.size()));

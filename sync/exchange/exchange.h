@@ -10,6 +10,7 @@
 // snapshot with any line codec/ cannot read changes nothing; the error (with
 // its line number) is the exchange's last_error until a later fetch succeeds.
 // An unchanged snapshot (304, same file) changes nothing but the success time.
+// The ncmec kind reads time windows page by page (docs/exchanges.md).
 // The threatexchange kind applies each page of updates with the checkpoint
 // it reaches, and a whole refetch (first sync, stale checkpoint) like a
 // snapshot (docs/exchanges.md).
@@ -36,6 +37,8 @@
 #include "store/hash_lists.h"
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/exchange_state.h"
+#include "sync/exchange/ncmec_client.h"
+#include "sync/exchange/stopncii_client.h"
 #include "sync/exchange/snapshot_source.h"
 #include "sync/exchange/threat_exchange.h"
 
@@ -89,11 +92,22 @@ class Exchange {
   // state alone when the batch changes nothing); a batch that changes
   // something takes the next generation, which names it (a replay after a
   // crash is then a no-op).
-  Status WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result);
+  Status WriteWithState(store::BatchRequest* batch, ExchangeState* next, store::BatchResult* result,
+                        std::vector<store::HashLists::MetaWrite> extra = {});
   // The threatexchange kind: pages since the checkpoint, each applied with
   // the checkpoint it reaches; a stale or absent checkpoint fetches the
   // whole group and applies it as a full list (withdrawing what is gone).
   Status RunThreatExchange(int64_t* retry_after_s);
+  // The ncmec kind (sync/exchange/ncmec_exchange.cc): windows from the
+  // checkpoint to now - 5 s, every page applied with its entry index and a
+  // checkpoint that only passes a window once its last page is applied.
+  Status RunNcmec(int64_t* retry_after_s);
+  Status ApplyNcmecPage(const NcmecPage& page, const std::string& checkpoint);
+  // The stopncii kind (sync/exchange/stopncii_exchange.cc): FetchHashes
+  // pages from the checkpoint, which only moves to nextSetTimestamp once the
+  // last page (hasMoreRecords false) is applied; a stale or absent
+  // checkpoint fetches everything and applies it as a full list.
+  Status RunStopNcii(int64_t* retry_after_s);
   bool Stopping() const;
   void Log(LogLevel level, const std::string& message) const {
     if (log_) log_(level, config_.name, message);
@@ -106,6 +120,8 @@ class Exchange {
   uint64_t list_id_ = 0;
   std::unique_ptr<SnapshotSource> source_;      // url, file
   std::unique_ptr<ThreatExchangeClient> te_;    // threatexchange
+  std::unique_ptr<NcmecClient> ncmec_;          // ncmec
+  std::unique_ptr<StopNciiClient> stopncii_;    // stopncii
   std::thread thread_;
 
   mutable std::mutex mu_;  // guards everything below and wakes the loop's waits

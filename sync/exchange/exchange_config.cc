@@ -159,6 +159,37 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
       break;
     }
+    case ExchangeKind::kNcmec: {
+      allowed.insert({"base_url", "credentials_file", "cacert", "max_window_entries", "paging_ttl_s"});
+      HS_RETURN_IF_ERROR(str("base_url", true, &c.base_url));
+      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
+      if (c.base_url.find_first_of("?#") != std::string::npos) {
+        return Status::InvalidArgument(at + ".base_url: no query or fragment");
+      }
+      HS_RETURN_IF_ERROR(str("credentials_file", true, &c.credentials_file));
+      HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
+      HS_RETURN_IF_ERROR(num("max_window_entries", 1000, 100000000, &c.max_window_entries));
+      HS_RETURN_IF_ERROR(num("paging_ttl_s", 0, 12 * 3600, &c.paging_ttl_s));
+      break;
+    }
+    case ExchangeKind::kStopNcii: {
+      allowed.insert({"base_url", "fetch_key_file", "subscription_key_file", "cacert", "page_limit", "stale_after_s"});
+      c.base_url = "https://api.stopncii.org/v1";
+      c.stale_after_s = 30ll * 86400;
+      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
+      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
+      if (c.base_url.find_first_of("?#") != std::string::npos) {
+        return Status::InvalidArgument(at + ".base_url: no query or fragment");
+      }
+      HS_RETURN_IF_ERROR(str("fetch_key_file", true, &c.fetch_key_file));
+      HS_RETURN_IF_ERROR(str("subscription_key_file", true, &c.subscription_key_file));
+      HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
+      HS_RETURN_IF_ERROR(num("page_limit", 1, 10000, &c.page_limit));
+      HS_RETURN_IF_ERROR(num("stale_after_s", 1, 365ll * 86400, &c.stale_after_s));
+      break;
+    }
     default:
       return Status::Unsupported(at + ".kind: '" + kind + "' is not built yet in this version (docs/exchanges.md)");
   }

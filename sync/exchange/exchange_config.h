@@ -50,6 +50,21 @@ struct ExchangeConfig {
   int64_t page_limit = 500;
   std::string types = "HASH_PDQ,HASH_MD5";
   int64_t stale_after_s = 85ll * 86400;
+  // ncmec: base_url is the environment's (e.g. https://report.cybertip.org/
+  // hashsharing; required); a file holding "user:password" for Basic auth;
+  // a window whose first page announces more entries than
+  // max_window_entries is split in four (never below 1 s); a saved paging
+  // path older than paging_ttl_s restarts its window (NCMEC: < 12 h).
+  std::string credentials_file;
+  int64_t max_window_entries = 400000;
+  int64_t paging_ttl_s = 6 * 3600;
+  // stopncii: base_url (default https://api.stopncii.org/v1), the files
+  // holding FetchHashes' function key (x-functions-key) and the API
+  // subscription key (Ocp-Apim-Subscription-Key); page_limit is pageSize;
+  // stale_after_s defaults to 30 days (pytx's margin: StopNCII documents no
+  // tombstone retention).
+  std::string fetch_key_file;
+  std::string subscription_key_file;
   int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)
   int64_t timeout_s = 60;           // a whole fetch, connection to last byte
 };

@@ -28,13 +28,12 @@
 #include "store/hash_lists.h"
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/http_fetcher.h"
+#include "sync/exchange/partner_update.h"
 
 namespace hsync {
 
-struct ThreatUpdate {
-  bool remove = false;
-  base::SignalEntry entry;  // ref: the update's id
-  store::SignalMeta meta;   // tags of its descriptors
+// entry.ref: the update's id; meta: the tags of its descriptors.
+struct ThreatUpdate : PartnerUpdate {
   int64_t last_updated = 0;
 };
 

@@ -2,7 +2,8 @@
 // that the exchanges store for reviewers: written with a batch, read back
 // by HashLists::LookupSignal, entries without it (and every record of a
 // database written before it existed) read unchanged, damaged records are
-// Corruption, and an exchange's state goes in the batch's atomic write.
+// Corruption, and an exchange's state (and the ncmec kind's entry index:
+// several meta records, written or deleted) goes in the batch's atomic write.
 #include <doctest/doctest.h>
 
 #include "base/coding.h"
@@ -114,4 +115,58 @@ TEST_CASE("exchange entry metadata: v1 records (before metadata) decode unchange
   std::string bad_version = v2;
   bad_version[1] = 7;
   CHECK(store::keys::DecodeSignalValue(bad_version, &added, &ref, &meta).code() == Status::Code::kCorruption);
+}
+
+TEST_CASE("exchange meta records: several written and deleted in the batch's atomic write, in any order, checked") {
+  // Both write paths: a WriteBatch, and SST ingestion (keys must be sorted).
+  for (const size_t ingest_from : {size_t{10000}, size_t{1}}) {
+    CAPTURE(ingest_from);
+    testing_support::TempDir dir;
+    std::unique_ptr<Database> db;
+    REQUIRE(Database::Open(dir.path().string(), {}, &db).ok());
+    std::unique_ptr<HashLists> lists;
+    HashLists::Options options;
+    options.ingest_from_changes = ingest_from;
+    REQUIRE(HashLists::Open(db.get(), options, &lists).ok());
+    store::ListInfo info;
+    REQUIRE(lists->CreateList({"l", "exchange:n"}, &info).ok());
+    BatchRequest b;
+    b.batch_id = "m1";
+    b.add = {Md5('a', "42-1")};
+    BatchResult r;
+    // Out of key order on purpose: an ingested SST needs them sorted.
+    REQUIRE(lists->ApplyBatch(info.id, b, {{"exchange/n/sig/x", "2"}, {"exchange/n", "state"}, {"exchange/n/ref/42-1", "1"}}, &r).ok());
+    std::string v;
+    REQUIRE(db->Get(Database::kMeta, "exchange/n/ref/42-1", &v).ok());
+    CHECK(v == "1");
+    REQUIRE(db->Get(Database::kMeta, "exchange/n/sig/x", &v).ok());
+
+    b.batch_id = "m2";
+    b.add.clear();
+    b.remove = {Md5('a', "")};
+    REQUIRE(lists->ApplyBatch(info.id, b, {{"exchange/n/ref/42-1", std::nullopt}, {"exchange/n", "state-2"}}, &r).ok());
+    CHECK(r.removed == 1);
+    CHECK(db->Get(Database::kMeta, "exchange/n/ref/42-1", &v).code() == Status::Code::kNotFound);
+    REQUIRE(db->Get(Database::kMeta, "exchange/n", &v).ok());
+    CHECK(v == "state-2");
+
+    // A replayed batch writes none of its meta records.
+    REQUIRE(lists->ApplyBatch(info.id, b, {{"exchange/n", "state-3"}}, &r).ok());
+    CHECK(r.replayed);
+    REQUIRE(db->Get(Database::kMeta, "exchange/n", &v).ok());
+    CHECK(v == "state-2");
+
+    // Refused whole: a key twice, an empty key, the store's own key.
+    b.batch_id = "m3";
+    b.remove.clear();
+    b.add = {Md5('c', "r")};
+    for (const auto& meta : std::vector<std::vector<HashLists::MetaWrite>>{
+             {{"k", "1"}, {"k", "2"}}, {{"", "1"}}, {{"next_list_id", "9"}}}) {
+      CHECK(lists->ApplyBatch(info.id, b, meta, &r).code() == Status::Code::kInvalidArgument);
+    }
+    base::SignalEntry e;
+    int64_t added = 0;
+    CHECK(lists->LookupSignal(info.id, base::SignalType::kMd5, std::string(16, 'c'), &e, &added).code() ==
+          Status::Code::kNotFound);
+  }
 }

@@ -1,0 +1,312 @@
+// The stopncii kind against a fixture speaking StopNCII's FetchHashes as
+// python-threatexchange's client and HMA read it (cpp-httplib in the test):
+// the two key headers, startTimestamp (inclusive) with pageSize and
+// nextPageToken while hasMoreRecords, nextSetTimestamp as the checkpoint,
+// hashStatus Withdrawn/Deleted and all-cases-withdrawn removing, other
+// signal types skipped, a corrupt page (alert, retried with backoff, never
+// stepped over), an expired page token, a 429 with Retry-After, a hanging
+// server, and a checkpoint gone stale across a SIGKILL (everything fetched
+// again, what vanished withdrawn): nothing lost or doubled.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "base/hex.h"
+#include "sync/exchange/stopncii_client.h"
+#include "tests/server/server_fixture.h"
+
+namespace {
+
+using namespace testing_support;
+using nlohmann::json;
+
+int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
+
+struct Rec {
+  std::string hash, status = "Active", type = "ImagePDQ";
+  int64_t last_mod = 0;
+  json cases = json::object();
+};
+
+struct StopNciiFixture {
+  httplib::Server http;
+  std::thread thread;
+  int port = 0;
+  std::mutex mu;
+  std::map<std::string, Rec> records;  // hash -> latest snapshot
+  std::string corrupt_hash;            // a page holding it is cut JSON
+  bool expire_token = false;           // the next request with a token gets 400
+  bool throttle = false;               // the next request gets 429, Retry-After: 2
+  std::atomic<bool> hang{false}, quit{false};
+  std::vector<std::string> queries;
+  std::atomic<int> requests{0};
+
+  StopNciiFixture() {
+    http.Get("/v1/FetchHashes", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests;
+      while (hang && !quit) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::lock_guard l(mu);
+      queries.push_back(req.target);
+      if (req.get_header_value("x-functions-key") != "fetch-key" ||
+          req.get_header_value("Ocp-Apim-Subscription-Key") != "sub-key") {
+        res.status = 401;
+        return;
+      }
+      if (throttle) {
+        throttle = false;
+        res.status = 429;
+        res.set_header("Retry-After", "2");
+        return;
+      }
+      if (req.has_param("nextPageToken") && expire_token) {
+        expire_token = false;
+        res.status = 400;
+        res.set_content(R"({"error":"continuation token expired"})", "application/json");
+        return;
+      }
+      const int64_t start = std::stoll(req.get_param_value("startTimestamp"));
+      const size_t size = std::stoul(req.get_param_value("pageSize"));
+      const size_t offset = req.has_param("nextPageToken") ? std::stoul(req.get_param_value("nextPageToken").substr(4)) : 0;
+      std::vector<const Rec*> visible;
+      int64_t max_mod = start;
+      for (const auto& [h, r] : records) {
+        if (r.last_mod >= start) visible.push_back(&r), max_mod = std::max(max_mod, r.last_mod);
+      }
+      std::stable_sort(visible.begin(), visible.end(), [](const Rec* a, const Rec* b) { return a->last_mod < b->last_mod; });
+      json out = json::array();
+      for (size_t i = offset; i < visible.size() && i < offset + size; ++i) {
+        const Rec& r = *visible[i];
+        if (r.hash == corrupt_hash) {
+          res.set_content(R"({"count": 2, "hashRecords": [{"hashValue": ")", "application/json");
+          return;
+        }
+        out.push_back({{"lastModtimestamp", r.last_mod}, {"hashValue", r.hash}, {"hashStatus", r.status},
+                       {"signalType", r.type}, {"caseNumbers", r.cases},
+                       {"CSPFeedbacks", json::array({json{{"source", "Other"}, {"feedbackValue", "Blocked"}, {"tags", {"Nude"}}}})}});
+      }
+      const bool more = offset + size < visible.size();
+      json body{{"count", out.size()}, {"nextSetTimestamp", max_mod}, {"hasMoreRecords", more}, {"hashRecords", out}};
+      body["nextPageToken"] = more ? json("off:" + std::to_string(offset + size)) : json(nullptr);
+      res.set_content(body.dump(), "application/json");
+    });
+    port = http.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    thread = std::thread([this] { http.listen_after_bind(); });
+    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~StopNciiFixture() {
+    quit = true;
+    http.stop();
+    thread.join();
+  }
+  void Set(Rec r) {
+    std::lock_guard l(mu);
+    if (r.cases.empty()) r.cases = {{"case-" + r.hash.substr(0, 8), r.status}};
+    records[r.hash] = std::move(r);
+  }
+  void Vanish(const std::string& hash) {
+    std::lock_guard l(mu);
+    records.erase(hash);
+  }
+};
+
+std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
+  std::string raw(bytes, '\0');
+  for (auto& c : raw) c = static_cast<char>(rng());
+  return base::HexEncode(raw);
+}
+
+}  // namespace
+
+TEST_CASE("exchange stopncii: pages parse, hostile pages are refused whole") {
+  hsync::StopNciiPage page;
+  const std::string pdq(64, 'A');
+  REQUIRE(hsync::ParseStopNciiPage(
+              R"({"count":3,"nextSetTimestamp":1625167824,"nextPageToken":"W3si","hasMoreRecords":true,"hashRecords":[
+                {"lastModtimestamp":1625175071,"hashValue":")" + pdq + R"(","hashStatus":"Active",
+                 "caseNumbers":{"cc59":"Active","aa01":"Active"},"signalType":"ImagePDQ",
+                 "CSPFeedbacks":[{"source":"Facebook","feedbackValue":"Blocked","tags":["Nude","Objectionable"]}]},
+                {"lastModtimestamp":1,"hashValue":")" + std::string(64, 'b') + R"(","hashStatus":"Active",
+                 "caseNumbers":{"x":"Withdrawn","y":"Deleted"},"signalType":"ImagePDQ"},
+                {"lastModtimestamp":1,"hashValue":"abc","hashStatus":"Active","signalType":"VideoMD5"}]})",
+              &page)
+              .ok());
+  REQUIRE(page.records.size() == 2);
+  CHECK(page.skipped == 1);
+  CHECK(page.has_more);
+  CHECK(page.next_page_token == "W3si");
+  CHECK(page.next_set_timestamp == 1625167824);
+  CHECK_FALSE(page.records[0].remove);
+  CHECK(page.records[0].entry.ref == "aa01");
+  CHECK(page.records[0].meta.tags == std::vector<std::string>{"Nude", "Objectionable"});
+  CHECK(page.records[0].meta.first_seen_ms == 1625175071000);
+  CHECK(page.records[1].remove);  // every case withdrawn or deleted
+  for (const char* bad : {"", "{", "[]", R"({"hashRecords":{}})", R"({"hashRecords":[1]})",
+                          R"({"hashRecords":[{"hashValue":"00","hashStatus":"Active","signalType":"ImagePDQ"}]})",
+                          R"({"hashRecords":[{"hashValue":"00","signalType":"ImagePDQ"}]})",
+                          R"({"hashRecords":[],"hasMoreRecords":true})",
+                          R"({"hashRecords":[],"nextSetTimestamp":"soon"})"}) {
+    CAPTURE(bad);
+    CHECK(hsync::ParseStopNciiPage(bad, &page).code() == base::Status::Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt page, expired token, 429, hang, stale checkpoint, SIGKILL)") {
+  std::mt19937_64 rng(13);
+  StopNciiFixture sn;
+  std::vector<std::string> pdq;
+  for (int i = 0; i < 16; ++i) pdq.push_back(RandomHex(rng, 32));
+  for (int i = 0; i < 5; ++i) sn.Set({pdq[i], "Active", "ImagePDQ", 1000 + i});
+  sn.Set({pdq[5], "Withdrawn", "ImagePDQ", 1005});
+  sn.Set({RandomHex(rng, 16), "Active", "VideoMD5", 1006});
+
+  TempDir tmp;
+  ServerProcess server{tmp.path()};
+  const std::string admin = server.CreateKey("admin");
+  const std::string ingest = server.CreateKey("ingest", "", {"--hash-queries"});
+  std::ofstream(tmp.path() / "fetch.key") << "fetch-key\n";
+  std::ofstream(tmp.path() / "sub.key") << "sub-key\n";
+  const fs::path config = tmp.path() / "hashscreen.toml";
+  std::ofstream(config) << "[[exchange]]\nname = \"sn\"\nkind = \"stopncii\"\nlist = \"stopncii\"\ninterval_s = 1\n"
+                        << "base_url = \"http://127.0.0.1:" << sn.port << "/v1\"\nfetch_key_file = \""
+                        << (tmp.path() / "fetch.key").string() << "\"\nsubscription_key_file = \""
+                        << (tmp.path() / "sub.key").string() << "\"\npage_limit = 2\nstale_after_s = 3\ntimeout_s = 2\n";
+  auto start = [&] {
+    std::string error;
+    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
+  };
+  auto status = [&] {
+    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
+    REQUIRE(HttpStatus(r) == 200);
+    return Json(r)["exchanges"].at(0);
+  };
+  auto wait_for = [&](auto done, const char* what) {
+    for (int i = 0; i < 300; ++i) {
+      json x = status();
+      if (done(x)) return x;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("timed out waiting for " << what << ": " << status().dump());
+    return json();
+  };
+  auto matches = [&](const std::string& hash) {
+    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{"pdq", hash}}.dump(), "application/json");
+    REQUIRE(HttpStatus(r) == 200);
+    return Json(r)["match"].get<bool>();
+  };
+  auto since = [](int64_t t) {
+    return [t](const json& e) { return e["checkpoint"].get<std::string>().find("since " + std::to_string(t)) != std::string::npos; };
+  };
+  start();
+
+  // Everything (startTimestamp=10), four pages of two; the video skipped, the withdrawn never added.
+  json x = wait_for([](const json& e) { return e["entries"] == 5 && e["last_error"].is_null(); }, "the first sync");
+  CHECK(x["kind"] == "stopncii");
+  CHECK(since(1006)(x));
+  for (int i = 0; i < 5; ++i) CHECK(matches(pdq[i]));
+  CHECK_FALSE(matches(pdq[5]));
+  const uint64_t list_id = x["list_id"].get<uint64_t>();
+  {
+    std::lock_guard l(sn.mu);
+    CHECK(sn.queries.at(0).find("startTimestamp=10&pageSize=2") != std::string::npos);
+  }
+
+  // Increments: a new hash, a withdrawal, a hash all of whose cases were withdrawn.
+  sn.Set({pdq[6], "Active", "ImagePDQ", 2000});
+  sn.Set({pdq[0], "Withdrawn", "ImagePDQ", 2001});
+  sn.Set({pdq[1], "Active", "ImagePDQ", 2002, {{"c1", "Deleted"}, {"c2", "Withdrawn"}}});
+  x = wait_for(since(2002), "the increment");
+  CHECK(x["entries"] == 4);
+  CHECK(matches(pdq[6]));
+  CHECK_FALSE(matches(pdq[0]));
+  CHECK_FALSE(matches(pdq[1]));
+
+  // A corrupt page (HMA's wedge): the checkpoint stays before it, the alert
+  // shows, the page is asked again with backoff, and it applies once healed.
+  sn.Set({pdq[7], "Active", "ImagePDQ", 3000});
+  sn.Set({pdq[8], "Active", "ImagePDQ", 3001});
+  sn.Set({pdq[9], "Active", "ImagePDQ", 3002});
+  {
+    std::lock_guard l(sn.mu);
+    sn.corrupt_hash = pdq[9];
+  }
+  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the corrupt page's error");
+  CHECK(x["last_error"].get<std::string>().find("StopNCII page: not JSON") != std::string::npos);
+  const int asked = sn.requests;
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  x = status();
+  CHECK(since(2002)(x));
+  CHECK_FALSE(x["last_error"].is_null());
+  CHECK(sn.requests > asked);  // retried, not wedged silently
+  CHECK_FALSE(matches(pdq[9]));
+  {
+    std::lock_guard l(sn.mu);
+    sn.corrupt_hash.clear();
+  }
+  x = wait_for([&](const json& e) { return e["last_error"].is_null() && since(3002)(e); }, "the healed page");
+  CHECK(x["entries"] == 7);
+  CHECK(matches(pdq[9]));
+  // Polls that bring nothing new change nothing (no batch per poll).
+  const auto last_seq = [&] {
+    return Json(server.Client()->Get(("/v1/lists/" + std::to_string(list_id)).c_str(), Bearer(admin)))["last_seq"].get<uint64_t>();
+  };
+  const uint64_t seq = last_seq();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(last_seq() == seq);
+
+  // An expired page token: the fetch fails and restarts from the checkpoint.
+  sn.Set({pdq[10], "Active", "ImagePDQ", 4000});
+  sn.Set({pdq[11], "Active", "ImagePDQ", 4001});
+  {
+    std::lock_guard l(sn.mu);
+    sn.expire_token = true;
+  }
+  x = wait_for([&](const json& e) { return e["entries"] == 9 && e["last_error"].is_null() && since(4001)(e); }, "the restart");
+
+  // 429 with Retry-After: 2.
+  {
+    std::lock_guard l(sn.mu);
+    sn.throttle = true;
+  }
+  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
+  CHECK(x["last_error"].get<std::string>().find("HTTP 429") != std::string::npos);
+  const int before = sn.requests;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(sn.requests - before <= 1);
+  wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
+
+  // A hanging server: cut off after timeout_s.
+  sn.hang = true;
+  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
+  CHECK_MESSAGE(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos, x.dump());
+  sn.hang = false;
+  wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
+
+  // Killed, and away longer than stale_after_s while a hash vanished with no
+  // tombstone: everything is fetched again and the vanished hash withdrawn.
+  server.Stop(SIGKILL);
+  sn.Vanish(pdq[2]);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  start();
+  x = wait_for([](const json& e) { return e["entries"] == 8; }, "the stale refetch");
+  CHECK_FALSE(matches(pdq[2]));
+  CHECK(matches(pdq[3]));
+  {
+    std::lock_guard l(sn.mu);
+    CHECK(sn.queries.back().find("startTimestamp=") != std::string::npos);
+    bool everything = false;
+    for (const auto& q : sn.queries) everything |= q.find("startTimestamp=10&") != std::string::npos;
+    CHECK(everything);
+  }
+  // Each change once: 5 adds, +1 -2, +3, +2, -1.
+  CHECK(last_seq() == 14);
+}
