@@ -119,6 +119,10 @@ Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
     std::lock_guard l(mu_);
     done = true;
     canceled = canceled_;
+    // The client's own read timeout equals ours: on a loaded machine it can
+    // fire before the watchdog wakes, as a read error. Past the deadline, a
+    // failed request timed out, whichever noticed first.
+    if (!r && !canceled && std::chrono::steady_clock::now() >= deadline) timed_out = true;
   }
   cv_.notify_all();
   watchdog.join();
