@@ -640,9 +640,9 @@ Status AuditLog::IndexEntry(const AuditEntry& e, rocksdb::WriteBatch* batch, std
 Status AuditLog::EnsureIndex() {
   std::string marker;
   Status s = db_->Get(Database::kAuditIndex, audit_index::kCompleteKey, &marker);
-  if (s.ok()) return Status::Ok();
-  if (s.code() != Status::Code::kNotFound) return s;
-  return Reindex(db_, options_.progress);
+  if (s.ok() && marker == audit_index::kIndexVersion) return Status::Ok();
+  if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+  return Reindex(db_, options_.progress);  // missing, interrupted, or of an older version
 }
 
 Status AuditLog::Reindex(Database* db, const std::function<void(const std::string&)>& progress) {
@@ -708,7 +708,7 @@ Status AuditLog::Reindex(Database* db, const std::function<void(const std::strin
   }
   HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the audit log"));
   // The marker last, in a synced write: an interrupted build starts again.
-  batch.Put(index, audit_index::kCompleteKey, "1");
+  batch.Put(index, audit_index::kCompleteKey, audit_index::kIndexVersion);
   HS_RETURN_IF_ERROR(db->Write(&batch, true));
   say("audit index built: " + std::to_string(done) + " entries");
   return Status::Ok();

@@ -193,8 +193,20 @@ Status AuditLog::CutPoint(int64_t horizon_ms, uint64_t limit, uint64_t* cut, uin
       return Status::Corruption("an audit index key is damaged");
     }
   }
-  // Stubs have no index keys: a stub after the last indexed old entry is
-  // left for the next prune (it holds nothing but its links).
+  // Stubs have no index keys: those after the last indexed old entry (all
+  // entries there older than the horizon are stubs) are found by a walk.
+  {
+    std::unique_ptr<rocksdb::Iterator> a(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
+    for (a->Seek(AuditKey(std::max(s, base_seq()) + 1)); a->Valid(); a->Next()) {
+      AuditEntry e;
+      const std::string v = a->value().ToString();
+      if (v.empty() || static_cast<uint8_t>(v[0]) != audit_retention::kStubMarker) break;
+      HS_RETURN_IF_ERROR(audit_stored::Decode(v, &e));
+      if (e.time_ms >= horizon_ms) break;
+      s = e.seq;
+    }
+    HS_RETURN_IF_ERROR(FromRocks(a->status(), "reading the audit log"));
+  }
   s = std::min(s, limit);
   // Each screen cut must take its reviews with it: the cut moves before any
   // screen at or before it whose latest review lies after it.

@@ -220,3 +220,41 @@ TEST_CASE("audit dispositions v2: a format 3 entry that uses none of its fields 
   AuditEntry got;
   CHECK(f.log->Get(1, &got).code() == base::Status::Code::kCorruption);
 }
+
+TEST_CASE("audit index v2: list+partner, list+instance and partner+instance have keys; an index of version 1 is rebuilt at open") {
+  std::mt19937_64 rng(41);
+  Instance primary, follower;
+  audit_test::BuildRandomLog(primary, follower, rng, 400);
+  // The pairs read only their own keys: every entry read is a result, so a
+  // page is full whenever that many results remain.
+  for (int pair = 0; pair < 3; ++pair) {
+    AuditQuery q;
+    if (pair != 2) q.list_id = 2;
+    if (pair != 1) q.partner = "beta";
+    if (pair != 0) q.instance = follower.db->instance_id();
+    q.limit = 1000;
+    std::vector<AuditEntry> all;
+    uint64_t next = 0;
+    REQUIRE(primary.log->Query(q, &all, &next).ok());
+    CHECK(next == 0);
+    const std::string prefix = store::audit_index::IndexPrefix(
+        {"", q.list_id, q.partner, "", q.instance.value_or("")});
+    size_t keys = 0;
+    std::unique_ptr<rocksdb::Iterator> it(
+        primary.db->db()->NewIterator(rocksdb::ReadOptions(), primary.db->family(Database::kAuditIndex)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++keys;
+    CAPTURE(pair);
+    CHECK(keys == all.size());
+    CHECK(!all.empty());
+  }
+  // A database whose index is version 1 (no pair keys) gets it rebuilt at open.
+  rocksdb::WriteBatch batch;
+  batch.Put(primary.db->family(Database::kAuditIndex), store::audit_index::kCompleteKey, "1");
+  batch.DeleteRange(primary.db->family(Database::kAuditIndex), "n", "p");
+  batch.DeleteRange(primary.db->family(Database::kAuditIndex), "r", "s");
+  REQUIRE(primary.db->Write(&batch, true).ok());
+  primary.progress.clear();
+  primary.Open();
+  CHECK(!primary.progress.empty());
+  audit_test::CompareAll(*primary.log, *primary.db, follower.db->instance_id(), rng, 400);
+}
