@@ -13,7 +13,7 @@
 using namespace testing_support;
 using nlohmann::json;
 
-TEST_CASE("audit retention over HTTP: pruned entries are 404 pruned, never listed; verify reports the base") {
+TEST_CASE("audit retention over HTTP: pruned entries are 404 pruned, never listed, verify reports the base") {
   ServerFixture f({"--rate-per-key", "0"}, false);
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) {

@@ -221,7 +221,7 @@ TEST_CASE("audit dispositions v2: a format 3 entry that uses none of its fields 
   CHECK(f.log->Get(1, &got).code() == base::Status::Code::kCorruption);
 }
 
-TEST_CASE("audit index v2: list+partner, list+instance and partner+instance have keys; an index of version 1 is rebuilt at open") {
+TEST_CASE("audit index v2: list+partner, list+instance and partner+instance have keys, an index of version 1 is rebuilt at open") {
   std::mt19937_64 rng(41);
   Instance primary, follower;
   audit_test::BuildRandomLog(primary, follower, rng, 400);

@@ -255,7 +255,7 @@ TEST_CASE("audit retention: random logs pruned at random horizons verify and ans
   CHECK(stubbed > 100);
 }
 
-TEST_CASE("audit retention: a checkpoint older than the base says it was pruned; retain 0 keeps everything") {
+TEST_CASE("audit retention: a checkpoint older than the base says it was pruned, retain 0 keeps everything") {
   Instance log(kKey);
   for (int i = 0; i < 20; ++i) {
     AuditEntry e;
@@ -434,7 +434,7 @@ TEST_CASE("audit retention: a prune stopped between batches leaves a verifiable 
   audit_test::CompareAll(*primary.log, *primary.db, follower.db->instance_id(), rng, 200);
 }
 
-TEST_CASE("audit retention: a match is kept while its reviews are; a reviewed no-match is not stubbed") {
+TEST_CASE("audit retention: a match is kept while its reviews are, a reviewed no-match is not stubbed") {
   Instance log(kKey);
   AuditEntry match, nomatch;
   match.source = nomatch.source = "hashes";
