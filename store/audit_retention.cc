@@ -365,6 +365,16 @@ Status AuditLog::Prune(const RetentionPolicy& policy, PruneResult* out) {
   // everything after max_seq.
   const uint64_t head = last_seq();
   const uint64_t limit = std::min(head == 0 ? 0 : head - 1, policy.max_seq);
+  if (!keyed() && head != 0) {
+    // Stubs and a base without MACs in a keyed log would fail every keyed
+    // Verify from then on: like appending, pruning needs the key.
+    AuditEntry newest;
+    HS_RETURN_IF_ERROR(Get(head, &newest));
+    if (!newest.hmac.empty()) {
+      return Status::InvalidArgument("the audit log carries HMACs but no audit.hmac_key_file is configured: a prune without "
+                                     "the key would leave stubs and a base no keyed verify accepts");
+    }
+  }
   Base b;
   HS_RETURN_IF_ERROR(ReadBaseRecord(db_, &b));
   if (b.present && keyed() && !audit_retention::BaseMacValid(b, db_->instance_id(), options_.hmac_key)) {

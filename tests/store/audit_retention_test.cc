@@ -492,3 +492,19 @@ TEST_CASE("audit retention: stubs are cut with the prefix once older than retain
   CHECK_MESSAGE(v.ok, v.problem);
   CHECK(v.base_seq == 30);
 }
+
+TEST_CASE("audit retention: a keyed log is not pruned without its key") {
+  Instance log(kKey);
+  const auto [first, last] = AppendNoMatchTail(*log.log, 5);
+  log.hmac_key.clear();
+  log.Open();
+  PruneResult r;
+  const base::Status s = log.log->Prune(Policy(last, last, 4), &r);
+  CHECK(s.code() == base::Status::Code::kInvalidArgument);
+  CHECK(s.message().find("hmac_key_file") != std::string::npos);
+  CHECK(log.log->base_seq() == 0);
+  log.hmac_key = kKey;
+  log.Open();
+  CHECK(log.log->Verify().ok);
+  (void)first;
+}
