@@ -428,6 +428,9 @@ int Verify(ApiClient& api, const std::vector<std::string>& args) {
     std::string how = v["head_authenticated"].get<bool>() ? "head authenticated by the HMAC key"
                                                           : "no HMAC key configured: the head is not authenticated";
     if (v.contains("checkpoint")) how += "; holds the checkpoint of entry " + Str(v["checkpoint"], "id");
+    if (v.contains("base") && v["base"].is_object() && Str(v["base"], "id") != "0") {
+      how += "; starts after entry " + Str(v["base"], "id") + ", the base left by retention";
+    }
     std::printf("ok: %llu entries, head %s (%s)\n", entries, Str(v, "head").c_str(), how.c_str());
     // Every chain the log holds: its own and each follower's forwarded one.
     if (v.contains("instances") && v["instances"].is_array()) {

@@ -233,6 +233,7 @@ void HandleAuditShow(Service& service, const ApiRequest& request, ApiResponse* r
   Status s = ParseU64(request.path_args.at(0), "id", &seq);
   store::AuditEntry e;
   if (s.ok()) s = service.audit()->Get(seq, &e);
+  if (s.code() == Status::Code::kNotFound && service.audit()->Pruned(seq)) return response->Error(404, "pruned", s.message());
   std::vector<store::AuditEntry> reviews;
   if (s.ok()) s = service.audit()->ReviewsOf(seq, &reviews);
   json j;
@@ -260,6 +261,7 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   bool note_required = false;
   if (s.ok()) s = service.audit()->AppendReview(seq, input, request.key.id, &review, request.request_id, &note_required);
   if (note_required) return response->Error(400, "note_required", s.message());
+  if (s.code() == Status::Code::kNotFound && service.audit()->Pruned(seq)) return response->Error(404, "pruned", s.message());
   if (!s.ok()) return response->FromStatus(s);
   // The review as the history shows it, with its chain fields and target_id.
   json j = EntryJson(review, service.db()->instance_id());
@@ -280,7 +282,9 @@ void HandleAuditVerify(Service& service, const ApiRequest& request, ApiResponse*
          {"entries", r.entries},
          {"head", base::HexEncode(r.head)},
          {"head_authenticated", r.head_authenticated},
-         {"hmac_key", service.audit()->keyed()}};
+         {"hmac_key", service.audit()->keyed()},
+         // Retention: the walk starts after this entry (0: the genesis); stubs are pruned no-match records.
+         {"base", {{"id", std::to_string(r.base_seq)}, {"authenticated", r.base_authenticated}, {"stubs", r.stubs}}}};
   if (checkpoint) j["checkpoint"] = {{"id", std::to_string(checkpoint->seq)}, {"held", r.checkpoint_checked}};
   // Every chain the log holds: its own, then each forwarding instance's.
   json instances = json::array();

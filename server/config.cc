@@ -138,6 +138,17 @@ const std::vector<Setting>& Table() {
        &ServerConfig::hmac_key_file},
       {{"audit", "sync", "audit-sync", "fsync the audit entry before answering"}, &ServerConfig::sync},
       {{"audit", "group_commit", "group-commit", "concurrent screens share one audit fsync"}, &ServerConfig::group_commit},
+      {{"audit", "retain_days", "retain-days",
+        "days audit entries (matches, reviews, events) are kept; 0 = forever; under 365 needs allow_short_retention"},
+       &ServerConfig::retain_days, {0, 100 * 366}},
+      {{"audit", "retain_no_match_days", "retain-no-match-days",
+        "days unreviewed no-match records keep their content before they are reduced to stubs; 0 = until retain_days"},
+       &ServerConfig::retain_no_match_days, {0, 100 * 366}},
+      {{"audit", "allow_short_retention", "allow-short-retention",
+        "accept retain_days under 365 (records of reported material must usually be kept a year)"},
+       &ServerConfig::allow_short_retention},
+      {{"audit", "prune_interval_s", "prune-interval-s", "seconds between the server's retention prunes"},
+       &ServerConfig::prune_interval_s, {60, 7 * 86400}},
       {{"log", "level", "log-level", "debug, info, warn or error"}, &ServerConfig::log_level, {}, {"debug", "info", "warn", "error"}},
       {{"log", "requests", "log-requests", "one log line per request"}, &ServerConfig::log_requests},
       {{"log", "format", "log-format", "text (k=v) or json (one object per line)"}, &ServerConfig::log_format, {}, {"text", "json"}},
@@ -418,6 +429,7 @@ Status ValidateConfig(const ServerConfig& c) {
   }
   if (!c.hmac_key_file.empty()) HS_RETURN_IF_ERROR(CheckRegularFile("audit.hmac_key_file", c.hmac_key_file));
   if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
+  HS_RETURN_IF_ERROR(ValidateRetention(c));
   if (!c.metrics_listen.empty()) {
     Status s = ParseListen(c.metrics_listen, &host, &port);
     if (!s.ok()) return Status::InvalidArgument("metrics.listen: '" + c.metrics_listen + "' is not host:port");
@@ -445,6 +457,15 @@ Status ValidateConfig(const ServerConfig& c) {
     return Status::InvalidArgument("limits.body_buffer_per_key_bytes: " + std::to_string(c.body_buffer_per_key_bytes) +
                                    " must be 0 or between limits.max_body_bytes (" + std::to_string(c.max_body_bytes) +
                                    ") and limits.body_buffer_bytes (" + std::to_string(c.body_buffer_bytes) + ")");
+  }
+  return Status::Ok();
+}
+
+Status ValidateRetention(const ServerConfig& c) {
+  if (c.retain_days != 0 && c.retain_days < 365 && !c.allow_short_retention) {
+    return Status::InvalidArgument("audit.retain_days: " + std::to_string(c.retain_days) +
+                                   " is under 365 days (records of matches and reports must usually be kept at least a "
+                                   "year); set audit.allow_short_retention = true to accept it");
   }
   return Status::Ok();
 }

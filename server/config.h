@@ -73,6 +73,12 @@ struct ServerConfig {
   std::string hmac_key_file;
   bool sync = true;
   bool group_commit = true;
+  // Retention (store/audit_retention.h; 0 = kept forever). Below 365 days
+  // for retain_days is refused unless allow_short_retention.
+  int64_t retain_days = 400;
+  int64_t retain_no_match_days = 30;
+  bool allow_short_retention = false;
+  int64_t prune_interval_s = 3600;  // between scheduled prunes
   // [log]
   std::string log_level = "info";
   bool log_requests = true;
@@ -119,6 +125,8 @@ Status ApplyFlags(const std::vector<std::string>& args, ServerConfig* config);
 // FIFO is an error naming the setting. The config file itself is checked the
 // same way by LoadConfigFile.
 Status ValidateConfig(const ServerConfig& config);
+// The [audit] retention rules alone (also for `hashscreend audit prune`).
+Status ValidateRetention(const ServerConfig& config);
 
 // limits.body_buffer_per_key_bytes with 0 resolved.
 int64_t BodyBufferPerKey(const ServerConfig& config);

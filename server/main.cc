@@ -38,6 +38,7 @@
 #include "server/log.h"
 #include "server/service.h"
 #include "store/api_keys.h"
+#include "store/audit_prune_schedule.h"
 #include "store/list_import.h"
 #include "sync/follower.h"
 
@@ -74,6 +75,10 @@ constexpr const char* kUsage =
     "  keys revoke --data DIR ID       revoke a key\n"
       "  audit reindex --data DIR        rebuild the audit log's index (filters of GET /v1/audit);\n"
     "                                  a server builds it by itself at start when it is missing\n"
+    "  audit prune [--config FILE] [--data DIR] [--dry-run] [--retain-days N]\n"
+    "              [--retain-no-match-days N] [--allow-short-retention] [--hmac-key-file F]\n"
+    "                                  the retention prune ([audit] retain_days, retain_no_match_days)\n"
+    "                                  of a stopped server's log, with progress; --dry-run counts only\n"
   "  lists import --data DIR --list ID [--format F] [--type pdq|md5|sha256] FILE\n"
     "                                  load a hash file into a list in resumable batches;\n"
     "                                  F: auto (default), csv, plain, hasher, jsonl, te-csv\n"
@@ -417,8 +422,62 @@ int Lists(std::vector<std::string> args) {
   return 0;
 }
 
+// hashscreend audit prune: the retention prune of a stopped server's log,
+// with the [audit] settings of its config file (or flags), and progress.
+int AuditPrune(std::vector<std::string> args) {
+  server::ServerConfig config;
+  std::string config_path, dir;
+  if (TakeFlag(&args, "--config", &config_path)) {
+    if (Status s = server::LoadConfigFile(config_path, &config); !s.ok()) return Fail(s);
+  }
+  if (TakeFlag(&args, "--data", &dir)) config.data_dir = dir;
+  const bool dry_run = TakeSwitch(&args, "--dry-run");
+  // Only the settings a prune uses; anything else is named as unknown.
+  for (const auto& a : args) {
+    const std::string name = a.substr(0, a.find('='));
+    if (name.rfind("--", 0) == 0 && name != "--hmac-key-file" && name != "--retain-days" &&
+        name != "--retain-no-match-days" && name != "--allow-short-retention") {
+      return Usage(("audit prune: unknown option " + name).c_str());
+    }
+  }
+  if (Status s = server::ApplyFlags(args, &config); !s.ok()) return Fail(s.WithContext("audit prune"));
+  if (Status s = server::ValidateRetention(config); !s.ok()) return Fail(s);
+  if (!config.follow_url.empty()) {
+    return Fail(Status::InvalidArgument(
+        "audit prune: this is a follower (follow.url): only its running server knows which entries its primary holds, "
+        "and it prunes by itself on its schedule"));
+  }
+  if (config.retain_days == 0 && config.retain_no_match_days == 0) {
+    std::printf("audit.retain_days and audit.retain_no_match_days are 0: everything is kept, nothing to prune\n");
+    return 0;
+  }
+  store::AuditLog::Options options;
+  if (Status s = server::ReadHmacKey(config.hmac_key_file, &options.hmac_key); !s.ok()) return Fail(s);
+  options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  std::vector<std::string> data{"--data", config.data_dir};
+  std::unique_ptr<store::Database> db;
+  if (Status s = OpenDb(&data, false, "", "the server's own schedule ([audit] prune_interval_s)", &db); !s.ok()) return Fail(s);
+  std::unique_ptr<store::AuditLog> log;
+  if (Status s = store::AuditLog::Open(db.get(), options, &log); !s.ok()) return Fail(s);
+  store::RetentionPolicy p = store::AuditPruneSchedule::PolicyFor(config.retain_days, config.retain_no_match_days);
+  p.dry_run = dry_run;
+  p.progress = options.progress;
+  store::PruneResult r;
+  if (Status s = log->Prune(p, &r); !s.ok()) return Fail(s);
+  std::printf("%s%llu entries cut (the log now starts after entry %llu), %llu no-match records reduced to stubs\n",
+              dry_run ? "dry run: " : "", static_cast<unsigned long long>(r.cut), static_cast<unsigned long long>(r.base_seq),
+              static_cast<unsigned long long>(r.stubbed));
+  if (r.held_by_review != 0) {
+    std::printf("the cut stops before entry %llu: a review of it is younger than audit.retain_days\n",
+                static_cast<unsigned long long>(r.held_by_review));
+  }
+  if (!r.checkpoint.empty()) std::printf("base checkpoint: %s\n", r.checkpoint.c_str());
+  return 0;
+}
+
 int Audit(std::vector<std::string> args) {
-  if (args.empty() || args[0] != "reindex") return Usage("audit: the command is `audit reindex --data DIR`");
+  if (!args.empty() && args[0] == "prune") return AuditPrune({args.begin() + 1, args.end()});
+  if (args.empty() || args[0] != "reindex") return Usage("audit: the commands are `audit reindex --data DIR` and `audit prune`");
   args.erase(args.begin());
   std::unique_ptr<store::Database> db;
   if (Status s = OpenDb(&args, false, "", "hashscreen audit list", &db); !s.ok()) return Fail(s);

@@ -125,6 +125,25 @@ Status Service::StartExchanges() {
   return Status::Ok();
 }
 
+void Service::StartPruning() {
+  store::AuditPruneSchedule::Options o;
+  o.retain_days = config_.retain_days;
+  o.retain_no_match_days = config_.retain_no_match_days;
+  o.interval = std::chrono::seconds(config_.prune_interval_s);
+  if (forwarder_) {
+    // A follower keeps what its primary does not hold yet (nothing while that is unknown).
+    o.max_seq = [this] {
+      const auto st = forwarder_->stats();
+      return st.cursor_known ? st.primary_seq : uint64_t{0};
+    };
+  }
+  o.log = [](bool error, const std::string& line) {
+    Log(error ? LogLevel::kError : LogLevel::kInfo, "audit_prune", {{"detail", line}});
+  };
+  pruner_ = std::make_unique<store::AuditPruneSchedule>(audit_.get(), o);
+  pruner_->Start();
+}
+
 Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) {
   size_t workers = config.screen_workers > 0 ? static_cast<size_t>(config.screen_workers) : Cores();
   std::unique_ptr<Service> s(new Service(config, workers));
@@ -148,6 +167,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   }
   if (!config.follow_url.empty()) HS_RETURN_IF_ERROR(s->StartFollowing());
   if (!config.exchanges.empty()) HS_RETURN_IF_ERROR(s->StartExchanges());
+  s->StartPruning();
   *out = std::move(s);
   return Status::Ok();
 }

@@ -19,6 +19,7 @@
 #include "server/ui_session.h"
 #include "store/api_keys.h"
 #include "store/audit_log.h"
+#include "store/audit_prune_schedule.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
 #include "sync/audit_forwarder.h"
@@ -69,6 +70,8 @@ class Service {
   Status StartFollowing();
   // Creates (their lists too) and starts the [[exchange]]s.
   Status StartExchanges();
+  // Starts the scheduled retention prunes ([audit] retain_*).
+  void StartPruning();
   ServerConfig config_;
   size_t workers_;
   hashing::HashOptions hash_options_;
@@ -88,6 +91,8 @@ class Service {
   std::unique_ptr<hsync::AuditForwarder> forwarder_;
   // Last: its threads write the lists, so they stop first.
   std::unique_ptr<hsync::ExchangeManager> exchanges_;
+  // Retention prunes of the audit log; declared last, stopped first.
+  std::unique_ptr<store::AuditPruneSchedule> pruner_;
 };
 
 // Reads the HMAC key file named by the config ("" = none). A key shorter than

@@ -23,6 +23,10 @@ constexpr char kListDisposition = 'e';
 constexpr char kPartnerDisposition = 'f';
 constexpr char kInstanceDisposition = 'k';
 constexpr char kCurrent = 'c';
+// Index version 2: the filter pairs that had no key of their own.
+constexpr char kListPartner = 'n';
+constexpr char kListInstance = 'o';
+constexpr char kPartnerInstance = 'r';
 
 void PutStr(std::string* s, std::string_view v) {
   base::PutU32(s, static_cast<uint32_t>(v.size()));
@@ -95,6 +99,24 @@ std::vector<std::string> EntryKeys(const AuditEntry& e, const std::string& own_i
     PutStr(&kv, verdict);
     keys.push_back(Position(kv, e));
   }
+  for (uint64_t list : Lists(x)) {
+    for (const std::string& partner : Partners(x)) {
+      std::string k = Tag(kListPartner);
+      base::PutU64(&k, list);
+      PutStr(&k, partner);
+      keys.push_back(Position(k, e));
+    }
+    std::string k = Tag(kListInstance);
+    base::PutU64(&k, list);
+    PutStr(&k, instance);
+    keys.push_back(Position(k, e));
+  }
+  for (const std::string& partner : Partners(x)) {
+    std::string k = Tag(kPartnerInstance);
+    PutStr(&k, partner);
+    PutStr(&k, instance);
+    keys.push_back(Position(k, e));
+  }
   std::string i = Tag(kInstance);
   PutStr(&i, instance);
   keys.push_back(Position(i, e));
@@ -148,6 +170,26 @@ std::string IndexPrefix(const Filter& f) {
       p = Tag(kDisposition);
     }
     PutStr(&p, f.disposition);
+    return p;
+  }
+  // Two of list, partner, instance: their pair's key (the verdict, and a
+  // third, checked on the entries read).
+  if (f.list_id && !f.partner.empty()) {
+    p = Tag(kListPartner);
+    base::PutU64(&p, *f.list_id);
+    PutStr(&p, f.partner);
+    return p;
+  }
+  if (f.list_id && !f.instance.empty()) {
+    p = Tag(kListInstance);
+    base::PutU64(&p, *f.list_id);
+    PutStr(&p, f.instance);
+    return p;
+  }
+  if (!f.partner.empty() && !f.instance.empty()) {
+    p = Tag(kPartnerInstance);
+    PutStr(&p, f.partner);
+    PutStr(&p, f.instance);
     return p;
   }
   if (f.list_id) {

@@ -13,7 +13,9 @@
 //
 // Keys per entry (the effective entry: a forwarded entry's origin, with its
 // instance): all; verdict; per distinct list hit: list, list+verdict; per
-// distinct partner: partner, partner+verdict; instance, instance+verdict.
+// distinct partner: partner, partner+verdict; instance, instance+verdict;
+// per list and partner hit: list+partner; per list: list+instance; per
+// partner: partner+instance.
 // A screen with a current disposition (a review's, or `unreviewed` for a
 // match never reviewed) also has disposition, list+disposition,
 // partner+disposition and instance+disposition keys; a review rewrites them
@@ -21,8 +23,9 @@
 // kept under `c | seq` -> review seq(8) + disposition.
 //
 // A query uses the most selective index for its filters (disposition, then
-// list, partner, instance, verdict; a second filter joins the first where a
-// combined key exists) and checks the remaining filters on each entry read.
+// a pair of list, partner, instance, then one of them, verdict; a second
+// filter joins the first where a combined key exists) and checks the
+// remaining filters on each entry read.
 //
 // Pure functions over bytes: thread-safe, no state.
 #pragma once
@@ -39,8 +42,11 @@ struct AuditEntry;
 
 namespace audit_index {
 
-// The marker written once the index holds every entry of the log.
+// The marker written once the index holds every entry of the log; its value
+// is the index version. An index of another version is rebuilt at open
+// (version 2 added the list+partner, list+instance and partner+instance keys).
 inline constexpr std::string_view kCompleteKey = std::string_view("\0complete", 9);
+inline constexpr std::string_view kIndexVersion = "2";
 
 // What a query filters on, as the index sees it ("" / nullopt = any).
 struct Filter {

@@ -4,6 +4,7 @@
 #include "base/coding.h"
 #include "base/crypto.h"
 #include "store/audit_index.h"
+#include "store/audit_stored.h"
 
 #include <cstring>
 #include <map>
@@ -285,6 +286,12 @@ std::string EncodeStored(const AuditEntry& e, const std::string& canonical) {
 
 // Decodes a stored value; `canonical` receives the bytes the hash covers.
 Status DecodeStored(const std::string& v, AuditEntry* e, std::string* canonical, bool allow_forwarded) {
+  if (!v.empty() && static_cast<uint8_t>(v[0]) == audit_retention::kStubMarker) {
+    // A stub has no canonical bytes left; only this log's own chain holds stubs.
+    if (!allow_forwarded) return Status::Corruption("a pruned entry (stub) where a whole entry is required");
+    canonical->clear();
+    return audit_retention::DecodeStub(v, e);
+  }
   base::ByteReader r(v);
   HS_RETURN_IF_ERROR(ParseCanonical(&r, e, allow_forwarded));
   *canonical = v.substr(0, r.position());
@@ -341,6 +348,21 @@ std::string AuditKey(uint64_t seq) {
   return k;
 }
 
+namespace audit_stored {
+
+Status Decode(const std::string& stored, AuditEntry* e) {
+  std::string canonical;
+  return DecodeStored(stored, e, &canonical, true);
+}
+
+std::string ReviewPrefix(uint64_t target) { return kReviewPrefix + AuditKey(target); }
+
+std::string ForwardSeqKey(const std::string& instance, uint64_t origin_seq) {
+  return store::ForwardSeqKey(instance, origin_seq);
+}
+
+}  // namespace audit_stored
+
 struct AuditLog::Waiter {
   AuditEntry* entries;  // `count` entries written together, in order
   size_t count = 1;
@@ -355,6 +377,17 @@ Status AuditLog::Open(Database* db, const Options& options, std::unique_ptr<Audi
   HS_RETURN_IF_ERROR(ReadHead(db, &head));
   log->head_seq_ = head.seq;
   log->head_hash_ = head.hash;
+  {
+    std::string v;
+    Status bs = db->Get(Database::kMeta, audit_stored::kBaseKey, &v);
+    if (bs.ok()) {
+      audit_retention::Base b;
+      HS_RETURN_IF_ERROR(audit_retention::DecodeBase(v, &b));
+      log->base_seq_ = b.seq;
+    } else if (bs.code() != Status::Code::kNotFound) {
+      return bs;
+    }
+  }
   // The last stored entry must be the head: a cheap check at every start.
   std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->family(Database::kAudit)));
   it->SeekToLast();
@@ -607,9 +640,9 @@ Status AuditLog::IndexEntry(const AuditEntry& e, rocksdb::WriteBatch* batch, std
 Status AuditLog::EnsureIndex() {
   std::string marker;
   Status s = db_->Get(Database::kAuditIndex, audit_index::kCompleteKey, &marker);
-  if (s.ok()) return Status::Ok();
-  if (s.code() != Status::Code::kNotFound) return s;
-  return Reindex(db_, options_.progress);
+  if (s.ok() && marker == audit_index::kIndexVersion) return Status::Ok();
+  if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+  return Reindex(db_, options_.progress);  // missing, interrupted, or of an older version
 }
 
 Status AuditLog::Reindex(Database* db, const std::function<void(const std::string&)>& progress) {
@@ -654,6 +687,10 @@ Status AuditLog::Reindex(Database* db, const std::function<void(const std::strin
     std::string canonical;
     const uint64_t seq = DecodeSeqKey(it->key());
     HS_RETURN_IF_ERROR(DecodeStored(it->value().ToString(), &e, &canonical).WithContext("audit entry " + std::to_string(seq)));
+    if (e.pruned) {  // a stub is never answered: no keys
+      ++done;
+      continue;
+    }
     for (const auto& k : audit_index::EntryKeys(e, own)) batch.Put(index, k, "");
     std::string disposition = audit_index::InitialDisposition(e);
     if (auto c = current.find(seq); c != current.end()) {
@@ -671,7 +708,7 @@ Status AuditLog::Reindex(Database* db, const std::function<void(const std::strin
   }
   HS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the audit log"));
   // The marker last, in a synced write: an interrupted build starts again.
-  batch.Put(index, audit_index::kCompleteKey, "1");
+  batch.Put(index, audit_index::kCompleteKey, audit_index::kIndexVersion);
   HS_RETURN_IF_ERROR(db->Write(&batch, true));
   say("audit index built: " + std::to_string(done) + " entries");
   return Status::Ok();
@@ -716,11 +753,22 @@ Status AuditLog::AppendEvent(const std::string& event, const std::string& key_id
 Status AuditLog::Get(uint64_t seq, AuditEntry* out) const {
   std::string v;
   Status s = db_->Get(Database::kAudit, AuditKey(seq), &v);
-  if (s.code() == Status::Code::kNotFound) return Status::NotFound("no audit entry " + std::to_string(seq));
+  if (s.code() == Status::Code::kNotFound) {
+    if (seq != 0 && seq <= base_seq()) {
+      return Status::NotFound("audit entry " + std::to_string(seq) + " was pruned (retention: the log now starts after entry " +
+                              std::to_string(base_seq()) + ")");
+    }
+    return Status::NotFound("no audit entry " + std::to_string(seq));
+  }
   HS_RETURN_IF_ERROR(s);
   std::string canonical;
   *out = AuditEntry();
-  return DecodeStored(v, out, &canonical).WithContext("audit entry " + std::to_string(seq));
+  HS_RETURN_IF_ERROR(DecodeStored(v, out, &canonical).WithContext("audit entry " + std::to_string(seq)));
+  if (out->pruned) {
+    *out = AuditEntry();
+    return Status::NotFound("audit entry " + std::to_string(seq) + " was pruned (retention: a no-match record past audit.retain_no_match_days)");
+  }
+  return Status::Ok();
 }
 
 Status AuditLog::ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) const {
@@ -777,11 +825,21 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
   // The cursor's place in the index: its entry's time, then its seq.
   std::string start;
   if (q.after != 0) {
-    AuditEntry cursor;
-    Status s = Get(q.after, &cursor);
-    if (s.code() == Status::Code::kNotFound) return Status::InvalidArgument("the cursor names no audit entry");
-    HS_RETURN_IF_ERROR(s);
-    start = audit_index::PositionKey(prefix, cursor.time_ms, q.after);
+    // A cursor may name an entry pruned since its page was read: a stub
+    // still has its time; before the base, nothing older is left.
+    std::string v;
+    Status s = db_->Get(Database::kAudit, AuditKey(q.after), &v);
+    if (s.code() == Status::Code::kNotFound) {
+      if (q.after > base_seq()) return Status::InvalidArgument("the cursor names no audit entry");
+      if (q.newest_first) return Status::Ok();
+      start = lower;
+    } else {
+      HS_RETURN_IF_ERROR(s);
+      AuditEntry cursor;
+      std::string canonical;
+      HS_RETURN_IF_ERROR(DecodeStored(v, &cursor, &canonical).WithContext("audit entry " + std::to_string(q.after)));
+      start = audit_index::PositionKey(prefix, cursor.time_ms, q.after);
+    }
   }
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->family(Database::kAuditIndex)));
@@ -803,7 +861,9 @@ Status AuditLog::Query(const AuditQuery& q, std::vector<AuditEntry>* out, uint64
       return Status::Corruption("an audit index key is damaged");
     }
     AuditEntry e;
-    HS_RETURN_IF_ERROR(Get(seq, &e));
+    Status got = Get(seq, &e);
+    if (got.code() == Status::Code::kNotFound && Pruned(seq)) continue;  // pruned after the index was read
+    HS_RETURN_IF_ERROR(got);
     if (!Matches(e, q, own)) {
       if (++rejected >= kMaxRejected && !out->empty()) {
         *next = seq;
@@ -827,6 +887,7 @@ const char* AuditVerifyResult::OutcomeName(Outcome o) {
     case Outcome::kHmacUnchecked: return "hmac_unchecked";
     case Outcome::kHeadUnauthenticated: return "head_unauthenticated";
     case Outcome::kCheckpointUnauthenticated: return "checkpoint_unauthenticated";
+    case Outcome::kCheckpointPruned: return "checkpoint_pruned";
   }
   return "failed";
 }
@@ -875,15 +936,50 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
       }
     }
   }
+  // The walk starts at the base a prune left (store/audit_retention.h), or
+  // at the genesis: entry 1 linking to 32 zero bytes.
+  audit_retention::Base base_record;
+  {
+    std::string v;
+    Status bs = db_->Get(Database::kMeta, audit_stored::kBaseKey, &v);
+    if (bs.ok()) bs = audit_retention::DecodeBase(v, &base_record);
+    if (!bs.ok() && bs.code() != Status::Code::kNotFound) return fail(1, "the chain's base record: " + bs.message());
+  }
+  bool saw_mac = false;               // without a key: some entry (or the base) carries an HMAC
+  if (base_record.present) {
+    if (!key.empty()) {
+      if (!audit_retention::BaseMacValid(base_record, db_->instance_id(), key)) {
+        return fail(base_record.seq + 1, "the chain's base record (the prune point, entry " + std::to_string(base_record.seq) +
+                                             ") has a wrong or missing MAC: it was moved or altered");
+      }
+      r.base_authenticated = true;
+    } else {
+      saw_mac |= !base_record.mac.empty();
+    }
+    r.base_seq = base_record.seq;
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(Database::kAudit)));
-  std::array<uint8_t, 32> prev{};
-  uint64_t expect = 1;
-  bool saw_mac = false;               // without a key: some entry carries an HMAC
+  std::array<uint8_t, 32> prev = base_record.hash;
+  uint64_t expect = base_record.seq + 1;
+  r.entries = base_record.seq;
   MacCheck newest = MacCheck::kAbsent;  // with a key: the newest entry's HMAC form
   std::map<std::string, ForwardedChain> chains;  // by instance
+  for (const auto& [instance, at] : base_record.instances) {
+    ForwardedChain& c = chains[instance];
+    c.instance = instance;
+    c.last_seq = at.first;
+    c.last_hash = at.second;
+  }
+  bool checkpoint_held = cp && cp->seq == base_record.seq && base_record.present;
+  if (checkpoint_held && !base::ConstantTimeEquals(base::AsBytes(cp->hash), base::AsBytes(base_record.hash))) {
+    return fail(cp->seq, "the chain's base (entry " + std::to_string(cp->seq) + ") differs from the checkpoint: the log was rewritten at or before it");
+  }
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
     uint64_t seq = DecodeSeqKey(it->key());
     if (it->key().size() != 8 || seq != expect) {
+      if (it->key().size() == 8 && seq < expect) {
+        return fail(seq, "entry " + std::to_string(seq) + " lies before the chain's base (entry " + std::to_string(base_record.seq) + ")");
+      }
       return fail(expect, "entry " + std::to_string(expect) + " is missing");
     }
     AuditEntry e;
@@ -894,7 +990,16 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     if (!base::ConstantTimeEquals(base::AsBytes(e.prev_hash), base::AsBytes(prev))) {
       return fail(seq, "entry " + std::to_string(seq) + " does not link to its predecessor");
     }
-    std::array<uint8_t, 32> h = ChainHash(prev, canonical);
+    // A stub's content is gone: its hash is taken as stored, bound by the
+    // next entry's link, its entry HMAC and (with a key) its stub MAC.
+    std::array<uint8_t, 32> h = e.pruned ? e.entry_hash : ChainHash(prev, canonical);
+    if (e.pruned) {
+      ++r.stubs;
+      if (!key.empty() && !audit_retention::StubMacValid(e, db_->instance_id(), key)) {
+        return fail(seq, "entry " + std::to_string(seq) + " is a pruned stub with a wrong or missing stub MAC: it was not made by a prune with this key (an entry replaced?)");
+      }
+      saw_mac |= !e.stub_mac.empty();
+    }
     if (!base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(e.entry_hash))) {
       return fail(seq, "entry " + std::to_string(seq) + " was altered (hash mismatch)");
     }
@@ -914,26 +1019,31 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
       if (e.origin->seq != c.last_seq + 1) return fail(seq, where + " leaves a gap in its instance's chain");
       std::string origin_canonical;
       AuditEntry origin;
-      if (Status os = DecodeStored(e.origin_stored, &origin, &origin_canonical, false); !os.ok()) {
+      if (e.pruned) {
+        origin = *e.origin;  // a stub keeps the origin's seq and hashes: its link, not its content
+      } else if (Status os = DecodeStored(e.origin_stored, &origin, &origin_canonical, false); !os.ok()) {
         return fail(seq, where + ": " + os.message());
       }
       if (!base::ConstantTimeEquals(base::AsBytes(origin.prev_hash), base::AsBytes(c.last_hash)) ||
-          !base::ConstantTimeEquals(base::AsBytes(ChainHash(origin.prev_hash, origin_canonical)),
-                                    base::AsBytes(origin.entry_hash))) {
+          (!e.pruned && !base::ConstantTimeEquals(base::AsBytes(ChainHash(origin.prev_hash, origin_canonical)),
+                                                  base::AsBytes(origin.entry_hash)))) {
         return fail(seq, where + " does not link to its instance's chain");
       }
       c.last_seq = origin.seq;
       c.last_hash = origin.entry_hash;
       ++c.entries;
     }
-    if (cp && seq == cp->seq && !base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(cp->hash))) {
-      return fail(seq, "entry " + std::to_string(seq) + " differs from the checkpoint: the log was rewritten at or before it");
+    if (cp && seq == cp->seq) {
+      if (!base::ConstantTimeEquals(base::AsBytes(h), base::AsBytes(cp->hash))) {
+        return fail(seq, "entry " + std::to_string(seq) + " differs from the checkpoint: the log was rewritten at or before it");
+      }
+      checkpoint_held = true;
     }
     prev = h;
     r.entries = seq;
   }
   if (!it->status().ok()) return fail(expect, "reading the audit log: " + it->status().ToString());
-  if (cp && cp->seq > r.entries) {
+  if (cp && cp->seq != 0 && cp->seq > r.entries) {
     return fail(r.entries + 1, "the log ends at entry " + std::to_string(r.entries) + " but the checkpoint holds entry " +
                                    std::to_string(cp->seq) + ": entries were removed from the tail");
   }
@@ -962,7 +1072,7 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
   if (recorded != chains.size()) return fail(r.entries + 1, "a forwarded instance's head record is missing");
   for (auto& [id, c] : chains) r.forwarded.push_back(std::move(c));
   r.head = prev;
-  r.checkpoint_checked = cp != nullptr;
+  r.checkpoint_checked = cp != nullptr && (checkpoint_held || cp->seq == 0) && !(cp->seq == 0 && base_record.present);
   r.outcome = AuditVerifyResult::Outcome::kOk;
   if (!key.empty()) {
     if (!head.present) {
@@ -984,6 +1094,12 @@ AuditVerifyResult AuditLog::VerifyImpl(const AuditCheckpoint* cp) const {
     r.outcome = AuditVerifyResult::Outcome::kHmacUnchecked;
     r.problem = "the log carries HMACs but this server has no HMAC key (audit.hmac_key_file): the HMACs and the head's MAC "
                 "could not be checked, so a rebuilt chain or a removed tail would go unnoticed";
+  }
+  if (cp && !r.checkpoint_checked && r.outcome == AuditVerifyResult::Outcome::kOk) {
+    r.outcome = AuditVerifyResult::Outcome::kCheckpointPruned;
+    r.problem = "the checkpoint's entry " + std::to_string(cp->seq) + " was pruned (retention): the log now starts after entry " +
+                std::to_string(base_record.seq) + ", so this checkpoint can no longer be checked; verify with a checkpoint "
+                "taken at or after that entry (each prune's audit_prune event holds the base as a checkpoint line)";
   }
   if (checkpoint_without_mac && r.outcome == AuditVerifyResult::Outcome::kOk) {
     r.outcome = AuditVerifyResult::Outcome::kCheckpointUnauthenticated;
@@ -1055,10 +1171,20 @@ Status AuditLog::AppendForwarded(const std::string& instance, const std::vector<
     if (seq <= head.last_seq) {
       // Already held (a retry after a lost answer): the same bytes, or a conflict.
       std::string at;
-      HS_RETURN_IF_ERROR(db_->Get(Database::kMeta, ForwardSeqKey(instance, seq), &at).WithContext(where));
+      Status found = db_->Get(Database::kMeta, ForwardSeqKey(instance, seq), &at);
+      if (found.code() == Status::Code::kNotFound && base_seq() != 0) {
+        ++out->skipped;  // held once, cut by a prune since: nothing left to compare
+        continue;
+      }
+      HS_RETURN_IF_ERROR(found.WithContext(where));
       if (at.size() != 8) return Status::Corruption(where + ": its index record is damaged");
       AuditEntry held;
-      HS_RETURN_IF_ERROR(Get(base::GetU64(at.data()), &held));
+      Status got = Get(base::GetU64(at.data()), &held);
+      if (got.code() == Status::Code::kNotFound && Pruned(base::GetU64(at.data()))) {
+        ++out->skipped;  // a stub now: its content is gone by retention
+        continue;
+      }
+      HS_RETURN_IF_ERROR(got);
       if (held.kind != AuditEntry::Kind::kForwarded || held.instance != instance ||
           !base::ConstantTimeEquals(held.origin_stored, stored[i])) {
         return Status::AlreadyExists(where + " differs from the one already held (entry " +

@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "store/audit_checkpoint.h"
+#include "store/audit_retention.h"
 #include "store/database.h"
 
 namespace store {
@@ -148,6 +149,12 @@ struct AuditEntry {
   std::string origin_stored;
   std::shared_ptr<const AuditEntry> origin;
 
+  // A stub left by a prune (store/audit_retention.h): only seq, time, kind,
+  // the hashes and HMAC (and a forwarded entry's instance, origin seq and
+  // origin hashes) remain, with `stub_mac`. Get never returns one.
+  bool pruned = false;
+  std::string stub_mac;
+
   // The entry a reader means: the origin of a forwarded entry, else itself.
   const AuditEntry& effective() const { return origin ? *origin : *this; }
 };
@@ -201,6 +208,7 @@ struct AuditVerifyResult {
     kHmacUnchecked,        // the chain holds, but it carries HMACs and there is no key to check them
     kHeadUnauthenticated,  // keyed, HMACs check, but the head of an old log has no MAC yet
     kCheckpointUnauthenticated,  // keyed, all checks, the log holds the checkpoint, but the checkpoint has no MAC
+    kCheckpointPruned,     // the chain checks, but the checkpoint's entry lies before the base (pruned): not checkable
   };
   Outcome outcome = Outcome::kFailed;
   bool ok = false;  // outcome == kOk
@@ -208,6 +216,12 @@ struct AuditVerifyResult {
   std::array<uint8_t, 32> head{};
   bool head_authenticated = false;  // the head's MAC was checked with the key
   bool checkpoint_checked = false;  // a checkpoint was given and the log holds it
+  // Retention (store/audit_retention.h): the walk starts after entry
+  // base_seq (0: the genesis), whose record's MAC was checked with the key
+  // when base_authenticated; `stubs` pruned no-match entries were walked.
+  uint64_t base_seq = 0;
+  bool base_authenticated = false;
+  uint64_t stubs = 0;
   uint64_t first_bad_seq = 0;       // for kFailed: where (entries + 1 when the head is wrong)
   std::string problem;              // why it is not ok; empty when ok
   // Every forwarded chain held in the log: its links (origin seqs contiguous
@@ -216,7 +230,7 @@ struct AuditVerifyResult {
   // The origins' HMACs are made with their instance's key and are not checked.
   std::vector<ForwardedChain> forwarded;
 
-  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated", "checkpoint_unauthenticated"
+  static const char* OutcomeName(Outcome o);  // "ok", "failed", "hmac_unchecked", "head_unauthenticated", "checkpoint_unauthenticated", "checkpoint_pruned"
 };
 
 class AuditLog {
@@ -270,7 +284,23 @@ class AuditLog {
   Status AppendEvent(const std::string& event, const std::string& key_id, const std::string& detail, AuditEntry* out,
                      const std::string& request_id = {});
 
+  // NotFound for a seq never written and for a pruned one (Pruned() tells which).
   Status Get(uint64_t seq, AuditEntry* out) const;
+  // Whether entry `seq` was removed or stubbed by a prune.
+  bool Pruned(uint64_t seq) const;
+  // The chain's base: the last entry cut by a prune (0: none).
+  uint64_t base_seq() const;
+
+  // Retention (store/audit_retention.h): cuts the prefix older than
+  // policy.retain_ms (the new base record in the same write as each batch's
+  // removals), then stubs the no-match records older than
+  // policy.retain_no_match_ms, in atomic batches of policy.batch entries
+  // with their index keys, each synced; appends go on between batches, and
+  // the log verifies after every batch. Audited when it removes anything:
+  // an `audit_prune_started` event before the first removal (the horizons),
+  // an `audit_prune` event last (the counts and the base as a checkpoint
+  // line). One prune at a time (a second waits).
+  Status Prune(const RetentionPolicy& policy, PruneResult* out);
   // The review entries about `target_seq`, oldest first.
   Status ReviewsOf(uint64_t target_seq, std::vector<AuditEntry>* out) const;
 
@@ -335,6 +365,17 @@ class AuditLog {
   AuditVerifyResult VerifyImpl(const AuditCheckpoint* checkpoint) const;
 
   Status EnsureIndex();  // builds the index when it is not complete
+  // The cut point: the last entry older than `horizon_ms` and at most
+  // `limit`, moved before any screen whose latest review comes after it.
+  Status CutPoint(int64_t horizon_ms, uint64_t limit, uint64_t* cut, uint64_t* held_by) const;
+  // Cuts entries from..through (fewer when a screen's review came after
+  // `cut_to`) and writes the moved base with them.
+  Status CutBatch(uint64_t from, uint64_t through, uint64_t cut_to, audit_retention::Base* base, uint64_t* cut_through);
+  // Stubs the no-match records among up to `max` entries from `from`, up to
+  // `limit` and before `horizon_ms` (*reached_horizon once past them).
+  Status StubBatch(uint64_t from, uint64_t limit, int64_t horizon_ms, size_t max, uint64_t* walked_through,
+                   uint64_t* stubbed, bool* reached_horizon, bool dry_run,
+                   const std::function<Status()>& before_write);
   Status CurrentDisposition(uint64_t seq, uint64_t* review_seq, std::string* disposition) const;
   // Index keys of `e` written in `batch`; a review moves its target between
   // disposition keys (`moved`: the targets' dispositions set in this batch).
@@ -353,6 +394,8 @@ class AuditLog {
   std::mutex solo_mu_;  // serialises appends when group_commit is off
   mutable std::condition_variable appended_;  // with mu_: the head moved
   std::mutex forward_mu_;  // serialises AppendForwarded (read head, check, append)
+  std::mutex prune_mu_;    // one Prune at a time
+  uint64_t base_seq_ = 0;  // guarded by mu_; the chain's base (retention)
 };
 
 // Encoding exposed for tests that tamper with stored entries.
