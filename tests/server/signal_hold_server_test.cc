@@ -228,3 +228,35 @@ TEST_CASE("with quarantine disabled, no flood is quarantined") {
   for (int i = 0; i < 6; ++i) CHECK(Screen(f, BridgeImage())["match"] == true);
   CHECK(Get(f, "/v1/holds")["holds"].empty());
 }
+
+TEST_CASE("hashscreen holds lists the held signals and releases one, refusing bad arguments") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  ServerFixture f;
+  auto cli = [&](const std::string& role, std::vector<std::string> args, std::string* out, std::string* err) {
+    std::vector<std::string> argv = {HASHSCREEN_CLI, "holds"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--server", "https://127.0.0.1:" + std::to_string(f.server.port()), "--cacert",
+                             f.server.cert().string(), "--key", f.keys.at(role)});
+    return RunProgram(argv, out, err);
+  };
+  const json m = Screen(f, BridgeImage());
+  Review(f, m["audit_id"], "false_positive", "benign");
+  const std::string hash = PdqHexOf(BridgeImage());
+  const std::string list = std::to_string(f.list_id);
+  std::string out, err;
+  REQUIRE(cli("reviewer", {}, &out, &err) == 0);
+  CHECK(out.find(hash) != std::string::npos);
+  CHECK(out.find("suppressed") != std::string::npos);
+  REQUIRE(cli("reviewer", {"list", "--json"}, &out, &err) == 0);
+  CHECK(json::parse(out)["holds"].size() == 1);
+  CHECK(cli("ingest", {"list"}, &out, &err) == 1);
+  CHECK(cli("reviewer", {"release", list, "pdq"}, &out, &err) == 1);
+  CHECK(cli("reviewer", {"release", "x", "pdq", hash}, &out, &err) == 1);
+  CHECK(cli("reviewer", {"release", list, "pdq", hash, "--force"}, &out, &err) == 1);
+  CHECK(err.find("--force") != std::string::npos);
+  CHECK(cli("reviewer", {"release", list, "pdq", std::string(64, '0')}, &out, &err) == 1);
+  CHECK(Screen(f, BridgeImage())["match"] == false);
+  REQUIRE(cli("reviewer", {"release", list, "pdq", hash, "--note", "listed on purpose"}, &out, &err) == 0);
+  CHECK(out.find("released pdq " + hash) != std::string::npos);
+  CHECK(Screen(f, BridgeImage())["match"] == true);
+}
