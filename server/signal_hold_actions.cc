@@ -1,5 +1,7 @@
 #include "server/signal_hold_actions.h"
 
+#include <mutex>
+
 #include "base/clock.h"
 #include "base/hex.h"
 #include "server/log.h"
@@ -71,6 +73,16 @@ Status ReleaseWithEvent(Service& service, uint64_t list_id, base::SignalType typ
 
 Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, HoldChanges* changes) {
   *changes = HoldChanges();
+  // Serialised, and acting on the entry's current disposition rather than
+  // this review's: two reviews of one entry racing here (a false_positive,
+  // then a confirmed) leave the holds as the later one says, whichever
+  // thread gets here first.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  store::AuditEntry current;
+  bool found = false;
+  HS_RETURN_IF_ERROR(service.audit()->CurrentReview(review.target_seq, &current, &found));
+  if (found && current.seq != review.seq) return Status::Ok();  // a later review acts (or acted) for both
   if (review.disposition != "false_positive") {
     for (const store::SignalHold& h : service.holds()->FromSource(review.target_seq)) {
       store::SignalHold released;
