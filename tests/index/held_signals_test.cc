@@ -31,7 +31,7 @@ struct SetFilter : idx::HitFilter {
 
 }  // namespace
 
-TEST_CASE("held signals: the nearest unheld signal of a list is its hit; all held is a held hit, never a block hit") {
+TEST_CASE("held signals: the nearest unheld signal of a list is its hit, all held is a held hit, never a block hit") {
   std::mt19937_64 rng(11);
   const base::PdqHash query = store_test::RandomPdq(rng);
   const base::PdqHash near = store_test::FlipBits(query, 3, rng);

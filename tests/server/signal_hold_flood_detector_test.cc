@@ -79,7 +79,7 @@ TEST_CASE("flood detector: after Accept the rate that tripped it is the usual on
   CHECK(Hits(d, 1, 0));  // 21 > 2 x 10
 }
 
-TEST_CASE("flood detector: the table is bounded; idle signals make room, busy ones are not dropped") {
+TEST_CASE("flood detector: the table is bounded, idle signals make room, busy ones are not dropped") {
   FloodDetector d(Opts(1000, 2, 3));
   for (int i = 0; i < 3; ++i) Hits(d, 1, 0, std::string(32, static_cast<char>('a' + i)));
   CHECK(d.tracked() == 3);

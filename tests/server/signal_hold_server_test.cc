@@ -189,7 +189,7 @@ TEST_CASE("a held signal in a hash batch is pooled with the no-match items, like
   CHECK(Keys(out["results"][0]) == Keys(out["results"][1]));
 }
 
-TEST_CASE("a flood of matches on one signal quarantines it; other signals keep matching; a reviewer releases it") {
+TEST_CASE("a flood of matches on one signal quarantines it, other signals keep matching, a reviewer releases it") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   if (!RequireData(kOther, "tests/data/pdq is part of the repository")) return;
   ServerFixture f({"--rate-per-key", "0", "--quarantine-min-hits", "6", "--quarantine-factor", "2"});
