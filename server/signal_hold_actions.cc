@@ -61,6 +61,7 @@ Status ReleaseWithEvent(Service& service, uint64_t list_id, base::SignalType typ
     return s;
   }
   if (audit_seq) *audit_seq = e.seq;
+  service.metrics().CountEvent("signal_released");
   if (released->reason == store::HoldReason::kQuarantined) {
     service.flood().Accept(list_id, type, hash, base::MonotonicMs());
   }
