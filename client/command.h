@@ -22,5 +22,6 @@ int RunLists(const std::vector<std::string>& args);
 int RunAudit(const std::vector<std::string>& args);
 int RunKeys(const std::vector<std::string>& args);
 int RunExchanges(const std::vector<std::string>& args);
+int RunHolds(const std::vector<std::string>& args);
 
 }  // namespace client

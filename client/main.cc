@@ -20,6 +20,7 @@ const client::Command kCommands[] = {
     {"audit", "list, show, review and verify audit entries (reviewer and admin keys)", client::RunAudit},
     {"keys", "create, list, revoke and unblock API keys on a running server (admin key)", client::RunKeys},
     {"exchanges", "status of the partner exchanges a server follows (admin key)", client::RunExchanges},
+    {"holds", "suppressed and quarantined signals: list, release (reviewer or admin key)", client::RunHolds},
 };
 
 void PrintUsage(FILE* out) {

@@ -293,12 +293,21 @@ ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
   for (const auto& lp : snap->lists) {
     const ListState& list = *lp;
     if (!list.spec.enabled) continue;
-    Hit hit;
-    bool have = false;
+    const HitFilter* filter = list.spec.kind == ListKind::kBlock ? query.held : nullptr;
+    auto held = [&](SignalType type, const uint8_t* h) {
+      return filter && filter->Held(list.spec.id, type, std::string_view(reinterpret_cast<const char*>(h), SignalHashBytes(type)));
+    };
+    Hit hit, held_hit;
+    bool have = false, have_held = false;
     auto exact = [&](SignalType type, const uint8_t* h) {
       for (const auto& seg : list.segments) {
         if (seg->Contains(type, h) && Visible(list, *seg, type, h)) {
-          hit = Hit{list.spec.id, type, std::string(reinterpret_cast<const char*>(h), SignalHashBytes(type)), 0, 0};
+          Hit found{list.spec.id, type, std::string(reinterpret_cast<const char*>(h), SignalHashBytes(type)), 0, 0};
+          if (held(type, h)) {
+            if (!have_held) held_hit = std::move(found), have_held = true;
+            return false;
+          }
+          hit = std::move(found);
           return true;
         }
       }
@@ -308,32 +317,47 @@ ScreenResult MatchIndex::Screen(const ScreenQuery& query) const {
     if (!have && query.sha256) have = exact(SignalType::kSha256, query.sha256->data());
     if (!have && num_pdq > 0) {
       // Best = smallest (distance, variant, hash bytes): the same answer from
-      // every strategy, whichever order it finds pairs in.
-      int best_d = 1 << 20, best_v = 0;
-      base::PdqHash best_h;
+      // every strategy, whichever order it finds pairs in. Held signals
+      // compete only among themselves.
+      struct Best {
+        int d = 1 << 20, v = 0;
+        base::PdqHash h;
+        bool Beats(const PdqMatch& m, const base::PdqHash& mh) const {
+          if (m.distance != d) return m.distance < d;
+          if (m.needle != v) return m.needle < v;
+          return std::memcmp(mh.bytes.data(), h.bytes.data(), 32) < 0;
+        }
+      } best, best_held;
       for (const auto& seg : list.segments) {
         matches.clear();
         seg->SearchPdq(query.pdq.data(), num_pdq, list.spec.pdq_threshold, &matches);
         for (const PdqMatch& m : matches) {
           const base::PdqHash& h = seg->pdq()[m.index];
-          if (m.distance > best_d) continue;
-          if (m.distance == best_d &&
-              (m.needle > best_v || (m.needle == best_v && std::memcmp(h.bytes.data(), best_h.bytes.data(), 32) >= 0))) {
-            continue;
-          }
+          if (!best.Beats(m, h)) continue;
           if (!Visible(list, *seg, SignalType::kPdq, h.bytes.data())) continue;
-          best_d = m.distance;
-          best_v = m.needle;
-          best_h = h;
+          Best& into = held(SignalType::kPdq, h.bytes.data()) ? best_held : best;
+          if (&into == &best_held && !best_held.Beats(m, h)) continue;
+          into.d = m.distance;
+          into.v = m.needle;
+          into.h = h;
         }
       }
-      if (best_d <= list.spec.pdq_threshold) {
+      if (best.d <= list.spec.pdq_threshold) {
         have = true;
-        hit = Hit{list.spec.id, SignalType::kPdq, std::string(reinterpret_cast<const char*>(best_h.bytes.data()), 32),
-                  best_d, query.labels[best_v]};
+        hit = Hit{list.spec.id, SignalType::kPdq, std::string(reinterpret_cast<const char*>(best.h.bytes.data()), 32),
+                  best.d, query.labels[best.v]};
+      } else if (!have_held && best_held.d <= list.spec.pdq_threshold) {
+        have_held = true;
+        held_hit = Hit{list.spec.id, SignalType::kPdq,
+                       std::string(reinterpret_cast<const char*>(best_held.h.bytes.data()), 32), best_held.d,
+                       query.labels[best_held.v]};
       }
     }
-    if (have) (list.spec.kind == ListKind::kAllow ? result.allow_hits : result.block_hits).push_back(std::move(hit));
+    if (have) {
+      (list.spec.kind == ListKind::kAllow ? result.allow_hits : result.block_hits).push_back(std::move(hit));
+    } else if (have_held) {
+      result.held_hits.push_back(std::move(held_hit));
+    }
   }
   return result;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/pdq_hash.h"
@@ -34,6 +35,16 @@ struct Hit {
   int variant = 0;   // ScreenQuery::labels of the best query hash; 0 for digests
 };
 
+// Signals of block lists that must not match just now (the server's
+// suppressed and quarantined signals, store/signal_holds.h). The index asks
+// only about a signal it would otherwise report, so a screen that finds
+// nothing never asks. Must be thread-safe: screens call it concurrently.
+class HitFilter {
+ public:
+  virtual ~HitFilter() = default;
+  virtual bool Held(uint64_t list_id, SignalType type, std::string_view hash) const = 0;
+};
+
 // The most PDQ hashes one query carries: 8 dihedral variants of the image and
 // 8 of the picture inside its borders.
 inline constexpr int kMaxQueryPdq = 16;
@@ -53,6 +64,10 @@ struct ScreenQuery {
   bool use_pdq = false;
   std::optional<std::array<uint8_t, 16>> md5;
   std::optional<std::array<uint8_t, 32>> sha256;
+  // Held signals of block lists (null: none). A held signal is never a
+  // block hit: the list's best signal that is not held is, if any is in
+  // range; else its best held one is reported in ScreenResult::held_hits.
+  const HitFilter* held = nullptr;
 };
 
 // What the index found. Whether that is a match (allow lists, suppressions)
@@ -63,6 +78,9 @@ struct ScreenResult {
   // (distance 0) is reported as the digest.
   std::vector<Hit> block_hits;
   std::vector<Hit> allow_hits;
+  // Block lists whose every signal in range is held: the best held one, for
+  // the audit entry (reviewers see what a hold silenced). Never a match.
+  std::vector<Hit> held_hits;
 };
 
 }  // namespace idx

@@ -8,6 +8,7 @@
 #include "base/number_parse.h"
 #include "base/query_variant.h"
 #include "server/routes.h"
+#include "server/signal_hold_actions.h"
 
 namespace server {
 
@@ -263,8 +264,15 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   if (note_required) return response->Error(400, "note_required", s.message());
   if (s.code() == Status::Code::kNotFound && service.audit()->Pruned(seq)) return response->Error(404, "pruned", s.message());
   if (!s.ok()) return response->FromStatus(s);
+  // A false_positive suppresses the match's signals at once; another
+  // disposition lifts what an earlier false_positive of the entry held.
+  HoldChanges holds;
+  if (s = UpdateHoldsForReview(service, review, &holds); !s.ok()) {
+    return response->FromStatus(s.WithContext("the review was recorded, but its signal holds were not"));
+  }
   // The review as the history shows it, with its chain fields and target_id.
   json j = EntryJson(review, service.db()->instance_id());
+  j["signal_holds"] = {{"held", holds.held}, {"released", holds.released}};
   j["request_id"] = review.request_id.empty() ? json(nullptr) : json(review.request_id);
   response->Json(201, j);
 }

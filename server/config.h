@@ -64,6 +64,13 @@ struct ServerConfig {
   int64_t probing_hash_budget = 8;
   int64_t probing_window_s = 86400;
   int64_t probing_block_s = 0;  // 0 = until an admin clears it
+  // [quarantine] (server/flood_detector.h, docs/exchanges.md "Flood quarantine")
+  bool quarantine_enabled = true;
+  int64_t quarantine_window_s = 3600;
+  int64_t quarantine_min_hits = 500;
+  double quarantine_factor = 20;
+  int64_t quarantine_history_windows = 24;
+  int64_t quarantine_max_tracked = 100000;
   // [keys]
   int64_t keys_last_used_flush_s = 60;
   bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%

@@ -61,6 +61,11 @@ void Metrics::CountEvent(const std::string& event) {
   ++events_[event];
 }
 
+void Metrics::CountQuarantine() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++quarantines_;
+}
+
 std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -90,6 +95,9 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
                 "reason", rejected_);
   RenderCounter(&out, "hashscreen_events_total", "Audited events: probing_suspected (a key blocked), key_created, ...", "event",
                 events_);
+  out += "# HELP hashscreen_signal_quarantines_total Signals the flood detector quarantined since start.\n"
+         "# TYPE hashscreen_signal_quarantines_total counter\n"
+         "hashscreen_signal_quarantines_total " + std::to_string(quarantines_) + "\n";
   for (size_t i = 0; i < gauges.size(); ++i) {
     const Gauge& g = gauges[i];
     if (i == 0 || gauges[i - 1].name != g.name) {

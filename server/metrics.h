@@ -6,6 +6,7 @@
 //   hashscreen_decode_errors_total{reason}
 //   hashscreen_rejected_total{reason}            (rate limit, overload, probing block)
 //   hashscreen_events_total{event}               (probing_suspected, ...: what the audit's event entries record)
+//   hashscreen_signal_quarantines_total          (signals the flood detector quarantined)
 // plus values sampled at render time (index sizes, audit seq, queue depth,
 // whether the store can write and its write errors) supplied by the caller.
 // Routes are the route patterns, never raw paths, so
@@ -37,6 +38,7 @@ class Metrics {
   void CountDecodeError(const std::string& reason);
   void CountRejected(const std::string& reason);
   void CountEvent(const std::string& event);
+  void CountQuarantine();
 
   // A value sampled at render time. Consecutive entries of one name are one
   // metric with several label sets (`labels` like `reason="no_space"`);
@@ -64,6 +66,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, Histogram> requests_;
   std::map<std::string, uint64_t> verdicts_, decode_errors_, rejected_, events_;
+  uint64_t quarantines_ = 0;
   std::function<void(std::string*)> extra_;
 };
 

@@ -112,6 +112,13 @@ void HandleMetrics(Service& service, const ApiRequest&, ApiResponse* response) {
     add("hashscreen_audit_forward_errors", "Failed audit forwards since start (a counter).", static_cast<double>(st.errors));
   }
   AppendExchangeGauges(service, &gauges);
+  for (store::HoldReason r : {store::HoldReason::kSuppressed, store::HoldReason::kQuarantined}) {
+    gauges.push_back({"hashscreen_signal_holds", "Signals held now (they match nothing), by reason.",
+                      static_cast<double>(service.holds()->Count(r)),
+                      std::string("reason=\"") + store::HoldReasonName(r) + "\""});
+  }
+  gauges.push_back({"hashscreen_flood_tracked_signals", "Signals whose match rates the flood detector tracks now.",
+                    static_cast<double>(service.flood().tracked())});
   AppendProcessGauges(&gauges);
   response->status = 200;
   response->content_type = "text/plain; version=0.0.4";

@@ -39,6 +39,8 @@ const std::vector<Route>& ApiRoutes() {
       {"DELETE", "/v1/keys/{hex16}", "/v1/keys/{id}", kAdmin, B::kNone, HandleKeyRevoke},
       {"POST", "/v1/keys/{hex16}/unblock", "/v1/keys/{id}/unblock", kAdmin, B::kNone, HandleKeyUnblock},
       {"GET", "/v1/exchanges", "/v1/exchanges", kAdmin, B::kNone, HandleExchanges},
+      {"GET", "/v1/holds", "/v1/holds", kReviewer | kAdmin, B::kNone, HandleHoldsList},
+      {"POST", "/v1/holds/release", "/v1/holds/release", kReviewer | kAdmin, B::kJson, HandleHoldRelease},
       {"GET", "/healthz", "/healthz", kPublic, B::kNone, HandleHealthz},
       {"GET", "/readyz", "/readyz", kPublic, B::kNone, HandleReadyz},
       {"GET", "/v1/openapi.json", "/v1/openapi.json", kPublic, B::kNone, HandleOpenApi},

@@ -66,6 +66,8 @@ void HandleUiSessionCreate(Service&, const ApiRequest&, ApiResponse*);
 void HandleUiSessionGet(Service&, const ApiRequest&, ApiResponse*);
 void HandleUiSessionDelete(Service&, const ApiRequest&, ApiResponse*);
 void HandleExchanges(Service&, const ApiRequest&, ApiResponse*);
+void HandleHoldsList(Service&, const ApiRequest&, ApiResponse*);
+void HandleHoldRelease(Service&, const ApiRequest&, ApiResponse*);
 // The exchanges' gauges for /metrics (server/exchange_routes.cc).
 void AppendExchangeGauges(Service& service, std::vector<Metrics::Gauge>* gauges);
 

@@ -8,6 +8,7 @@
 #include "base/query_variant.h"
 #include "server/log.h"
 #include "server/request_id.h"
+#include "server/signal_hold_actions.h"
 #include "server/verdict_policy.h"
 
 namespace server {
@@ -51,8 +52,9 @@ void LookUpLists(Service& service, const std::vector<idx::Hit>& hits, std::vecto
 }
 
 // Fills the audit hits with the list and partner detail reviewers need.
+// `kind` overrides the list's kind: "held" for the hits of held signals.
 void AddHits(Service& service, const std::vector<idx::Hit>& hits, const std::vector<store::ListInfo>& lists,
-             store::AuditEntry* entry) {
+             store::AuditEntry* entry, const char* kind = nullptr) {
   for (size_t i = 0; i < hits.size(); ++i) {
     const idx::Hit& h = hits[i];
     const store::ListInfo& info = lists[i];
@@ -63,6 +65,7 @@ void AddHits(Service& service, const std::vector<idx::Hit>& hits, const std::vec
       a.partner = info.owner;
       a.list_kind = base::ListKindName(info.kind);
     }
+    if (kind) a.list_kind = kind;
     base::SignalEntry signal;
     int64_t added_ms = 0;
     store::SignalMeta meta;
@@ -120,11 +123,23 @@ void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDe
        {"audit_id", std::to_string(event.seq)}});
 }
 
+// Counts a match's block hits for the flood detector; a signal that floods
+// is quarantined for the screens after this one.
+void ObserveFloods(Service& service, const std::vector<idx::Hit>& hits) {
+  const int64_t now = base::MonotonicMs();
+  for (const idx::Hit& h : hits) {
+    const FloodDetector::Observation seen = service.flood().Observe(h.list_id, h.type, h.hash, now);
+    if (seen.flood) QuarantineFlood(service, h, seen);
+  }
+}
+
 Status DecideResult(Service& service, const store::ApiKey& key, const idx::ScreenResult& result,
                     store::AuditEntry* entry, ScreenVerdict* verdict) {
   HitLists lists;
   LookUpLists(service, result.block_hits, &lists.block);
   LookUpLists(service, result.allow_hits, &lists.allow);
+  std::vector<store::ListInfo> held_lists;
+  LookUpLists(service, result.held_hits, &held_lists);
   HitOwners owners;
   for (const auto& l : lists.block) owners.block.push_back(l.owner);
   for (const auto& l : lists.allow) owners.allow.push_back(l.owner);
@@ -154,6 +169,7 @@ Status DecideResult(Service& service, const store::ApiKey& key, const idx::Scree
   }
   AddHits(service, result.block_hits, lists.block, entry);
   AddHits(service, result.allow_hits, lists.allow, entry);
+  AddHits(service, result.held_hits, held_lists, entry, kHeldHitKind);
   Status appended = service.audit()->Append(entry);
   if (seen.tripped) BlockForProbing(service, key, seen);
   if (!appended.ok()) return AuditFailed(appended);
@@ -162,6 +178,7 @@ Status DecideResult(Service& service, const store::ApiKey& key, const idx::Scree
     service.metrics().CountRejected(kProbingSuspected);
     return Status::PermissionDenied(kProbingSuspectedMessage);
   }
+  if (decision.match && service.flood().options().enabled) ObserveFloods(service, result.block_hits);
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
   return Status::Ok();
@@ -251,6 +268,7 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   e.pdq_used = q.use_pdq;
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
+  q.held = service.holds()->filter();
   return Decide(service, key, q, &e, verdict);
 }
 
@@ -272,6 +290,7 @@ store::AuditEntry HashEntry(const store::ApiKey& key, const HashQuery& query, co
 Status ScreenHashes(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict) {
   idx::ScreenQuery q;
   query.ToScreenQuery(service.config(), &q);
+  q.held = service.holds()->filter();
   store::AuditEntry e = HashEntry(key, query, q);
   return Decide(service, key, q, &e, verdict);
 }
@@ -281,9 +300,13 @@ Status ScreenBatchItem(Service& service, const store::ApiKey& key, const HashQue
   *pooled = false;
   idx::ScreenQuery q;
   query.ToScreenQuery(service.config(), &q);
+  q.held = service.holds()->filter();
   idx::ScreenResult result = service.lists()->Screen(q);
   // No hit at all: no count for the probing detector (as in DecideResult),
   // only its block, checked per item, since an earlier item may have tripped it.
+  // Hits of held signals only are pooled too: an entry of its own would tell
+  // the caller the hash is on a list (docs/exchanges.md "Suppression and
+  // quarantine"), so the pooled entry's count holds them.
   if (result.block_hits.empty() && result.allow_hits.empty() &&
       (key.probing_exempt || !service.probing().Blocked(key.id, base::MonotonicMs()))) {
     *pooled = true;

@@ -7,7 +7,11 @@
 //
 // What the caller gets back is deliberately only the verdict and the audit
 // seq: list, partner, distance and hashes stay in the audit entry, for
-// reviewers.
+// reviewers. A held signal (suppressed or quarantined, store/signal_holds.h)
+// never matches: its hit is recorded with list_kind "held", and a screen
+// whose hits are all held is answered exactly as one that hit nothing. The
+// flood detector (server/flood_detector.h) counts each match's block hits
+// and quarantines a flooding signal for the screens after.
 //
 // Thread-safety: the functions may be called from any number of threads.
 #pragma once
@@ -27,6 +31,10 @@ namespace server {
 inline constexpr const char* kProbingSuspected = "probing_suspected";
 inline constexpr const char* kProbingSuspectedMessage =
     "this key is blocked: its screens looked like probing for list hashes";
+
+// The audit hit kind of a held signal's hit (store/signal_holds.h): a block
+// list's signal that was suppressed or quarantined, so it did not match.
+inline constexpr const char* kHeldHitKind = "held";
 
 struct ScreenVerdict {
   bool match = false;

@@ -24,6 +24,17 @@ ProbingDetector::Options ProbingOptions(const ServerConfig& c) {
   o.block_ms = c.probing_block_s * 1000;
   return o;
 }
+
+FloodDetector::Options FloodOptions(const ServerConfig& c) {
+  FloodDetector::Options o;
+  o.enabled = c.quarantine_enabled;
+  o.window_ms = c.quarantine_window_s * 1000;
+  o.min_hits = c.quarantine_min_hits;
+  o.factor = c.quarantine_factor;
+  o.history_windows = c.quarantine_history_windows;
+  o.max_tracked = static_cast<size_t>(c.quarantine_max_tracked);
+  return o;
+}
 }  // namespace
 
 Service::Service(const ServerConfig& config, size_t workers)
@@ -31,6 +42,7 @@ Service::Service(const ServerConfig& config, size_t workers)
       workers_(workers),
       limiter_(config.rate_per_key, static_cast<double>(config.rate_burst)),
       probing_(ProbingOptions(config)),
+      flood_(FloodOptions(config)),
       gate_(workers, static_cast<size_t>(config.screen_queue)),
       ui_sessions_(config.ui_session_ttl_s * 1000, static_cast<size_t>(config.ui_max_sessions)) {
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
@@ -157,6 +169,7 @@ Status Service::Open(const ServerConfig& config, std::unique_ptr<Service>* out) 
   HS_RETURN_IF_ERROR(store::Database::Open(config.data_dir, db_options, &s->db_));
   HS_RETURN_IF_ERROR(store::HashLists::Open(s->db_.get(), &s->lists_));
   HS_RETURN_IF_ERROR(store::AuditLog::Open(s->db_.get(), audit_options, &s->audit_));
+  HS_RETURN_IF_ERROR(store::SignalHolds::Open(s->db_.get(), &s->holds_));
   store::ApiKeys::Options key_options;
   key_options.flush_interval_ms = config.keys_last_used_flush_s * 1000;
   HS_RETURN_IF_ERROR(store::ApiKeys::Open(s->db_.get(), key_options, &s->keys_));

@@ -12,6 +12,7 @@
 
 #include "hashing/image_hasher.h"
 #include "server/config.h"
+#include "server/flood_detector.h"
 #include "server/metrics.h"
 #include "server/probing_detector.h"
 #include "server/rate_limiter.h"
@@ -22,6 +23,7 @@
 #include "store/audit_prune_schedule.h"
 #include "store/database.h"
 #include "store/hash_lists.h"
+#include "store/signal_holds.h"
 #include "sync/audit_forwarder.h"
 #include "sync/exchange/exchange_manager.h"
 #include "sync/follower.h"
@@ -40,6 +42,9 @@ class Service {
   store::HashLists* lists() { return lists_.get(); }
   store::AuditLog* audit() { return audit_.get(); }
   store::ApiKeys* keys() { return keys_.get(); }
+  // Suppressed and quarantined signals (store/signal_holds.h).
+  store::SignalHolds* holds() { return holds_.get(); }
+  FloodDetector& flood() { return flood_; }
   // The follower of follow.url, else null (this instance is a primary).
   hsync::Follower* follower() { return follower_.get(); }
   // A follower's forwarder of its audit entries to the primary, else null.
@@ -79,9 +84,11 @@ class Service {
   std::unique_ptr<store::HashLists> lists_;
   std::unique_ptr<store::AuditLog> audit_;
   std::unique_ptr<store::ApiKeys> keys_;
+  std::unique_ptr<store::SignalHolds> holds_;
   Metrics metrics_;
   RateLimiter limiter_;
   ProbingDetector probing_;
+  FloodDetector flood_;
   ScreenGate gate_;
   UiSessions ui_sessions_;
   std::atomic<bool> draining_{false};
