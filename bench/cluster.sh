@@ -98,7 +98,7 @@ start() {
   local name=$1 data=$2
   shift 2
   "$D" serve --data "$data" --listen 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --metrics-listen "" \
-    --log-requests=false --rate-per-key 0 --probing-budget 1000000 --probing-hash-budget 1000000 "$@" \
+    --log-requests=false --rate-per-key 0 --probing-budget 1000000 --probing-hash-budget 1000000 --quarantine-enabled=false "$@" \
     > "$T/$name.out" 2> "$T/$name.log" &
   local pid=$!
   PIDS+=("$pid")

@@ -94,7 +94,7 @@ struct Server : bench::ServerProcess {
   bool Start(const fs::path& dir) {
     return Spawn({HASHSCREEND, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0", "--tls-cert",
                   (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(), "--log-requests=false",
-                  "--rate-per-key", "0", "--metrics-listen", ""},
+                  "--rate-per-key", "0", "--metrics-listen", "", "--quarantine-enabled=false"},
                  dir / "server.log");
   }
 };

@@ -90,7 +90,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 INGEST=$("$HSD" keys create --create --data "$tmp/data" --role ingest --hash-queries | tail -1)
 PARTNER=$("$HSD" keys create --data "$tmp/data" --role partner --partner bench | tail -1)
 "$HSD" serve --data "$tmp/data" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
-  --metrics-listen "" --log-requests=false --rate-per-key 0 > "$tmp/server.out" 2> "$tmp/server.log" &
+  --metrics-listen "" --log-requests=false --rate-per-key 0 --quarantine-enabled=false > "$tmp/server.out" 2> "$tmp/server.log" &
 PID=$!
 for _ in $(seq 300); do grep -q '^listening on' "$tmp/server.out" && break; sleep 0.1; done
 ADDR=$(sed -n 's/^listening on //p' "$tmp/server.out")

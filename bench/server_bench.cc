@@ -77,7 +77,8 @@ struct Server : bench::ServerProcess {
   bool Start(const fs::path& dir, const std::vector<std::string>& extra, const std::string& binary = HASHSCREEND) {
     std::vector<std::string> argv = {binary, "serve", "--data", (dir / "data").string(), "--listen", "127.0.0.1:0",
                                      "--tls-cert", (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string(),
-                                     "--log-requests=false", "--rate-per-key", "0"};  // raw throughput: no per-key limit
+                                     "--log-requests=false", "--rate-per-key", "0",  // raw throughput: no per-key limit
+                                     "--quarantine-enabled=false"};  // nor flood quarantine of the repeated matches
     if (binary == HASHSCREEND) argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return Spawn(argv, dir / "server.log");

@@ -24,7 +24,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 KEY=$("$BUILD/hashscreend" keys create --create --data "$tmp/data" --role ingest | tail -1)
 "$BUILD/hashscreend" serve --data "$tmp/data" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" \
-  --tls-key "$tmp/key.pem" --metrics-listen 127.0.0.1:0 > "$tmp/out" 2> "$tmp/log" &
+  --tls-key "$tmp/key.pem" --metrics-listen 127.0.0.1:0 --quarantine-enabled=false > "$tmp/out" 2> "$tmp/log" &
 PID=$!
 for _ in $(seq 100); do grep -q '^listening on' "$tmp/out" && break; sleep 0.1; done
 ADDR=$(sed -n 's/^listening on //p' "$tmp/out")

@@ -457,6 +457,14 @@ int AuditPrune(std::vector<std::string> args) {
   std::vector<std::string> data{"--data", config.data_dir};
   std::unique_ptr<store::Database> db;
   if (Status s = OpenDb(&data, false, "", "the server's own schedule ([audit] prune_interval_s)", &db); !s.ok()) return Fail(s);
+  // The config may have lost its follow.url, the data cannot: a database
+  // that ever followed a primary is a follower's, and only its running
+  // server learns which of its entries the primary holds.
+  if (std::string cursor; db->Get(store::Database::kMeta, hsync::Follower::kCursorKey, &cursor).ok()) {
+    return Fail(Status::InvalidArgument("audit prune: " + config.data_dir +
+                                        " is a follower's database (it has a follow cursor): only its running server "
+                                        "knows which entries its primary holds, and it prunes by itself on its schedule"));
+  }
   std::unique_ptr<store::AuditLog> log;
   if (Status s = store::AuditLog::Open(db.get(), options, &log); !s.ok()) return Fail(s);
   store::RetentionPolicy p = store::AuditPruneSchedule::PolicyFor(config.retain_days, config.retain_no_match_days);

@@ -104,3 +104,21 @@ TEST_CASE("hashscreend audit prune: short retention needs the opt-in, unknown op
   CHECK(RunProgram({HASHSCREEND, "audit", "prune", "--data", data}, &out, &err) == 0);
   CHECK(out.find("entries cut") != std::string::npos);
 }
+
+TEST_CASE("hashscreend audit prune: a follower's database is refused even when the config does not say follow.url") {
+  ServerFixture f({}, false);
+  REQUIRE(f.server.Stop(SIGTERM) == 0);
+  const std::string data = f.server.data_dir().string();
+  std::string out, err;
+  CHECK(RunProgram({HASHSCREEND, "audit", "prune", "--data", data, "--dry-run"}, &out, &err) == 0);
+  {
+    // What a follower's first applied feed page leaves in its database.
+    std::unique_ptr<store::Database> db;
+    REQUIRE(store::Database::Open(data, {}, &db).ok());
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    REQUIRE(db->db()->Put(wo, db->family(store::Database::kMeta), "follow_cursor", std::string(16, '\0')).ok());
+  }
+  CHECK(RunProgram({HASHSCREEND, "audit", "prune", "--data", data}, &out, &err) == 1);
+  CHECK(err.find("is a follower's database") != std::string::npos);
+}
