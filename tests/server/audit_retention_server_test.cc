@@ -69,7 +69,8 @@ TEST_CASE("audit retention over HTTP: pruned entries are 404 pruned, never liste
   r = c->Get("/v1/audit?limit=1000", Bearer(f.keys["reviewer"]));
   REQUIRE(r);
   REQUIRE(r->status == 200);
-  for (const auto& e : Json(r)["entries"]) {
+  const json listed = Json(r);  // a range-for over Json(r)["entries"] would walk a destroyed temporary
+  for (const auto& e : listed["entries"]) {
     const uint64_t id = std::stoull(e["id"].get<std::string>());
     CHECK(id > base);
     CHECK(id != stub);
