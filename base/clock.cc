@@ -25,4 +25,23 @@ std::string FormatUtc(int64_t unix_ms) {
   return buf;
 }
 
+bool UtcToUnixMs(int year, int month, int day, int hour, int minute, int second, int ms, int64_t* out) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1970 || month < 1 || month > 12 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 ||
+      second > 60 || ms < 0 || ms > 999) {
+    return false;
+  }
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  *out = static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+  return true;
+}
+
 }  // namespace base

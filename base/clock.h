@@ -16,5 +16,9 @@ int64_t NowMs();
 int64_t MonotonicMs();
 // "2026-11-29T16:40:02Z" (UTC, second precision); "-" for 0.
 std::string FormatUtc(int64_t unix_ms);
+// The Unix ms of a UTC calendar time, or false for a time that does not
+// exist (month 13, hour 24, February 31, a year before 1970; second 60 is
+// a leap second and counts as the next minute's 0).
+bool UtcToUnixMs(int year, int month, int day, int hour, int minute, int second, int ms, int64_t* out);
 
 }  // namespace base

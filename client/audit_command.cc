@@ -16,6 +16,7 @@
 #include "client/api_client.h"
 #include "client/audit_prove.h"
 #include "client/command.h"
+#include "base/clock.h"
 #include "base/number_parse.h"
 
 namespace client {
@@ -142,20 +143,7 @@ Status ParseTime(const std::string& flag, const std::string& text, int64_t* out)
       return Status::InvalidArgument(flag + " " + text + ": times are UTC: end with Z (or give ms since the epoch)");
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) return bad();
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const std::time_t t = timegm(&tm);
-  // timegm normalises 2026-02-31 to March: refuse dates that do not exist.
-  std::tm back{};
-  gmtime_r(&t, &back);
-  if (back.tm_mday != d || back.tm_mon != mo - 1) return bad();
-  *out = static_cast<int64_t>(t) * 1000 + ms;
+  if (!base::UtcToUnixMs(y, mo, d, h, mi, sec, ms, out)) return bad();
   return Status::Ok();
 }
 

@@ -237,13 +237,7 @@ Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const 
   store::BatchResult result;
   HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  {
-    std::lock_guard l(mu_);
-    state_ = next;
-    ++applied_;
-    added_ += result.added;
-    removed_ += result.removed;
-  }
+  NoteApplied(next, result);
   Log(LogLevel::kInfo, "applied a whole list of " + std::to_string(lines) + " entries: " +
                            std::to_string(result.added) + " added, " + std::to_string(result.removed) +
                            " withdrawn, " + std::to_string(next.entries) + " in list '" + config_.list + "' (" +
@@ -251,7 +245,8 @@ Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const 
   return Status::Ok();
 }
 
-Status Exchange::ApplyDelta(store::BatchRequest batch, const std::string& checkpoint) {
+Status Exchange::ApplyDelta(store::BatchRequest batch, const std::string& checkpoint,
+                            std::vector<store::HashLists::MetaWrite> extra) {
   ExchangeState next;
   {
     std::lock_guard l(mu_);
@@ -260,20 +255,21 @@ Status Exchange::ApplyDelta(store::BatchRequest batch, const std::string& checkp
   next.last_success_ms = base::NowMs();
   next.checkpoint = checkpoint;
   store::BatchResult result;
-  if (!batch.add.empty() || !batch.remove.empty()) {
-    store::ListInfo info;
-    HS_RETURN_IF_ERROR(lists_->GetList(list_id_, &info));
-    HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
-    next.entries = info.signal_count + result.added - result.removed;
-  } else {
-    HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result));
-  }
+  store::ListInfo info;
+  const bool changes = !batch.add.empty() || !batch.remove.empty();
+  if (changes) HS_RETURN_IF_ERROR(lists_->GetList(list_id_, &info));
+  HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result, std::move(extra)));
+  if (changes) next.entries = info.signal_count + result.added - result.removed;
+  NoteApplied(next, result);
+  return Status::Ok();
+}
+
+void Exchange::NoteApplied(const ExchangeState& next, const store::BatchResult& result) {
   std::lock_guard l(mu_);
   state_ = next;
   ++applied_;
   added_ += result.added;
   removed_ += result.removed;
-  return Status::Ok();
 }
 
 Status Exchange::RunThreatExchange(int64_t* retry_after_s) {

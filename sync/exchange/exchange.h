@@ -87,7 +87,11 @@ class Exchange {
   Status ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
                    const std::string& checkpoint, size_t lines);
   // Applies one page of changes with `checkpoint`, atomically.
-  Status ApplyDelta(store::BatchRequest batch, const std::string& checkpoint);
+  // `extra`: meta records written in the same atomic write (NCMEC's entry index).
+  Status ApplyDelta(store::BatchRequest batch, const std::string& checkpoint,
+                    std::vector<store::HashLists::MetaWrite> extra = {});
+  // After an applied write: `next` becomes the state, and the counters move.
+  void NoteApplied(const ExchangeState& next, const store::BatchResult& result);
   // Writes `batch` and the exchange's state `next` in one atomic write (the
   // state alone when the batch changes nothing); a batch that changes
   // something takes the next generation, which names it (a replay after a

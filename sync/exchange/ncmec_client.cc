@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "base/clock.h"
 #include "base/number_parse.h"
 #include "sync/follower.h"
 
@@ -198,19 +199,7 @@ bool ParseNcmecTime(std::string_view t, int64_t* unix_ms) {
   }
   if (t.size() == 24 && (t[19] != '.' || !digits(20, 3, &ms))) return false;
   if (t.back() != 'Z') return false;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  const std::time_t at = timegm(&tm);
-  // timegm normalises 2026-02-31 to March: refuse dates that do not exist.
-  if (tm.tm_mday != d || tm.tm_mon != mo - 1) return false;
-  *unix_ms = static_cast<int64_t>(at) * 1000 + ms;
-  return true;
+  return base::UtcToUnixMs(y, mo, d, h, mi, s, ms, unix_ms);
 }
 
 std::string FormatNcmecTime(int64_t unix_s) {

@@ -18,25 +18,7 @@ constexpr int64_t kSettleS = 5;
 Status Exchange::ApplyNcmecPage(const NcmecPage& page, const std::string& checkpoint) {
   NcmecIndexBatch index(db_, config_.name);
   for (const auto& e : page.entries) HS_RETURN_IF_ERROR(index.Apply(e));
-  store::BatchRequest batch = index.Batch();
-  ExchangeState next;
-  {
-    std::lock_guard l(mu_);
-    next = state_;
-  }
-  next.last_success_ms = base::NowMs();
-  next.checkpoint = checkpoint;
-  store::ListInfo info;
-  HS_RETURN_IF_ERROR(lists_->GetList(list_id_, &info));
-  store::BatchResult result;
-  HS_RETURN_IF_ERROR(WriteWithState(&batch, &next, &result, index.Writes()));
-  next.entries = info.signal_count + result.added - result.removed;
-  std::lock_guard l(mu_);
-  state_ = next;
-  ++applied_;
-  added_ += result.added;
-  removed_ += result.removed;
-  return Status::Ok();
+  return ApplyDelta(index.Batch(), checkpoint, index.Writes());
 }
 
 Status Exchange::RunNcmec(int64_t* retry_after_s) {
