@@ -170,12 +170,18 @@ Status FeedbackQueue::Recover(const store::AuditLog& audit, size_t* queued) {
   uint64_t watermark = 0;
   std::string v;
   Status s = db_->Get(store::Database::kMeta, kWatermark, &v);
-  if (s.ok()) {
-    HS_RETURN_IF_ERROR(base::ParseUint(v, "exchange feedback watermark", 0, UINT64_MAX, &watermark));
-  } else if (s.code() != Status::Code::kNotFound) {
-    return s;
-  }
   const uint64_t end = audit.last_seq();
+  auto store_watermark = [&] {
+    rocksdb::WriteBatch batch;
+    HS_RETURN_IF_ERROR(store::FromRocks(
+        batch.Put(db_->family(store::Database::kMeta), kWatermark, std::to_string(end)), "exchange feedback watermark"));
+    return db_->Write(&batch, true);
+  };
+  // The first start with feedback: reviews made before it are not sent
+  // (an upgrade must not replay years of verdicts to the partners).
+  if (s.code() == Status::Code::kNotFound) return store_watermark();
+  HS_RETURN_IF_ERROR(s);
+  HS_RETURN_IF_ERROR(base::ParseUint(v, "exchange feedback watermark", 0, UINT64_MAX, &watermark));
   store::AuditQuery q;
   q.verdict = "review";
   q.after = watermark;
@@ -197,10 +203,7 @@ Status FeedbackQueue::Recover(const store::AuditLog& audit, size_t* queued) {
     if (next == 0 || next > end) break;
     q.after = next;
   }
-  rocksdb::WriteBatch batch;
-  HS_RETURN_IF_ERROR(store::FromRocks(batch.Put(db_->family(store::Database::kMeta), kWatermark, std::to_string(end)),
-                                      "exchange feedback watermark"));
-  return db_->Write(&batch, true);
+  return store_watermark();
 }
 
 Status FeedbackQueue::Due(int64_t now_ms, size_t limit, std::vector<FeedbackItem>* out, int64_t* next_due_ms) const {

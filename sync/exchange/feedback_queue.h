@@ -15,6 +15,8 @@
 // re-derives the items of every review newer than the stored watermark
 // (the review's audit seq and hit index name an item, so an item already
 // queued is left as it is) and then moves the watermark to the log's end.
+// The first start with feedback only sets the watermark: reviews made
+// before feedback existed (an upgrade) are not replayed to the partners.
 //
 // Keys (meta family): exchange_feedback/t/TARGET/REVIEW/HIT -> the item
 // (JSON); exchange_feedback/p/EXCHANGE/REVIEW/HIT and .../f/... index the
@@ -72,7 +74,8 @@ class FeedbackQueue {
   // *queued: how many were new.
   Status Enqueue(const store::AuditEntry& review, const store::AuditEntry& target, size_t* queued);
   // Queues what reviews newer than the watermark should have queued, then
-  // moves the watermark to the end of the log (see above). Run before serving.
+  // moves the watermark to the end of the log (see above; the first call
+  // only sets it). Run before serving.
   Status Recover(const store::AuditLog& audit, size_t* queued);
   // The pending items due at now_ms (at most `limit`), and when the next
   // pending one not due yet is (INT64_MAX: none).

@@ -13,13 +13,21 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include <rocksdb/write_batch.h>
+
+#include "base/clock.h"
 #include "base/hex.h"
+#include "store/audit_log.h"
+#include "store/database.h"
+#include "sync/exchange/exchange_config.h"
+#include "sync/exchange/feedback_queue.h"
 #include "sync/exchange/http_fetcher.h"
 #include "tests/server/server_fixture.h"
 
@@ -199,7 +207,137 @@ struct FeedbackServer {
   }
 };
 
+store::AuditHit Hit(const std::string& partner, const std::string& ref, const std::string& signal) {
+  store::AuditHit h;
+  h.list_id = 3;
+  h.list_name = "l";
+  h.partner = partner;
+  h.partner_ref = ref;
+  h.list_kind = "block";
+  h.signal = signal;
+  h.hash_hex = std::string(signal == "md5" ? 32 : 64, 'c');
+  return h;
+}
+
 }  // namespace
+
+TEST_CASE("exchange feedback queue: one item per exchange hit, escalated sends nothing, a review never queued is recovered once, none before the first start") {
+  TempDir dir;
+  std::unique_ptr<store::Database> db;
+  REQUIRE(store::Database::Open(dir.path().string(), {}, &db).ok());
+  std::unique_ptr<store::AuditLog> log;
+  REQUIRE(store::AuditLog::Open(db.get(), {}, &log).ok());
+  store::AuditEntry screen;
+  screen.key_id = "0123456789abcdef";
+  screen.source = "hashes";
+  screen.verdict = "match";
+  screen.hits = {Hit("exchange:ncmec", "42-a", "pdq"), Hit("exchange:ncmec", "42-a", "md5"), Hit("exchange:urls", "x", "pdq"),
+                 Hit("acme", "y", "pdq"), Hit("exchange:ncmec-other", "z", "pdq")};
+  REQUIRE(log->Append(&screen).ok());
+
+  // A review from before feedback existed (an upgrade): the first start
+  // only sets the watermark, it replays nothing.
+  store::AuditEntry old_review;
+  REQUIRE(log->AppendReview(screen.seq, "confirmed", "", "reviewer0000000", &old_review).ok());
+  {
+    hsync::FeedbackQueue q(db.get(), {"ncmec"});
+    size_t queued = 9;
+    REQUIRE(q.Recover(*log, &queued).ok());
+    CHECK(queued == 0);
+  }
+
+  // The review is recorded, the process dies before queueing it.
+  store::AuditEntry review;
+  REQUIRE(log->AppendReview(screen.seq, "false_positive", "again", "reviewer0000000", &review).ok());
+  {
+    hsync::FeedbackQueue q(db.get(), {"ncmec"});
+    size_t queued = 0;
+    REQUIRE(q.Recover(*log, &queued).ok());
+    CHECK(queued == 2);  // the pdq and the md5 hit of ncmec's list, nothing else
+    REQUIRE(q.Recover(*log, &queued).ok());
+    CHECK(queued == 0);  // past the watermark
+    REQUIRE(q.Enqueue(review, screen, &queued).ok());
+    CHECK(queued == 0);  // already queued: kept as it is
+  }
+  std::vector<hsync::FeedbackItem> items;
+  REQUIRE(hsync::FeedbackQueue::OfTarget(*db, screen.seq, &items).ok());
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].exchange == "ncmec");
+  CHECK(items[0].partner_ref == "42-a");
+  CHECK(items[0].signal == "pdq");
+  CHECK(items[1].signal == "md5");
+  CHECK_FALSE(items[0].positive);
+  CHECK(items[0].state == hsync::FeedbackState::kPending);
+
+  hsync::FeedbackQueue q(db.get(), {"ncmec"});
+  store::AuditEntry escalated;
+  REQUIRE(log->AppendReview(screen.seq, "escalated", "later", "reviewer0000000", &escalated).ok());
+  size_t queued = 0;
+  REQUIRE(q.Enqueue(escalated, screen, &queued).ok());
+  CHECK(queued == 0);
+
+  // Delivered and failed items leave the pending index; failed ones are counted.
+  std::vector<hsync::FeedbackItem> due;
+  int64_t next = 0;
+  REQUIRE(q.Due(base::NowMs(), 10, &due, &next).ok());
+  REQUIRE(due.size() == 2);
+  due[0].state = hsync::FeedbackState::kDelivered;
+  due[0].delivered_ms = 5;
+  due[1].state = hsync::FeedbackState::kFailed;
+  due[1].last_error = "HTTP 400";
+  REQUIRE(q.Update(due[0]).ok());
+  REQUIRE(q.Update(due[1]).ok());
+  uint64_t pending = 9, failed = 9;
+  REQUIRE(q.Counts("ncmec", &pending, &failed).ok());
+  CHECK(pending == 0);
+  CHECK(failed == 1);
+  REQUIRE(q.Due(base::NowMs(), 10, &due, &next).ok());
+  CHECK(due.empty());
+  CHECK(next == INT64_MAX);
+
+  // A later review lost the same way: the next start queues it.
+  store::AuditEntry again;
+  REQUIRE(log->AppendReview(screen.seq, "confirmed", "sure", "reviewer0000000", &again).ok());
+  REQUIRE(q.Recover(*log, &queued).ok());
+  CHECK(queued == 2);
+  REQUIRE(hsync::FeedbackQueue::OfTarget(*db, screen.seq, &items).ok());
+  REQUIRE(items.size() == 4);
+  CHECK(items[2].positive);
+  CHECK(items[2].review_seq == again.seq);
+
+  // A stored item that does not decode is an error, never a crash.
+  rocksdb::WriteBatch batch;
+  char key[96];
+  std::snprintf(key, sizeof key, "exchange_feedback/t/%020llu/%020llu/%06u", static_cast<unsigned long long>(screen.seq),
+                static_cast<unsigned long long>(again.seq), 7u);
+  REQUIRE(batch.Put(db->family(store::Database::kMeta), key, "{\"exchange\": 5}").ok());
+  REQUIRE(db->Write(&batch, true).ok());
+  CHECK(hsync::FeedbackQueue::OfTarget(*db, screen.seq, &items).code() == Status::Code::kCorruption);
+}
+
+TEST_CASE("exchange feedback config: feedback keys per kind, checked") {
+  auto parse = [](std::string kind, hsync::ExchangeTable extra, hsync::ExchangeConfig* out) {
+    hsync::ExchangeTable t = {{"name", std::string("x")}, {"kind", kind}, {"list", std::string("l")}};
+    if (kind == "ncmec") t.push_back({"credentials_file", std::string("/c")}), t.push_back({"base_url", std::string("https://n.org/h")});
+    if (kind == "stopncii") t.push_back({"fetch_key_file", std::string("/f")}), t.push_back({"subscription_key_file", std::string("/s")});
+    if (kind == "threatexchange") t.push_back({"privacy_group", std::string("1")}), t.push_back({"token_file", std::string("/t")});
+    t.insert(t.end(), extra.begin(), extra.end());
+    return hsync::ParseExchangeTable(t, 0, out);
+  };
+  hsync::ExchangeConfig c;
+  REQUIRE(parse("ncmec", {{"feedback_reason", std::string("01234567-abcd-0123-4567-012345678900")}, {"feedback_attempts", int64_t{3}}}, &c).ok());
+  CHECK(c.feedback_reason == "01234567-abcd-0123-4567-012345678900");
+  CHECK(c.feedback_attempts == 3);
+  REQUIRE(parse("stopncii", {{"feedback_key_file", std::string("/k")}}, &c).ok());
+  CHECK(c.feedback_key_file == "/k");
+  CHECK(c.feedback_attempts == 12);
+  REQUIRE(parse("threatexchange", {{"feedback_attempts", int64_t{1000}}}, &c).ok());
+  // A reason that would inject XML, attempts out of range, a key of another kind.
+  CHECK(parse("ncmec", {{"feedback_reason", std::string("</guid><x>")}}, &c).message().find("feedback_reason") != std::string::npos);
+  CHECK(parse("ncmec", {{"feedback_attempts", int64_t{0}}}, &c).message().find("feedback_attempts: 0 is outside") != std::string::npos);
+  CHECK(parse("ncmec", {{"feedback_key_file", std::string("/k")}}, &c).message().find("unknown key(s) feedback_key_file") != std::string::npos);
+  CHECK(parse("url", {{"url", std::string("https://e.org/l")}, {"feedback_attempts", int64_t{2}}}, &c).message().find("unknown key(s) feedback_attempts") != std::string::npos);
+}
 
 TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under the same caps") {
   httplib::Server http;
