@@ -70,7 +70,7 @@ struct ExchangeConfig {
   // GUID a downvote (false positive) carries ("" = false positives on this
   // exchange fail, naming the setting); stopncii: the file holding the
   // SubmitFeedback function's key ("" = fetch_key_file's).
-  int64_t feedback_attempts = 12;
+  int64_t feedback_attempts = 24;  // 6 to 10 hours of retries (FeedbackRetryDelayMs)
   std::string feedback_reason;
   std::string feedback_key_file;
   int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)

@@ -19,7 +19,13 @@ Status ExchangeManager::Create(store::Database* db, store::HashLists* lists,
     if (FeedbackSender::TakesFeedback(c.kind)) feedback.push_back(c.name);
   }
   m->feedback_ = std::make_unique<FeedbackQueue>(db, std::move(feedback));
-  HS_RETURN_IF_ERROR(FeedbackSender::Create(m->feedback_.get(), configs, &m->sender_));
+  FeedbackSender::LogFn feedback_log;
+  if (log) {
+    feedback_log = [log](bool warn, const std::string& exchange, const std::string& message) {
+      log(warn ? Exchange::LogLevel::kWarn : Exchange::LogLevel::kInfo, exchange, message);
+    };
+  }
+  HS_RETURN_IF_ERROR(FeedbackSender::Create(m->feedback_.get(), configs, feedback_log, &m->sender_));
   *out = std::move(m);
   return Status::Ok();
 }

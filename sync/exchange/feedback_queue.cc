@@ -39,7 +39,7 @@ std::string Encode(const FeedbackItem& i) {
               {"positive", i.positive},   {"created_ms", i.created_ms}, {"attempts", i.attempts},
               {"next_ms", i.next_attempt_ms}, {"delivered_ms", i.delivered_ms},
               {"state", FeedbackStateName(i.state)}, {"error", i.last_error}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bytes that are not UTF-8
 }
 
 Status Decode(const std::string& key, const std::string& value, FeedbackItem* out) {

@@ -21,13 +21,24 @@ bool Retryable(int status) { return status == 408 || status == 429 || status >= 
 
 }  // namespace
 
+int64_t FeedbackRetryDelayMs(int64_t attempts, int64_t retry_after_s) {
+  // sync/retry_backoff.h's jittered 0.25 s .. 30 s, then doubling on to an
+  // hour: a partner down for hours is waited out, not given up on in minutes.
+  const int failures = static_cast<int>(std::clamp<int64_t>(attempts, 1, 30));
+  const int64_t beyond = std::clamp<int64_t>(attempts - 8, 0, 7);
+  int64_t delay_ms = RetryDelay(failures).count() << beyond;
+  delay_ms = std::min<int64_t>(delay_ms, 3600 * 1000);
+  if (retry_after_s >= 0) delay_ms = std::max(delay_ms, retry_after_s * 1000);
+  return delay_ms;
+}
+
 bool FeedbackSender::TakesFeedback(ExchangeKind kind) {
   return kind == ExchangeKind::kNcmec || kind == ExchangeKind::kStopNcii || kind == ExchangeKind::kThreatExchange;
 }
 
-Status FeedbackSender::Create(FeedbackQueue* queue, const std::vector<ExchangeConfig>& configs,
+Status FeedbackSender::Create(FeedbackQueue* queue, const std::vector<ExchangeConfig>& configs, LogFn log,
                               std::unique_ptr<FeedbackSender>* out) {
-  std::unique_ptr<FeedbackSender> s(new FeedbackSender(queue));
+  std::unique_ptr<FeedbackSender> s(new FeedbackSender(queue, std::move(log)));
   for (const auto& c : configs) {
     if (!TakesFeedback(c.kind)) continue;
     Partner p;
@@ -153,7 +164,7 @@ void FeedbackSender::Deliver(const Partner& p, FeedbackItem* item) {
   int64_t retry_after_s = -1;
   if (s.ok()) {
     HttpAnswer a;
-    s = fetcher_.Get(req, &a);
+    s = fetcher_.Send(req, &a);
     if (s.ok() && a.status >= 200 && a.status < 300) {
       item->state = FeedbackState::kDelivered;
       item->delivered_ms = base::NowMs();
@@ -165,8 +176,12 @@ void FeedbackSender::Deliver(const Partner& p, FeedbackItem* item) {
     if (s.ok()) {
       final_error = !Retryable(a.status);
       retry_after_s = a.retry_after_s;
-      s = Status::Unavailable(req.name + " answered HTTP " + std::to_string(a.status) +
-                              (a.body.empty() ? "" : ": " + a.body.substr(0, 200)));
+      // The partner's words, as printable ASCII: they end up in JSON answers.
+      std::string said = a.body.substr(0, 200);
+      for (char& ch : said) {
+        if (ch < 0x20 || ch > 0x7e) ch = '?';
+      }
+      s = Status::Unavailable(req.name + " answered HTTP " + std::to_string(a.status) + (said.empty() ? "" : ": " + said));
     }
   }
   item->last_error = s.message();
@@ -177,10 +192,7 @@ void FeedbackSender::Deliver(const Partner& p, FeedbackItem* item) {
     return;
   }
   ++stats_[item->exchange].retried;
-  const int failures = static_cast<int>(std::min<int64_t>(item->attempts, 30));
-  int64_t delay_ms = RetryDelay(failures).count();
-  if (retry_after_s >= 0) delay_ms = std::max(delay_ms, retry_after_s * 1000);
-  item->next_attempt_ms = now + delay_ms;
+  item->next_attempt_ms = now + FeedbackRetryDelayMs(item->attempts, retry_after_s);
 }
 
 void FeedbackSender::Loop() {
@@ -206,8 +218,16 @@ void FeedbackSender::Loop() {
         if (stopping_ && item.state != FeedbackState::kDelivered) return;  // canceled, not the partner's answer
       }
       if (Status u = queue_->Update(item); !u.ok()) s = u;
+      if (log_ && item.state != FeedbackState::kPending) {
+        const bool ok = item.state == FeedbackState::kDelivered;
+        log_(!ok, item.exchange,
+             std::string("feedback of review ") + std::to_string(item.review_seq) + " on " + item.partner_ref +
+                 (ok ? " delivered" : " failed: " + item.last_error) + " after " + std::to_string(item.attempts) +
+                 " attempt(s)");
+      }
       if (item.state == FeedbackState::kPending) next_due = std::min(next_due, item.next_attempt_ms);
     }
+    if (!s.ok() && log_) log_(true, "", "feedback queue: " + s.message());
     // A store error is retried at the next tick; at most a second between looks.
     const int64_t now = base::NowMs();
     int64_t wait_ms = s.ok() ? std::clamp<int64_t>(next_due - now, 0, 1000) : 1000;

@@ -45,7 +45,7 @@ void HttpFetcher::Cancel() {
   cv_.notify_all();
 }
 
-Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
+Status HttpFetcher::Send(const HttpRequest& request, HttpAnswer* answer) {
   std::string origin, target;
   HS_RETURN_IF_ERROR(SplitUrl(request.url, &origin, &target));
   if (request.method != "GET" && request.method != "POST" && request.method != "PUT") {

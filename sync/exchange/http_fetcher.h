@@ -58,9 +58,11 @@ class HttpFetcher {
   // Any HTTP status is Ok with answer->status set. Unavailable when the
   // server cannot be reached, the connection breaks, or the time is up
   // ("... timed out after N s"); TooLarge past max_bytes; Unavailable
-  // ("canceled") after Cancel. Get sends request.method (GET unless set);
-  // InvalidArgument for a method other than GET, POST, PUT, or a body on a GET.
-  Status Get(const HttpRequest& request, HttpAnswer* answer);
+  // ("canceled") after Cancel. Send sends request.method (GET unless set);
+  // InvalidArgument for a method other than GET, POST, PUT, or a body on a
+  // GET. Get is Send for the fetches (the method left at GET).
+  Status Send(const HttpRequest& request, HttpAnswer* answer);
+  Status Get(const HttpRequest& request, HttpAnswer* answer) { return Send(request, answer); }
   void Cancel();
 
  private:

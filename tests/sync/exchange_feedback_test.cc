@@ -28,6 +28,7 @@
 #include "store/database.h"
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/feedback_queue.h"
+#include "sync/exchange/feedback_sender.h"
 #include "sync/exchange/http_fetcher.h"
 #include "tests/server/server_fixture.h"
 
@@ -91,7 +92,7 @@ struct PartnerFixture {
         res.status = answers.front();
         answers.pop_front();
         if (res.status == 503) res.set_header("Retry-After", "1");
-        res.set_content(res.status == 400 ? "no such entry" : "busy", "text/plain");
+        res.set_content(res.status == 400 ? "no such entry \xff\n<b>" : "busy", "text/plain");
         return;
       }
       calls.push_back({req.method, req.path, req.get_param_value("reactions"), req.get_param_value("access_token"),
@@ -330,13 +331,26 @@ TEST_CASE("exchange feedback config: feedback keys per kind, checked") {
   CHECK(c.feedback_attempts == 3);
   REQUIRE(parse("stopncii", {{"feedback_key_file", std::string("/k")}}, &c).ok());
   CHECK(c.feedback_key_file == "/k");
-  CHECK(c.feedback_attempts == 12);
+  CHECK(c.feedback_attempts == 24);
   REQUIRE(parse("threatexchange", {{"feedback_attempts", int64_t{1000}}}, &c).ok());
   // A reason that would inject XML, attempts out of range, a key of another kind.
   CHECK(parse("ncmec", {{"feedback_reason", std::string("</guid><x>")}}, &c).message().find("feedback_reason") != std::string::npos);
   CHECK(parse("ncmec", {{"feedback_attempts", int64_t{0}}}, &c).message().find("feedback_attempts: 0 is outside") != std::string::npos);
   CHECK(parse("ncmec", {{"feedback_key_file", std::string("/k")}}, &c).message().find("unknown key(s) feedback_key_file") != std::string::npos);
   CHECK(parse("url", {{"url", std::string("https://e.org/l")}, {"feedback_attempts", int64_t{2}}}, &c).message().find("unknown key(s) feedback_attempts") != std::string::npos);
+}
+
+TEST_CASE("exchange feedback retry delay: jittered, growing past 30 s to an hour, Retry-After a floor") {
+  for (int i = 0; i < 50; ++i) {
+    CHECK(hsync::FeedbackRetryDelayMs(1, -1) >= 125);
+    CHECK(hsync::FeedbackRetryDelayMs(1, -1) <= 250);
+    CHECK(hsync::FeedbackRetryDelayMs(1, 7) == 7000);
+    CHECK(hsync::FeedbackRetryDelayMs(10, -1) >= 60'000);
+    CHECK(hsync::FeedbackRetryDelayMs(10, -1) <= 120'000);
+    CHECK(hsync::FeedbackRetryDelayMs(1000, -1) >= 1'800'000);
+    CHECK(hsync::FeedbackRetryDelayMs(1000, -1) <= 3'600'000);
+    CHECK(hsync::FeedbackRetryDelayMs(1000, 86400) == 86'400'000);
+  }
 }
 
 TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under the same caps") {
@@ -370,7 +384,7 @@ TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under th
     req.url = base + (std::string(method) == "POST" ? "/post" : "/put");
     req.body = std::string("<x>") + method + "</x>";
     req.content_type = "application/xml; charset=utf-8";
-    REQUIRE(fetcher.Get(req, &a).ok());
+    REQUIRE(fetcher.Send(req, &a).ok());
     CHECK(a.status == 503);
     CHECK(a.retry_after_s == 7);
     CHECK(a.body == "try later");
@@ -382,20 +396,20 @@ TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under th
   hsync::HttpRequest req;
   req.method = "DELETE";
   req.url = base + "/post";
-  CHECK(fetcher.Get(req, &a).code() == Status::Code::kInvalidArgument);
+  CHECK(fetcher.Send(req, &a).code() == Status::Code::kInvalidArgument);
   req.method = "GET";
   req.body = "x";
-  CHECK(fetcher.Get(req, &a).code() == Status::Code::kInvalidArgument);
+  CHECK(fetcher.Send(req, &a).code() == Status::Code::kInvalidArgument);
 
   req = {};
   req.method = "POST";
   req.body = "x";
   req.url = base + "/big";
   req.max_bytes = 1000;
-  CHECK(fetcher.Get(req, &a).code() == Status::Code::kTooLarge);
+  CHECK(fetcher.Send(req, &a).code() == Status::Code::kTooLarge);
   req.url = base + "/hang";
   req.timeout_s = 2;
-  Status s = fetcher.Get(req, &a);
+  Status s = fetcher.Send(req, &a);
   CHECK(s.code() == Status::Code::kUnavailable);
   CHECK(s.message().find("timed out after 2 s") != std::string::npos);
   quit = true;
@@ -435,7 +449,8 @@ TEST_CASE("exchange feedback: reviews reach NCMEC, StopNCII and ThreatExchange, 
   fs.Review(e, "confirmed");
   f = fs.WaitFeedback(e, "failed");
   CHECK(f[0]["attempts"] == 1);
-  CHECK(f[0]["last_error"].get<std::string>().find("HTTP 400: no such entry") != std::string::npos);
+  // A hostile body (bytes that are not UTF-8, control characters) is kept printable.
+  CHECK(f[0]["last_error"].get<std::string>().find("HTTP 400: no such entry ?" "?<b>") != std::string::npos);
   for (const auto& x : fs.Exchanges()) {
     CHECK(x["feedback_pending"] == 0);
     CHECK(x["feedback_failed"] == (x["name"] == "ncmec" ? 1 : 0));
