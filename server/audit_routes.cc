@@ -9,6 +9,7 @@
 #include "base/query_variant.h"
 #include "server/routes.h"
 #include "server/signal_hold_actions.h"
+#include "sync/exchange/feedback_queue.h"
 
 namespace server {
 
@@ -243,6 +244,22 @@ void HandleAuditShow(Service& service, const ApiRequest& request, ApiResponse* r
   json rs = json::array();
   for (const auto& r : reviews) rs.push_back(ReviewJson(r));
   j["reviews"] = std::move(rs);
+  // The partner feedback the reviews of this entry queued (sync/exchange/feedback_queue.h).
+  std::vector<hsync::FeedbackItem> feedback;
+  if (s = hsync::FeedbackQueue::OfTarget(*service.db(), seq, &feedback); !s.ok()) return response->FromStatus(s);
+  json fb = json::array();
+  for (const auto& f : feedback) {
+    fb.push_back({{"exchange", f.exchange},
+                  {"review_id", std::to_string(f.review_seq)},
+                  {"hit", f.hit},
+                  {"partner_ref", f.partner_ref},
+                  {"verdict", f.positive ? "positive" : "negative"},
+                  {"state", hsync::FeedbackStateName(f.state)},
+                  {"attempts", f.attempts},
+                  {"last_error", f.last_error.empty() ? json(nullptr) : json(f.last_error)},
+                  {"delivered_ms", f.delivered_ms > 0 ? json(f.delivered_ms) : json(nullptr)}});
+  }
+  j["feedback"] = std::move(fb);
   response->Json(200, j);
 }
 
@@ -269,6 +286,13 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   HoldChanges holds;
   if (s = UpdateHoldsForReview(service, review, &holds); !s.ok()) {
     return response->FromStatus(s.WithContext("the review was recorded, but its signal holds were not"));
+  }
+  // A match from an exchange's list: the verdict is queued as that
+  // partner's feedback (a failure here is re-derived at the next start).
+  if (hsync::ExchangeManager* m = service.exchanges()) {
+    store::AuditEntry target;
+    if (s = service.audit()->Get(review.target_seq, &target); s.ok()) s = m->QueueFeedback(review, target);
+    if (!s.ok()) return response->FromStatus(s.WithContext("the review was recorded, but its partner feedback was not queued"));
   }
   // The review as the history shows it, with its chain fields and target_id.
   json j = EntryJson(review, service.db()->instance_id());

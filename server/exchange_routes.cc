@@ -19,7 +19,9 @@ json ExchangeJson(const hsync::ExchangeStatus& s) {
               {"entries", s.entries},
               {"lag_s", s.lag_s >= 0 ? json(s.lag_s) : json(nullptr)},
               {"fetches", s.fetches},
-              {"errors", s.errors}};
+              {"errors", s.errors},
+              {"feedback_pending", s.feedback_pending},
+              {"feedback_failed", s.feedback_failed}};
 }
 
 }  // namespace
@@ -52,6 +54,17 @@ void AppendExchangeGauges(Service& service, std::vector<Metrics::Gauge>* gauges)
        [](const auto& s) { return s.lag_s; });
   each("hashscreen_exchange_failing", "1 while an exchange's last fetch failed.", "gauge",
        [](const auto& s) { return s.last_error.empty() ? 0 : 1; });
+  // One metric, three results per exchange (consecutive entries of one name).
+  for (const char* result : {"delivered", "retried", "failed"}) {
+    for (const auto& s : all) {
+      const uint64_t v = result[0] == 'd' ? s.feedback_delivered_total
+                         : result[0] == 'r' ? s.feedback_retried_total
+                                            : s.feedback_failed_total;
+      gauges->push_back({"hashscreen_exchange_feedback_total",
+                         "Partner feedback attempts since start by result (delivered, retried, failed).",
+                         static_cast<double>(v), "exchange=\"" + s.name + "\",result=\"" + result + "\"", "counter"});
+    }
+  }
 }
 
 }  // namespace server

@@ -132,6 +132,7 @@ Status Service::StartExchanges() {
   };
   std::unique_ptr<hsync::ExchangeManager> m;
   HS_RETURN_IF_ERROR(hsync::ExchangeManager::Create(db_.get(), lists_.get(), config_.exchanges, log, &m));
+  HS_RETURN_IF_ERROR(m->RecoverFeedback(*audit_).WithContext("queueing the exchange feedback of earlier reviews"));
   m->Start();
   exchanges_ = std::move(m);
   return Status::Ok();

@@ -57,6 +57,11 @@ struct ExchangeStatus {
   uint64_t full_fetches = 0;                                         // whole-list refetches since start
   uint64_t added = 0, removed = 0;                                   // since start
   bool running = false;
+  // Reviewers' feedback to the partner (ncmec, stopncii, threatexchange;
+  // filled by ExchangeManager): items pending and failed now; attempts
+  // delivered, retried and failed since start.
+  uint64_t feedback_pending = 0, feedback_failed = 0;
+  uint64_t feedback_delivered_total = 0, feedback_retried_total = 0, feedback_failed_total = 0;
 };
 
 class Exchange {

@@ -157,6 +157,8 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       }
       HS_RETURN_IF_ERROR(num("stale_after_s", 1, 89ll * 86400, &c.stale_after_s));
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
+      allowed.insert("feedback_attempts");
+      HS_RETURN_IF_ERROR(num("feedback_attempts", 1, 1000, &c.feedback_attempts));
       break;
     }
     case ExchangeKind::kNcmec: {
@@ -171,6 +173,13 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
       HS_RETURN_IF_ERROR(num("max_window_entries", 1000, 100000000, &c.max_window_entries));
       HS_RETURN_IF_ERROR(num("paging_ttl_s", 0, 12 * 3600, &c.paging_ttl_s));
+      allowed.insert({"feedback_attempts", "feedback_reason"});
+      HS_RETURN_IF_ERROR(num("feedback_attempts", 1, 1000, &c.feedback_attempts));
+      HS_RETURN_IF_ERROR(str("feedback_reason", false, &c.feedback_reason));
+      if (c.feedback_reason.size() > 64 ||
+          c.feedback_reason.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos) {
+        return Status::InvalidArgument(at + ".feedback_reason: must be a reason GUID (GET {base_url}/v2/feedback/PDQ/reasons)");
+      }
       break;
     }
     case ExchangeKind::kStopNcii: {
@@ -188,6 +197,9 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
       HS_RETURN_IF_ERROR(num("page_limit", 1, 10000, &c.page_limit));
       HS_RETURN_IF_ERROR(num("stale_after_s", 1, 365ll * 86400, &c.stale_after_s));
+      allowed.insert({"feedback_attempts", "feedback_key_file"});
+      HS_RETURN_IF_ERROR(num("feedback_attempts", 1, 1000, &c.feedback_attempts));
+      HS_RETURN_IF_ERROR(str("feedback_key_file", false, &c.feedback_key_file));
       break;
     }
     default:

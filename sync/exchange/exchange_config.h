@@ -65,6 +65,14 @@ struct ExchangeConfig {
   // tombstone retention).
   std::string fetch_key_file;
   std::string subscription_key_file;
+  // Reviewers' feedback (ncmec, stopncii, threatexchange; sync/exchange/
+  // feedback_queue.h): attempts before an item is failed; ncmec: the reason
+  // GUID a downvote (false positive) carries ("" = false positives on this
+  // exchange fail, naming the setting); stopncii: the file holding the
+  // SubmitFeedback function's key ("" = fetch_key_file's).
+  int64_t feedback_attempts = 24;  // 6 to 10 hours of retries (FeedbackRetryDelayMs)
+  std::string feedback_reason;
+  std::string feedback_key_file;
   int64_t max_bytes = 256ll << 20;  // largest snapshot fetched or read (threatexchange: one page)
   int64_t timeout_s = 60;           // a whole fetch, connection to last byte
 };

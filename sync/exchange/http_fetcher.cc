@@ -45,9 +45,13 @@ void HttpFetcher::Cancel() {
   cv_.notify_all();
 }
 
-Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
+Status HttpFetcher::Send(const HttpRequest& request, HttpAnswer* answer) {
   std::string origin, target;
   HS_RETURN_IF_ERROR(SplitUrl(request.url, &origin, &target));
+  if (request.method != "GET" && request.method != "POST" && request.method != "PUT") {
+    return Status::InvalidArgument("HTTP method '" + request.method + "' is not GET, POST or PUT");
+  }
+  if (request.method == "GET" && !request.body.empty()) return Status::InvalidArgument("a GET carries no body");
   httplib::Client http(origin);
   if (!request.cacert.empty()) http.set_ca_cert_path(request.cacert.c_str());
   http.enable_server_certificate_verification(true);
@@ -87,33 +91,40 @@ Status HttpFetcher::Get(const HttpRequest& request, HttpAnswer* answer) {
 
   HttpAnswer a;
   bool too_large = false;
-  httplib::Result r = http.Get(
-      target, headers,
-      [&](const httplib::Response& response) {
-        a.status = response.status;
-        a.etag = response.get_header_value("ETag");
-        a.last_modified = response.get_header_value("Last-Modified");
-        if (response.has_header("Retry-After")) {
-          a.retry_after_s = ParseRetryAfter(response.get_header_value("Retry-After"), base::NowMs());
-        }
-        if (response.has_header("Content-Length")) {
-          int64_t n = 0;
-          if (base::ParseInt(response.get_header_value("Content-Length"), "Content-Length", 0, INT64_MAX, &n).ok() &&
-              n > request.max_bytes) {
-            too_large = true;
-            return false;
-          }
-        }
-        return true;
-      },
-      [&](const char* data, size_t n) {
-        if (a.body.size() + n > static_cast<uint64_t>(request.max_bytes)) {
-          too_large = true;
-          return false;
-        }
-        a.body.append(data, n);
-        return true;
-      });
+  httplib::Request req;
+  req.method = request.method;
+  req.path = target;
+  req.headers = std::move(headers);
+  if (request.method != "GET") {
+    req.body = request.body;
+    req.set_header("Content-Type", request.content_type.empty() ? "application/octet-stream" : request.content_type);
+  }
+  req.response_handler = [&](const httplib::Response& response) {
+    a.status = response.status;
+    a.etag = response.get_header_value("ETag");
+    a.last_modified = response.get_header_value("Last-Modified");
+    if (response.has_header("Retry-After")) {
+      a.retry_after_s = ParseRetryAfter(response.get_header_value("Retry-After"), base::NowMs());
+    }
+    if (response.has_header("Content-Length")) {
+      int64_t n = 0;
+      if (base::ParseInt(response.get_header_value("Content-Length"), "Content-Length", 0, INT64_MAX, &n).ok() &&
+          n > request.max_bytes) {
+        too_large = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (a.body.size() + n > static_cast<uint64_t>(request.max_bytes)) {
+      too_large = true;
+      return false;
+    }
+    a.body.append(data, n);
+    return true;
+  };
+  httplib::Result r = http.send(req);
   bool canceled;
   {
     std::lock_guard l(mu_);

@@ -1,5 +1,6 @@
-// HttpFetcher: the bounded HTTP GET every exchange fetches with (cpp-httplib;
-// one new connection per fetch: exchanges poll every few minutes). Bounded
+// HttpFetcher: the bounded HTTP request every exchange fetches with, and
+// sends partner feedback with (GET; POST/PUT with a body: cpp-httplib; one
+// new connection per request: exchanges poll every few minutes). Bounded
 // three ways, so a hostile or broken server cannot hold an exchange (or the
 // shutdown) nor fill memory:
 //   time   the whole fetch, from connecting to the last byte, ends after
@@ -29,7 +30,10 @@ namespace hsync {
 using base::Status;
 
 struct HttpRequest {
-  std::string url;   // scheme://host[:port]/path?query
+  std::string method = "GET";  // GET, POST or PUT
+  std::string url;             // scheme://host[:port]/path?query
+  std::string body;            // POST/PUT: sent with content_type
+  std::string content_type;
   std::string name;  // how errors name the request ("" = the URL; set it when the URL holds a secret)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string if_none_match, if_modified_since;  // "" = unconditional
@@ -54,8 +58,11 @@ class HttpFetcher {
   // Any HTTP status is Ok with answer->status set. Unavailable when the
   // server cannot be reached, the connection breaks, or the time is up
   // ("... timed out after N s"); TooLarge past max_bytes; Unavailable
-  // ("canceled") after Cancel.
-  Status Get(const HttpRequest& request, HttpAnswer* answer);
+  // ("canceled") after Cancel. Send sends request.method (GET unless set);
+  // InvalidArgument for a method other than GET, POST, PUT, or a body on a
+  // GET. Get is Send for the fetches (the method left at GET).
+  Status Send(const HttpRequest& request, HttpAnswer* answer);
+  Status Get(const HttpRequest& request, HttpAnswer* answer) { return Send(request, answer); }
   void Cancel();
 
  private:
