@@ -24,14 +24,12 @@
 #include "base/clock.h"
 #include "base/hex.h"
 #include "sync/exchange/ncmec_client.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
 using namespace testing_support;
 using nlohmann::json;
-
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
 struct Entry {
   int member = 42;
@@ -152,57 +150,14 @@ struct NcmecFixture {
   }
 };
 
-std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
-  std::string raw(bytes, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
-
-struct NcmecServer {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::string admin, ingest;
-  fs::path config;
-
+// A hashscreend following the NCMEC fixture on `port`, with `extra` settings.
+struct NcmecServer : ExchangeServer {
   NcmecServer(int port, const std::string& extra) {
-    admin = server.CreateKey("admin");
-    ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-    const fs::path creds = tmp.path() / "ncmec.credentials";
-    std::ofstream(creds) << "user:s3cret\n";
-    config = tmp.path() / "hashscreen.toml";
-    std::ofstream(config) << "[[exchange]]\nname = \"ncmec\"\nkind = \"ncmec\"\nlist = \"ncmec\"\ninterval_s = 1\n"
-                          << "base_url = \"http://127.0.0.1:" << port << "\"\ncredentials_file = \"" << creds.string()
-                          << "\"\n" << extra;
+    const std::string creds = File("ncmec.credentials", "user:s3cret\n");
+    Configure("[[exchange]]\nname = \"ncmec\"\nkind = \"ncmec\"\nlist = \"ncmec\"\ninterval_s = 1\n"
+              "base_url = \"http://127.0.0.1:" + std::to_string(port) + "\"\ncredentials_file = \"" + creds + "\"\n" +
+              extra);
     Start();
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  }
-  json Status() {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"].at(0);
-  }
-  template <typename F>
-  json WaitFor(F done, const char* what, int seconds = 60) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      json x = Status();
-      if (done(x)) return x;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL("timed out waiting for " << what << ": " << Status().dump());
-    return json();
-  }
-  bool Matches(const std::string& type, const std::string& hash) {
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{type, hash}}.dump(), "application/json");
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["match"].get<bool>();
-  }
-  json List(uint64_t id) {
-    auto r = server.Client()->Get(("/v1/lists/" + std::to_string(id)).c_str(), Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r);
   }
 };
 

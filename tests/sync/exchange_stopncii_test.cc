@@ -22,14 +22,12 @@
 
 #include "base/hex.h"
 #include "sync/exchange/stopncii_client.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
 using namespace testing_support;
 using nlohmann::json;
-
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
 struct Rec {
   std::string hash, status = "Active", type = "ImagePDQ";
@@ -119,12 +117,6 @@ struct StopNciiFixture {
   }
 };
 
-std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
-  std::string raw(bytes, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
-
 }  // namespace
 
 TEST_CASE("exchange stopncii: pages parse, hostile pages are refused whole") {
@@ -169,51 +161,22 @@ TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt 
   sn.Set({pdq[5], "Withdrawn", "ImagePDQ", 1005});
   sn.Set({RandomHex(rng, 16), "Active", "VideoMD5", 1006});
 
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  const std::string admin = server.CreateKey("admin");
-  const std::string ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-  std::ofstream(tmp.path() / "fetch.key") << "fetch-key\n";
-  std::ofstream(tmp.path() / "sub.key") << "sub-key\n";
-  const fs::path config = tmp.path() / "hashscreen.toml";
-  std::ofstream(config) << "[[exchange]]\nname = \"sn\"\nkind = \"stopncii\"\nlist = \"stopncii\"\ninterval_s = 1\n"
-                        << "base_url = \"http://127.0.0.1:" << sn.port << "/v1\"\nfetch_key_file = \""
-                        << (tmp.path() / "fetch.key").string() << "\"\nsubscription_key_file = \""
-                        << (tmp.path() / "sub.key").string() << "\"\npage_limit = 2\nstale_after_s = 3\ntimeout_s = 2\n";
-  auto start = [&] {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  };
-  auto status = [&] {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"].at(0);
-  };
-  auto wait_for = [&](auto done, const char* what) {
-    for (int i = 0; i < 300; ++i) {
-      json x = status();
-      if (done(x)) return x;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL("timed out waiting for " << what << ": " << status().dump());
-    return json();
-  };
-  auto matches = [&](const std::string& hash) {
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{"pdq", hash}}.dump(), "application/json");
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["match"].get<bool>();
-  };
+  ExchangeServer hs;
+  const std::string fetch_key = hs.File("fetch.key", "fetch-key\n"), sub_key = hs.File("sub.key", "sub-key\n");
+  hs.Configure("[[exchange]]\nname = \"sn\"\nkind = \"stopncii\"\nlist = \"stopncii\"\ninterval_s = 1\n"
+               "base_url = \"http://127.0.0.1:" + std::to_string(sn.port) + "/v1\"\nfetch_key_file = \"" + fetch_key +
+               "\"\nsubscription_key_file = \"" + sub_key + "\"\npage_limit = 2\nstale_after_s = 3\ntimeout_s = 2\n");
   auto since = [](int64_t t) {
     return [t](const json& e) { return e["checkpoint"].get<std::string>().find("since " + std::to_string(t)) != std::string::npos; };
   };
-  start();
+  hs.Start();
 
   // Everything (startTimestamp=10), four pages of two; the video skipped, the withdrawn never added.
-  json x = wait_for([](const json& e) { return e["entries"] == 5 && e["last_error"].is_null(); }, "the first sync");
+  json x = hs.WaitFor([](const json& e) { return e["entries"] == 5 && e["last_error"].is_null(); }, "the first sync");
   CHECK(x["kind"] == "stopncii");
   CHECK(since(1006)(x));
-  for (int i = 0; i < 5; ++i) CHECK(matches(pdq[i]));
-  CHECK_FALSE(matches(pdq[5]));
+  for (int i = 0; i < 5; ++i) CHECK(hs.Matches(pdq[i]));
+  CHECK_FALSE(hs.Matches(pdq[5]));
   const uint64_t list_id = x["list_id"].get<uint64_t>();
   {
     std::lock_guard l(sn.mu);
@@ -224,11 +187,11 @@ TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt 
   sn.Set({pdq[6], "Active", "ImagePDQ", 2000});
   sn.Set({pdq[0], "Withdrawn", "ImagePDQ", 2001});
   sn.Set({pdq[1], "Active", "ImagePDQ", 2002, {{"c1", "Deleted"}, {"c2", "Withdrawn"}}});
-  x = wait_for(since(2002), "the increment");
+  x = hs.WaitFor(since(2002), "the increment");
   CHECK(x["entries"] == 4);
-  CHECK(matches(pdq[6]));
-  CHECK_FALSE(matches(pdq[0]));
-  CHECK_FALSE(matches(pdq[1]));
+  CHECK(hs.Matches(pdq[6]));
+  CHECK_FALSE(hs.Matches(pdq[0]));
+  CHECK_FALSE(hs.Matches(pdq[1]));
 
   // A corrupt page (HMA's wedge): the checkpoint stays before it, the alert
   // shows, the page is asked again with backoff, and it applies once healed.
@@ -239,25 +202,25 @@ TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt 
     std::lock_guard l(sn.mu);
     sn.corrupt_hash = pdq[9];
   }
-  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the corrupt page's error");
+  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the corrupt page's error");
   CHECK(x["last_error"].get<std::string>().find("StopNCII page: not JSON") != std::string::npos);
   const int asked = sn.requests;
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  x = status();
+  x = hs.Status();
   CHECK(since(2002)(x));
   CHECK_FALSE(x["last_error"].is_null());
   CHECK(sn.requests > asked);  // retried, not wedged silently
-  CHECK_FALSE(matches(pdq[9]));
+  CHECK_FALSE(hs.Matches(pdq[9]));
   {
     std::lock_guard l(sn.mu);
     sn.corrupt_hash.clear();
   }
-  x = wait_for([&](const json& e) { return e["last_error"].is_null() && since(3002)(e); }, "the healed page");
+  x = hs.WaitFor([&](const json& e) { return e["last_error"].is_null() && since(3002)(e); }, "the healed page");
   CHECK(x["entries"] == 7);
-  CHECK(matches(pdq[9]));
+  CHECK(hs.Matches(pdq[9]));
   // Polls that bring nothing new change nothing (no batch per poll).
   const auto last_seq = [&] {
-    return Json(server.Client()->Get(("/v1/lists/" + std::to_string(list_id)).c_str(), Bearer(admin)))["last_seq"].get<uint64_t>();
+    return Json(hs.server.Client()->Get(("/v1/lists/" + std::to_string(list_id)).c_str(), Bearer(hs.admin)))["last_seq"].get<uint64_t>();
   };
   const uint64_t seq = last_seq();
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
@@ -270,36 +233,36 @@ TEST_CASE("exchange stopncii: follows FetchHashes (paging, withdrawals, corrupt 
     std::lock_guard l(sn.mu);
     sn.expire_token = true;
   }
-  x = wait_for([&](const json& e) { return e["entries"] == 9 && e["last_error"].is_null() && since(4001)(e); }, "the restart");
+  x = hs.WaitFor([&](const json& e) { return e["entries"] == 9 && e["last_error"].is_null() && since(4001)(e); }, "the restart");
 
   // 429 with Retry-After: 2.
   {
     std::lock_guard l(sn.mu);
     sn.throttle = true;
   }
-  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
+  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
   CHECK(x["last_error"].get<std::string>().find("HTTP 429") != std::string::npos);
   const int before = sn.requests;
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   CHECK(sn.requests - before <= 1);
-  wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
+  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
 
   // A hanging server: cut off after timeout_s.
   sn.hang = true;
-  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
+  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
   CHECK_MESSAGE(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos, x.dump());
   sn.hang = false;
-  wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
+  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
 
   // Killed, and away longer than stale_after_s while a hash vanished with no
   // tombstone: everything is fetched again and the vanished hash withdrawn.
-  server.Stop(SIGKILL);
+  hs.server.Stop(SIGKILL);
   sn.Vanish(pdq[2]);
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  start();
-  x = wait_for([](const json& e) { return e["entries"] == 8; }, "the stale refetch");
-  CHECK_FALSE(matches(pdq[2]));
-  CHECK(matches(pdq[3]));
+  hs.Start();
+  x = hs.WaitFor([](const json& e) { return e["entries"] == 8; }, "the stale refetch");
+  CHECK_FALSE(hs.Matches(pdq[2]));
+  CHECK(hs.Matches(pdq[3]));
   {
     std::lock_guard l(sn.mu);
     CHECK(sn.queries.back().find("startTimestamp=") != std::string::npos);

@@ -20,7 +20,7 @@
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/http_fetcher.h"
 #include "sync/exchange/snapshot_diff.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
@@ -31,8 +31,6 @@ using nlohmann::json;
 void WaitRunning(const httplib::Server& http) {
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
-
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
 // A plain HTTP server on a free loopback port, run by the test: serves
 // `body` at /list.csv with an ETag (its generation), answers 304 to a
@@ -100,53 +98,6 @@ std::string Csv(const std::vector<std::string>& pdqs) {
   for (size_t i = 0; i < pdqs.size(); ++i) out += "pdq," + pdqs[i] + ",ref-" + pdqs[i].substr(0, 8) + "\n";
   return out;
 }
-
-// A hashscreend with admin and ingest keys whose config has `exchanges`
-// (TOML text of [[exchange]] tables).
-struct ExchangeServer {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::string admin, ingest;
-  fs::path config;
-
-  explicit ExchangeServer(const std::string& exchanges) {
-    admin = server.CreateKey("admin");
-    ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-    config = tmp.path() / "hashscreen.toml";
-    std::ofstream(config) << exchanges;
-    Start();
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  }
-  json Exchanges() {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"];
-  }
-  // Polls until `done(exchange 0)`; fails after 60 s.
-  template <typename F>
-  json WaitFor(F done, const char* what) {
-    for (int i = 0; i < 600; ++i) {
-      json x = Exchanges().at(0);
-      if (done(x)) return x;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL("timed out waiting for: " << what << "; last status " << Exchanges().dump());
-    return {};
-  }
-  bool Matches(const std::string& pdq) {
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{"pdq", pdq}}.dump(), "application/json");
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["match"].get<bool>();
-  }
-  json List(uint64_t id) {
-    auto r = server.Client()->Get(("/v1/lists/" + std::to_string(id)).c_str(), Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r);
-  }
-};
 
 std::string UrlExchange(const std::string& url, int interval_s = 1, const std::string& extra = "") {
   return "[[exchange]]\nname = \"sample\"\nkind = \"url\"\nurl = \"" + url + "\"\nlist = \"sample\"\ninterval_s = " +

@@ -1,0 +1,94 @@
+// ExchangeServer: a real hashscreend on a loopback port whose config holds
+// [[exchange]] tables, with an admin key and an ingest key that may screen
+// hashes, and the calls every exchange test makes: GET /v1/exchanges,
+// waiting on an exchange's status, screening a hash, reading a list.
+// Every call REQUIREs success, so a broken server fails the test at once.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <random>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "base/hex.h"
+#include "tests/server/server_fixture.h"
+
+namespace testing_support {
+
+// A response's status, -1 when the request failed.
+inline int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
+
+// `bytes` random bytes as lower-case hex: a synthetic partner hash.
+inline std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
+  std::string raw(bytes, '\0');
+  for (auto& c : raw) c = static_cast<char>(rng());
+  return base::HexEncode(raw);
+}
+
+struct ExchangeServer {
+  TempDir tmp;
+  ServerProcess server{tmp.path()};
+  std::string admin = server.CreateKey("admin");
+  std::string ingest = server.CreateKey("ingest", "", {"--hash-queries"});
+  fs::path config = tmp.path() / "hashscreen.toml";
+
+  // Keys only: write credential files (File), then Configure and Start.
+  ExchangeServer() = default;
+  // Configured with `exchanges` (TOML text) and started.
+  explicit ExchangeServer(const std::string& exchanges) {
+    Configure(exchanges);
+    Start();
+  }
+
+  // Writes `contents` to a file in the server's temp dir (a credential file
+  // an exchange names) and returns its path.
+  std::string File(const std::string& name, const std::string& contents) {
+    const fs::path p = tmp.path() / name;
+    std::ofstream(p) << contents;
+    return p.string();
+  }
+  void Configure(const std::string& exchanges) { std::ofstream(config) << exchanges; }
+  void Start() {
+    std::string error;
+    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
+  }
+
+  nlohmann::json Exchanges() {
+    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
+    REQUIRE(HttpStatus(r) == 200);
+    return Json(r)["exchanges"];
+  }
+  nlohmann::json Status(size_t index = 0) { return Exchanges().at(index); }
+  // Polls exchange `index` every 100 ms until done(status); fails the test
+  // with the last status after `seconds`.
+  template <typename F>
+  nlohmann::json WaitFor(F done, const char* what, int seconds = 60, size_t index = 0) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      nlohmann::json x = Status(index);
+      if (done(x)) return x;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("timed out waiting for " << what << ": " << Exchanges().dump());
+    return {};
+  }
+
+  // The ingest answer for one hash query.
+  bool Matches(const std::string& type, const std::string& hash) {
+    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), nlohmann::json{{type, hash}}.dump(),
+                                   "application/json");
+    REQUIRE(HttpStatus(r) == 200);
+    return Json(r)["match"].get<bool>();
+  }
+  bool Matches(const std::string& pdq) { return Matches("pdq", pdq); }
+
+  nlohmann::json List(uint64_t id) {
+    auto r = server.Client()->Get(("/v1/lists/" + std::to_string(id)).c_str(), Bearer(admin));
+    REQUIRE(HttpStatus(r) == 200);
+    return Json(r);
+  }
+};
+
+}  // namespace testing_support
