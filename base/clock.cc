@@ -15,8 +15,7 @@ int64_t MonotonicMs() {
       .count();
 }
 
-std::string FormatUtc(int64_t unix_ms) {
-  if (unix_ms == 0) return "-";
+std::string FormatIso8601(int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -24,6 +23,8 @@ std::string FormatUtc(int64_t unix_ms) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+std::string FormatUtc(int64_t unix_ms) { return unix_ms == 0 ? "-" : FormatIso8601(unix_ms); }
 
 bool UtcToUnixMs(int year, int month, int day, int hour, int minute, int second, int ms, int64_t* out) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -14,7 +14,10 @@ namespace base {
 int64_t NowMs();
 // Milliseconds on a monotonic clock with an arbitrary origin.
 int64_t MonotonicMs();
-// "2026-11-29T16:40:02Z" (UTC, second precision); "-" for 0.
+// "2026-11-29T16:40:02Z" (ISO 8601, UTC, second precision; the
+// milliseconds are dropped).
+std::string FormatIso8601(int64_t unix_ms);
+// FormatIso8601 for display: "-" for 0 (a time never set).
 std::string FormatUtc(int64_t unix_ms);
 // The Unix ms of a UTC calendar time, or false for a time that does not
 // exist (month 13, hour 24, February 31, a year before 1970; second 60 is

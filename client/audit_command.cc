@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <map>
 #include <set>
 
@@ -75,15 +74,6 @@ constexpr size_t kMaxCheckpointFile = 4096;
 int Fail(const std::string& what) {
   std::fprintf(stderr, "hashscreen audit: %s\n", what.c_str());
   return 1;
-}
-
-std::string Time(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string Str(const json& j, const char* k) {
@@ -166,7 +156,7 @@ std::string QueryString(const std::map<std::string, std::string>& params) {
 }
 
 std::string EntryLine(const json& e) {
-  std::string line = Str(e, "id") + "  " + Time(e.value("time_ms", int64_t{0})) + "  ";
+  std::string line = Str(e, "id") + "  " + base::FormatIso8601(e.value("time_ms", int64_t{0})) + "  ";
   if (Str(e, "kind") == "event") {
     line += "event " + Str(e, "event") + " key=" + Str(e, "key_id") + ": " + Str(e, "detail");
   } else if (Str(e, "kind") == "review") {

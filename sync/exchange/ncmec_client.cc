@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 #include <httplib.h>
 
@@ -202,14 +201,7 @@ bool ParseNcmecTime(std::string_view t, int64_t* unix_ms) {
   return base::UtcToUnixMs(y, mo, d, h, mi, s, ms, unix_ms);
 }
 
-std::string FormatNcmecTime(int64_t unix_s) {
-  const std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string FormatNcmecTime(int64_t unix_s) { return base::FormatIso8601(unix_s * 1000); }
 
 Status ParseNcmecPage(std::string_view body, NcmecPage* out) {
   if (body.size() > static_cast<size_t>(INT32_MAX)) return Bad("larger than 2 GiB");

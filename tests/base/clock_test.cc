@@ -12,6 +12,9 @@ TEST_CASE("UtcToUnixMs converts UTC calendar times and refuses ones that do not 
   REQUIRE(base::UtcToUnixMs(2026, 11, 29, 16, 40, 2, 123, &ms));
   CHECK(ms == 1795970402123);
   CHECK(base::FormatUtc(ms) == "2026-11-29T16:40:02Z");
+  CHECK(base::FormatIso8601(ms) == "2026-11-29T16:40:02Z");
+  CHECK(base::FormatIso8601(0) == "1970-01-01T00:00:00Z");
+  CHECK(base::FormatUtc(0) == "-");  // never set
   CHECK(base::UtcToUnixMs(2024, 2, 29, 0, 0, 0, 0, &ms));  // leap year
   CHECK(base::UtcToUnixMs(2000, 2, 29, 0, 0, 0, 0, &ms));  // divisible by 400
   CHECK_FALSE(base::UtcToUnixMs(2100, 2, 29, 0, 0, 0, 0, &ms));
