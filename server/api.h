@@ -29,6 +29,7 @@ struct ApiRequest {
   std::multimap<std::string, std::string> params;  // query string
   std::string content_type;
   std::string accept;  // the Accept header
+  std::string if_none_match;  // the If-None-Match header (the console's assets answer 304 on a match)
   std::string body;
   bool body_too_large = false;  // the body exceeded limits.max_body_bytes and was cut off
   uint64_t body_bytes = 0;      // bytes the client sent or announced (also when cut off)

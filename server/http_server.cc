@@ -170,6 +170,7 @@ struct HttpServer::Impl : http::Application {
     for (const auto& [k, v] : head.query) api.params.emplace(k, v);
     if (const std::string* ct = head.Header("content-type")) api.content_type = *ct;
     if (const std::string* accept = head.Header("accept")) api.accept = *accept;
+    if (const std::string* inm = head.Header("if-none-match")) api.if_none_match = *inm;
 
     // Protocol refusals that need no key: the body is never decompressed
     // (a small compressed body could inflate past every limit), a body route

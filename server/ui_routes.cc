@@ -13,7 +13,12 @@
 // The page's answers carry a strict Content-Security-Policy: scripts, styles
 // and requests only from this origin, no inline script or style, no frames,
 // no forms posting elsewhere. The page never fetches media.
+#include <map>
+#include <string_view>
+
 #include "base/clock.h"
+#include "base/crypto.h"
+#include "base/hex.h"
 #include "server/log.h"
 #include "server/request_id.h"
 #include "server/routes.h"
@@ -56,6 +61,40 @@ json SessionJson(const store::ApiKey& key, const UiSessions::Session& session) {
               {"expires_ms", session.expires_ms}};
 }
 
+// The asset's strong validator: its SHA-256's first 16 bytes in hex, quoted.
+// The assets are compiled in, so each is hashed once, on first use.
+const std::string& AssetEtag(const WebAsset& asset) {
+  static const std::map<std::string_view, std::string> etags = [] {
+    std::map<std::string_view, std::string> m;
+    for (const WebAsset& a : WebAssets()) {
+      const base::Sha256Digest d = base::Sha256(a.bytes);
+      m.emplace(a.path, "\"" + base::HexEncode(std::span<const uint8_t>(d.data(), 16)) + "\"");
+    }
+    return m;
+  }();
+  return etags.at(asset.path);
+}
+
+// If-None-Match (RFC 9110 13.1.2): "*" or a comma-separated list of entity
+// tags compared weakly (W/"x" matches "x"). Anything malformed matches
+// nothing, so the client gets the whole asset.
+bool NoneMatchHits(std::string_view header, std::string_view etag) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  if (trim(header) == "*") return true;
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view tag = trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void HandleUiAsset(Service& service, const ApiRequest& request, ApiResponse* response) {
@@ -65,11 +104,19 @@ void HandleUiAsset(Service& service, const ApiRequest& request, ApiResponse* res
     response->Error(404, "not_found", "no such route");
     return;
   }
-  response->status = 200;
-  response->content_type = asset->content_type;
-  response->body.assign(asset->bytes);
+  const std::string& etag = AssetEtag(*asset);
+  if (!request.if_none_match.empty() && NoneMatchHits(request.if_none_match, etag)) {
+    response->status = 304;  // the browser's copy is this binary's: no body (http/response.h)
+    response->content_type.clear();
+  } else {
+    response->status = 200;
+    response->content_type = asset->content_type;
+    response->body.assign(asset->bytes);
+  }
+  response->headers.emplace_back("ETag", etag);
   response->headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
-  // Revalidated at every load: the files change with the binary.
+  // Revalidated at every load (the files change with the binary); the ETag
+  // makes that a 304 without the file when nothing changed.
   response->headers.emplace_back("Cache-Control", "no-cache");
   response->headers.emplace_back("X-Frame-Options", "DENY");
   response->headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");

@@ -18,7 +18,8 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, body, accept) {
+// `notify` false: a 401 is only this request's error (a prefetch's, below).
+async function send(method, path, body, accept, notify = true) {
   const headers = { Accept: accept };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken;
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error' };
@@ -36,15 +37,35 @@ async function send(method, path, body, accept) {
     let error = {};
     try { error = (await r.json()).error || {}; } catch { /* not JSON */ }
     const e = new ApiError(r.status, error.code || `http_${r.status}`, error.message || r.statusText);
-    if (r.status === 401 && path !== '/ui/api/session') onSignedOut(e);
+    if (r.status === 401 && notify && path !== '/ui/api/session') onSignedOut(e);
     throw e;
   }
   return r;
 }
 
+// A GET started before the page knows it will need it (the queue's first
+// page, asked for at the same time as the session check, web/app.js), kept
+// for the first api('GET', path) of the same path. One only, taken once; a
+// failed one is asked for again by that call (so a 401 then ends the
+// session as any other would); dropPrefetch() forgets one nobody took.
+let early = null;
+
+export function prefetch(path) {
+  const text = send('GET', path, undefined, 'application/json', false).then((r) => r.text());
+  text.catch(() => {});  // its failure is seen, if at all, by the call that takes it
+  early = { path, text };
+}
+
+export function dropPrefetch() { early = null; }
+
 export async function api(method, path, body) {
-  const r = await send(method, path, body, 'application/json');
-  const text = await r.text();
+  let text = null;
+  if (method === 'GET' && early && early.path === path) {
+    const taken = early.text;
+    early = null;
+    text = await taken.catch(() => null);
+  }
+  if (text === null) text = await (await send(method, path, body, 'application/json')).text();
   return text ? JSON.parse(text) : null;
 }
 

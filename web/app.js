@@ -2,12 +2,15 @@
 // hash router (#/queue, #/browse, #/entry/ID, #/export, #/admin/...), the
 // status line and the keyboard help. Views live in their own modules and
 // render into <main>.
-import { api, ApiError, setCsrfToken, setSignedOutHandler } from './api.js';
+//
+// The queue is the page most loads show, so only what it needs is imported
+// up front (index.html preloads those modules in one go); an entry, the
+// export and the admin pages are imported when first opened. A load asks
+// for the session and the queue's first page at once (docs/review.md,
+// "Speed").
+import { api, ApiError, setCsrfToken, setSignedOutHandler, prefetch, dropPrefetch } from './api.js';
 import { h, clear, field } from './dom.js';
-import { renderMatches } from './matches.js';
-import { renderEntry } from './entry.js';
-import { renderExport } from './export.js';
-import { renderAdmin } from './admin.js';
+import { renderMatches, firstPagePath } from './matches.js';
 import { session, say, sayError, errorText, setKeyHandler, keyHandlerNow } from './state.js';
 
 const main = document.getElementById('main');
@@ -65,13 +68,23 @@ async function signOut() {
   renderSignIn();
 }
 
+// The route in location.hash: its path's parts and its filters.
+function current() {
+  const hash = location.hash || '#/queue';
+  const [path, queryText] = hash.slice(1).split('?');
+  return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(queryText || '') };
+}
+
+// A view from its module, imported on first use; an import that fails
+// (the server went away) is said on the status line.
+function lazy(load, render) {
+  return load().then(render, sayError);
+}
+
 function route() {
   if (!session.role) return renderSignIn();
   setKeyHandler(null);
-  const hash = location.hash || '#/queue';
-  const [path, queryText] = hash.slice(1).split('?');
-  const params = new URLSearchParams(queryText || '');
-  const parts = path.split('/').filter(Boolean);
+  const { parts, params } = current();
   for (const a of nav.querySelectorAll('a')) {
     if (a.getAttribute('href') === `#/${parts.slice(0, 2).join('/')}` || a.getAttribute('href') === `#/${parts[0]}`) {
       a.setAttribute('aria-current', 'page');
@@ -88,9 +101,9 @@ function route() {
   switch (parts[0]) {
     case 'queue': case 'browse': case undefined:
       return renderMatches(view, parts[0] === 'browse' ? 'browse' : 'queue', params);
-    case 'entry': return renderEntry(view, parts[1]);
-    case 'export': return renderExport(view);
-    case 'admin': return renderAdmin(view, parts[1]);
+    case 'entry': return lazy(() => import('./entry.js'), (m) => m.renderEntry(view, parts[1]));
+    case 'export': return lazy(() => import('./export.js'), (m) => m.renderExport(view));
+    case 'admin': return lazy(() => import('./admin.js'), (m) => m.renderAdmin(view, parts[1]));
     case 'signin': location.hash = '#/queue'; return undefined;
     default:
       view.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/queue' }, 'Back to the queue')));
@@ -119,11 +132,18 @@ setSignedOutHandler((e) => {
 });
 window.addEventListener('hashchange', route);
 
+// The session check and the first page of a queue or browse view go out
+// together: one round trip before the rows instead of two. Signed out, the
+// page's request is a 401 nobody sees, and is forgotten.
 (async () => {
+  const { parts, params } = current();
+  const checking = api('GET', '/ui/api/session');
+  if (['queue', 'browse', undefined].includes(parts[0])) prefetch(firstPagePath(parts[0] === 'browse' ? 'browse' : 'queue', params));
   try {
-    setSession(await api('GET', '/ui/api/session'));
+    setSession(await checking);
   } catch {
     setSession(null);
   }
   route();
+  dropPrefetch();
 })();

@@ -27,6 +27,25 @@ export function closestDistance(entry) {
   return d.length ? String(Math.min(...d)) : '-';
 }
 
+// The GET /v1/audit parameters of a view ('queue' or 'browse') and its
+// filters, without the cursor.
+function apiQuery(mode, params) {
+  const queue = mode === 'queue';
+  return {
+    list: params.get('list'), partner: params.get('partner'), instance: params.get('instance'),
+    since: params.get('since'), until: params.get('until'),
+    verdict: queue ? 'match' : params.get('verdict'),
+    disposition: queue ? 'unreviewed' : params.get('disposition'),
+    order: queue ? 'oldest' : 'newest', limit: PAGE,
+  };
+}
+
+// The path of a view's first page: what renderMatches asks for first, so
+// the page can ask for it before it has rendered anything (web/app.js).
+export function firstPagePath(mode, params) {
+  return `/v1/audit${query(apiQuery(mode, params))}`;
+}
+
 export function renderMatches(main, mode, params) {
   const queue = mode === 'queue';
   document.title = `${queue ? 'Queue' : 'All entries'} - hashscreen review`;
@@ -69,13 +88,7 @@ export function renderMatches(main, mode, params) {
     h('p', { class: 'hint' }, 'Keys: j/k or arrows move, Enter opens, c confirm, f false positive, e escalate, ? help.'),
     form, table, empty, h('p', {}, more));
 
-  const apiParams = {
-    list: params.get('list'), partner: params.get('partner'), instance: params.get('instance'),
-    since: params.get('since'), until: params.get('until'),
-    verdict: queue ? 'match' : params.get('verdict'),
-    disposition: queue ? 'unreviewed' : params.get('disposition'),
-    order: queue ? 'oldest' : 'newest', limit: PAGE,
-  };
+  const apiParams = apiQuery(mode, params);
   let cursor = null;
   let selected = -1;
   const rows = () => [...body.rows];

@@ -23,8 +23,11 @@ std::string SerializeResponse(const Response& r, bool keep_alive, bool http10, b
   const char* reason = http_status_str(static_cast<http_status>(r.status));
   out += reason && *reason && std::string_view(reason) != "<unknown>" ? reason : "Status";
   out += "\r\n";
-  if (!r.content_type.empty() && Safe(r.content_type)) out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  // 1xx, 204 and 304 answers end at their header (RFC 9112 6.3): no body, and
+  // no Content-Length, which in a 304 would have to be the 200's length.
+  const bool bodiless = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
+  if (!r.content_type.empty() && Safe(r.content_type) && !bodiless) out += "Content-Type: " + r.content_type + "\r\n";
+  if (!bodiless) out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   for (const auto& [name, value] : r.headers) {
     if (!Safe(name) || !Safe(value) || name.empty()) continue;
     out += name + ": " + value + "\r\n";
@@ -32,7 +35,7 @@ std::string SerializeResponse(const Response& r, bool keep_alive, bool http10, b
   if (!keep_alive) out += "Connection: close\r\n";
   else if (http10) out += "Connection: keep-alive\r\n";
   out += "\r\n";
-  if (!head_only) out += r.body;
+  if (!head_only && !bodiless) out += r.body;
   return out;
 }
 

@@ -25,7 +25,8 @@ struct Response {
 };
 
 // The response as bytes: status line, fields, blank line and (unless
-// `head_only`, for HEAD requests) the body. `keep_alive` writes
+// `head_only`, for HEAD requests) the body. A 1xx, 204 or 304 response is
+// written without Content-Type, Content-Length or body, whatever `body` holds. `keep_alive` writes
 // "Connection: keep-alive" for HTTP/1.0 clients and nothing for HTTP/1.1;
 // otherwise "Connection: close".
 std::string SerializeResponse(const Response& response, bool keep_alive, bool http10, bool head_only);

@@ -7,6 +7,9 @@
 #include <chrono>
 #include <thread>
 
+#include "base/crypto.h"
+#include "base/hex.h"
+#include "tests/server/raw_client.h"
 #include "tests/server/server_fixture.h"
 
 using namespace testing_support;
@@ -322,4 +325,85 @@ TEST_CASE("console: on plain HTTP (loopback only) the cookie is not Secure, and 
   CHECK(s.set_cookie.find("Secure") == std::string::npos);
   CHECK(s.set_cookie.find("HttpOnly") != std::string::npos);
   CHECK(c.Get("/v1/audit", WithCookie(s.cookie))->status == 200);
+}
+
+// The console's files carry a strong ETag (a hash of the served bytes) and
+// Cache-Control: no-cache, so a reload revalidates each file and gets 304
+// without it when it is this binary's.
+TEST_CASE("console: assets have a strong ETag of their bytes, a matching If-None-Match gets 304 without a body, a stale one 200") {
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  std::string error;
+  REQUIRE_MESSAGE(server.Start({"--plain-http"}, &error), error);
+  httplib::Client c("127.0.0.1", server.port());
+  std::map<std::string, std::string> etags;
+  for (const char* path : {"/ui/", "/ui/index.html", "/ui/app.js", "/ui/matches.js", "/ui/console.css", "/ui/favicon.svg"}) {
+    CAPTURE(path);
+    auto r = c.Get(path);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const std::string etag = r->get_header_value("ETag");
+    CHECK(etag.size() == 34);  // "<32 hex digits>": strong (no W/)
+    CHECK(etag.front() == '"');
+    CHECK(etag.back() == '"');
+    CHECK(r->get_header_value("Cache-Control") == "no-cache");
+    CHECK(c.Get(path)->get_header_value("ETag") == etag);  // stable
+    etags[path] = etag;
+  }
+  CHECK(etags["/ui/"] == etags["/ui/index.html"]);
+  CHECK(etags["/ui/app.js"] != etags["/ui/matches.js"]);
+  CHECK(etags["/ui/app.js"] != etags["/ui/console.css"]);
+  // The tag is the served bytes' hash: a changed file is a changed tag.
+  {
+    auto r = c.Get("/ui/app.js");
+    const base::Sha256Digest d = base::Sha256(r->body);
+    CHECK(etags["/ui/app.js"] == "\"" + base::HexEncode(std::span<const uint8_t>(d.data(), 16)) + "\"");
+  }
+
+  const std::string app = etags["/ui/app.js"];
+  const std::string stale = "\"" + std::string(32, '0') + "\"";
+  for (const std::string& inm : {app, "W/" + app, stale + ", " + app, stale + "," + app + " ", std::string("*"), std::string(" * ")}) {
+    CAPTURE(inm);
+    auto r = c.Get("/ui/app.js", {{"If-None-Match", inm}});
+    REQUIRE(r);
+    CHECK(r->status == 304);
+    CHECK(r->body.empty());
+    CHECK(r->get_header_value("ETag") == app);
+    CHECK(r->get_header_value("Cache-Control") == "no-cache");
+    CHECK(r->get_header_value("Content-Security-Policy") == kCsp);
+  }
+  // A stale tag, another file's tag, a tag without quotes, a truncated one,
+  // garbage: the whole file.
+  for (const std::string& inm : {stale, etags["/ui/matches.js"], app.substr(1, 32), app.substr(0, 20), std::string("\""),
+                                 std::string(",,, ,"), std::string("W/"), std::string(2000, 'x'), "**, " + stale}) {
+    CAPTURE(inm);
+    auto r = c.Get("/ui/app.js", {{"If-None-Match", inm}});
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body.size() > 1000);
+    CHECK(r->get_header_value("ETag") == app);
+  }
+  // API answers are not assets: no ETag, and If-None-Match changes nothing.
+  CHECK(c.Get("/healthz", {{"If-None-Match", "*"}})->status == 200);
+
+  // On the wire: the 304 ends at its blank line (no Content-Length, no
+  // body), so the next response on the same connection follows at once.
+  RawClient raw;
+  REQUIRE(raw.Connect(server.port(), false));
+  REQUIRE(raw.Send("GET /ui/app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + app +
+                   "\r\n\r\nHEAD /ui/app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + app +
+                   "\r\n\r\nGET /ui/favicon.svg HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(raw.ReadUntil("</svg>", 5000));
+  const std::string& wire = raw.received();
+  CHECK(wire.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0);
+  const size_t end1 = wire.find("\r\n\r\n");
+  REQUIRE(end1 != std::string::npos);
+  const std::string head1 = wire.substr(0, end1);
+  CHECK(head1.find("\r\nContent-Length:") == std::string::npos);
+  CHECK(head1.find("\r\nContent-Type:") == std::string::npos);
+  CHECK(head1.find("ETag: " + app) != std::string::npos);
+  CHECK(wire.substr(end1 + 4).rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0);
+  const size_t end2 = wire.find("\r\n\r\n", end1 + 4);
+  REQUIRE(end2 != std::string::npos);
+  CHECK(wire.substr(end2 + 4).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
 }

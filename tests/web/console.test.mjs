@@ -320,6 +320,58 @@ if (process.env.HASHSCREEN_NO_BROWSER === '1') {
       }
     });
 
+    // The load's critical path (docs/review.md "Speed"): the session check
+    // and the queue's first page go out together, the page's request is the
+    // one the queue shows (not asked twice), a signed-out load's 401 for it
+    // shows nothing, and a reload revalidates the files (304 by ETag).
+    it('a load asks for the session and the first page together, signed out it shows only the sign-in form, loads again revalidate the files', async () => {
+      const { context, page } = await newPage();
+      const refused = page.waitForResponse((r) => r.url().includes('/v1/audit?'));
+      await page.goto(`${server.url}/ui/#/browse?partner=acme`);
+      assert.equal((await refused).status(), 401);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+      assert.equal(await page.locator('form.signin [role=alert]').textContent(), '', 'no "session ended" for the early request');
+      assert.equal(await page.getByRole('status').textContent(), '');
+      const r = await context.request.post(`${server.url}/ui/api/session`, { data: { api_key: server.keys.reviewer } });
+      assert.equal(r.status(), 200);
+      // The new context's first load moved app.js whole (200).
+      const firstTransfer = await page.evaluate(() => performance.getEntriesByType('resource').find((x) => x.name.endsWith('/ui/app.js')).transferSize);
+      for (const load of ['first', 'reload']) {
+        if (load === 'first') {
+          await page.goto('about:blank');  // a new document, not a fragment change
+          await page.goto(`${server.url}/ui/#/browse?partner=acme`);
+        } else {
+          await page.reload();
+        }
+        await page.getByRole('status').filter({ hasText: 'entries shown' }).waitFor();
+        const t = await page.evaluate(() => {
+          const res = performance.getEntriesByType('resource');
+          const session = res.find((x) => x.name.endsWith('/ui/api/session'));
+          const audits = res.filter((x) => x.name.includes('/v1/audit?'));
+          const app = res.find((x) => x.name.endsWith('/ui/app.js'));
+          const lazy = res.filter((x) => /\/(entry|export|admin)\.js$/.test(x.name)).length;
+          return { sessionEnd: session.responseEnd, audits: audits.map((x) => [x.name, x.startTime]), appTransfer: app.transferSize, lazy };
+        });
+        assert.equal(t.audits.length, 1, `${load}: the first page asked once`);
+        assert.match(t.audits[0][0], /partner=acme/);
+        assert.ok(t.audits[0][1] < t.sessionEnd, `${load}: the first page asked before the session check answered`);
+        assert.equal(t.lazy, 0, `${load}: the entry, export and admin modules are not loaded for the table`);
+        // Revalidated, a 304 moves app.js's header only (the 200 its 6 KB too).
+        assert.ok(t.appTransfer > 0 && t.appTransfer * 4 < firstTransfer, `${load}: app.js revalidated (304): ${t.appTransfer} bytes moved, ${firstTransfer} at first`);
+      }
+      // The rows are the API's answer to the same query.
+      const ids = await page.locator('table.entries tbody tr').evaluateAll((rows) => rows.map((x) => x.dataset.id));
+      const api = await server.call('GET', '/v1/audit?partner=acme&order=newest&limit=50', server.keys.reviewer);
+      assert.ok(ids.length > 0);
+      assert.deepEqual(ids, api.json.entries.map((e) => String(e.id ?? e.seq)));
+      // An entry's module arrives when it is first opened.
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: `Entry #${ids[0]}` }).waitFor();
+      await check(page, '15-browse-reloaded-entry');
+      await context.close();
+    });
+
     it('a session expires after ui.session_ttl_s', async () => {
       const short = await seededServer(['--ui-session-ttl-s', '3'], 1);
       try {

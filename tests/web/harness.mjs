@@ -46,6 +46,7 @@ export class Server {
     this.proc = null;
     this.url = '';
     this.log = '';
+    this.binary = HASHSCREEND;  // the hashscreend that serves (queue_ab.mjs compares two)
   }
 
   createKey(role, extra = []) {
@@ -54,7 +55,7 @@ export class Server {
   }
 
   async start(extra = []) {
-    this.proc = spawn(HASHSCREEND, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--plain-http',
+    this.proc = spawn(this.binary, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--plain-http',
       '--metrics-listen', '', '--audit-sync=false', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     await new Promise((resolve, reject) => {

@@ -44,6 +44,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
+export const medianOf = median;
 const round = (x) => Math.round(x * 10) / 10;
 
 // Runs in the page before its own scripts (addInitScript: a CDP injection,
@@ -99,9 +100,11 @@ function seed(data, entries, extra = []) {
 
 // A hashscreend on a seeded log with a reviewer and an admin key; .seed
 // holds what seed_audit wrote (counts, the queue's head), .seedWallS its
-// wall time. On failure its temp dir is removed.
-export async function seededLog(entries) {
+// wall time. On failure its temp dir is removed. `binary`: another
+// hashscreend to serve it than $HASHSCREEND (queue_ab.mjs).
+export async function seededLog(entries, binary = '') {
   const server = new Server();
+  if (binary) server.binary = binary;
   try {
     server.keys = { reviewer: server.createKey('reviewer'), admin: server.createKey('admin') };
     const t0 = Date.now();
@@ -117,7 +120,7 @@ export async function seededLog(entries) {
   return server;
 }
 
-async function signedInContext(browser, server) {
+export async function signedInContext(browser, server) {
   const context = await browser.newContext();
   const r = await context.request.post(`${server.url}/ui/api/session`, { data: { api_key: server.keys.reviewer } });
   if (r.status() !== 200 && r.status() !== 201) throw new Error(`sign in: ${r.status()} ${await r.text()}`);
@@ -174,6 +177,14 @@ function childCpuMs() {
     }
   }
   return ticks * 10;
+}
+
+// One load by `navigate` (a goto or a reload) of a page from
+// signedInContext: its breakdown and the CPU it cost.
+export async function measureLoad(page, navigate) {
+  const cpu0 = childCpuMs();
+  await navigate();
+  return { ...await loaded(page), cpu_ms: childCpuMs() - cpu0 };
 }
 
 const summary = (loads) => Object.fromEntries(Object.keys(loads[0]).map((k) => [k, round(median(loads.map((l) => l[k] ?? NaN)))]));
