@@ -46,6 +46,8 @@ export function firstPagePath(mode, params) {
   return `/v1/audit${query(apiQuery(mode, params))}`;
 }
 
+const kShowEmptyAfterMs = 150;
+
 export function renderMatches(main, mode, params) {
   const queue = mode === 'queue';
   document.title = `${queue ? 'Queue' : 'All entries'} - hashscreen review`;
@@ -83,10 +85,19 @@ export function renderMatches(main, mode, params) {
     body);
   const more = h('button', { type: 'button', hidden: true }, 'More');
   const empty = h('p', { hidden: true }, queue ? 'No matches await review.' : 'No entries.');
-  main.append(
-    h('h1', {}, queue ? 'Queue: matches awaiting review' : 'All entries, newest first'),
-    h('p', { class: 'hint' }, 'Keys: j/k or arrows move, Enter opens, c confirm, f false positive, e escalate, ? help.'),
-    form, table, empty, h('p', {}, more));
+  // The page goes on screen with its first rows, in one layout: shown
+  // empty first, it was laid out and painted twice (docs/review.md). A
+  // server slower than kShowEmptyAfterMs gets the empty page meanwhile.
+  let shown = false;
+  const show = () => {
+    if (shown) return;
+    shown = true;
+    main.append(
+      h('h1', {}, queue ? 'Queue: matches awaiting review' : 'All entries, newest first'),
+      h('p', { class: 'hint' }, 'Keys: j/k or arrows move, Enter opens, c confirm, f false positive, e escalate, ? help.'),
+      form, table, empty, h('p', {}, more));
+  };
+  setTimeout(show, kShowEmptyAfterMs);
 
   const apiParams = apiQuery(mode, params);
   let cursor = null;
@@ -121,12 +132,14 @@ export function renderMatches(main, mode, params) {
     try {
       const page = await api('GET', `/v1/audit${query({ ...apiParams, cursor })}`);
       for (const e of page.entries || []) body.append(row(e));
+      show();
       cursor = page.next || null;
       more.hidden = !cursor;
       empty.hidden = body.rows.length > 0;
       if (selected < 0 && body.rows.length) select_(0, false);
       say(`${body.rows.length} ${queue ? 'matches' : 'entries'} shown${cursor ? ', more available' : ''}.`);
     } catch (e) {
+      show();
       sayError(e);
     }
   }
