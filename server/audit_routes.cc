@@ -282,7 +282,9 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   if (s.code() == Status::Code::kNotFound && service.audit()->Pruned(seq)) return response->Error(404, "pruned", s.message());
   if (!s.ok()) return response->FromStatus(s);
   // A false_positive suppresses the match's signals at once; another
-  // disposition lifts what an earlier false_positive of the entry held.
+  // disposition lifts what an earlier false_positive of the entry held; a
+  // confirmed or reported one also exempts the entry's signals from flood
+  // quarantine for good (server/signal_hold_actions.h).
   HoldChanges holds;
   if (s = UpdateHoldsForReview(service, review, &holds); !s.ok()) {
     return response->FromStatus(s.WithContext("the review was recorded, but its signal holds were not"));

@@ -19,6 +19,7 @@
 
 #include "base/loopback.h"
 #include "base/number_parse.h"
+#include "server/flood_detector.h"
 #include "store/api_keys.h"
 
 namespace server {
@@ -129,17 +130,21 @@ const std::vector<Setting>& Table() {
       {{"quarantine", "window_s", "quarantine-window-s", "seconds of a signal's recent matches that are compared with its history"},
        &ServerConfig::quarantine_window_s, {12, 30ll * 86400}},
       {{"quarantine", "min_hits", "quarantine-min-hits",
-        "matches within the window below which a signal is never quarantined (the only test for a signal without history)"},
+        "distinct contents matching a signal within the window below which it is never quarantined (the only test for a "
+        "signal without history)"},
        &ServerConfig::quarantine_min_hits, {1, 1'000'000'000}},
       Setting::Number({"quarantine", "factor", "quarantine-factor",
-                       "a signal is quarantined when its matches in the window exceed this many times its usual matches "
-                       "per window (1..1e6)"},
+                       "a signal is quarantined when its distinct matching contents in the window exceed this many times "
+                       "its usual count per window (1..1e6)"},
                       &ServerConfig::quarantine_factor, {1, 1e6}),
       {{"quarantine", "history_windows", "quarantine-history-windows",
         "windows over which a signal's usual rate is averaged (exponentially weighted)"},
        &ServerConfig::quarantine_history_windows, {1, 100000}},
       {{"quarantine", "max_tracked", "quarantine-max-tracked", "signals whose match rates are tracked at once (~200 bytes each)"},
        &ServerConfig::quarantine_max_tracked, {1, 100'000'000}},
+      {{"quarantine", "exempt_lists", "quarantine-exempt-lists",
+        "names of lists (comma-separated) whose signals are never quarantined: entries verified by experts"},
+       &ServerConfig::quarantine_exempt_lists},
       {{"keys", "last_used_flush_s", "keys-last-used-flush-s", "seconds between writes of the keys' last-use times to disk"},
        &ServerConfig::keys_last_used_flush_s, {1, 86400}},
       {{"screening", "pdq_mode", "pdq-mode", "full (what partner lists hold) or cli512"}, &ServerConfig::pdq_mode, {}, {"full", "cli512"}},
@@ -447,6 +452,8 @@ Status ValidateConfig(const ServerConfig& c) {
   if (!c.hmac_key_file.empty()) HS_RETURN_IF_ERROR(CheckRegularFile("audit.hmac_key_file", c.hmac_key_file));
   if (c.data_dir.empty()) return Status::InvalidArgument("server.data_dir: must not be empty");
   HS_RETURN_IF_ERROR(ValidateRetention(c));
+  std::vector<std::string> exempt_lists;
+  HS_RETURN_IF_ERROR(FloodDetector::ParseExemptLists(c.quarantine_exempt_lists, &exempt_lists));
   if (!c.metrics_listen.empty()) {
     Status s = ParseListen(c.metrics_listen, &host, &port);
     if (!s.ok()) return Status::InvalidArgument("metrics.listen: '" + c.metrics_listen + "' is not host:port");

@@ -71,6 +71,7 @@ struct ServerConfig {
   double quarantine_factor = 20;
   int64_t quarantine_history_windows = 24;
   int64_t quarantine_max_tracked = 100000;
+  std::string quarantine_exempt_lists;  // list names, comma-separated
   // [keys]
   int64_t keys_last_used_flush_s = 60;
   bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%

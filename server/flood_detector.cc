@@ -2,10 +2,78 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "base/coding.h"
+#include "base/crypto.h"
 
 namespace server {
+
+namespace {
+
+// Past this level a kept id would weigh more than any threshold could need;
+// the sample then stops growing its level (and counts nothing new).
+constexpr uint8_t kMaxLevel = 24;
+
+}  // namespace
+
+FloodDetector::FloodDetector(const Options& options)
+    : options_(options),
+      sample_ids_(static_cast<size_t>(std::clamp<int64_t>(options.min_hits, kMinSampleIds, kMaxSampleIds))),
+      content_key_(32, '\0') {
+  base::RandomBytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(content_key_.data()), content_key_.size()));
+}
+
+FloodDetector::ContentId FloodDetector::Content(std::string_view content) const {
+  const base::Sha256Digest mac = base::HmacSha256(content_key_, content);
+  ContentId id;
+  std::memcpy(&id, mac.data(), sizeof id);
+  return id;
+}
+
+bool FloodDetector::Sample::Keeps(ContentId id) const {
+  return level == 0 || (id & ((ContentId{1} << level) - 1)) == 0;
+}
+
+bool FloodDetector::Sample::Contains(ContentId id) const {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+uint64_t FloodDetector::Sample::Add(ContentId id, size_t most) {
+  if (!Keeps(id) || Contains(id)) return 0;
+  const uint64_t weight = uint64_t{1} << level;
+  ids.push_back(id);
+  while (ids.size() > most && level < kMaxLevel) {
+    ++level;
+    std::erase_if(ids, [&](ContentId kept) { return !Keeps(kept); });
+  }
+  if (ids.size() > most) {
+    ids.pop_back();
+    return 0;
+  }
+  return weight;
+}
+
+base::Status FloodDetector::ParseExemptLists(std::string_view text, std::vector<std::string>* out) {
+  out->clear();
+  if (text.find_first_not_of(" \t") == std::string_view::npos) return base::Status::Ok();
+  while (true) {
+    const size_t comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    const size_t first = name.find_first_not_of(" \t");
+    name = first == std::string_view::npos ? std::string_view() : name.substr(first, name.find_last_not_of(" \t") - first + 1);
+    if (name.empty() || name.size() > 256) {
+      return base::Status::InvalidArgument("quarantine.exempt_lists: list names, separated by commas, each 1..256 bytes");
+    }
+    out->emplace_back(name);
+    if (comma == std::string_view::npos) return base::Status::Ok();
+    text.remove_prefix(comma + 1);
+  }
+}
+
+bool FloodDetector::ListExempt(std::string_view list_name) const {
+  return std::find(options_.exempt_lists.begin(), options_.exempt_lists.end(), list_name) != options_.exempt_lists.end();
+}
 
 int64_t FloodDetector::BucketMs() const { return std::max<int64_t>(1, options_.window_ms / kBuckets); }
 
@@ -33,6 +101,24 @@ void FloodDetector::Advance(Track* t, int64_t index) const {
   t->newest = index;
 }
 
+uint64_t FloodDetector::NewContent(Track* t, ContentId content, int64_t generation) const {
+  if (generation > t->generation) {
+    if (generation == t->generation + 1) {
+      t->previous = std::move(t->current);
+    } else {
+      t->previous = Sample();
+    }
+    t->current = Sample();
+    t->generation = generation;
+  }
+  if (t->previous.Contains(content)) {
+    // Seen last window and back again: carried forward, not counted.
+    t->current.Add(content, sample_ids_);
+    return 0;
+  }
+  return t->current.Add(content, sample_ids_);
+}
+
 uint64_t FloodDetector::InWindow(const Track& t) {
   uint64_t n = 0;
   for (uint32_t b : t.buckets) n += b;
@@ -49,11 +135,12 @@ FloodDetector::Track* FloodDetector::Find(const std::string& key, int64_t index)
   if (tracks_.size() >= options_.max_tracked) return nullptr;
   Track& t = tracks_[key];
   t.newest = index;
+  t.generation = index / kBuckets;
   return &t;
 }
 
 FloodDetector::Observation FloodDetector::Observe(uint64_t list_id, base::SignalType type, std::string_view hash,
-                                                  int64_t now_ms) {
+                                                  ContentId content, int64_t now_ms) {
   Observation o;
   if (!options_.enabled) return o;
   const int64_t index = now_ms / BucketMs();
@@ -64,28 +151,15 @@ FloodDetector::Observation FloodDetector::Observe(uint64_t list_id, base::Signal
     return o;
   }
   Advance(t, index);
+  const uint64_t weight = NewContent(t, content, index / kBuckets);
   uint32_t& b = t->buckets[static_cast<size_t>(index % kBuckets)];
-  if (b < UINT32_MAX) ++b;
+  b = static_cast<uint32_t>(std::min<uint64_t>(UINT32_MAX, b + weight));
   o.in_window = InWindow(*t);
   o.usual = t->usual * kBuckets;
-  o.flood = o.in_window >= static_cast<uint64_t>(options_.min_hits) &&
+  // Only a new content can make a flood: a repeat never trips it.
+  o.flood = weight > 0 && o.in_window >= static_cast<uint64_t>(options_.min_hits) &&
             static_cast<double>(o.in_window) > options_.factor * o.usual;
-  if (o.flood) t->tripped = o.in_window;
   return o;
-}
-
-void FloodDetector::Accept(uint64_t list_id, base::SignalType type, std::string_view hash, int64_t now_ms) {
-  if (!options_.enabled) return;
-  const int64_t index = now_ms / BucketMs();
-  std::lock_guard<std::mutex> lock(mu_);
-  Track* t = Find(Key(list_id, type, hash), index);
-  if (!t) return;
-  Advance(t, index);
-  // Its own rate when it tripped, or at least the floor: a released signal
-  // that keeps matching at that pace is what the reviewer accepted.
-  const double accepted = static_cast<double>(std::max<uint64_t>(t->tripped, static_cast<uint64_t>(options_.min_hits)));
-  t->usual = std::max(t->usual, accepted / kBuckets);
-  t->buckets.fill(0);
 }
 
 size_t FloodDetector::tracked() const {

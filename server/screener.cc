@@ -123,18 +123,54 @@ void BlockForProbing(Service& service, const store::ApiKey& key, const ProbingDe
        {"audit_id", std::to_string(event.seq)}});
 }
 
+// What a screen's hits are counted as by the flood detector: the upload's
+// SHA-256 for an image (the same file re-sent is one content), else, for a
+// hash query, the queried hash that made each hit (not the whole query, so
+// varying a field that did not hit makes no new content).
+struct FloodContent {
+  const base::Sha256Digest* upload = nullptr;
+  const idx::ScreenQuery* query = nullptr;
+};
+
+std::string_view HitContent(const FloodContent& content, const idx::Hit& h) {
+  if (content.upload) return base::AsBytes(*content.upload);
+  const idx::ScreenQuery& q = *content.query;
+  switch (h.type) {
+    case base::SignalType::kMd5:
+      if (q.md5) return base::AsBytes(*q.md5);
+      break;
+    case base::SignalType::kSha256:
+      if (q.sha256) return base::AsBytes(*q.sha256);
+      break;
+    default:
+      for (int i = 0; i < q.num_pdq; ++i) {
+        if (q.labels[static_cast<size_t>(i)] == h.variant) {
+          return std::string_view(reinterpret_cast<const char*>(q.pdq[static_cast<size_t>(i)].bytes.data()),
+                                  q.pdq[static_cast<size_t>(i)].bytes.size());
+        }
+      }
+  }
+  return h.hash;  // not reached: a hit comes from one of the query's hashes
+}
+
 // Counts a match's block hits for the flood detector; a signal that floods
-// is quarantined for the screens after this one.
-void ObserveFloods(Service& service, const std::vector<idx::Hit>& hits) {
+// is quarantined for the screens after this one. Signals a reviewer vouched
+// for and lists the operator exempted are not counted at all.
+void ObserveFloods(Service& service, const std::vector<idx::Hit>& hits, const std::vector<store::ListInfo>& lists,
+                   const FloodContent& content) {
+  FloodDetector& flood = service.flood();
   const int64_t now = base::MonotonicMs();
-  for (const idx::Hit& h : hits) {
-    const FloodDetector::Observation seen = service.flood().Observe(h.list_id, h.type, h.hash, now);
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const idx::Hit& h = hits[i];
+    if (lists[i].id == h.list_id && flood.ListExempt(lists[i].name)) continue;
+    if (service.holds()->QuarantineExempt(h.list_id, h.type, h.hash)) continue;
+    const FloodDetector::Observation seen = flood.Observe(h.list_id, h.type, h.hash, flood.Content(HitContent(content, h)), now);
     if (seen.flood) QuarantineFlood(service, h, seen);
   }
 }
 
 Status DecideResult(Service& service, const store::ApiKey& key, const idx::ScreenResult& result,
-                    store::AuditEntry* entry, ScreenVerdict* verdict) {
+                    const FloodContent& content, store::AuditEntry* entry, ScreenVerdict* verdict) {
   HitLists lists;
   LookUpLists(service, result.block_hits, &lists.block);
   LookUpLists(service, result.allow_hits, &lists.allow);
@@ -178,15 +214,15 @@ Status DecideResult(Service& service, const store::ApiKey& key, const idx::Scree
     service.metrics().CountRejected(kProbingSuspected);
     return Status::PermissionDenied(kProbingSuspectedMessage);
   }
-  if (decision.match && service.flood().options().enabled) ObserveFloods(service, result.block_hits);
+  if (decision.match && service.flood().options().enabled) ObserveFloods(service, result.block_hits, lists.block, content);
   verdict->match = decision.match;
   verdict->audit_seq = entry->seq;
   return Status::Ok();
 }
 
-Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, store::AuditEntry* entry,
-              ScreenVerdict* verdict) {
-  return DecideResult(service, key, service.lists()->Screen(query), entry, verdict);
+Status Decide(Service& service, const store::ApiKey& key, const idx::ScreenQuery& query, const FloodContent& content,
+              store::AuditEntry* entry, ScreenVerdict* verdict) {
+  return DecideResult(service, key, service.lists()->Screen(query), content, entry, verdict);
 }
 
 store::AuditEntry NewEntry(const store::ApiKey& key, const std::string& source, const std::string& ref) {
@@ -269,7 +305,7 @@ Status ScreenImage(Service& service, const store::ApiKey& key, std::string_view 
   q.md5 = hashes.md5;
   q.sha256 = hashes.sha256;
   q.held = service.holds()->filter();
-  return Decide(service, key, q, &e, verdict);
+  return Decide(service, key, q, FloodContent{&hashes.sha256, nullptr}, &e, verdict);
 }
 
 namespace {
@@ -292,7 +328,7 @@ Status ScreenHashes(Service& service, const store::ApiKey& key, const HashQuery&
   query.ToScreenQuery(service.config(), &q);
   q.held = service.holds()->filter();
   store::AuditEntry e = HashEntry(key, query, q);
-  return Decide(service, key, q, &e, verdict);
+  return Decide(service, key, q, FloodContent{nullptr, &q}, &e, verdict);
 }
 
 Status ScreenBatchItem(Service& service, const store::ApiKey& key, const HashQuery& query, ScreenVerdict* verdict,
@@ -315,7 +351,7 @@ Status ScreenBatchItem(Service& service, const store::ApiKey& key, const HashQue
     return Status::Ok();
   }
   store::AuditEntry e = HashEntry(key, query, q);
-  return DecideResult(service, key, result, &e, verdict);
+  return DecideResult(service, key, result, FloodContent{nullptr, &q}, &e, verdict);
 }
 
 Status AuditPooled(Service& service, const store::ApiKey& key, std::span<const base::Sha256Digest> leaves,

@@ -33,6 +33,8 @@ FloodDetector::Options FloodOptions(const ServerConfig& c) {
   o.factor = c.quarantine_factor;
   o.history_windows = c.quarantine_history_windows;
   o.max_tracked = static_cast<size_t>(c.quarantine_max_tracked);
+  // Validated with the config (ValidateConfig); a bad value exempts nothing.
+  if (!FloodDetector::ParseExemptLists(c.quarantine_exempt_lists, &o.exempt_lists).ok()) o.exempt_lists.clear();
   return o;
 }
 }  // namespace

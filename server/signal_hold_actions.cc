@@ -6,6 +6,7 @@
 #include "base/hex.h"
 #include "server/log.h"
 #include "server/request_id.h"
+#include "server/screener.h"
 
 namespace server {
 
@@ -44,9 +45,39 @@ Status HoldWithEvent(Service& service, const store::SignalHold& hold, const char
   return s;
 }
 
+// The reviewer vouched for the signal: the flood detector never
+// quarantines it again, across restarts.
+Status ExemptSignal(Service& service, uint64_t list_id, base::SignalType type, std::string_view hash,
+                    store::ExemptReason reason, const std::string& by, uint64_t source_seq) {
+  store::QuarantineExemption e;
+  e.list_id = list_id;
+  e.type = type;
+  e.hash.assign(hash);
+  e.reason = reason;
+  e.time_ms = base::NowMs();
+  e.by = by;
+  e.source_seq = source_seq;
+  bool added = false;
+  HS_RETURN_IF_ERROR(service.holds()->Exempt(e, &added));
+  if (added) {
+    Log(LogLevel::kInfo, "signal exempt from flood quarantine",
+        {{"signal", Describe(service, list_id, type, hash)}, {"reason", store::ExemptReasonName(reason)}, {"by", by}});
+  }
+  return Status::Ok();
+}
+
 Status ReleaseWithEvent(Service& service, uint64_t list_id, base::SignalType type, std::string_view hash,
                         const std::string& by, const std::string& why, const std::string& request_id,
                         store::SignalHold* released, uint64_t* audit_seq) {
+  // A quarantine's release is written as an exemption first: once the
+  // signal matches again it must not be quarantined again by the same
+  // flood, nor by the floor after a restart (the detector's history is in
+  // memory). A failed write releases nothing.
+  store::SignalHold current;
+  if (service.holds()->Get(list_id, type, hash, &current).ok() &&
+      current.reason == store::HoldReason::kQuarantined) {
+    HS_RETURN_IF_ERROR(ExemptSignal(service, list_id, type, hash, store::ExemptReason::kReleased, by, 0));
+  }
   HS_RETURN_IF_ERROR(service.holds()->Release(list_id, type, hash, released));
   const std::string detail = Describe(service, list_id, type, hash) + ": " +
                              store::HoldReasonName(released->reason) + " since " +
@@ -62,11 +93,48 @@ Status ReleaseWithEvent(Service& service, uint64_t list_id, base::SignalType typ
   }
   if (audit_seq) *audit_seq = e.seq;
   service.metrics().CountEvent("signal_released");
-  if (released->reason == store::HoldReason::kQuarantined) {
-    service.flood().Accept(list_id, type, hash, base::MonotonicMs());
-  }
   Log(LogLevel::kInfo, "signal released",
       {{"signal", Describe(service, list_id, type, hash)}, {"by", by}, {"audit_id", std::to_string(e.seq)}});
+  return Status::Ok();
+}
+
+// The signal an audit hit names; false for a hit that names none.
+bool ParseHitSignal(const store::AuditHit& hit, base::SignalType* type, std::string* hash) {
+  if (!base::ParseSignalType(hit.signal, type).ok()) return false;
+  hash->assign(base::SignalHashBytes(*type), '\0');
+  return hit.hash_hex.size() == 2 * hash->size() &&
+         base::HexDecode(hit.hash_hex, std::span<uint8_t>(reinterpret_cast<uint8_t*>(hash->data()), hash->size())).ok();
+}
+
+// A confirmed or reported review vouches for the block-list signals the
+// screen hit, held ones included (a reviewer confirming a screen whose hit
+// was quarantined is the way back for that signal): each is exempt from
+// quarantine, and a quarantine on it is released.
+Status ConfirmSignals(Service& service, const store::AuditEntry& review, HoldChanges* changes) {
+  store::AuditEntry stored;
+  HS_RETURN_IF_ERROR(service.audit()->Get(review.target_seq, &stored));
+  const store::AuditEntry& target = stored.effective();
+  if (target.kind != store::AuditEntry::Kind::kScreen) return Status::Ok();
+  for (const store::AuditHit& hit : target.hits) {
+    if (hit.list_kind != base::ListKindName(base::ListKind::kBlock) && hit.list_kind != kHeldHitKind) continue;
+    base::SignalType type;
+    std::string hash;
+    if (!ParseHitSignal(hit, &type, &hash)) continue;
+    HS_RETURN_IF_ERROR(
+        ExemptSignal(service, hit.list_id, type, hash, store::ExemptReason::kConfirmed, review.key_id, review.target_seq));
+    store::SignalHold held;
+    if (!service.holds()->Get(hit.list_id, type, hash, &held).ok() || held.reason != store::HoldReason::kQuarantined) {
+      continue;
+    }
+    store::SignalHold released;
+    Status s = ReleaseWithEvent(service, hit.list_id, type, hash, review.key_id,
+                                "review " + std::to_string(review.seq) + " of entry " +
+                                    std::to_string(review.target_seq) + " " + review.disposition + " it",
+                                review.request_id, &released, nullptr);
+    if (s.code() == Status::Code::kNotFound) continue;  // released meanwhile
+    HS_RETURN_IF_ERROR(s);
+    ++changes->released;
+  }
   return Status::Ok();
 }
 
@@ -95,6 +163,9 @@ Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, H
       HS_RETURN_IF_ERROR(s);
       ++changes->released;
     }
+    if (review.disposition == "confirmed" || review.disposition == "reported") {
+      HS_RETURN_IF_ERROR(ConfirmSignals(service, review, changes));
+    }
     return Status::Ok();
   }
   store::AuditEntry stored;
@@ -105,13 +176,7 @@ Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, H
     if (hit.list_kind != base::ListKindName(base::ListKind::kBlock)) continue;
     store::SignalHold hold;
     hold.list_id = hit.list_id;
-    if (!base::ParseSignalType(hit.signal, &hold.type).ok()) continue;
-    hold.hash.assign(base::SignalHashBytes(hold.type), '\0');
-    if (hit.hash_hex.size() != 2 * hold.hash.size() ||
-        !base::HexDecode(hit.hash_hex, std::span<uint8_t>(reinterpret_cast<uint8_t*>(hold.hash.data()), hold.hash.size()))
-             .ok()) {
-      continue;
-    }
+    if (!ParseHitSignal(hit, &hold.type, &hold.hash)) continue;
     hold.reason = store::HoldReason::kSuppressed;
     hold.time_ms = base::NowMs();
     hold.by = review.key_id;
@@ -130,6 +195,8 @@ Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, H
 }
 
 void QuarantineFlood(Service& service, const idx::Hit& hit, const FloodDetector::Observation& seen) {
+  // Checked again here: a reviewer may have vouched for it since the screen looked.
+  if (service.holds()->QuarantineExempt(hit.list_id, hit.type, hit.hash)) return;
   const FloodDetector::Options& o = service.flood().options();
   store::SignalHold hold;
   hold.list_id = hit.list_id;
@@ -140,7 +207,7 @@ void QuarantineFlood(Service& service, const idx::Hit& hit, const FloodDetector:
   hold.by = "flood_detector";
   char usual[32];
   std::snprintf(usual, sizeof usual, "%.1f", seen.usual);
-  hold.why = std::to_string(seen.in_window) + " matches in the last " + std::to_string(o.window_ms / 1000) +
+  hold.why = std::to_string(seen.in_window) + " distinct contents matched in the last " + std::to_string(o.window_ms / 1000) +
              " s against a usual " + usual + " (quarantine.min_hits " + std::to_string(o.min_hits) +
              ", quarantine.factor " + std::to_string(o.factor) + ")";
   const std::string what = Describe(service, hit.list_id, hit.type, hit.hash);

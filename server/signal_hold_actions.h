@@ -30,18 +30,22 @@ struct HoldChanges {
 // suppresses the signals of its block-list hits (source_seq = the screen's
 // seq): they stop matching for every screen that starts after this returns.
 // Any other disposition of the same screen later releases the suppressions
-// its earlier false_positive made (the reviewer changed their mind).
+// its earlier false_positive made (the reviewer changed their mind). A
+// `confirmed` or `reported` review vouches for the signals of the screen's
+// block and held hits: each is exempt from flood quarantine from then on
+// (store::QuarantineExemption, persisted), and a quarantine on it is
+// released (counted in changes->released).
 // Errors (NoSpace, IOError) come after the review itself was recorded.
 Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, HoldChanges* changes);
 
 // The flood detector tripped on `hit` (a block hit of a match): quarantine
-// the signal, count the metric, log it. Failures are logged, never returned:
+// the signal (unless it is exempt), count the metric, log it. Failures are logged, never returned:
 // the screen that tripped it has its verdict already.
 void QuarantineFlood(Service& service, const idx::Hit& hit, const FloodDetector::Observation& seen);
 
-// Lifts a hold (reviewer or admin `by`); a quarantine's signal is then
-// accepted by the flood detector at the rate that tripped it. NotFound when
-// the signal is not held.
+// Lifts a hold (reviewer or admin `by`); a quarantine's signal is first
+// exempted from quarantine for good (the reviewer accepted its rate, and a
+// restart must not forget that). NotFound when the signal is not held.
 Status ReleaseHold(Service& service, uint64_t list_id, base::SignalType type, std::string_view hash,
                    const std::string& by, const std::string& note, const std::string& request_id,
                    store::SignalHold* released, uint64_t* audit_seq);

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/number_parse.h"
+#include "sync/exchange/partner_update.h"
 
 namespace hsync {
 
@@ -33,13 +34,14 @@ std::string IndexKey(const char* prefix, const FeedbackItem& i) {
 }
 
 std::string Encode(const FeedbackItem& i) {
-  return json{{"exchange", i.exchange},   {"target", i.target_seq},     {"review", i.review_seq},
-              {"hit", i.hit},             {"list_id", i.list_id},       {"signal", i.signal},
-              {"hash", i.hash_hex},       {"ref", i.partner_ref},       {"disposition", i.disposition},
-              {"positive", i.positive},   {"created_ms", i.created_ms}, {"attempts", i.attempts},
-              {"next_ms", i.next_attempt_ms}, {"delivered_ms", i.delivered_ms},
-              {"state", FeedbackStateName(i.state)}, {"error", i.last_error}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bytes that are not UTF-8
+  json j{{"exchange", i.exchange},   {"target", i.target_seq},     {"review", i.review_seq},
+         {"hit", i.hit},             {"list_id", i.list_id},       {"signal", i.signal},
+         {"hash", i.hash_hex},       {"ref", i.partner_ref},       {"disposition", i.disposition},
+         {"positive", i.positive},   {"created_ms", i.created_ms}, {"attempts", i.attempts},
+         {"next_ms", i.next_attempt_ms}, {"delivered_ms", i.delivered_ms},
+         {"state", FeedbackStateName(i.state)}, {"error", i.last_error}};
+  if (!i.descriptors.empty()) j["descriptors"] = i.descriptors;  // items queued before had none
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bytes that are not UTF-8
 }
 
 Status Decode(const std::string& key, const std::string& value, FeedbackItem* out) {
@@ -67,6 +69,7 @@ Status Decode(const std::string& key, const std::string& value, FeedbackItem* ou
               : state == "failed"  ? FeedbackState::kFailed
                                    : FeedbackState::kPending;
     i.last_error = j.at("error").get<std::string>();
+    if (j.contains("descriptors")) i.descriptors = j.at("descriptors").get<std::vector<std::string>>();
     *out = std::move(i);
   } catch (const json::exception&) {
     return bad();
@@ -155,6 +158,7 @@ Status FeedbackQueue::Enqueue(const store::AuditEntry& review, const store::Audi
     item.signal = hit.signal;
     item.hash_hex = hit.hash_hex;
     item.partner_ref = hit.partner_ref;
+    item.descriptors = ThreatDescriptorIds(hit.tags);
     item.disposition = review.disposition;
     item.positive = positive;
     item.created_ms = base::NowMs();

@@ -49,6 +49,9 @@ struct FeedbackItem {
   uint64_t list_id = 0;
   std::string signal, hash_hex;  // the list's hash that was hit ("pdq", "md5", "sha256")
   std::string partner_ref;       // the entry's id at the partner (the signal's ref)
+  // ThreatExchange: the descriptor ids to react on (from the hit's tags,
+  // sync/exchange/partner_update.h); empty for the other kinds.
+  std::vector<std::string> descriptors;
   std::string disposition;       // the review's
   bool positive = true;          // the partner verdict: true positive / false positive
   int64_t created_ms = 0;

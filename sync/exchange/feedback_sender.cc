@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "sync/exchange/partner_update.h"
 #include "sync/follower.h"
 #include "sync/retry_backoff.h"
 
@@ -97,11 +98,14 @@ FeedbackStats FeedbackSender::stats(const std::string& exchange) const {
   return it == stats_.end() ? FeedbackStats{} : it->second;
 }
 
-Status FeedbackSender::BuildRequest(const Partner& p, const FeedbackItem& item, HttpRequest* req) const {
+Status FeedbackSender::BuildRequests(const Partner& p, const FeedbackItem& item, std::vector<HttpRequest>* reqs) const {
   const ExchangeConfig& c = p.config;
-  req->cacert = c.cacert;
-  req->timeout_s = c.timeout_s;
-  req->max_bytes = 1 << 20;  // partners answer feedback with a few bytes, if anything
+  reqs->clear();
+  HttpRequest base_req;
+  base_req.cacert = c.cacert;
+  base_req.timeout_s = c.timeout_s;
+  base_req.max_bytes = 1 << 20;  // partners answer feedback with a few bytes, if anything
+  HttpRequest* req = &reqs->emplace_back(base_req);
   switch (c.kind) {
     case ExchangeKind::kNcmec: {
       const size_t dash = item.partner_ref.find('-');
@@ -141,13 +145,26 @@ Status FeedbackSender::BuildRequest(const Partner& p, const FeedbackItem& item, 
       return Status::Ok();
     }
     case ExchangeKind::kThreatExchange: {
-      if (item.partner_ref.empty()) return Status::InvalidArgument("the entry has no ThreatExchange id to react to");
+      if (item.descriptors.empty()) {
+        return Status::InvalidArgument("the entry of indicator '" + item.partner_ref +
+                                       "' has no ThreatExchange descriptor ids to react on (synced before they were "
+                                       "kept; a full refetch of the exchange stores them)");
+      }
       const char* reaction = item.positive ? "HELPFUL" : "NON_MALICIOUS";
-      req->method = "POST";
-      req->url = c.base_url + "/" + Enc(item.partner_ref) + "/?access_token=" + Enc(p.token) + "&reactions=" + reaction;
-      req->name = "ThreatExchange reaction on " + item.partner_ref;  // never the URL: it holds the token
-      req->content_type = "application/x-www-form-urlencoded";
-      req->body = std::string("reactions=") + reaction;
+      reqs->clear();
+      for (const std::string& descriptor : item.descriptors) {
+        if (!IsThreatDescriptorId(descriptor)) {
+          return Status::InvalidArgument("'" + descriptor + "' is not a ThreatExchange descriptor id");
+        }
+        HttpRequest r = base_req;
+        r.method = "POST";
+        r.url = c.base_url + "/" + descriptor + "/?access_token=" + Enc(p.token) + "&reactions=" + reaction;
+        // Never the URL: it holds the token.
+        r.name = "ThreatExchange reaction on descriptor " + descriptor + " of indicator " + item.partner_ref;
+        r.content_type = "application/x-www-form-urlencoded";
+        r.body = std::string("reactions=") + reaction;
+        reqs->push_back(std::move(r));
+      }
       return Status::Ok();
     }
     default:
@@ -158,21 +175,27 @@ Status FeedbackSender::BuildRequest(const Partner& p, const FeedbackItem& item, 
 void FeedbackSender::Deliver(const Partner& p, FeedbackItem* item) {
   const int64_t now = base::NowMs();
   ++item->attempts;
-  HttpRequest req;
-  Status s = BuildRequest(p, *item, &req);
+  std::vector<HttpRequest> reqs;
+  Status s = BuildRequests(p, *item, &reqs);
   bool final_error = !s.ok();
   int64_t retry_after_s = -1;
-  if (s.ok()) {
-    HttpAnswer a;
-    s = fetcher_.Send(req, &a);
-    if (s.ok() && a.status >= 200 && a.status < 300) {
-      item->state = FeedbackState::kDelivered;
-      item->delivered_ms = base::NowMs();
-      item->last_error.clear();
-      std::lock_guard l(mu_);
-      ++stats_[item->exchange].delivered;
-      return;
-    }
+  size_t sent = 0;
+  HttpAnswer a;
+  // Every request must be answered 2xx; the first that is not decides.
+  for (; s.ok() && sent < reqs.size(); ++sent) {
+    s = fetcher_.Send(reqs[sent], &a);
+    if (!s.ok() || a.status < 200 || a.status >= 300) break;
+  }
+  if (s.ok() && sent == reqs.size()) {
+    item->state = FeedbackState::kDelivered;
+    item->delivered_ms = base::NowMs();
+    item->last_error.clear();
+    std::lock_guard l(mu_);
+    ++stats_[item->exchange].delivered;
+    return;
+  }
+  if (!final_error) {
+    const HttpRequest& req = reqs[sent];
     if (s.ok()) {
       final_error = !Retryable(a.status);
       retry_after_s = a.retry_after_s;

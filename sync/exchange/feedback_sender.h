@@ -8,8 +8,15 @@
 //                   (negative); the entry's ref is "member-entry";
 //   stopncii        POST {base_url}/SubmitFeedback {"count":1,"hashFeedbacks":
 //                   [{"hashValue","tags":[],"feedbackValue":"Blocked"|"NotBlocked"}]};
-//   threatexchange  POST {base_url}/{ref}/?access_token=..&reactions=HELPFUL
-//                   (positive) or NON_MALICIOUS (negative).
+//   threatexchange  POST {base_url}/{descriptor}/?access_token=..&reactions=
+//                   HELPFUL (positive) or NON_MALICIOUS (negative), once per
+//                   descriptor of the indicator (ThreatExchange reacts on
+//                   descriptors, pytx react_to_threat_descriptor; their ids
+//                   come with the entry, sync/exchange/partner_update.h); the
+//                   item is delivered when every one answered 2xx, and a
+//                   retry sends them all again (a repeated reaction is that
+//                   reaction). An entry without descriptor ids (synced by an
+//                   older version) fails at once, naming the cause.
 // 2xx delivers. A transport error, 408, 429 or 5xx is retried after
 // FeedbackRetryDelayMs or the partner's Retry-After when longer, up to the
 // exchange's feedback_attempts (the default 24 spans 6 to 10 hours);
@@ -77,7 +84,8 @@ class FeedbackSender {
   void Loop();
   // One attempt; updates `item` (state, attempts, next attempt, error).
   void Deliver(const Partner& p, FeedbackItem* item);
-  Status BuildRequest(const Partner& p, const FeedbackItem& item, HttpRequest* req) const;
+  // The item's requests: one, or one per ThreatExchange descriptor.
+  Status BuildRequests(const Partner& p, const FeedbackItem& item, std::vector<HttpRequest>* reqs) const;
 
   FeedbackQueue* queue_;
   LogFn log_;

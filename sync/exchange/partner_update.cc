@@ -10,6 +10,20 @@ std::string KeyOf(const base::SignalEntry& e) {
 }
 }  // namespace
 
+bool IsThreatDescriptorId(std::string_view id) {
+  return !id.empty() && id.size() <= 32 && id.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::vector<std::string> ThreatDescriptorIds(const std::vector<std::string>& tags) {
+  std::vector<std::string> ids;
+  for (const std::string& t : tags) {
+    if (!t.starts_with(kThreatDescriptorTag)) continue;
+    const std::string_view id = std::string_view(t).substr(kThreatDescriptorTag.size());
+    if (IsThreatDescriptorId(id)) ids.emplace_back(id);
+  }
+  return ids;
+}
+
 Status DeltaBatch(const store::HashLists& lists, uint64_t list_id, const std::vector<const PartnerUpdate*>& updates,
                   store::BatchRequest* out) {
   std::unordered_map<std::string, const PartnerUpdate*> last;

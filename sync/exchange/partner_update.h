@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,19 @@
 namespace hsync {
 
 using base::Status;
+
+// ThreatExchange takes feedback on descriptors (one per uploader of an
+// indicator), not on the indicator the entry's ref names, so their ids ride
+// in the entry's partner metadata as tags "descriptor:ID" (ID: 1..32
+// digits, the first kMaxThreatDescriptors of the indicator, ahead of the
+// partner's own tags, which may not use the prefix). Reviewers see them as
+// tags; the feedback sender reacts on each.
+inline constexpr std::string_view kThreatDescriptorTag = "descriptor:";
+inline constexpr size_t kMaxThreatDescriptors = 16;
+// True for a Graph object id we may put in a URL path: 1..32 digits.
+bool IsThreatDescriptorId(std::string_view id);
+// The descriptor ids among an entry's tags, in order.
+std::vector<std::string> ThreatDescriptorIds(const std::vector<std::string>& tags);
 
 struct PartnerUpdate {
   bool remove = false;

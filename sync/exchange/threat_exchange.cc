@@ -38,6 +38,8 @@ void AddTag(const json& t, store::SignalMeta* meta) {
     text = t["text"].get<std::string>();
   }
   if (text.empty() || text.size() > store::kMaxSignalTagBytes || meta->tags.size() >= store::kMaxSignalTags) return;
+  // The prefix is ours: a partner's tag must not name what we react on.
+  if (text.starts_with(kThreatDescriptorTag)) return;
   if (std::find(meta->tags.begin(), meta->tags.end(), text) == meta->tags.end()) meta->tags.push_back(std::move(text));
 }
 
@@ -80,6 +82,24 @@ Status ParseThreatUpdates(std::string_view body, ThreatUpdatePage* out) {
     }
     t.remove = should_delete || descriptors == nullptr;
     if (descriptors) {
+      // The descriptors' ids first (feedback reacts on them), then their tags.
+      for (const json& d : *descriptors) {
+        if (!d.is_object() || !d.contains("id")) continue;
+        std::string did;
+        if (d["id"].is_string()) {
+          did = d["id"].get<std::string>();
+        } else if (d["id"].is_number_unsigned()) {
+          did = std::to_string(d["id"].get<uint64_t>());
+        }
+        // Graph ids are digits; another id could not be reacted on (it goes
+        // into a URL path), and is no reason to refuse the entry.
+        if (!IsThreatDescriptorId(did)) continue;
+        std::string tag = std::string(kThreatDescriptorTag) + did;
+        if (t.meta.tags.size() < kMaxThreatDescriptors &&
+            std::find(t.meta.tags.begin(), t.meta.tags.end(), tag) == t.meta.tags.end()) {
+          t.meta.tags.push_back(std::move(tag));
+        }
+      }
       for (const json& d : *descriptors) {
         if (!d.is_object() || !d.contains("tags")) continue;
         const json& tags = d["tags"];

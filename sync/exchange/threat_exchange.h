@@ -15,6 +15,9 @@
 //             an update is harmless, adds and withdrawals are idempotent).
 // Indicator types read: HASH_PDQ (64 hex) and HASH_MD5 (32 hex); others are
 // counted and skipped. Tags: a plain list or Graph's {"data":[{"text"}]}.
+// Descriptor ids (a string of digits, or a number) are kept as tags
+// "descriptor:ID" ahead of the tags (sync/exchange/partner_update.h): the
+// feedback reacts on them; one that is not 1..32 digits is left out.
 //
 // Thread-safety: ParseThreatUpdates is pure; a ThreatExchangeClient fetches
 // from one thread at a time, Cancel from any.
@@ -32,7 +35,8 @@
 
 namespace hsync {
 
-// entry.ref: the update's id; meta: the tags of its descriptors.
+// entry.ref: the update's (indicator's) id; meta: its descriptors' ids and
+// tags.
 struct ThreatUpdate : PartnerUpdate {
   int64_t last_updated = 0;
 };

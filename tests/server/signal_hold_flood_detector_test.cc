@@ -1,9 +1,12 @@
-// FloodDetector (server/flood_detector.h): the floor, the factor over a
-// signal's own history, the sliding window, Accept after a release, and the
-// bounded table. Times are given, never slept.
+// FloodDetector (server/flood_detector.h): distinct contents counted (a
+// re-sent content never again), the sample's estimate beyond its size, the
+// floor, the factor over a signal's own history, the sliding window, list
+// exemptions and the bounded table. Times are given, never slept.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "server/flood_detector.h"
 
@@ -26,10 +29,14 @@ FloodDetector::Options Opts(int64_t min_hits, double factor, size_t max_tracked 
 
 const std::string kHash(32, 'h');
 
-// Hits `n` times at `t`; true if any of them tripped.
+// `n` matches at `t`, each of a content never seen before; true if any of
+// them tripped.
+int next_content = 0;
 bool Hits(FloodDetector& d, int n, int64_t t, const std::string& hash = kHash, uint64_t list = 1) {
   bool tripped = false;
-  for (int i = 0; i < n; ++i) tripped |= d.Observe(list, SignalType::kPdq, hash, t).flood;
+  for (int i = 0; i < n; ++i) {
+    tripped |= d.Observe(list, SignalType::kPdq, hash, d.Content("content " + std::to_string(next_content++)), t).flood;
+  }
   return tripped;
 }
 
@@ -38,7 +45,7 @@ bool Hits(FloodDetector& d, int n, int64_t t, const std::string& hash = kHash, u
 TEST_CASE("flood detector: a new signal trips at the floor, not before") {
   FloodDetector d(Opts(10, 5));
   CHECK_FALSE(Hits(d, 9, 0));
-  const FloodDetector::Observation o = d.Observe(1, SignalType::kPdq, kHash, 0);
+  const FloodDetector::Observation o = d.Observe(1, SignalType::kPdq, kHash, d.Content("the tenth"), 0);
   CHECK(o.flood);
   CHECK(o.in_window == 10);
   // Another list's copy of the same hash is another signal.
@@ -71,12 +78,68 @@ TEST_CASE("flood detector: a steady signal's history raises its bar to factor x 
   CHECK(five);
 }
 
-TEST_CASE("flood detector: after Accept the rate that tripped it is the usual one") {
+TEST_CASE("flood detector: the same content re-sent any number of times counts once") {
   FloodDetector d(Opts(10, 2));
-  CHECK(Hits(d, 10, 0));
-  d.Accept(1, SignalType::kPdq, kHash, 0);
-  CHECK_FALSE(Hits(d, 20, 0));
-  CHECK(Hits(d, 1, 0));  // 21 > 2 x 10
+  const FloodDetector::ContentId one = d.Content("one file");
+  for (int i = 0; i < 5000; ++i) {
+    const FloodDetector::Observation o = d.Observe(1, SignalType::kPdq, kHash, one, (i / 500) * kMinute);
+    CHECK_FALSE(o.flood);
+    CHECK(o.in_window == 1);
+  }
+  // Still re-sent a window and more later: it was carried forward, so it is
+  // not new again.
+  for (int m = 12; m < 12 * 5; ++m) CHECK(d.Observe(1, SignalType::kPdq, kHash, one, m * kMinute).in_window <= 1);
+  // A handful of files cycled for ever: at most their number.
+  uint64_t most = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const FloodDetector::Observation o =
+        d.Observe(1, SignalType::kPdq, kHash, d.Content("cycled " + std::to_string(i % 9)), (60 + i / 1000) * kMinute);
+    CHECK_FALSE(o.flood);
+    most = std::max(most, o.in_window);
+  }
+  CHECK(most <= 10);
+}
+
+TEST_CASE("flood detector: a content id is keyed per process, so ids cannot be chosen") {
+  FloodDetector a(Opts(10, 2)), b(Opts(10, 2));
+  CHECK(a.Content("x") == a.Content("x"));
+  CHECK(a.Content("x") != b.Content("x"));
+}
+
+TEST_CASE("flood detector: beyond the sample's size the distinct count is an estimate, repeats still count nothing") {
+  FloodDetector d(Opts(1'000'000, 2));
+  // 20000 distinct contents in one minute, each sent three times.
+  FloodDetector::Observation o;
+  for (int i = 0; i < 20000; ++i) {
+    for (int r = 0; r < 3; ++r) o = d.Observe(1, SignalType::kPdq, kHash, d.Content("many " + std::to_string(i)), 0);
+  }
+  CHECK(o.in_window > 20000 / 2);
+  CHECK(o.in_window < 20000 * 2);
+  // Trips on distinct contents past the floor, whatever the sample's level.
+  FloodDetector f(Opts(5000, 2));
+  bool tripped = false;
+  for (int i = 0; i < 20000 && !tripped; ++i) {
+    tripped = f.Observe(1, SignalType::kPdq, kHash, f.Content("near copy " + std::to_string(i)), 0).flood;
+  }
+  CHECK(tripped);
+}
+
+TEST_CASE("flood detector: exempt lists are named in the setting, a bad setting is refused") {
+  std::vector<std::string> names;
+  REQUIRE(FloodDetector::ParseExemptLists("", &names).ok());
+  CHECK(names.empty());
+  REQUIRE(FloodDetector::ParseExemptLists(" ncmec , iwf-known,x ", &names).ok());
+  CHECK(names == std::vector<std::string>{"ncmec", "iwf-known", "x"});
+  for (const char* bad : {",", "ncmec,", "a,,b", " , x"}) {
+    CHECK_MESSAGE(!FloodDetector::ParseExemptLists(bad, &names).ok(), bad);
+  }
+  CHECK_FALSE(FloodDetector::ParseExemptLists(std::string(257, 'n'), &names).ok());
+  FloodDetector::Options o = Opts(10, 2);
+  o.exempt_lists = {"ncmec"};
+  FloodDetector d(o);
+  CHECK(d.ListExempt("ncmec"));
+  CHECK_FALSE(d.ListExempt("ncmec2"));
+  CHECK_FALSE(d.ListExempt(""));
 }
 
 TEST_CASE("flood detector: the table is bounded, idle signals make room, busy ones are not dropped") {

@@ -82,7 +82,7 @@ struct PartnerFixture {
     });
     http.Get("/te/777/threat_updates/", [this](const httplib::Request&, httplib::Response& res) {
       json u{{"id", "9001"}, {"indicator", te_pdq}, {"type", "HASH_PDQ"}, {"last_updated", 1700000000},
-             {"descriptors", {{"data", {{{"id", "5005"}, {"tags", {"x"}}}}}}}};
+             {"descriptors", {{"data", {{{"id", "5005"}, {"tags", {"x"}}}, {{"id", "5006"}, {"tags", {"y"}}}}}}}};
       res.set_content(json{{"data", {u}}}.dump(), "application/json");
     });
     auto feedback = [this](const httplib::Request& req, httplib::Response& res) {
@@ -508,10 +508,16 @@ TEST_CASE("exchange feedback: reviews reach NCMEC, StopNCII and ThreatExchange, 
   fs.Start();
   f = fs.WaitFeedback(g, "delivered");
   calls = partners.Calls();
-  REQUIRE(calls.size() == before + 1);
-  CHECK(calls.back().path == "/te/9001/");
-  CHECK(calls.back().query_reactions == "HELPFUL");
-  CHECK(calls.back().token == PartnerFixture::kToken);
+  // ThreatExchange reacts on descriptors, not on the indicator (9001): one
+  // reaction per descriptor of the indicator.
+  REQUIRE(calls.size() == before + 2);
+  CHECK(calls[before].path == "/te/5005/");
+  CHECK(calls[before + 1].path == "/te/5006/");
+  for (size_t i = before; i < calls.size(); ++i) {
+    CHECK(calls[i].query_reactions == "HELPFUL");
+    CHECK(calls[i].token == PartnerFixture::kToken);
+  }
+  CHECK(f[0]["partner_ref"] == "9001");
   // Nothing else was sent again: the delivered items stay delivered.
   CHECK(fs.Feedback(a)[0]["attempts"] == 1);
 
@@ -519,10 +525,11 @@ TEST_CASE("exchange feedback: reviews reach NCMEC, StopNCII and ThreatExchange, 
   fs.Review(esc, "false_positive");
   fs.WaitFeedback(esc, "delivered");
   calls = partners.Calls();
-  REQUIRE(calls.size() == before + 2);
-  CHECK(calls.back().method == "POST");
-  CHECK(calls.back().path == "/te/9001/");
-  CHECK(calls.back().query_reactions == "NON_MALICIOUS");
+  REQUIRE(calls.size() == before + 4);
+  CHECK(calls[before + 2].method == "POST");
+  CHECK(calls[before + 2].path == "/te/5005/");
+  CHECK(calls[before + 3].path == "/te/5006/");
+  CHECK(calls[before + 3].query_reactions == "NON_MALICIOUS");
 
   auto r = fs.server.Client()->Get("/metrics", Bearer(fs.admin));
   REQUIRE(HttpStatus(r) == 200);

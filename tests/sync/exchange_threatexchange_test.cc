@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -164,6 +165,37 @@ TEST_CASE("exchange threatexchange: pages parse, hostile pages are refused whole
     CAPTURE(bad);
     CHECK(hsync::ParseThreatUpdates(bad, &page).code() == base::Status::Code::kInvalidArgument);
   }
+}
+
+TEST_CASE("exchange threatexchange: descriptor ids are kept for feedback, ahead of tags, and cannot be forged by a tag") {
+  hsync::ThreatUpdatePage page;
+  json descriptors = json::array();
+  descriptors.push_back({{"id", "4015678905432101"}, {"tags", {"csam", "descriptor:666"}}});
+  descriptors.push_back({{"id", 4015678905432102ull}, {"tags", {{"data", {{{"text", "media_type_photo"}}}}}}});
+  descriptors.push_back({{"id", "../me"}, {"tags", {"odd"}}});           // not a Graph id: left out
+  descriptors.push_back({{"id", "4015678905432101"}});                   // the same twice: once
+  descriptors.push_back({{"id", std::string(33, '7')}});                 // too long
+  for (int i = 0; i < 20; ++i) descriptors.push_back({{"id", std::to_string(900 + i)}});
+  json u{{"id", "3503024693117734"}, {"indicator", std::string(64, 'a')}, {"type", "HASH_PDQ"},
+         {"last_updated", 1690003600}, {"descriptors", {{"data", descriptors}}}};
+  REQUIRE(hsync::ParseThreatUpdates(json{{"data", {u}}}.dump(), &page).ok());
+  REQUIRE(page.updates.size() == 1);
+  const std::vector<std::string>& tags = page.updates[0].meta.tags;
+  const std::vector<std::string> ids = hsync::ThreatDescriptorIds(tags);
+  REQUIRE(ids.size() == hsync::kMaxThreatDescriptors);
+  CHECK(ids[0] == "4015678905432101");
+  CHECK(ids[1] == "4015678905432102");
+  CHECK(ids[2] == "900");
+  // The partner's tags follow; its "descriptor:666" is not taken for an id.
+  CHECK(std::find(tags.begin(), tags.end(), "csam") != tags.end());
+  CHECK(std::find(tags.begin(), tags.end(), "media_type_photo") != tags.end());
+  CHECK(std::find(tags.begin(), tags.end(), "odd") != tags.end());
+  CHECK(std::find(tags.begin(), tags.end(), "descriptor:666") == tags.end());
+  CHECK(page.updates[0].entry.ref == "3503024693117734");
+  CHECK(hsync::IsThreatDescriptorId("1"));
+  CHECK_FALSE(hsync::IsThreatDescriptorId(""));
+  CHECK_FALSE(hsync::IsThreatDescriptorId("12a"));
+  CHECK_FALSE(hsync::IsThreatDescriptorId(std::string(33, '1')));
 }
 
 TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tags, corrupt page, expired cursor, 429, stale checkpoint)") {
