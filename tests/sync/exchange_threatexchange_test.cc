@@ -32,6 +32,14 @@ constexpr const char* kToken = "1234567890|abcdefghijklmnopqrstuvwxyz";
 
 int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
+// The fixture's descriptor id for an indicator id: digits, as Graph ids are
+// (the exchange leaves out any other id).
+std::string DescriptorId(const std::string& indicator_id) {
+  std::string out = "4015";
+  for (unsigned char c : indicator_id) out += std::to_string(c);
+  return out;
+}
+
 struct Update {
   std::string id, indicator, type;
   int64_t last_updated = 0;
@@ -90,7 +98,7 @@ struct TeFixture {
         json item{{"id", u.id}, {"indicator", u.indicator}, {"type", u.type},
                   {"last_updated", std::to_string(u.last_updated)}, {"should_delete", u.should_delete}};
         if (!u.should_delete) {
-          item["descriptors"] = {{"data", json::array({json{{"id", "d" + u.id}, {"tags", u.tags}, {"status", "MALICIOUS"}}})}};
+          item["descriptors"] = {{"data", json::array({json{{"id", DescriptorId(u.id)}, {"tags", u.tags}, {"status", "MALICIOUS"}}})}};
         }
         data.push_back(item);
       }
@@ -366,7 +374,7 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
     REQUIRE(HttpStatus(shown) == 200);
     const json hit = Json(shown)["hits"].at(0);
     CHECK(hit["partner_ref"] == "u3");
-    CHECK(hit["tags"] == json::array({"t3"}));
+    CHECK(hit["tags"] == json::array({"descriptor:" + DescriptorId("u3"), "t3"}));
     CHECK(hit["first_seen_ms"].get<int64_t>() > 0);
   }
   REQUIRE(server.Stop(SIGTERM) == 0);
@@ -383,5 +391,5 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
   REQUIRE(base::HexDecode(pdq[3], std::span<uint8_t>(reinterpret_cast<uint8_t*>(raw.data()), raw.size())).ok());
   REQUIRE(lists->LookupSignal(list_id, base::SignalType::kPdq, raw, &e, &added, &meta).ok());
   CHECK(e.ref == "u3");
-  CHECK(meta.tags == std::vector<std::string>{"t3"});
+  CHECK(meta.tags == std::vector<std::string>{"descriptor:" + DescriptorId("u3"), "t3"});
 }
