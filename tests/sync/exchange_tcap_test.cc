@@ -404,7 +404,9 @@ TEST_CASE("exchange tcap: follows the hash list (login, paging, deletes, expired
   CHECK(hs.Matches("pdq", pdq[3]));
   CHECK_FALSE(hs.Matches("pdq", pdq[0]));
 
-  // The token expires (TAT's 403): one new login, no error.
+  // The token expires (TAT's 403): one new login within the same fetch, no
+  // failed fetch.
+  const json errors_before = x["errors"];
   {
     std::lock_guard l(tc.mu);
     tc.tokens.clear();
@@ -412,6 +414,7 @@ TEST_CASE("exchange tcap: follows the hash list (login, paging, deletes, expired
   tc.Set({104, pdq[4]});
   x = hs.WaitFor([&](const json& e) { return After(e, Checkpoint(tc.clock, 104)); }, "the fetch after expiry");
   CHECK(x["last_error"].is_null());
+  CHECK(x["errors"] == errors_before);
   CHECK(hs.Matches("pdq", pdq[4]));
   {
     std::lock_guard l(tc.mu);
