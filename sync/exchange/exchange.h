@@ -40,8 +40,8 @@
 #include "sync/exchange/exchange_state.h"
 #include "sync/exchange/ncmec_client.h"
 #include "sync/exchange/stopncii_client.h"
-#include "sync/exchange/tcap_client.h"
 #include "sync/exchange/snapshot_source.h"
+#include "sync/exchange/tcap_client.h"
 #include "sync/exchange/threat_exchange.h"
 
 namespace hsync {
