@@ -36,6 +36,8 @@ std::string PrintableCheckpoint(const ExchangeConfig& c, const ExchangeState& s)
     if (!n.next.empty()) out += ", window to " + FormatNcmecTime(n.to_s) + " open at page " + n.next;
   } else if (c.kind == ExchangeKind::kStopNcii) {
     out += s.checkpoint.empty() ? ", everything next" : ", records since " + s.checkpoint;
+  } else if (c.kind == ExchangeKind::kTcap) {
+    out += s.checkpoint.empty() ? ", everything next" : ", records after " + s.checkpoint;
   }
   return out;
 }
@@ -57,6 +59,8 @@ Status Exchange::Create(store::Database* db, store::HashLists* lists, const Exch
     HS_RETURN_IF_ERROR(NcmecClient::Create(config, &x->ncmec_));
   } else if (config.kind == ExchangeKind::kStopNcii) {
     HS_RETURN_IF_ERROR(StopNciiClient::Create(config, &x->stopncii_));
+  } else if (config.kind == ExchangeKind::kTcap) {
+    HS_RETURN_IF_ERROR(TcapClient::Create(config, &x->tcap_));
   } else {
     HS_RETURN_IF_ERROR(MakeSnapshotSource(config, &x->source_).WithContext(where));
   }
@@ -102,6 +106,7 @@ void Exchange::Stop() {
     if (te_) te_->Cancel();
     if (ncmec_) ncmec_->Cancel();
     if (stopncii_) stopncii_->Cancel();
+    if (tcap_) tcap_->Cancel();
   });
 }
 
@@ -148,6 +153,7 @@ Status Exchange::RunOnce(int64_t* retry_after_s) {
   if (te_) return RunThreatExchange(retry_after_s);
   if (ncmec_) return RunNcmec(retry_after_s);
   if (stopncii_) return RunStopNcii(retry_after_s);
+  if (tcap_) return RunTcap(retry_after_s);
   std::string checkpoint;
   {
     std::lock_guard l(mu_);

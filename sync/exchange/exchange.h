@@ -13,7 +13,8 @@
 // The ncmec kind reads time windows page by page (docs/exchanges.md).
 // The threatexchange kind applies each page of updates with the checkpoint
 // it reaches, and a whole refetch (first sync, stale checkpoint) like a
-// snapshot (docs/exchanges.md).
+// snapshot (docs/exchanges.md). The stopncii and tcap kinds page from a
+// checkpoint the same way.
 //
 // Errors (unreachable, timeout, HTTP errors, bad lines) are retried after
 // sync/retry_backoff.h's delay (jittered, 0.25 s doubling to 30 s, never
@@ -40,6 +41,7 @@
 #include "sync/exchange/ncmec_client.h"
 #include "sync/exchange/stopncii_client.h"
 #include "sync/exchange/snapshot_source.h"
+#include "sync/exchange/tcap_client.h"
 #include "sync/exchange/threat_exchange.h"
 
 namespace hsync {
@@ -117,6 +119,11 @@ class Exchange {
   // last page (hasMoreRecords false) is applied; a stale or absent
   // checkpoint fetches everything and applies it as a full list.
   Status RunStopNcii(int64_t* retry_after_s);
+  // The tcap kind (sync/exchange/tcap_exchange.cc): pages after the
+  // checkpoint, each applied with the checkpoint TCAP gives for it; a list
+  // with entries but no checkpoint, a stale checkpoint or one TCAP refuses
+  // fetches everything and applies it as a full list.
+  Status RunTcap(int64_t* retry_after_s);
   bool Stopping() const;
   void Log(LogLevel level, const std::string& message) const {
     if (log_) log_(level, config_.name, message);
@@ -131,6 +138,7 @@ class Exchange {
   std::unique_ptr<ThreatExchangeClient> te_;    // threatexchange
   std::unique_ptr<NcmecClient> ncmec_;          // ncmec
   std::unique_ptr<StopNciiClient> stopncii_;    // stopncii
+  std::unique_ptr<TcapClient> tcap_;            // tcap
   std::thread thread_;
 
   mutable std::mutex mu_;  // guards everything below and wakes the loop's waits

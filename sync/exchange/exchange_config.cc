@@ -1,5 +1,6 @@
 #include "sync/exchange/exchange_config.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -200,6 +201,41 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       allowed.insert({"feedback_attempts", "feedback_key_file"});
       HS_RETURN_IF_ERROR(num("feedback_attempts", 1, 1000, &c.feedback_attempts));
       HS_RETURN_IF_ERROR(str("feedback_key_file", false, &c.feedback_key_file));
+      break;
+    }
+    case ExchangeKind::kTcap: {
+      allowed.insert({"base_url", "token_path", "list_path", "username", "password_file", "ideology", "cacert",
+                      "page_size", "stale_after_s"});
+      c.base_url = "https://beta.terrorismanalytics.org";
+      c.page_limit = 1000;
+      c.stale_after_s = 30ll * 86400;
+      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
+      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
+      if (c.base_url.find_first_of("?#") != std::string::npos) {
+        return Status::InvalidArgument(at + ".base_url: no query or fragment");
+      }
+      for (auto [key, dst] : {std::pair{"token_path", &c.token_path}, std::pair{"list_path", &c.list_path}}) {
+        HS_RETURN_IF_ERROR(str(key, false, dst));
+        if (dst->empty() || dst->front() != '/' || dst->size() > 256 ||
+            dst->find_first_of("?#% \t\r\n") != std::string::npos) {
+          return Status::InvalidArgument(at + "." + key + ": a path starting with '/' (no query, no spaces)");
+        }
+      }
+      HS_RETURN_IF_ERROR(str("username", true, &c.username));
+      if (c.username.empty() || c.username.size() > 256 ||
+          !std::all_of(c.username.begin(), c.username.end(), [](unsigned char ch) { return ch >= 0x20 && ch != 0x7f; })) {
+        return Status::InvalidArgument(at + ".username: 1..256 printable bytes");
+      }
+      HS_RETURN_IF_ERROR(str("password_file", true, &c.password_file));
+      if (c.password_file.empty()) return Status::InvalidArgument(at + ".password_file: must not be empty");
+      HS_RETURN_IF_ERROR(str("ideology", false, &c.ideology));
+      if (!c.ideology.empty() && c.ideology != "islamist" && c.ideology != "far-right" && c.ideology != "all") {
+        return Status::InvalidArgument(at + ".ideology: '" + c.ideology + "' is not one of islamist, far-right, all");
+      }
+      HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
+      HS_RETURN_IF_ERROR(num("page_size", 1, 10000, &c.page_limit));
+      HS_RETURN_IF_ERROR(num("stale_after_s", 1, 365ll * 86400, &c.stale_after_s));
       break;
     }
     default:

@@ -65,7 +65,18 @@ struct ExchangeConfig {
   // tombstone retention).
   std::string fetch_key_file;
   std::string subscription_key_file;
-  // Reviewers' feedback (ncmec, stopncii, threatexchange; sync/exchange/
+  // tcap: base_url (default https://beta.terrorismanalytics.org), the login
+  // and hash-list paths under it, the account's username, the file holding
+  // its password, an optional ideology filter (islamist, far-right, all);
+  // page_limit is `page_size` (TCAP's `limit`); stale_after_s defaults to 30
+  // days (TCAP documents no tombstone retention).
+  std::string username;
+  std::string password_file;
+  std::string token_path = "/token-auth/tcap/";
+  std::string list_path = "/api/hash-list/v2/all";
+  std::string ideology;
+  // Reviewers' feedback (ncmec, stopncii, threatexchange; not tcap, whose
+  // feedback call is not documented; sync/exchange/
   // feedback_queue.h): attempts before an item is failed; ncmec: the reason
   // GUID a downvote (false positive) carries ("" = false positives on this
   // exchange fail, naming the setting); stopncii: the file holding the
