@@ -31,7 +31,11 @@
 //
 // Cost per row: each side's scan stops at its first non-bar pixel, and the
 // left, right and top scans stop for good once a row has ended them, so a
-// photo costs a few dozen operations per row; bar rows cost a few passes.
+// photo costs a few dozen operations per row. A row's luma is computed at
+// most once, lazily from either end in short chunks, and every scan, sum and
+// histogram of that row reads it from there (a bordered picture's content
+// row is scanned across its bars three times: uniformity, the bar's run, the
+// edge sums).
 //
 // Result(): the rectangle inside the bars, or nothing when trimming would
 // not change enough (under `min_trim` of both sides) or leave too little
@@ -91,14 +95,19 @@ class BorderDetector : public PixelSink {
   void Row(const uint8_t* row);
   // Luma of pixel x, 0..255 (integer weights 77, 150, 29 of 256).
   int Luma(const uint8_t* row, int x) const;
-  bool Near(const uint8_t* row, int x, int ref) const { return std::abs(Luma(row, x) - ref) <= options_.tolerance; }
-  // Pixels from the left (or right) within tolerance of `ref`, at most `limit`.
-  int RunFromLeft(const uint8_t* row, int ref, int limit) const;
-  int RunFromRight(const uint8_t* row, int ref, int limit) const;
-  // Mean |luma - ref| over the row.
-  float MeanDeviation(const uint8_t* row, float ref) const;
-  // Pushes a row's statistics, or a run row's, onto the ring.
-  void PushStat(const uint8_t* row);
+  // The current row's luma (lum_) holds columns [0, lum_left_) and
+  // [lum_right_, width_); these extend the two parts to n columns from their
+  // edge (for a grey row lum_ is the row itself).
+  void LumaFromLeft(int n);
+  void LumaFromRight(int n);
+  // Pixels from the left (or right) of the current row within tolerance of
+  // `ref`, at most `limit`.
+  int RunFromLeft(int ref, int limit);
+  int RunFromRight(int ref, int limit);
+  // Mean |luma - ref| over the current row.
+  float MeanDeviation(float ref);
+  // Pushes the current row's statistics, or a run row's, onto the ring.
+  void PushStat();
   void PushRing(const RowStat& s);
   // Extension of a bar of `strict` lines by edge lines (mean deviations in
   // order from the bar outwards), at most kEdge and never into `limit`.
@@ -120,6 +129,11 @@ class BorderDetector : public PixelSink {
   std::array<RowStat, kEdge> ring_{};             // rows before the trailing uniform run, newest at ring_end_ - 1
   int ring_end_ = 0;                              // rows pushed so far
   std::array<RowStat, kEdge> run_{};              // the trailing uniform run's last rows, not yet pushed
+  // The row being looked at and its luma (see LumaFromLeft).
+  const uint8_t* row_ = nullptr;
+  const uint8_t* lum_ = nullptr;
+  int lum_left_ = 0, lum_right_ = 0;
+  std::vector<uint8_t> luma_;  // width_ bytes, for RGB rows
 };
 
 }  // namespace hashing
