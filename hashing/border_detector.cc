@@ -1,6 +1,7 @@
 #include "hashing/border_detector.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace hashing {
@@ -21,6 +22,7 @@ Status BorderDetector::Start(int width, int height, int channels) {
   left_sums_.assign(static_cast<size_t>(width), 0);
   right_sums_.assign(static_cast<size_t>(width), 0);
   luma_.assign(channels == 3 ? static_cast<size_t>(width) : 0, 0);
+  ring_luma_.assign(static_cast<size_t>(width) * kEdge, 0);
   top_edge_rows_ = 0, ring_end_ = 0;
   return Status::Ok();
 }
@@ -96,8 +98,9 @@ float BorderDetector::MeanDeviation(float ref) {
 }
 
 void BorderDetector::PushStat() {
-  RowStat& s = ring_[static_cast<size_t>(ring_end_++ % kEdge)];
-  s.near = false;
+  const int slot = ring_end_++ % kEdge;
+  RowStat& s = ring_[static_cast<size_t>(slot)];
+  s = RowStat();
   // Pre-check on samples: their mean deviation from their mean.
   int samples[kSamples], sample_sum = 0;
   for (int i = 0; i < kSamples; ++i) {
@@ -106,17 +109,22 @@ void BorderDetector::PushStat() {
   }
   int spread = 0;
   for (int v : samples) spread += std::abs(kSamples * v - sample_sum);
-  if (spread > 2 * options_.edge_tolerance * kSamples * kSamples) return;  // not near: no histogram
+  if (spread > 2 * options_.edge_tolerance * kSamples * kSamples) return;  // not near: nothing kept
   LumaFromLeft(width_);
-  s.histogram.fill(0);
-  for (int x = 0; x < width_; ++x) ++s.histogram[lum_[x]];
+  std::memcpy(ring_luma_.data() + static_cast<size_t>(slot) * width_, lum_, static_cast<size_t>(width_));
   s.near = true;
 }
 
-float BorderDetector::RowStat::MeanDeviation(int shade, int width) const {
+float BorderDetector::MeanDeviation(int slot, int shade) const {
+  const RowStat& s = ring_[static_cast<size_t>(slot)];
   uint64_t sum = 0;
-  for (int v = 0; v < 256; ++v) sum += static_cast<uint64_t>(histogram[static_cast<size_t>(v)]) * static_cast<uint64_t>(std::abs(v - shade));
-  return static_cast<float>(sum) / static_cast<float>(width);
+  if (s.uniform_shade >= 0) {
+    sum = static_cast<uint64_t>(width_) * static_cast<uint64_t>(std::abs(s.uniform_shade - shade));
+  } else {
+    const uint8_t* luma = ring_luma_.data() + static_cast<size_t>(slot) * width_;
+    for (int x = 0; x < width_; ++x) sum += static_cast<uint64_t>(std::abs(luma[x] - shade));
+  }
+  return static_cast<float>(sum) / static_cast<float>(width_);
 }
 
 void BorderDetector::PushRing(const RowStat& s) { ring_[static_cast<size_t>(ring_end_++ % kEdge)] = s; }
@@ -177,8 +185,7 @@ void BorderDetector::Row(const uint8_t* row) {
   if (uniform) {
     RowStat& s = run_[static_cast<size_t>((bottom_ - 1) % kEdge)];  // a uniform row: all at its shade
     s.near = true;
-    s.histogram.fill(0);
-    s.histogram[static_cast<size_t>(first)] = static_cast<uint32_t>(width_);
+    s.uniform_shade = first;
   }
 }
 
@@ -192,6 +199,14 @@ int BorderDetector::Extend(int strict, const float* means, int n, int limit) con
   int ext = 0;
   while (ext < n && ext < kEdge && strict + ext < limit && means[ext] <= static_cast<float>(options_.edge_tolerance)) ++ext;
   return ext;
+}
+
+bool BorderDetector::MayTrimWithoutBottom() const {
+  if (top_open_) return true;
+  // What Result() may remove, generously: each strict bar and its edge.
+  const int top = top_ > 0 ? top_ + kEdge : 0;
+  const int sides = (left_ > 0 ? left_ + kEdge : 0) + (right_ > 0 ? right_ + kEdge : 0);
+  return top >= options_.min_trim * height_ || sides >= options_.min_trim * width_;
 }
 
 std::optional<TrimRect> BorderDetector::Result() const {
@@ -211,8 +226,8 @@ std::optional<TrimRect> BorderDetector::Result() const {
   // The ring ends with the rows just above the trailing run.
   int n = 0;
   for (int i = 1; i <= kEdge && i <= ring_end_; ++i, ++n) {
-    const RowStat& s = ring_[static_cast<size_t>((ring_end_ - i) % kEdge)];
-    means[n] = s.near ? s.MeanDeviation(bottom_shade_, width_) : 1e9f;
+    const int slot = (ring_end_ - i) % kEdge;
+    means[n] = ring_[static_cast<size_t>(slot)].near ? MeanDeviation(slot, bottom_shade_) : 1e9f;
   }
   const int b = bottom + Extend(bottom, means, n, height_ - t - 1);
 

@@ -33,7 +33,7 @@
 // left, right and top scans stop for good once a row has ended them, so a
 // photo costs a few dozen operations per row. A row's luma is computed at
 // most once, lazily from either end in short chunks, and every scan, sum and
-// histogram of that row reads it from there (a bordered picture's content
+// ring copy of that row reads it from there (a bordered picture's content
 // row is scanned across its bars three times: uniformity, the bar's run, the
 // edge sums).
 //
@@ -81,16 +81,27 @@ class BorderDetector : public PixelSink {
   void Rows(int y, int n, const uint8_t* data) override;
   // After the decoder returned ok.
   std::optional<TrimRect> Result() const;
+  // While rows stream: false once no trim can meet min_trim without a bottom
+  // bar (the top bar has ended short of it, or there is none, and the side
+  // bars left are too narrow). Such a picture keeps (nearly) whole rows from
+  // the top if it is trimmed at all, and most are not: HashImage then stops
+  // keeping a copy of its pixels and decodes again in the rare case it must
+  // (a copy costs every upload, a second decode only trimmed ones). Never
+  // changes Result().
+  bool MayTrimWithoutBottom() const;
 
  private:
-  // A row's luma histogram (the bottom bar's shade is known only after the
-  // rows above it are gone; with the histogram their mean deviation from
-  // any shade is exact). Only rows that pass the pre-check get one.
+  // A row of the ring (the bottom bar's shade is known only after the rows
+  // above it are gone; with the row's luma kept, their mean deviation from
+  // any shade is exact). Only rows that pass the pre-check keep their luma
+  // (in ring_luma_, at the row's slot); a uniform row counts as all at its
+  // first pixel's shade.
   struct RowStat {
     bool near = false;
-    std::array<uint32_t, 256> histogram{};
-    float MeanDeviation(int shade, int width) const;
+    int uniform_shade = -1;  // >= 0: a uniform row, its luma not kept
   };
+  // Mean |luma - shade| of the ring's row in `slot`, which is near.
+  float MeanDeviation(int slot, int shade) const;
 
   void Row(const uint8_t* row);
   // Luma of pixel x, 0..255 (integer weights 77, 150, 29 of 256).
@@ -127,6 +138,7 @@ class BorderDetector : public PixelSink {
   std::array<float, kEdge> top_edge_{};           // mean deviations of the rows after the top bar
   int top_edge_rows_ = 0;
   std::array<RowStat, kEdge> ring_{};             // rows before the trailing uniform run, newest at ring_end_ - 1
+  std::vector<uint8_t> ring_luma_;                // kEdge rows of width_: the ring's kept luma
   int ring_end_ = 0;                              // rows pushed so far
   std::array<RowStat, kEdge> run_{};              // the trailing uniform run's last rows, not yet pushed
   // The row being looked at and its luma (see LumaFromLeft).
