@@ -49,7 +49,9 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     // screened, never answered from the first pass alone.
     copy.reset();
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
-    CropSink crop(&hasher, *trim);
+    // The first pass decoded these bytes whole: the second may stop after
+    // the rectangle's last row (a bottom bar's rows are not decoded again).
+    CropSink crop(&hasher, *trim, /*stop_early=*/true);
     DecodedInfo again;
     HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again, options.scaling).WithContext("trimmed picture"));
     trimmed = hasher.Finish();

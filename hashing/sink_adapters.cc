@@ -41,6 +41,7 @@ Status CropSink::Start(int width, int height, int channels) {
 }
 
 void CropSink::Rows(int y, int n, const uint8_t* data) {
+  rows_seen_ = std::max<int64_t>(rows_seen_, static_cast<int64_t>(y) + n);
   const int first = std::max(y, rect_.top), last = std::min(y + n, rect_.top + rect_.height);
   if (first >= last) return;
   const size_t in_row = static_cast<size_t>(width_) * channels_;

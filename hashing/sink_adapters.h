@@ -34,14 +34,21 @@ class TeeSink : public PixelSink {
 
 class CropSink : public PixelSink {
  public:
-  CropSink(PixelSink* inner, const TrimRect& rect) : inner_(inner), rect_(rect) {}
+  // stop_early: Satisfied() once the rectangle's last row is through, so the
+  // decoder may stop there (only for bytes that already decoded whole:
+  // PixelSink::Satisfied).
+  CropSink(PixelSink* inner, const TrimRect& rect, bool stop_early = false)
+      : inner_(inner), rect_(rect), stop_early_(stop_early) {}
   // InvalidArgument if `rect` is not inside the image.
   Status Start(int width, int height, int channels) override;
   void Rows(int y, int n, const uint8_t* data) override;
+  bool Satisfied() const override { return stop_early_ && rows_seen_ >= rect_.top + rect_.height; }
 
  private:
   PixelSink* inner_;
   const TrimRect rect_;
+  const bool stop_early_;
+  int64_t rows_seen_ = 0;  // the image's rows delivered so far (top first)
   int width_ = 0, channels_ = 0;
   std::vector<uint8_t> rows_;  // the cropped rows of one call
 };

@@ -321,6 +321,22 @@ TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals 
     CHECK(a.trimmed.quality == b.trimmed.quality);
     CHECK(a.pdq == b.pdq);
     CHECK(a.aligned == b.aligned);
+    // Both against the rectangle cut from a whole decode (no copy, no early
+    // stop): a second decode that stops after the rectangle's last row
+    // (CropSink stop_early) gives the same bits.
+    PdqStreamHasher whole(ActivePdqKernels(), PdqMode::kFull, true);
+    CropSink crop(&whole, a.trimmed.rect);
+    DecodedInfo info;
+    REQUIRE(DecodeImage(bytes, DecodeLimits{}, &crop, &info).ok());
+    const PdqResult reference = whole.Finish();
+    CHECK(a.trimmed.pdq == reference.hashes);
+    CHECK(a.trimmed.aligned == reference.aligned);
+    CHECK(a.trimmed.quality == reference.quality);
+    // A second decode stops early only after a first that read the file
+    // whole: a file cut short below the picture is still refused.
+    const std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 97 / 100));
+    CHECK_FALSE(HashImage(cut, kept, &b).ok());
+    CHECK_FALSE(HashImage(cut, redecoded, &b).ok());
   }
 }
 
