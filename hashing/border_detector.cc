@@ -1,6 +1,7 @@
 #include "hashing/border_detector.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace hashing {
@@ -20,6 +21,8 @@ Status BorderDetector::Start(int width, int height, int channels) {
   left_ = right_ = width;
   left_sums_.assign(static_cast<size_t>(width), 0);
   right_sums_.assign(static_cast<size_t>(width), 0);
+  luma_.assign(channels == 3 ? static_cast<size_t>(width) : 0, 0);
+  ring_luma_.assign(static_cast<size_t>(width) * kEdge, 0);
   top_edge_rows_ = 0, ring_end_ = 0;
   return Status::Ok();
 }
@@ -30,80 +33,139 @@ int BorderDetector::Luma(const uint8_t* row, int x) const {
   return (77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8;
 }
 
-int BorderDetector::RunFromLeft(const uint8_t* row, int ref, int limit) const {
+void BorderDetector::LumaFromLeft(int n) {
+  n = std::min(n, width_);
+  if (n <= lum_left_) return;
+  if (channels_ == 3) {
+    const uint8_t* p = row_ + static_cast<size_t>(lum_left_) * 3;
+    uint8_t* out = luma_.data();
+    // The same arithmetic as Luma(), in a loop the compiler vectorizes.
+    for (int x = lum_left_; x < n; ++x, p += 3) out[x] = static_cast<uint8_t>((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+  }
+  lum_left_ = n;
+}
+
+void BorderDetector::LumaFromRight(int n) {
+  const int from = width_ - std::min(n, width_);
+  if (from >= lum_right_) return;
+  if (channels_ == 3) {
+    const uint8_t* p = row_ + static_cast<size_t>(from) * 3;
+    uint8_t* out = luma_.data();
+    for (int x = from; x < lum_right_; ++x, p += 3) out[x] = static_cast<uint8_t>((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+  }
+  lum_right_ = from;
+}
+
+namespace {
+
+// Luma is computed this many pixels ahead of a scan: a photo's scans end
+// within a few pixels, a bar's run within a few chunks of its end.
+constexpr int kChunk = 64;
+
+}  // namespace
+
+int BorderDetector::RunFromLeft(int ref, int limit) {
+  const int t = options_.tolerance;
   int x = 0;
-  while (x < limit && Near(row, x, ref)) ++x;
-  return x;
+  while (x < limit) {
+    const int end = std::min(limit, x + kChunk);
+    LumaFromLeft(end);
+    for (; x < end; ++x) {
+      if (std::abs(lum_[x] - ref) > t) return x;
+    }
+  }
+  return limit;
 }
 
-int BorderDetector::RunFromRight(const uint8_t* row, int ref, int limit) const {
+int BorderDetector::RunFromRight(int ref, int limit) {
+  const int t = options_.tolerance;
   int n = 0;
-  while (n < limit && Near(row, width_ - 1 - n, ref)) ++n;
-  return n;
+  while (n < limit) {
+    const int end = std::min(limit, n + kChunk);
+    LumaFromRight(end);
+    for (; n < end; ++n) {
+      if (std::abs(lum_[width_ - 1 - n] - ref) > t) return n;
+    }
+  }
+  return limit;
 }
 
-float BorderDetector::MeanDeviation(const uint8_t* row, float ref) const {
+float BorderDetector::MeanDeviation(float ref) {
+  LumaFromLeft(width_);
   float sum = 0;
-  for (int x = 0; x < width_; ++x) sum += std::abs(static_cast<float>(Luma(row, x)) - ref);
+  for (int x = 0; x < width_; ++x) sum += std::abs(static_cast<float>(lum_[x]) - ref);
   return sum / static_cast<float>(width_);
 }
 
-void BorderDetector::PushStat(const uint8_t* row) {
-  RowStat& s = ring_[static_cast<size_t>(ring_end_++ % kEdge)];
-  s.near = false;
+void BorderDetector::PushStat() {
+  const int slot = ring_end_++ % kEdge;
+  RowStat& s = ring_[static_cast<size_t>(slot)];
+  s = RowStat();
   // Pre-check on samples: their mean deviation from their mean.
   int samples[kSamples], sample_sum = 0;
   for (int i = 0; i < kSamples; ++i) {
-    samples[i] = Luma(row, static_cast<int>(static_cast<int64_t>(i) * (width_ - 1) / (kSamples - 1)));
+    samples[i] = Luma(row_, static_cast<int>(static_cast<int64_t>(i) * (width_ - 1) / (kSamples - 1)));
     sample_sum += samples[i];
   }
   int spread = 0;
   for (int v : samples) spread += std::abs(kSamples * v - sample_sum);
-  if (spread > 2 * options_.edge_tolerance * kSamples * kSamples) return;  // not near: no histogram
-  s.histogram.fill(0);
-  for (int x = 0; x < width_; ++x) ++s.histogram[static_cast<size_t>(Luma(row, x))];
+  if (spread > 2 * options_.edge_tolerance * kSamples * kSamples) return;  // not near: nothing kept
+  LumaFromLeft(width_);
+  std::memcpy(ring_luma_.data() + static_cast<size_t>(slot) * width_, lum_, static_cast<size_t>(width_));
   s.near = true;
 }
 
-float BorderDetector::RowStat::MeanDeviation(int shade, int width) const {
+float BorderDetector::MeanDeviation(int slot, int shade) const {
+  const RowStat& s = ring_[static_cast<size_t>(slot)];
   uint64_t sum = 0;
-  for (int v = 0; v < 256; ++v) sum += static_cast<uint64_t>(histogram[static_cast<size_t>(v)]) * static_cast<uint64_t>(std::abs(v - shade));
-  return static_cast<float>(sum) / static_cast<float>(width);
+  if (s.uniform_shade >= 0) {
+    sum = static_cast<uint64_t>(width_) * static_cast<uint64_t>(std::abs(s.uniform_shade - shade));
+  } else {
+    const uint8_t* luma = ring_luma_.data() + static_cast<size_t>(slot) * width_;
+    for (int x = 0; x < width_; ++x) sum += static_cast<uint64_t>(std::abs(luma[x] - shade));
+  }
+  return static_cast<float>(sum) / static_cast<float>(width_);
 }
 
 void BorderDetector::PushRing(const RowStat& s) { ring_[static_cast<size_t>(ring_end_++ % kEdge)] = s; }
 
 void BorderDetector::Row(const uint8_t* row) {
+  row_ = row;
+  lum_ = channels_ == 1 ? row : luma_.data();
+  lum_left_ = 0, lum_right_ = width_;
+  if (channels_ == 1) lum_left_ = width_, lum_right_ = 0;
   if (rows_ == 0) {
     top_left_ = top_shade_ = Luma(row, 0);
     top_right_ = Luma(row, width_ - 1);
   }
   ++rows_;
   const int first = Luma(row, 0);
-  const bool uniform = RunFromLeft(row, first, width_) == width_;
+  const bool uniform = RunFromLeft(first, width_) == width_;
   if (top_open_ && !(uniform && std::abs(first - top_shade_) <= options_.tolerance)) top_open_ = false;
   // Side bars, and the deviations of the columns at and past their edges
   // (rows of the top bar add nothing: they are the bar's shade).
   if (left_ > 0) {
-    left_ = RunFromLeft(row, top_left_, left_);
+    left_ = RunFromLeft(top_left_, left_);
     if (left_ > 0 && !top_open_) {
       const int n = std::min(width_, left_ + kEdge);
-      for (int x = 0; x < n; ++x) left_sums_[static_cast<size_t>(x)] += static_cast<uint64_t>(std::abs(Luma(row, x) - top_left_));
+      LumaFromLeft(n);
+      for (int x = 0; x < n; ++x) left_sums_[static_cast<size_t>(x)] += static_cast<uint64_t>(std::abs(lum_[x] - top_left_));
     }
   }
   if (right_ > 0) {
-    right_ = RunFromRight(row, top_right_, right_);
+    right_ = RunFromRight(top_right_, right_);
     if (right_ > 0 && !top_open_) {
       const int n = std::min(width_, right_ + kEdge);
+      LumaFromRight(n);
       for (int i = 0; i < n; ++i) {
-        right_sums_[static_cast<size_t>(i)] += static_cast<uint64_t>(std::abs(Luma(row, width_ - 1 - i) - top_right_));
+        right_sums_[static_cast<size_t>(i)] += static_cast<uint64_t>(std::abs(lum_[width_ - 1 - i] - top_right_));
       }
     }
   }
   if (top_open_) {
     ++top_;
   } else if (top_ > 0 && top_edge_rows_ < kEdge) {
-    top_edge_[static_cast<size_t>(top_edge_rows_++)] = MeanDeviation(row, static_cast<float>(top_shade_));
+    top_edge_[static_cast<size_t>(top_edge_rows_++)] = MeanDeviation(static_cast<float>(top_shade_));
   }
   // The trailing uniform run (bottom_ rows, the last kEdge of them kept in
   // run_); the rows before it go through the ring.
@@ -117,14 +179,13 @@ void BorderDetector::Row(const uint8_t* row) {
       bottom_shade_ = first;
     } else {
       bottom_ = 0;
-      PushStat(row);
+      PushStat();
     }
   }
   if (uniform) {
     RowStat& s = run_[static_cast<size_t>((bottom_ - 1) % kEdge)];  // a uniform row: all at its shade
     s.near = true;
-    s.histogram.fill(0);
-    s.histogram[static_cast<size_t>(first)] = static_cast<uint32_t>(width_);
+    s.uniform_shade = first;
   }
 }
 
@@ -138,6 +199,14 @@ int BorderDetector::Extend(int strict, const float* means, int n, int limit) con
   int ext = 0;
   while (ext < n && ext < kEdge && strict + ext < limit && means[ext] <= static_cast<float>(options_.edge_tolerance)) ++ext;
   return ext;
+}
+
+bool BorderDetector::MayTrimWithoutBottom() const {
+  if (top_open_) return true;
+  // What Result() may remove, generously: each strict bar and its edge.
+  const int top = top_ > 0 ? top_ + kEdge : 0;
+  const int sides = (left_ > 0 ? left_ + kEdge : 0) + (right_ > 0 ? right_ + kEdge : 0);
+  return top >= options_.min_trim * height_ || sides >= options_.min_trim * width_;
 }
 
 std::optional<TrimRect> BorderDetector::Result() const {
@@ -157,8 +226,8 @@ std::optional<TrimRect> BorderDetector::Result() const {
   // The ring ends with the rows just above the trailing run.
   int n = 0;
   for (int i = 1; i <= kEdge && i <= ring_end_; ++i, ++n) {
-    const RowStat& s = ring_[static_cast<size_t>((ring_end_ - i) % kEdge)];
-    means[n] = s.near ? s.MeanDeviation(bottom_shade_, width_) : 1e9f;
+    const int slot = (ring_end_ - i) % kEdge;
+    means[n] = ring_[static_cast<size_t>(slot)].near ? MeanDeviation(slot, bottom_shade_) : 1e9f;
   }
   const int b = bottom + Extend(bottom, means, n, height_ - t - 1);
 

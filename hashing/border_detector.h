@@ -31,7 +31,11 @@
 //
 // Cost per row: each side's scan stops at its first non-bar pixel, and the
 // left, right and top scans stop for good once a row has ended them, so a
-// photo costs a few dozen operations per row; bar rows cost a few passes.
+// photo costs a few dozen operations per row. A row's luma is computed at
+// most once, lazily from either end in short chunks, and every scan, sum and
+// ring copy of that row reads it from there (a bordered picture's content
+// row is scanned across its bars three times: uniformity, the bar's run, the
+// edge sums).
 //
 // Result(): the rectangle inside the bars, or nothing when trimming would
 // not change enough (under `min_trim` of both sides) or leave too little
@@ -77,28 +81,44 @@ class BorderDetector : public PixelSink {
   void Rows(int y, int n, const uint8_t* data) override;
   // After the decoder returned ok.
   std::optional<TrimRect> Result() const;
+  // While rows stream: false once no trim can meet min_trim without a bottom
+  // bar (the top bar has ended short of it, or there is none, and the side
+  // bars left are too narrow). Such a picture keeps (nearly) whole rows from
+  // the top if it is trimmed at all, and most are not: HashImage then stops
+  // keeping a copy of its pixels and decodes again in the rare case it must
+  // (a copy costs every upload, a second decode only trimmed ones). Never
+  // changes Result().
+  bool MayTrimWithoutBottom() const;
 
  private:
-  // A row's luma histogram (the bottom bar's shade is known only after the
-  // rows above it are gone; with the histogram their mean deviation from
-  // any shade is exact). Only rows that pass the pre-check get one.
+  // A row of the ring (the bottom bar's shade is known only after the rows
+  // above it are gone; with the row's luma kept, their mean deviation from
+  // any shade is exact). Only rows that pass the pre-check keep their luma
+  // (in ring_luma_, at the row's slot); a uniform row counts as all at its
+  // first pixel's shade.
   struct RowStat {
     bool near = false;
-    std::array<uint32_t, 256> histogram{};
-    float MeanDeviation(int shade, int width) const;
+    int uniform_shade = -1;  // >= 0: a uniform row, its luma not kept
   };
+  // Mean |luma - shade| of the ring's row in `slot`, which is near.
+  float MeanDeviation(int slot, int shade) const;
 
   void Row(const uint8_t* row);
   // Luma of pixel x, 0..255 (integer weights 77, 150, 29 of 256).
   int Luma(const uint8_t* row, int x) const;
-  bool Near(const uint8_t* row, int x, int ref) const { return std::abs(Luma(row, x) - ref) <= options_.tolerance; }
-  // Pixels from the left (or right) within tolerance of `ref`, at most `limit`.
-  int RunFromLeft(const uint8_t* row, int ref, int limit) const;
-  int RunFromRight(const uint8_t* row, int ref, int limit) const;
-  // Mean |luma - ref| over the row.
-  float MeanDeviation(const uint8_t* row, float ref) const;
-  // Pushes a row's statistics, or a run row's, onto the ring.
-  void PushStat(const uint8_t* row);
+  // The current row's luma (lum_) holds columns [0, lum_left_) and
+  // [lum_right_, width_); these extend the two parts to n columns from their
+  // edge (for a grey row lum_ is the row itself).
+  void LumaFromLeft(int n);
+  void LumaFromRight(int n);
+  // Pixels from the left (or right) of the current row within tolerance of
+  // `ref`, at most `limit`.
+  int RunFromLeft(int ref, int limit);
+  int RunFromRight(int ref, int limit);
+  // Mean |luma - ref| over the current row.
+  float MeanDeviation(float ref);
+  // Pushes the current row's statistics, or a run row's, onto the ring.
+  void PushStat();
   void PushRing(const RowStat& s);
   // Extension of a bar of `strict` lines by edge lines (mean deviations in
   // order from the bar outwards), at most kEdge and never into `limit`.
@@ -118,8 +138,14 @@ class BorderDetector : public PixelSink {
   std::array<float, kEdge> top_edge_{};           // mean deviations of the rows after the top bar
   int top_edge_rows_ = 0;
   std::array<RowStat, kEdge> ring_{};             // rows before the trailing uniform run, newest at ring_end_ - 1
+  std::vector<uint8_t> ring_luma_;                // kEdge rows of width_: the ring's kept luma
   int ring_end_ = 0;                              // rows pushed so far
   std::array<RowStat, kEdge> run_{};              // the trailing uniform run's last rows, not yet pushed
+  // The row being looked at and its luma (see LumaFromLeft).
+  const uint8_t* row_ = nullptr;
+  const uint8_t* lum_ = nullptr;
+  int lum_left_ = 0, lum_right_ = 0;
+  std::vector<uint8_t> luma_;  // width_ bytes, for RGB rows
 };
 
 }  // namespace hashing

@@ -19,12 +19,13 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   PdqResult pdq;
   std::optional<TrimRect> trim;
   // The first decode's pixels, kept (when they fit) for the trimmed picture.
+  // Declared before it: the copy watches the detector while rows stream.
+  BorderDetector detector(options.trim);
   std::optional<CopySink> copy;
   {
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     if (options.trim_borders) {
-      BorderDetector detector(options.trim);
-      copy.emplace(&budget, options.trim_copy_max_bytes);
+      copy.emplace(&budget, options.trim_copy_max_bytes, &detector);
       TeeSink look(&detector, &*copy);
       TeeSink tee(&hasher, &look);
       HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info, options.scaling));
@@ -41,13 +42,16 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     HS_RETURN_IF_ERROR(copy->Replay(*trim, &hasher).WithContext("trimmed picture"));
     trimmed = hasher.Finish();
   } else if (trim) {
-    // Not kept (over trim_copy_max_bytes or the budget): the same bytes
+    // Not kept (over trim_copy_max_bytes or the budget, or dropped because
+    // only a bottom bar could make a trim): the same bytes
     // decoded again, on what is left of the budget. An upload whose two
     // passes together exceed a limit is refused (kTooLarge) as not fully
     // screened, never answered from the first pass alone.
     copy.reset();
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
-    CropSink crop(&hasher, *trim);
+    // The first pass decoded these bytes whole: the second may stop after
+    // the rectangle's last row (a bottom bar's rows are not decoded again).
+    CropSink crop(&hasher, *trim, /*stop_early=*/true);
     DecodedInfo again;
     HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &crop, &again, options.scaling).WithContext("trimmed picture"));
     trimmed = hasher.Finish();

@@ -7,9 +7,10 @@
 // are some, only the picture inside them is hashed too
 // (ImageHashes::trimmed), exactly as if it had been uploaded alone. Its
 // pixels come from a copy the first decode kept (CopySink), when the image
-// takes at most trim_copy_max_bytes (8-bit RGB or grey) and fits in the
-// decode memory budget beside the decoder; otherwise the bytes are decoded
-// a second time, after the first pass has ended. The hashes are the same
+// takes at most trim_copy_max_bytes (8-bit RGB or grey), fits in the
+// decode memory budget beside the decoder, and has a top or side bar (the
+// copy is dropped once only a bottom bar could make a trim); otherwise the
+// bytes are decoded a second time, after the first pass has ended. The hashes are the same
 // bits either way (a decoder delivers the same pixels every time). Both
 // passes are charged to one DecodeBudget: limits.max_decode_ms bounds them
 // together, and limits.max_decode_memory what either holds on top of the
@@ -55,12 +56,12 @@ struct HashOptions {
   bool trim_borders = false;
   BorderTrimOptions trim;
   // With trim_borders: the largest image (width x height x channels bytes)
-  // whose pixels the first decode keeps for the trimmed picture; larger
-  // ones are decoded twice when they have a border. Small because the copy
-  // is made for every upload, bordered or not, and fresh memory is not free:
-  // at 64 MiB the copies of unbordered photos cost more than the second
-  // decodes they save (docs/robustness.md "Throughput"). 0: always twice.
-  uint64_t trim_copy_max_bytes = 4ull << 20;
+  // whose pixels the first decode keeps for the trimmed picture (and only
+  // while a trim that needs no bottom bar is possible: CopySink drops the
+  // copy of an unbordered photo after its first rows); larger ones, and
+  // pictures trimmed only at the bottom, are decoded twice. It must also fit
+  // in limits.max_decode_memory with as much again to spare. 0: always twice.
+  uint64_t trim_copy_max_bytes = 256ull << 20;
   DecodeLimits limits;
   // Opt-in fast decoding of large JPEGs (hashing/image_decoder.h,
   // DecodeScaling): the hashes are then close to, not equal to, the

@@ -238,6 +238,7 @@ void DecodeState::Run() {
     } else {
       job.sink->Rows(y0, got, samples.data());
     }
+    if (job.sink->Satisfied()) return;  // a second decode (PixelSink::Satisfied): the rest is known good
   }
   jpeg_finish_decompress(&cinfo);
 }

@@ -180,6 +180,7 @@ void DecodeState::Run() {
     for (png_uint_32 y = 0; y < height; ++y) {
       png_read_row(png, pixels.data(), nullptr);
       job.sink->Rows(static_cast<int>(y), 1, pixels.data());
+      if (job.sink->Satisfied()) return;  // a second decode (PixelSink::Satisfied): the rest is known good
     }
   } else {  // Adam7 needs the whole image before any row is final
     for (int pass = 0; pass < passes; ++pass) {

@@ -6,7 +6,7 @@
 //                          [--transforms LIST] [--threshold T] [--min-quality Q]
 //                          [--trim-tolerance T] [--markdown FILE] [--show-fp N]
 //                          [--after SETS] [--tsv FILE] [--dump DIR] [--list]
-//                          [--throughput ROUNDS [--trim-copy-mb MB]]
+//                          [--throughput ROUNDS [--trim-copy-mb MB]] [--breakdown ROUNDS]
 //
 // For every image of the pools (default photos-2mp,photos,testimages,art of
 // the corpus from scripts/fetch-test-images.sh; variants/ holds true
@@ -51,6 +51,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -64,7 +65,12 @@
 #include "base/query_variant.h"
 #include "base/signal.h"
 #include "bench/robustness/transforms.h"
+#include "hashing/border_detector.h"
+#include "hashing/decode_budget.h"
+#include "hashing/image_decoder.h"
 #include "hashing/image_hasher.h"
+#include "hashing/pdq_stream_hasher.h"
+#include "hashing/sink_adapters.h"
 
 namespace {
 
@@ -376,6 +382,139 @@ int RunThroughput(const Config& cfg, int rounds) {
   return 0;
 }
 
+// Consumes rows and does nothing: the decoder's own cost.
+class NullSink : public hashing::PixelSink {
+ public:
+  Status Start(int, int, int) override { return Status::Ok(); }
+  void Rows(int, int, const uint8_t*) override {}
+};
+
+// --breakdown R: where trimming's cost goes, per image, from the public
+// parts HashImage is made of (each timed alone, this thread's CPU time, the
+// minimum over R rounds): the decode alone, decode + PDQ (8 variants),
+// decode + PDQ + border detector, the same + the kept copy (uncapped), and
+// for a picture with borders the trimmed picture's second pass (decode
+// cropped to the rectangle + PDQ) and its PDQ alone from a kept copy.
+int RunBreakdown(const Config& cfg, int rounds) {
+  const std::vector<std::string> paths = LoadPool(cfg);
+  const robustness::Transform* border = robustness::FindTransform("border-10-black");
+  const robustness::Transform* border_jpeg = robustness::FindTransform("border-10-black+jpeg-50");
+  struct Item {
+    std::string name;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<Item> items;
+  for (const auto& path : paths) {
+    std::ifstream in(cfg.dir + "/" + path, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    robustness::Image image;
+    std::vector<uint8_t> framed, framed_jpeg;
+    if (!robustness::DecodeToRgb(bytes, &image).ok() || !border->apply(image, 0, &framed).ok() ||
+        !border_jpeg->apply(image, 0, &framed_jpeg).ok()) {
+      continue;
+    }
+    items.push_back({path, std::move(bytes)});
+    items.push_back({path + " [border png]", std::move(framed)});
+    items.push_back({path + " [border jpeg-50]", std::move(framed_jpeg)});
+  }
+  const hashing::PdqKernels& kernels = hashing::ActivePdqKernels();
+  hashing::HashOptions off;
+  off.dihedral = true;
+  off.trim = cfg.trim;
+  hashing::HashOptions on = off;
+  on.trim_borders = true;
+  on.trim_copy_max_bytes = cfg.trim_copy_max_bytes;
+  constexpr int kCols = 8;
+  const char* cols[kCols] = {"decode", "+pdq", "+detect", "+copy", "2nd-pass", "trim-pdq", "HashImage-off", "HashImage-on"};
+  std::printf("breakdown: %zu uploads, min of %d rounds, ms of this thread's CPU\n%-60s %6s %4s", items.size(), rounds,
+              "image", "MP", "trim");
+  for (const char* c : cols) std::printf(" %9s", c);
+  std::printf("\n");
+  double totals[2][kCols] = {};
+  int counts[2] = {};
+  for (const auto& item : items) {
+    double best[kCols];
+    std::fill(std::begin(best), std::end(best), 1e300);
+    std::optional<hashing::TrimRect> rect;
+    int width = 0, height = 0;
+    for (int r = 0; r < rounds; ++r) {
+      double t[kCols] = {};
+      auto timed = [&](int col, auto&& fn) {
+        const double t0 = ThreadCpuMs();
+        fn();
+        t[col] = ThreadCpuMs() - t0;
+      };
+      hashing::DecodedInfo info;
+      timed(0, [&] {
+        NullSink sink;
+        hashing::DecodeBudget budget(off.limits);
+        (void)hashing::DecodeImage(item.bytes, off.limits, &budget, &sink, &info);
+      });
+      width = info.width, height = info.height;
+      timed(1, [&] {
+        hashing::PdqStreamHasher hasher(kernels, off.mode, true);
+        hashing::DecodeBudget budget(off.limits);
+        (void)hashing::DecodeImage(item.bytes, off.limits, &budget, &hasher, &info);
+        (void)hasher.Finish();
+      });
+      timed(2, [&] {
+        hashing::PdqStreamHasher hasher(kernels, off.mode, true);
+        hashing::BorderDetector detector(on.trim);
+        hashing::TeeSink tee(&hasher, &detector);
+        hashing::DecodeBudget budget(off.limits);
+        (void)hashing::DecodeImage(item.bytes, off.limits, &budget, &tee, &info);
+        (void)hasher.Finish();
+        rect = detector.Result();
+      });
+      std::optional<hashing::CopySink> copy;
+      hashing::DecodeBudget copy_budget(off.limits);
+      timed(3, [&] {
+        hashing::PdqStreamHasher hasher(kernels, off.mode, true);
+        hashing::BorderDetector detector(on.trim);
+        copy.emplace(&copy_budget, ~uint64_t{0});
+        hashing::TeeSink look(&detector, &*copy);
+        hashing::TeeSink tee(&hasher, &look);
+        (void)hashing::DecodeImage(item.bytes, off.limits, &copy_budget, &tee, &info);
+        (void)hasher.Finish();
+      });
+      if (rect) {
+        timed(4, [&] {
+          hashing::PdqStreamHasher hasher(kernels, off.mode, true);
+          hashing::CropSink crop(&hasher, *rect);
+          hashing::DecodeBudget budget(off.limits);
+          (void)hashing::DecodeImage(item.bytes, off.limits, &budget, &crop, &info);
+          (void)hasher.Finish();
+        });
+        timed(5, [&] {
+          hashing::PdqStreamHasher hasher(kernels, off.mode, true);
+          if (copy->complete()) (void)copy->Replay(*rect, &hasher);
+          (void)hasher.Finish();
+        });
+      }
+      copy.reset();
+      hashing::ImageHashes h;
+      timed(6, [&] { (void)hashing::HashImage(item.bytes, off, &h); });
+      timed(7, [&] { (void)hashing::HashImage(item.bytes, on, &h); });
+      for (int c = 0; c < kCols; ++c) best[c] = std::min(best[c], t[c]);
+    }
+    const int k = rect ? 1 : 0;
+    ++counts[k];
+    std::printf("%-60.60s %6.2f %4s", item.name.c_str(), width * static_cast<double>(height) / 1e6, rect ? "yes" : "-");
+    for (int c = 0; c < kCols; ++c) {
+      std::printf(" %9.2f", best[c]);
+      totals[k][c] += best[c];
+    }
+    std::printf("\n");
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (!counts[k]) continue;
+    std::printf("%-60s %6d %4s", k ? "mean, trimmed" : "mean, not trimmed", counts[k], "");
+    for (int c = 0; c < kCols; ++c) std::printf(" %9.2f", totals[k][c] / counts[k]);
+    std::printf("\n");
+  }
+  return 0;
+}
+
 constexpr const char kUsage[] =
     "usage: robustness [OPTIONS]\n"
     "\n"
@@ -402,6 +541,7 @@ constexpr const char kUsage[] =
     "  --show-fp N           print up to N false-positive pairs\n"
     "  --dump DIR            write the first image's transformed copies to DIR (to look at them)\n"
     "  --throughput ROUNDS   instead: time the upload path with trimming off and on, ROUNDS rounds\n"
+    "  --breakdown ROUNDS    instead: per image, the cost of each part of trimming (min of ROUNDS)\n"
     "  --trim-copy-mb MB     with --throughput: the kept copy's cap, 0..1024 (default 4)\n"
     "  -h, --help            this text\n"
     "\n"
@@ -429,7 +569,7 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("HASHSCREEN_IMAGES");
   cfg.dir = env && *env ? env : "/var/cache/hashscreen/images";
   std::vector<std::string> names;
-  int throughput_rounds = 0;
+  int throughput_rounds = 0, breakdown_rounds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
@@ -479,6 +619,8 @@ int main(int argc, char** argv) {
       cfg.dump = argv[++i];
     } else if (a == "--throughput" && has) {
       s = ParseInt(argv[++i], "--throughput", 1, 1000, &throughput_rounds);
+    } else if (a == "--breakdown" && has) {
+      s = ParseInt(argv[++i], "--breakdown", 1, 1000, &breakdown_rounds);
     } else if (a == "--markdown" && has) {
       cfg.markdown = argv[++i];
     } else {
@@ -504,6 +646,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (throughput_rounds) return RunThroughput(cfg, throughput_rounds);
+  if (breakdown_rounds) return RunBreakdown(cfg, breakdown_rounds);
 
   const std::vector<std::string> paths = LoadPool(cfg);
   if (!paths.empty()) cfg.dump_path = paths[0];

@@ -284,9 +284,14 @@ TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals 
     int left, top, right, bottom;
     bool jpeg, grey;
   };
-  const Case cases[] = {{kPhotos[0], 0, 60, 0, 90, true, false},  {kPhotos[0], 80, 0, 120, 0, true, false},
-                        {kPhotos[1], 50, 40, 50, 40, false, false}, {kPhotos[1], 0, 0, 70, 0, false, true},
-                        {kPhotos[2], 30, 30, 0, 0, true, true}};
+  // A bar at the bottom alone: the copy is dropped after the first rows
+  // (BorderDetector::MayTrimWithoutBottom) and the trimmed pass decodes
+  // again. A wide frame: the copy is over 2 MiB (an anonymous mapping).
+  const Case cases[] = {{kPhotos[0], 0, 60, 0, 90, true, false},    {kPhotos[0], 80, 0, 120, 0, true, false},
+                        {kPhotos[1], 50, 40, 50, 40, false, false},   {kPhotos[1], 0, 0, 70, 0, false, true},
+                        {kPhotos[2], 30, 30, 0, 0, true, true},       {kPhotos[0], 0, 0, 0, 90, true, false},
+                        {kPhotos[1], 0, 0, 0, 60, false, true},       {kPhotos[0], 500, 400, 500, 400, true, false},
+                        {kPhotos[1], 600, 500, 600, 500, false, false}};
   for (const Case& c : cases) {
     if (!ts::RequireData(Photo(c.name), "tests/data/pdq is part of the repository")) return;
     const std::string name = c.name;
@@ -316,6 +321,22 @@ TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals 
     CHECK(a.trimmed.quality == b.trimmed.quality);
     CHECK(a.pdq == b.pdq);
     CHECK(a.aligned == b.aligned);
+    // Both against the rectangle cut from a whole decode (no copy, no early
+    // stop): a second decode that stops after the rectangle's last row
+    // (CropSink stop_early) gives the same bits.
+    PdqStreamHasher whole(ActivePdqKernels(), PdqMode::kFull, true);
+    CropSink crop(&whole, a.trimmed.rect);
+    DecodedInfo info;
+    REQUIRE(DecodeImage(bytes, DecodeLimits{}, &crop, &info).ok());
+    const PdqResult reference = whole.Finish();
+    CHECK(a.trimmed.pdq == reference.hashes);
+    CHECK(a.trimmed.aligned == reference.aligned);
+    CHECK(a.trimmed.quality == reference.quality);
+    // A second decode stops early only after a first that read the file
+    // whole: a file cut short below the picture is still refused.
+    const std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 97 / 100));
+    CHECK_FALSE(HashImage(cut, kept, &b).ok());
+    CHECK_FALSE(HashImage(cut, redecoded, &b).ok());
   }
 }
 
@@ -357,6 +378,35 @@ TEST_CASE("CopySink keeps only what fits beside the decode, gives the budget bac
     CHECK_FALSE(copy.complete());
     PdqStreamHasher h(ActivePdqKernels(), PdqMode::kFull, false);
     CHECK(copy.Replay(TrimRect{0, 0, 10, 4}, &h).code() == base::Status::Code::kInvalidArgument);
+  }
+  {
+    // Watching a detector: kept while a top or side bar may still come...
+    const rb::Image bordered = rb::AddBorder(Decoded(Photo(kPhotos[0])), 40, 40, 40, 40, {0, 0, 0});
+    BorderDetector detector{BorderTrimOptions{}};
+    DecodeBudget budget{DecodeLimits{}};
+    CopySink copy(&budget, 64u << 20, &detector);
+    TeeSink tee(&detector, &copy);
+    REQUIRE(tee.Start(bordered.width, bordered.height, 3).ok());
+    const uint64_t bytes = static_cast<uint64_t>(bordered.width) * bordered.height * 3;
+    for (int y = 0; y < bordered.height; ++y) tee.Rows(y, 1, bordered.at(0, y));
+    CHECK(copy.complete());
+    CHECK(budget.in_use() == bytes);
+    REQUIRE(detector.Result().has_value());
+  }
+  {
+    // ...and dropped, its budget given back, once only a bottom bar could
+    // make a trim (a photo without bars: after its first rows).
+    const rb::Image photo = Decoded(Photo(kPhotos[0]));
+    BorderDetector detector{BorderTrimOptions{}};
+    DecodeBudget budget{DecodeLimits{}};
+    CopySink copy(&budget, 64u << 20, &detector);
+    TeeSink tee(&detector, &copy);
+    REQUIRE(tee.Start(photo.width, photo.height, 3).ok());
+    CHECK(budget.in_use() > 0);
+    for (int y = 0; y < photo.height; ++y) tee.Rows(y, 1, photo.at(0, y));
+    CHECK_FALSE(detector.MayTrimWithoutBottom());
+    CHECK_FALSE(copy.complete());
+    CHECK(budget.in_use() == 0);
   }
   {
     DecodeBudget budget(limits);
