@@ -68,7 +68,10 @@ const std::string& AssetEtag(const WebAsset& asset) {
     std::map<std::string_view, std::string> m;
     for (const WebAsset& a : WebAssets()) {
       const base::Sha256Digest d = base::Sha256(a.bytes);
-      m.emplace(a.path, "\"" + base::HexEncode(std::span<const uint8_t>(d.data(), 16)) + "\"");
+      std::string tag = "\"";  // appended, not "\"" + ...: GCC 12 warns falsely (-Wrestrict) on that
+      tag += base::HexEncode(std::span<const uint8_t>(d.data(), 16));
+      tag += '"';
+      m.emplace(a.path, std::move(tag));
     }
     return m;
   }();
