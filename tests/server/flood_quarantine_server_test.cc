@@ -130,7 +130,7 @@ TEST_CASE("flood quarantine: 600 distinct near-copies of one listed image trip i
   CHECK(Quarantined(f) == 1);
 }
 
-TEST_CASE("flood quarantine: distinct hash queries within the threshold trip it; the held hit is for reviewers only") {
+TEST_CASE("flood quarantine: distinct hash queries within the threshold trip it, and the held hit is for reviewers only") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({"--rate-per-key", "0", "--quarantine-min-hits", "40"});
   // 40 distinct hashes within the threshold: the 40th trips it, so the
@@ -172,7 +172,7 @@ TEST_CASE("flood quarantine: a confirmed signal never trips, before and after a 
   CHECK(Quarantined(f) == 0);
 }
 
-TEST_CASE("flood quarantine: a reported review vouches like confirmed; a disposition of escalated does not") {
+TEST_CASE("flood quarantine: a reported review vouches like confirmed, a disposition of escalated does not") {
   if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
   ServerFixture f({"--rate-per-key", "0", "--quarantine-min-hits", "20"});
   const json first = Screen(f, NearCopy(-1));
