@@ -325,30 +325,9 @@ TEST_CASE("exchange ncmec: follows windows (paging, deletes, shared hashes, out 
     std::lock_guard l(nc.mu);
     CHECK_FALSE(nc.expire_paging);
   }
-  // Polls that bring nothing new change nothing (no batch per poll).
-  const uint64_t seq = hs.List(list_id)["last_seq"].get<uint64_t>();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  CHECK(hs.List(list_id)["last_seq"] == seq);
-
-  // 429 with Retry-After: 2: nothing is asked before it.
-  {
-    std::lock_guard l(nc.mu);
-    nc.throttle = true;
-  }
-  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
-  CHECK(x["last_error"].get<std::string>().find("HTTP 429") != std::string::npos);
-  const int asked = nc.requests;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  CHECK(nc.requests - asked <= 1);
-  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
-
-  // A server that hangs: cut off after timeout_s, the list stays.
-  nc.hang = true;
-  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
-  CHECK(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos);
-  CHECK(x["entries"] == 16);
-  nc.hang = false;
-  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
+  CheckQuietPollsWriteNothing(hs, list_id);
+  CheckThrottleHonoured(hs, nc);
+  CheckHangCutOff(hs, nc);
 }
 
 TEST_CASE("exchange ncmec: a window announcing too many entries is split, SIGKILL mid-window: nothing lost or doubled") {

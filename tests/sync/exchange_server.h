@@ -89,6 +89,53 @@ struct ExchangeServer {
     REQUIRE(HttpStatus(r) == 200);
     return Json(r);
   }
+  std::string Metrics() {
+    auto r = server.Client()->Get("/metrics", Bearer(admin));
+    REQUIRE(HttpStatus(r) == 200);
+    return r->body;
+  }
 };
+
+// Polls that bring nothing new write nothing: the list's change seq stays
+// put over a few polls (interval_s = 1).
+inline void CheckQuietPollsWriteNothing(ExchangeServer& hs, uint64_t list_id) {
+  const uint64_t seq = hs.List(list_id)["last_seq"].get<uint64_t>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(hs.List(list_id)["last_seq"] == seq);
+}
+
+// A partner fixture's fault switches, shared by the pulled kinds' tests:
+// `throttle` (under `mu`: its next request gets 429 with Retry-After: 2),
+// `hang` (requests wait while it is set) and `requests` (a count).
+
+// The 429 shows in last_error, nothing is asked again before Retry-After,
+// and the exchange recovers. Returns the status that showed the 429.
+template <typename Partner>
+nlohmann::json CheckThrottleHonoured(ExchangeServer& hs, Partner& partner) {
+  {
+    std::lock_guard l(partner.mu);
+    partner.throttle = true;
+  }
+  nlohmann::json x = hs.WaitFor([](const nlohmann::json& e) { return !e["last_error"].is_null(); }, "the 429");
+  CHECK(x["last_error"].get<std::string>().find("HTTP 429") != std::string::npos);
+  const int asked = partner.requests;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(partner.requests - asked <= 1);
+  hs.WaitFor([](const nlohmann::json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
+  return x;
+}
+
+// A partner that hangs is cut off after timeout_s = 2 with the list as it
+// was, and the exchange recovers once it answers again.
+template <typename Partner>
+void CheckHangCutOff(ExchangeServer& hs, Partner& partner) {
+  const auto entries = hs.Status()["entries"];
+  partner.hang = true;
+  nlohmann::json x = hs.WaitFor([](const nlohmann::json& e) { return !e["last_error"].is_null(); }, "the hang");
+  CHECK_MESSAGE(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos, x.dump());
+  CHECK(x["entries"] == entries);
+  partner.hang = false;
+  hs.WaitFor([](const nlohmann::json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
+}
 
 }  // namespace testing_support

@@ -27,14 +27,13 @@
 
 #include "base/hex.h"
 #include "sync/exchange/tcap_client.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
 using namespace testing_support;
 using nlohmann::json;
 
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
 struct Rec {
   int64_t id = 0;
@@ -181,70 +180,30 @@ struct TcapFixture {
   }
 };
 
-std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
-  std::string raw(bytes, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
-
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
 }
 
-struct TcapServer {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::string admin, ingest, reviewer;
-  fs::path config, password_file;
+// A hashscreend following the TCAP fixture on `port` as user "tester" with
+// `password` (its file mode 0600, as the exchange requires), and `extra`
+// settings.
+struct TcapServer : ExchangeServer {
+  std::string reviewer = server.CreateKey("reviewer");
+  fs::path password_file;
 
   TcapServer(int port, const std::string& password, const std::string& extra) {
-    admin = server.CreateKey("admin");
-    ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-    reviewer = server.CreateKey("reviewer");
-    password_file = tmp.path() / "tcap.password";
-    std::ofstream(password_file) << password << "\n";
+    password_file = File("tcap.password", password + "\n");
     fs::permissions(password_file, fs::perms::owner_read | fs::perms::owner_write);
-    config = tmp.path() / "hashscreen.toml";
-    std::ofstream(config) << "[[exchange]]\nname = \"tcap\"\nkind = \"tcap\"\nlist = \"tcap\"\ninterval_s = 1\n"
-                          << "base_url = \"http://127.0.0.1:" << port << "\"\nusername = \"tester\"\npassword_file = \""
-                          << password_file.string() << "\"\n" << extra;
+    Configure("[[exchange]]\nname = \"tcap\"\nkind = \"tcap\"\nlist = \"tcap\"\ninterval_s = 1\n"
+              "base_url = \"http://127.0.0.1:" + std::to_string(port) + "\"\nusername = \"tester\"\npassword_file = \"" +
+              password_file.string() + "\"\n" + extra);
     Start();
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  }
-  json Status() {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"].at(0);
-  }
-  template <typename F>
-  json WaitFor(F done, const char* what, int seconds = 60) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      json x = Status();
-      if (done(x)) return x;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL("timed out waiting for " << what << ": " << Status().dump());
-    return json();
   }
   json Screen(const std::string& type, const std::string& hash) {
     auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{type, hash}}.dump(), "application/json");
     REQUIRE(HttpStatus(r) == 200);
     return Json(r);
-  }
-  bool Matches(const std::string& type, const std::string& hash) { return Screen(type, hash)["match"].get<bool>(); }
-  json List(uint64_t id) {
-    auto r = server.Client()->Get(("/v1/lists/" + std::to_string(id)).c_str(), Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r);
-  }
-  std::string Metrics() {
-    auto m = server.Client()->Get("/metrics", Bearer(admin));
-    REQUIRE(HttpStatus(m) == 200);
-    return m->body;
   }
 };
 
@@ -452,29 +411,9 @@ TEST_CASE("exchange tcap: follows the hash list (login, paging, deletes, expired
   CHECK(x["entries"] == 9);
   CHECK(hs.Matches("pdq", pdq[7]));
   CHECK(hs.Metrics().find("hashscreen_exchange_failing{exchange=\"tcap\"} 0") != std::string::npos);
-  // Polls that bring nothing new change nothing (no batch per poll).
-  const uint64_t seq = hs.List(list_id)["last_seq"].get<uint64_t>();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  CHECK(hs.List(list_id)["last_seq"] == seq);
-
-  // 429 with Retry-After: 2.
-  {
-    std::lock_guard l(tc.mu);
-    tc.throttle = true;
-  }
-  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
-  CHECK(x["last_error"].get<std::string>().find("HTTP 429") != std::string::npos);
-  const int before = tc.requests;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  CHECK(tc.requests - before <= 1);
-  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
-
-  // A hanging server: cut off after timeout_s.
-  tc.hang = true;
-  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the hang");
-  CHECK_MESSAGE(x["last_error"].get<std::string>().find("timed out after 2 s") != std::string::npos, x.dump());
-  tc.hang = false;
-  hs.WaitFor([](const json& e) { return e["last_error"].is_null(); }, "recovery after the hang");
+  CheckQuietPollsWriteNothing(hs, list_id);
+  CheckThrottleHonoured(hs, tc);
+  CheckHangCutOff(hs, tc);
 
   // The server refuses the checkpoint as too old while a hash vanished with
   // no tombstone: everything is fetched again and the vanished hash withdrawn.

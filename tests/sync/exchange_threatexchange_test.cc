@@ -21,7 +21,7 @@
 #include "store/database.h"
 #include "store/hash_lists.h"
 #include "sync/exchange/threat_exchange.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
@@ -30,7 +30,6 @@ using nlohmann::json;
 
 constexpr const char* kToken = "1234567890|abcdefghijklmnopqrstuvwxyz";
 
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
 
 // The fixture's descriptor id for an indicator id: digits, as Graph ids are
 // (the exchange leaves out any other id).
@@ -140,12 +139,6 @@ struct TeFixture {
   }
 };
 
-std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
-  std::string raw(bytes, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
-
 }  // namespace
 
 TEST_CASE("exchange threatexchange: pages parse, hostile pages are refused whole") {
@@ -219,48 +212,20 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
   te.Add({"m1", md5, "HASH_MD5", 1005});
   te.Add({"x1", "https://example.org", "URI", 1006});
 
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  const std::string admin = server.CreateKey("admin");
-  const std::string ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-  const fs::path token = tmp.path() / "te.token";
-  std::ofstream(token) << kToken << "\n";
-  const fs::path config = tmp.path() / "hashscreen.toml";
-  std::ofstream(config) << "[[exchange]]\nname = \"te\"\nkind = \"threatexchange\"\nlist = \"te\"\ninterval_s = 1\n"
-                        << "privacy_group = \"777\"\ntoken_file = \"" << token.string() << "\"\nbase_url = \"http://127.0.0.1:"
-                        << te.port << "/v9.0\"\npage_limit = 2\nstale_after_s = 3\n";
-  auto start = [&] {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  };
-  auto status = [&] {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"].at(0);
-  };
-  auto wait_for = [&](auto done, const char* what) {
-    for (int i = 0; i < 300; ++i) {
-      json x = status();
-      if (done(x)) return x;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL("timed out waiting for " << what << ": " << status().dump());
-    return json();
-  };
-  auto matches = [&](const std::string& type, const std::string& hash) {
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{type, hash}}.dump(), "application/json");
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["match"].get<bool>();
-  };
-  start();
+  ExchangeServer hs;
+  const std::string token = hs.File("te.token", std::string(kToken) + "\n");
+  hs.Configure("[[exchange]]\nname = \"te\"\nkind = \"threatexchange\"\nlist = \"te\"\ninterval_s = 1\n"
+               "privacy_group = \"777\"\ntoken_file = \"" + token + "\"\nbase_url = \"http://127.0.0.1:" +
+               std::to_string(te.port) + "/v9.0\"\npage_limit = 2\nstale_after_s = 3\n");
+  hs.Start();
 
   // The whole group, four pages of two; the URI skipped.
-  json x = wait_for([](const json& e) { return e["entries"] == 6; }, "the first sync");
+  json x = hs.WaitFor([](const json& e) { return e["entries"] == 6; }, "the first sync");
   CHECK(x["kind"] == "threatexchange");
   CHECK(x["last_error"].is_null());
   CHECK(x["checkpoint"].get<std::string>().find("updates since 1006") != std::string::npos);
-  for (int i = 0; i < 5; ++i) CHECK(matches("pdq", pdq[i]));
-  CHECK(matches("md5", md5));
+  for (int i = 0; i < 5; ++i) CHECK(hs.Matches("pdq", pdq[i]));
+  CHECK(hs.Matches("md5", md5));
   const uint64_t list_id = x["list_id"].get<uint64_t>();
   {
     std::lock_guard l(te.mu);
@@ -270,11 +235,11 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
   // Increments from the checkpoint: a new hash, a deletion (should_delete).
   te.Add({"u5", pdq[5], "HASH_PDQ", 2000});
   te.Add({"u1", pdq[1], "HASH_PDQ", 2001, true});
-  x = wait_for([](const json& e) { return e["checkpoint"].get<std::string>().find("since 2001") != std::string::npos; },
+  x = hs.WaitFor([](const json& e) { return e["checkpoint"].get<std::string>().find("since 2001") != std::string::npos; },
                "the increment");
   CHECK(x["entries"] == 6);
-  CHECK(matches("pdq", pdq[5]));
-  CHECK_FALSE(matches("pdq", pdq[1]));
+  CHECK(hs.Matches("pdq", pdq[5]));
+  CHECK_FALSE(hs.Matches("pdq", pdq[1]));
   {
     std::lock_guard l(te.mu);
     bool resumed = false;
@@ -292,34 +257,28 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
     std::lock_guard l(te.mu);
     te.corrupt_id = "u2";
   }
-  x = wait_for([](const json& e) { return !e["last_error"].is_null() &&
+  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null() &&
                                           e["checkpoint"].get<std::string>().find("since 3001") != std::string::npos; },
                "the corrupt page's error");
   CHECK(x["last_error"].get<std::string>().find("threat_updates page: not JSON") != std::string::npos);
-  CHECK(matches("pdq", pdq[6]));
-  CHECK(matches("pdq", pdq[7]));
-  CHECK(matches("pdq", pdq[2]));  // its deletion is on the corrupt page
+  CHECK(hs.Matches("pdq", pdq[6]));
+  CHECK(hs.Matches("pdq", pdq[7]));
+  CHECK(hs.Matches("pdq", pdq[2]));  // its deletion is on the corrupt page
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  x = status();
+  x = hs.Status();
   CHECK(x["checkpoint"].get<std::string>().find("since 3001") != std::string::npos);
   CHECK_FALSE(x["last_error"].is_null());
-  CHECK(matches("pdq", pdq[2]));
+  CHECK(hs.Matches("pdq", pdq[2]));
   {
     std::lock_guard l(te.mu);
     te.corrupt_id.clear();
   }
-  x = wait_for([](const json& e) { return e["last_error"].is_null() &&
+  x = hs.WaitFor([](const json& e) { return e["last_error"].is_null() &&
                                           e["checkpoint"].get<std::string>().find("since 3002") != std::string::npos; },
                "the healed page");
-  CHECK_FALSE(matches("pdq", pdq[2]));
+  CHECK_FALSE(hs.Matches("pdq", pdq[2]));
   CHECK(x["entries"] == 7);
-  // Polls that bring nothing new apply nothing (no batch per poll).
-  const uint64_t seq = [&] {
-    auto r = server.Client()->Get(("/v1/lists/" + std::to_string(list_id)).c_str(), Bearer(admin));
-    return Json(r)["last_seq"].get<uint64_t>();
-  }();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  CHECK(Json(server.Client()->Get(("/v1/lists/" + std::to_string(list_id)).c_str(), Bearer(admin)))["last_seq"] == seq);
+  CheckQuietPollsWriteNothing(hs, list_id);
 
   // An expired paging cursor: the fetch fails and restarts from the checkpoint.
   te.Add({"u8", RandomHex(rng, 32), "HASH_PDQ", 4000});
@@ -329,33 +288,24 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
     std::lock_guard l(te.mu);
     te.expire_cursor = true;
   }
-  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the expired cursor's error");
+  x = hs.WaitFor([](const json& e) { return !e["last_error"].is_null(); }, "the expired cursor's error");
   CHECK(x["last_error"].get<std::string>().find("The cursor has expired") != std::string::npos);
-  x = wait_for([](const json& e) { return e["entries"] == 10 && e["last_error"].is_null(); }, "the restart after it");
+  x = hs.WaitFor([](const json& e) { return e["entries"] == 10 && e["last_error"].is_null(); }, "the restart after it");
 
-  // 429 with Retry-After: 2: nothing is asked before it.
-  {
-    std::lock_guard l(te.mu);
-    te.throttle = true;
-  }
-  x = wait_for([](const json& e) { return !e["last_error"].is_null(); }, "the 429");
+  x = CheckThrottleHonoured(hs, te);
   CHECK(x["last_error"].get<std::string>().find("HTTP 429: rate limited") != std::string::npos);
   CHECK(x["last_error"].get<std::string>().find("abcdefghij") == std::string::npos);  // never the token
-  const int before = te.requests;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  CHECK(te.requests - before <= 1);
-  wait_for([](const json& e) { return e["last_error"].is_null(); }, "recovery after the 429");
 
   // Down longer than stale_after_s, during which a hash vanished with no
   // tombstone (Graph keeps deletions ~90 days): the whole group is fetched
   // again and the vanished hash withdrawn.
-  REQUIRE(server.Stop(SIGTERM) == 0);
+  REQUIRE(hs.server.Stop(SIGTERM) == 0);
   te.Vanish(pdq[0]);
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  start();
-  x = wait_for([](const json& e) { return e["entries"] == 9; }, "the stale refetch");
-  CHECK_FALSE(matches("pdq", pdq[0]));
-  CHECK(matches("pdq", pdq[3]));
+  hs.Start();
+  x = hs.WaitFor([](const json& e) { return e["entries"] == 9; }, "the stale refetch");
+  CHECK_FALSE(hs.Matches("pdq", pdq[0]));
+  CHECK(hs.Matches("pdq", pdq[3]));
   {
     std::lock_guard l(te.mu);
     bool whole = false;
@@ -365,23 +315,23 @@ TEST_CASE("exchange threatexchange: follows threat_updates (paging, deletes, tag
   {
     // A reviewer sees the partner's tags and first-seen time on the hit;
     // the ingest answer is only match and its audit id.
-    auto r = server.Client()->Post("/v1/screen/hashes", Bearer(ingest), json{{"pdq", pdq[3]}}.dump(), "application/json");
+    auto r = hs.server.Client()->Post("/v1/screen/hashes", Bearer(hs.ingest), json{{"pdq", pdq[3]}}.dump(), "application/json");
     REQUIRE(HttpStatus(r) == 200);
     const json answer = Json(r);
     CHECK(answer.size() == 2);
     REQUIRE(answer["match"] == true);
-    auto shown = server.Client()->Get("/v1/audit/" + answer["audit_id"].get<std::string>(), Bearer(admin));
+    auto shown = hs.server.Client()->Get("/v1/audit/" + answer["audit_id"].get<std::string>(), Bearer(hs.admin));
     REQUIRE(HttpStatus(shown) == 200);
     const json hit = Json(shown)["hits"].at(0);
     CHECK(hit["partner_ref"] == "u3");
     CHECK(hit["tags"] == json::array({"descriptor:" + DescriptorId("u3"), "t3"}));
     CHECK(hit["first_seen_ms"].get<int64_t>() > 0);
   }
-  REQUIRE(server.Stop(SIGTERM) == 0);
+  REQUIRE(hs.server.Stop(SIGTERM) == 0);
 
   // The tags reached the entries' metadata (what a reviewer's view reads).
   std::unique_ptr<store::Database> db;
-  REQUIRE(store::Database::Open(server.data_dir().string(), {}, &db).ok());
+  REQUIRE(store::Database::Open(hs.server.data_dir().string(), {}, &db).ok());
   std::unique_ptr<store::HashLists> lists;
   REQUIRE(store::HashLists::Open(db.get(), &lists).ok());
   base::SignalEntry e;
