@@ -1,6 +1,7 @@
 #include "store/signal_holds.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "base/coding.h"
 #include "store/key_encoding.h"
@@ -28,6 +29,51 @@ Status CheckSignal(SignalType type, std::string_view hash, std::string_view by, 
   return Status::Ok();
 }
 
+// Holds and exemptions are stored alike: the key is a prefix and the
+// signal's key; the value a format byte, the reason (1 or 2), the time, the
+// source seq and `by`, and for a hold its `why`.
+std::string RecordKey(std::string_view prefix, uint64_t list_id, SignalType type, std::string_view hash) {
+  std::string k(prefix);
+  keys::AppendSignalKey(&k, list_id, type, hash);
+  return k;
+}
+
+template <typename Record>
+std::string EncodeRecord(uint8_t format, const Record& r) {
+  std::string v;
+  v.push_back(static_cast<char>(format));
+  v.push_back(static_cast<char>(r.reason));
+  base::PutU64(&v, static_cast<uint64_t>(r.time_ms));
+  base::PutU64(&v, r.source_seq);
+  base::PutLengthPrefixed(&v, r.by);
+  if constexpr (std::is_same_v<Record, SignalHold>) base::PutLengthPrefixed(&v, r.why);
+  return v;
+}
+
+// Corruption naming `what` for a key without `prefix`, a value that does not
+// decode, another format or a reason other than 1 or 2.
+template <typename Record>
+Status DecodeRecord(std::string_view prefix, uint8_t format, const char* what, std::string_view key, std::string_view value,
+                    Record* out) {
+  std::string_view hash;
+  if (!key.starts_with(prefix) || !keys::ParseSignalKey(key.substr(prefix.size()), &out->list_id, &out->type, &hash)) {
+    return Status::Corruption(std::string(what) + ": malformed key");
+  }
+  out->hash.assign(hash);
+  base::ByteReader r(value);
+  const uint8_t stored_format = r.U8();
+  const uint8_t reason = r.U8();
+  out->time_ms = static_cast<int64_t>(r.U64());
+  out->source_seq = r.U64();
+  out->by.assign(r.LengthPrefixed(kMaxBy));
+  if constexpr (std::is_same_v<Record, SignalHold>) out->why.assign(r.LengthPrefixed(kMaxWhy));
+  if (!r.done() || stored_format != format || reason < 1 || reason > 2) {
+    return Status::Corruption(std::string(what) + ": malformed value");
+  }
+  out->reason = static_cast<decltype(out->reason)>(reason);
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* ExemptReasonName(ExemptReason reason) {
@@ -35,40 +81,13 @@ const char* ExemptReasonName(ExemptReason reason) {
 }
 
 std::string ExemptionKey(uint64_t list_id, SignalType type, std::string_view hash) {
-  std::string k(kExemptPrefix);
-  keys::AppendSignalKey(&k, list_id, type, hash);
-  return k;
+  return RecordKey(kExemptPrefix, list_id, type, hash);
 }
 
-std::string EncodeExemption(const QuarantineExemption& e) {
-  std::string v;
-  v.push_back(static_cast<char>(kExemptFormat));
-  v.push_back(static_cast<char>(e.reason));
-  base::PutU64(&v, static_cast<uint64_t>(e.time_ms));
-  base::PutU64(&v, e.source_seq);
-  base::PutLengthPrefixed(&v, e.by);
-  return v;
-}
+std::string EncodeExemption(const QuarantineExemption& e) { return EncodeRecord(kExemptFormat, e); }
 
 Status DecodeExemption(std::string_view key, std::string_view value, QuarantineExemption* out) {
-  std::string_view hash;
-  if (!key.starts_with(kExemptPrefix) ||
-      !keys::ParseSignalKey(key.substr(kExemptPrefix.size()), &out->list_id, &out->type, &hash)) {
-    return Status::Corruption("quarantine exemption: malformed key");
-  }
-  out->hash.assign(hash);
-  base::ByteReader r(value);
-  const uint8_t format = r.U8();
-  const uint8_t reason = r.U8();
-  out->time_ms = static_cast<int64_t>(r.U64());
-  out->source_seq = r.U64();
-  out->by.assign(r.LengthPrefixed(kMaxBy));
-  if (!r.done() || format != kExemptFormat ||
-      (reason != static_cast<uint8_t>(ExemptReason::kConfirmed) && reason != static_cast<uint8_t>(ExemptReason::kReleased))) {
-    return Status::Corruption("quarantine exemption: malformed value");
-  }
-  out->reason = static_cast<ExemptReason>(reason);
-  return Status::Ok();
+  return DecodeRecord(kExemptPrefix, kExemptFormat, "quarantine exemption", key, value, out);
 }
 
 const char* HoldReasonName(HoldReason reason) {
@@ -76,42 +95,13 @@ const char* HoldReasonName(HoldReason reason) {
 }
 
 std::string HoldKey(uint64_t list_id, SignalType type, std::string_view hash) {
-  std::string k(kHoldPrefix);
-  keys::AppendSignalKey(&k, list_id, type, hash);
-  return k;
+  return RecordKey(kHoldPrefix, list_id, type, hash);
 }
 
-std::string EncodeHold(const SignalHold& h) {
-  std::string v;
-  v.push_back(static_cast<char>(kHoldFormat));
-  v.push_back(static_cast<char>(h.reason));
-  base::PutU64(&v, static_cast<uint64_t>(h.time_ms));
-  base::PutU64(&v, h.source_seq);
-  base::PutLengthPrefixed(&v, h.by);
-  base::PutLengthPrefixed(&v, h.why);
-  return v;
-}
+std::string EncodeHold(const SignalHold& h) { return EncodeRecord(kHoldFormat, h); }
 
 Status DecodeHold(std::string_view key, std::string_view value, SignalHold* out) {
-  std::string_view hash;
-  if (!key.starts_with(kHoldPrefix) ||
-      !keys::ParseSignalKey(key.substr(kHoldPrefix.size()), &out->list_id, &out->type, &hash)) {
-    return Status::Corruption("signal hold: malformed key");
-  }
-  out->hash.assign(hash);
-  base::ByteReader r(value);
-  const uint8_t format = r.U8();
-  const uint8_t reason = r.U8();
-  out->time_ms = static_cast<int64_t>(r.U64());
-  out->source_seq = r.U64();
-  out->by.assign(r.LengthPrefixed(kMaxBy));
-  out->why.assign(r.LengthPrefixed(kMaxWhy));
-  if (!r.done() || format != kHoldFormat ||
-      (reason != static_cast<uint8_t>(HoldReason::kSuppressed) && reason != static_cast<uint8_t>(HoldReason::kQuarantined))) {
-    return Status::Corruption("signal hold: malformed value");
-  }
-  out->reason = static_cast<HoldReason>(reason);
-  return Status::Ok();
+  return DecodeRecord(kHoldPrefix, kHoldFormat, "signal hold", key, value, out);
 }
 
 Status SignalHolds::Open(Database* db, std::unique_ptr<SignalHolds>* out) {
