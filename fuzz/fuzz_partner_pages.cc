@@ -34,7 +34,8 @@ void CheckMeta(const store::SignalMeta& m) {
   }
 }
 
-void CheckUpdate(const hsync::PartnerUpdate& u) {
+// Unused by the NCMEC target, whose pages are not PartnerUpdates.
+[[maybe_unused]] void CheckUpdate(const hsync::PartnerUpdate& u) {
   CheckSignal(u.entry);
   CheckMeta(u.meta);
   for (const std::string& id : hsync::ThreatDescriptorIds(u.meta.tags)) {
