@@ -82,6 +82,17 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
     *dst = *s;
     return Status::Ok();
   };
+  // A partner API's base_url (the kind's default already in c.base_url
+  // unless `required`): http(s), no query or fragment, trailing '/' dropped.
+  auto base_url = [&](bool required) -> Status {
+    HS_RETURN_IF_ERROR(str("base_url", required, &c.base_url));
+    while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+    HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
+    if (c.base_url.find_first_of("?#") != std::string::npos) {
+      return Status::InvalidArgument(at + ".base_url: no query or fragment");
+    }
+    return Status::Ok();
+  };
   auto num = [&](const char* key, int64_t min, int64_t max, int64_t* dst) -> Status {
     auto it = values.find(key);
     if (it == values.end()) return Status::Ok();
@@ -145,12 +156,7 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
         return Status::InvalidArgument(at + ".privacy_group: must be the group's numeric id");
       }
       HS_RETURN_IF_ERROR(str("token_file", true, &c.token_file));
-      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
-      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
-      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
-      if (c.base_url.find_first_of("?#") != std::string::npos) {
-        return Status::InvalidArgument(at + ".base_url: no query or fragment");
-      }
+      HS_RETURN_IF_ERROR(base_url(false));
       HS_RETURN_IF_ERROR(num("page_limit", 1, 5000, &c.page_limit));
       HS_RETURN_IF_ERROR(str("types", false, &c.types));
       if (c.types.empty() || c.types.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,") != std::string::npos) {
@@ -164,12 +170,7 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
     }
     case ExchangeKind::kNcmec: {
       allowed.insert({"base_url", "credentials_file", "cacert", "max_window_entries", "paging_ttl_s"});
-      HS_RETURN_IF_ERROR(str("base_url", true, &c.base_url));
-      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
-      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
-      if (c.base_url.find_first_of("?#") != std::string::npos) {
-        return Status::InvalidArgument(at + ".base_url: no query or fragment");
-      }
+      HS_RETURN_IF_ERROR(base_url(true));
       HS_RETURN_IF_ERROR(str("credentials_file", true, &c.credentials_file));
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
       HS_RETURN_IF_ERROR(num("max_window_entries", 1000, 100000000, &c.max_window_entries));
@@ -187,12 +188,7 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       allowed.insert({"base_url", "fetch_key_file", "subscription_key_file", "cacert", "page_limit", "stale_after_s"});
       c.base_url = "https://api.stopncii.org/v1";
       c.stale_after_s = 30ll * 86400;
-      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
-      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
-      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
-      if (c.base_url.find_first_of("?#") != std::string::npos) {
-        return Status::InvalidArgument(at + ".base_url: no query or fragment");
-      }
+      HS_RETURN_IF_ERROR(base_url(false));
       HS_RETURN_IF_ERROR(str("fetch_key_file", true, &c.fetch_key_file));
       HS_RETURN_IF_ERROR(str("subscription_key_file", true, &c.subscription_key_file));
       HS_RETURN_IF_ERROR(str("cacert", false, &c.cacert));
@@ -209,12 +205,7 @@ Status ParseExchangeTable(const ExchangeTable& table, size_t index, ExchangeConf
       c.base_url = "https://beta.terrorismanalytics.org";
       c.page_limit = 1000;
       c.stale_after_s = 30ll * 86400;
-      HS_RETURN_IF_ERROR(str("base_url", false, &c.base_url));
-      while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
-      HS_RETURN_IF_ERROR(CheckListUrl(at + ".base_url", c.base_url));
-      if (c.base_url.find_first_of("?#") != std::string::npos) {
-        return Status::InvalidArgument(at + ".base_url: no query or fragment");
-      }
+      HS_RETURN_IF_ERROR(base_url(false));
       for (auto [key, dst] : {std::pair{"token_path", &c.token_path}, std::pair{"list_path", &c.list_path}}) {
         HS_RETURN_IF_ERROR(str(key, false, dst));
         if (dst->empty() || dst->front() != '/' || dst->size() > 256 ||
