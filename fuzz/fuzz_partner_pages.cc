@@ -3,11 +3,13 @@
 //   1 ParseNcmecPage     (NCMEC hash sharing v2, XML through expat)
 //   2 ParseStopNciiPage  (StopNCII FetchHashes, JSON)
 //   3 ParseThreatUpdates (ThreatExchange threat_updates, JSON)
+//   4 ParseTcapPage      (TCAP hash list v2, JSON)
 // A page that parses must keep the promises the appliers rely on: every
 // signal a hash of its type's length with a reference within the limit,
 // tags bounded in number and size, ThreatExchange descriptor ids only
-// digits (they go into a URL path); and a parse that fails leaves the output
-// as it was.
+// digits (they go into a URL path); TCAP's checkpoint in its "<time>,<id>"
+// form whenever `next` is set or records came; and a parse that fails
+// leaves the output as it was (NCMEC, StopNCII, ThreatExchange).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -17,6 +19,7 @@
 #include "sync/exchange/ncmec_client.h"
 #include "sync/exchange/partner_update.h"
 #include "sync/exchange/stopncii_client.h"
+#include "sync/exchange/tcap_client.h"
 #include "sync/exchange/threat_exchange.h"
 
 namespace {
@@ -80,8 +83,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckUpdate(u);
     if (u.last_updated < 0 || u.last_updated > page.max_last_updated) std::abort();
   }
+#elif FUZZ_PAGE == 4
+  hsync::TcapPage page;
+  if (!hsync::ParseTcapPage(body, &page).ok()) return 0;
+  if ((page.has_next || !page.records.empty()) && !hsync::TcapCheckpointOk(page.checkpoint)) std::abort();
+  if (!page.checkpoint.empty() && !hsync::TcapCheckpointOk(page.checkpoint)) std::abort();
+  if (page.invalid > 0 && page.first_invalid.empty()) std::abort();
+  for (const hsync::TcapRecord& r : page.records) {
+    CheckUpdate(r);
+    if (r.entry.ref.empty() || r.meta.first_seen_ms < 0) std::abort();
+  }
 #else
-#error "FUZZ_PAGE must be 1 (NCMEC), 2 (StopNCII) or 3 (ThreatExchange)"
+#error "FUZZ_PAGE must be 1 (NCMEC), 2 (StopNCII), 3 (ThreatExchange) or 4 (TCAP)"
 #endif
   return 0;
 }

@@ -57,8 +57,7 @@ seed() {
     fuzz_http_request) cp fuzz/seeds/http_request/* "$dir"/; return ;;
     fuzz_media_type) cp fuzz/seeds/media_type/* "$dir"/; return ;;
     fuzz_feed_codec) cp fuzz/seeds/feed_codec/* "$dir"/; return ;;
-    fuzz_ncmec_page|fuzz_stopncii_page|fuzz_threat_updates_page) cp "fuzz/seeds/${target#fuzz_}"/* "$dir"/; return ;;
-    fuzz_tcap_page) cp fuzz/seeds/tcap_page/* "$dir"/; return ;;
+    fuzz_ncmec_page|fuzz_stopncii_page|fuzz_threat_updates_page|fuzz_tcap_page) cp "fuzz/seeds/${target#fuzz_}"/* "$dir"/; return ;;
     *) return 0 ;;  # no seeds: libFuzzer starts from an empty input
   esac
   if [ -d "fuzz/seeds/$format" ]; then cp "fuzz/seeds/$format"/* "$dir"/; fi

@@ -66,10 +66,10 @@ class CropSink : public PixelSink {
 // row or two of copying, not a copy of the whole image.
 //
 // A copy of 2 MiB or more lives in an anonymous mapping, touched only as rows arrive, with
-// transparent huge pages asked for (madvise): 4 KiB page faults made a
-// 50 MB copy cost ~250 ms of kernel time on the test machine, huge pages
-// ~10 ms (docs/robustness.md "Throughput"). Without huge pages it still works,
-// at the small pages' cost.
+// transparent huge pages asked for (madvise): on 4 KiB pages the copy of a
+// 6 MP photo cost ~63 ms of page faults, on huge pages ~12 ms
+// (docs/robustness.md "Where the cost goes", `robustness --breakdown`).
+// Without huge pages it still works, at the small pages' cost.
 class CopySink : public PixelSink {
  public:
   CopySink(DecodeBudget* budget, uint64_t max_bytes, const BorderDetector* detector = nullptr)

@@ -285,16 +285,20 @@ void HandleAuditReview(Service& service, const ApiRequest& request, ApiResponse*
   // disposition lifts what an earlier false_positive of the entry held; a
   // confirmed or reported one also exempts the entry's signals from flood
   // quarantine for good (server/signal_hold_actions.h).
+  store::AuditEntry target;  // read once, for the holds and the feedback
+  if (s = service.audit()->Get(review.target_seq, &target); !s.ok()) {
+    return response->FromStatus(s.WithContext("the review was recorded, but its entry could not be read again"));
+  }
   HoldChanges holds;
-  if (s = UpdateHoldsForReview(service, review, &holds); !s.ok()) {
+  if (s = UpdateHoldsForReview(service, review, target, &holds); !s.ok()) {
     return response->FromStatus(s.WithContext("the review was recorded, but its signal holds were not"));
   }
   // A match from an exchange's list: the verdict is queued as that
   // partner's feedback (a failure here is re-derived at the next start).
   if (hsync::ExchangeManager* m = service.exchanges()) {
-    store::AuditEntry target;
-    if (s = service.audit()->Get(review.target_seq, &target); s.ok()) s = m->QueueFeedback(review, target);
-    if (!s.ok()) return response->FromStatus(s.WithContext("the review was recorded, but its partner feedback was not queued"));
+    if (s = m->QueueFeedback(review, target); !s.ok()) {
+      return response->FromStatus(s.WithContext("the review was recorded, but its partner feedback was not queued"));
+    }
   }
   // The review as the history shows it, with its chain fields and target_id.
   json j = EntryJson(review, service.db()->instance_id());

@@ -6,6 +6,7 @@
 
 #include "base/coding.h"
 #include "base/crypto.h"
+#include "base/text.h"
 
 namespace server {
 
@@ -56,19 +57,14 @@ uint64_t FloodDetector::Sample::Add(ContentId id, size_t most) {
 
 base::Status FloodDetector::ParseExemptLists(std::string_view text, std::vector<std::string>* out) {
   out->clear();
-  if (text.find_first_not_of(" \t") == std::string_view::npos) return base::Status::Ok();
-  while (true) {
-    const size_t comma = text.find(',');
-    std::string_view name = text.substr(0, comma);
-    const size_t first = name.find_first_not_of(" \t");
-    name = first == std::string_view::npos ? std::string_view() : name.substr(first, name.find_last_not_of(" \t") - first + 1);
+  if (base::TrimBlanks(text).empty()) return base::Status::Ok();
+  for (std::string_view name : base::SplitTrimmed(text, ',')) {
     if (name.empty() || name.size() > 256) {
       return base::Status::InvalidArgument("quarantine.exempt_lists: list names, separated by commas, each 1..256 bytes");
     }
     out->emplace_back(name);
-    if (comma == std::string_view::npos) return base::Status::Ok();
-    text.remove_prefix(comma + 1);
   }
+  return base::Status::Ok();
 }
 
 bool FloodDetector::ListExempt(std::string_view list_name) const {

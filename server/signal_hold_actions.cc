@@ -110,9 +110,8 @@ bool ParseHitSignal(const store::AuditHit& hit, base::SignalType* type, std::str
 // screen hit, held ones included (a reviewer confirming a screen whose hit
 // was quarantined is the way back for that signal): each is exempt from
 // quarantine, and a quarantine on it is released.
-Status ConfirmSignals(Service& service, const store::AuditEntry& review, HoldChanges* changes) {
-  store::AuditEntry stored;
-  HS_RETURN_IF_ERROR(service.audit()->Get(review.target_seq, &stored));
+Status ConfirmSignals(Service& service, const store::AuditEntry& review, const store::AuditEntry& stored,
+                      HoldChanges* changes) {
   const store::AuditEntry& target = stored.effective();
   if (target.kind != store::AuditEntry::Kind::kScreen) return Status::Ok();
   for (const store::AuditHit& hit : target.hits) {
@@ -140,7 +139,8 @@ Status ConfirmSignals(Service& service, const store::AuditEntry& review, HoldCha
 
 }  // namespace
 
-Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, HoldChanges* changes) {
+Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, const store::AuditEntry& stored,
+                            HoldChanges* changes) {
   *changes = HoldChanges();
   // Serialised, and acting on the entry's current disposition rather than
   // this review's: two reviews of one entry racing here (a false_positive,
@@ -164,12 +164,10 @@ Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, H
       ++changes->released;
     }
     if (review.disposition == "confirmed" || review.disposition == "reported") {
-      HS_RETURN_IF_ERROR(ConfirmSignals(service, review, changes));
+      HS_RETURN_IF_ERROR(ConfirmSignals(service, review, stored, changes));
     }
     return Status::Ok();
   }
-  store::AuditEntry stored;
-  HS_RETURN_IF_ERROR(service.audit()->Get(review.target_seq, &stored));
   const store::AuditEntry& target = stored.effective();
   if (target.kind != store::AuditEntry::Kind::kScreen || target.verdict != "match") return Status::Ok();
   for (const store::AuditHit& hit : target.hits) {

@@ -35,8 +35,11 @@ struct HoldChanges {
 // block and held hits: each is exempt from flood quarantine from then on
 // (store::QuarantineExemption, persisted), and a quarantine on it is
 // released (counted in changes->released).
-// Errors (NoSpace, IOError) come after the review itself was recorded.
-Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, HoldChanges* changes);
+// `target` is the reviewed entry as stored (the caller has read it once
+// for every use). Errors (NoSpace, IOError) come after the review itself
+// was recorded.
+Status UpdateHoldsForReview(Service& service, const store::AuditEntry& review, const store::AuditEntry& target,
+                            HoldChanges* changes);
 
 // The flood detector tripped on `hit` (a block hit of a match): quarantine
 // the signal (unless it is exempt), count the metric, log it. Failures are logged, never returned:

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/hex.h"
+#include "base/text.h"
 #include "server/log.h"
 #include "server/request_id.h"
 #include "server/routes.h"
@@ -82,16 +83,8 @@ const std::string& AssetEtag(const WebAsset& asset) {
 // tags compared weakly (W/"x" matches "x"). Anything malformed matches
 // nothing, so the client gets the whole asset.
 bool NoneMatchHits(std::string_view header, std::string_view etag) {
-  auto trim = [](std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-  };
-  if (trim(header) == "*") return true;
-  while (!header.empty()) {
-    const size_t comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+  if (base::TrimBlanks(header) == "*") return true;
+  for (std::string_view tag : base::SplitTrimmed(header, ',')) {
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == etag) return true;
   }

@@ -144,11 +144,19 @@ uint64_t Fnv1a(const std::string& s) {
   return h;
 }
 
-Query Screen(std::span<const uint8_t> bytes, const Config& cfg, bool upload, hashing::ImageHashes* out) {
+// The upload path's hash options as the server sets them (all 8 dihedral
+// variants), border trimming on or off.
+hashing::HashOptions UploadOptions(const Config& cfg, bool trim) {
   hashing::HashOptions o;
   o.dihedral = true;
-  o.trim_borders = true;
   o.trim = cfg.trim;
+  o.trim_borders = trim;
+  o.trim_copy_max_bytes = cfg.trim_copy_max_bytes;
+  return o;
+}
+
+Query Screen(std::span<const uint8_t> bytes, const Config& cfg, bool upload, hashing::ImageHashes* out) {
+  hashing::HashOptions o = UploadOptions(cfg, true);
   if (upload && cfg.fast) o.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
   Query q;
   if (!hashing::HashImage(bytes, o, out).ok()) return q;
@@ -336,12 +344,7 @@ int RunThroughput(const Config& cfg, int rounds) {
   }
   std::printf("throughput: %zu images, %d rounds, one thread (CPU time), pixels kept up to %llu MiB\n", plain.size(),
               rounds, static_cast<unsigned long long>(cfg.trim_copy_max_bytes >> 20));
-  hashing::HashOptions off;
-  off.dihedral = true;
-  off.trim = cfg.trim;
-  hashing::HashOptions on = off;
-  on.trim_borders = true;
-  on.trim_copy_max_bytes = cfg.trim_copy_max_bytes;
+  const hashing::HashOptions off = UploadOptions(cfg, false), on = UploadOptions(cfg, true);
   // Trimming as before the kept copy (hashing/sink_adapters.h CopySink):
   // every trimmed upload decoded twice.
   hashing::HashOptions twice = on;
@@ -418,12 +421,7 @@ int RunBreakdown(const Config& cfg, int rounds) {
     items.push_back({path + " [border jpeg-50]", std::move(framed_jpeg)});
   }
   const hashing::PdqKernels& kernels = hashing::ActivePdqKernels();
-  hashing::HashOptions off;
-  off.dihedral = true;
-  off.trim = cfg.trim;
-  hashing::HashOptions on = off;
-  on.trim_borders = true;
-  on.trim_copy_max_bytes = cfg.trim_copy_max_bytes;
+  const hashing::HashOptions off = UploadOptions(cfg, false), on = UploadOptions(cfg, true);
   constexpr int kCols = 8;
   const char* cols[kCols] = {"decode", "+pdq", "+detect", "+copy", "2nd-pass", "trim-pdq", "HashImage-off", "HashImage-on"};
   std::printf("breakdown: %zu uploads, min of %d rounds, ms of this thread's CPU\n%-60s %6s %4s", items.size(), rounds,

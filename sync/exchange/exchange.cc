@@ -219,6 +219,30 @@ Status Exchange::WriteWithState(store::BatchRequest* batch, ExchangeState* next,
   return lists_->ApplyBatch(list_id_, *batch, std::move(extra), result);
 }
 
+Status Exchange::TakePage(const std::vector<const PartnerUpdate*>& updates, WholeList* whole,
+                          const std::string& checkpoint, const char* what) {
+  if (whole) {
+    for (const PartnerUpdate* u : updates) whole->Add(*u);
+    if (whole->bytes() > 4 * config_.max_bytes) {
+      return Status::TooLarge(std::string("the whole ") + what + " is larger than 4 x max_bytes; raise max_bytes");
+    }
+    return Status::Ok();
+  }
+  store::BatchRequest batch;
+  HS_RETURN_IF_ERROR(DeltaBatch(*lists_, list_id_, updates, &batch));
+  return ApplyDelta(std::move(batch), checkpoint);
+}
+
+Status Exchange::ApplyWhole(WholeList* whole, const std::string& checkpoint) {
+  std::vector<base::SignalEntry> live;
+  std::vector<store::SignalMeta> live_meta;
+  whole->Take(&live, &live_meta);
+  HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, checkpoint, live.size()));
+  std::lock_guard l(mu_);
+  ++full_fetches_;
+  return Status::Ok();
+}
+
 Status Exchange::ApplyFull(const std::vector<base::SignalEntry>& entries, const std::vector<store::SignalMeta>& meta,
                            const std::string& checkpoint, size_t lines) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -304,32 +328,14 @@ Status Exchange::RunThreatExchange(int64_t* retry_after_s) {
     ++pages;
     updates += page.updates.size();
     max_update = std::max(max_update, page.max_last_updated);
-    if (full) {
-      for (const auto& u : page.updates) whole.Add(u);
-      if (whole.bytes() > 4 * config_.max_bytes) {
-        return Status::TooLarge("the whole group is larger than 4 x max_bytes; raise max_bytes");
-      }
-    } else {
-      // One page, one atomic write with the checkpoint it reaches (start_time
-      // is inclusive: the update a fetch resumes from comes again).
-      std::vector<const PartnerUpdate*> in_page;
-      for (const auto& u : page.updates) in_page.push_back(&u);
-      store::BatchRequest batch;
-      HS_RETURN_IF_ERROR(DeltaBatch(*lists_, list_id_, in_page, &batch));
-      HS_RETURN_IF_ERROR(ApplyDelta(std::move(batch), std::to_string(max_update)));
-    }
+    // One page, one atomic write with the checkpoint it reaches (start_time
+    // is inclusive: the update a fetch resumes from comes again).
+    HS_RETURN_IF_ERROR(TakePage(page.updates, full ? &whole : nullptr, std::to_string(max_update), "group"));
     url = page.next;
   }
-  if (full) {
-    std::vector<base::SignalEntry> live;
-    std::vector<store::SignalMeta> live_meta;
-    whole.Take(&live, &live_meta);
-    // An empty group has no update time to resume from: the next fetch is
-    // whole again (cheap while it is empty).
-    HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, max_update > 0 ? std::to_string(max_update) : "", live.size()));
-    std::lock_guard l(mu_);
-    ++full_fetches_;
-  }
+  // An empty group has no update time to resume from: the next fetch is
+  // whole again (cheap while it is empty).
+  if (full) HS_RETURN_IF_ERROR(ApplyWhole(&whole, max_update > 0 ? std::to_string(max_update) : ""));
   Log(LogLevel::kDebug, std::to_string(pages) + " threat_updates pages, " + std::to_string(updates) + " updates");
   return Status::Ok();
 }

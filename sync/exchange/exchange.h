@@ -33,12 +33,14 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/database.h"
 #include "store/hash_lists.h"
 #include "sync/exchange/exchange_config.h"
 #include "sync/exchange/exchange_state.h"
 #include "sync/exchange/ncmec_client.h"
+#include "sync/exchange/partner_update.h"
 #include "sync/exchange/stopncii_client.h"
 #include "sync/exchange/snapshot_source.h"
 #include "sync/exchange/tcap_client.h"
@@ -97,6 +99,21 @@ class Exchange {
   // `extra`: meta records written in the same atomic write (NCMEC's entry index).
   Status ApplyDelta(store::BatchRequest batch, const std::string& checkpoint,
                     std::vector<store::HashLists::MetaWrite> extra = {});
+  // One page of a pulled partner's updates. During a whole fetch (`whole`
+  // set) it is gathered there, TooLarge naming `what` ("the whole WHAT")
+  // past 4 x max_bytes; otherwise it is applied at once with `checkpoint`.
+  template <typename Update>
+  Status TakePage(const std::vector<Update>& updates, WholeList* whole, const std::string& checkpoint, const char* what) {
+    std::vector<const PartnerUpdate*> page;
+    page.reserve(updates.size());
+    for (const PartnerUpdate& u : updates) page.push_back(&u);
+    return TakePage(page, whole, checkpoint, what);
+  }
+  Status TakePage(const std::vector<const PartnerUpdate*>& updates, WholeList* whole, const std::string& checkpoint,
+                  const char* what);
+  // Applies a whole fetch's list with `checkpoint`, withdrawing what it no
+  // longer holds.
+  Status ApplyWhole(WholeList* whole, const std::string& checkpoint);
   // After an applied write: `next` becomes the state, and the counters move.
   void NoteApplied(const ExchangeState& next, const store::BatchResult& result);
   // Writes `batch` and the exchange's state `next` in one atomic write (the

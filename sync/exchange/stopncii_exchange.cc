@@ -47,29 +47,12 @@ Status Exchange::RunStopNcii(int64_t* retry_after_s) {
                                std::to_string(start) + ": the checkpoint stays");
       next_set = start;
     }
-    if (full) {
-      for (const auto& r : page.records) whole.Add(r);
-      if (whole.bytes() > 4 * config_.max_bytes) {
-        return Status::TooLarge("the whole StopNCII set is larger than 4 x max_bytes; raise max_bytes");
-      }
-    } else {
-      std::vector<const PartnerUpdate*> in_page;
-      for (const auto& r : page.records) in_page.push_back(&r);
-      store::BatchRequest batch;
-      HS_RETURN_IF_ERROR(DeltaBatch(*lists_, list_id_, in_page, &batch));
-      HS_RETURN_IF_ERROR(ApplyDelta(std::move(batch), std::to_string(page.has_more ? start : next_set)));
-    }
+    HS_RETURN_IF_ERROR(
+        TakePage(page.records, full ? &whole : nullptr, std::to_string(page.has_more ? start : next_set), "StopNCII set"));
     if (!page.has_more) break;
     token = page.next_page_token;
   }
-  if (full) {
-    std::vector<base::SignalEntry> live;
-    std::vector<store::SignalMeta> live_meta;
-    whole.Take(&live, &live_meta);
-    HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, std::to_string(next_set), live.size()));
-    std::lock_guard l(mu_);
-    ++full_fetches_;
-  }
+  if (full) HS_RETURN_IF_ERROR(ApplyWhole(&whole, std::to_string(next_set)));
   Log(LogLevel::kDebug, std::to_string(pages) + " FetchHashes pages, " + std::to_string(records) + " ImagePDQ records, " +
                             std::to_string(skipped) + " of other types skipped");
   return Status::Ok();

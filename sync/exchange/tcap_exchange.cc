@@ -56,18 +56,7 @@ Status Exchange::RunTcap(int64_t* retry_after_s) {
                                page.first_invalid + ")");
     }
     const std::string reached = page.checkpoint.empty() ? after : page.checkpoint;
-    if (full) {
-      for (const auto& r : page.records) whole.Add(r);
-      if (whole.bytes() > 4 * config_.max_bytes) {
-        return Status::TooLarge("the whole TCAP list is larger than 4 x max_bytes; raise max_bytes");
-      }
-    } else {
-      std::vector<const PartnerUpdate*> in_page;
-      for (const auto& r : page.records) in_page.push_back(&r);
-      store::BatchRequest batch;
-      HS_RETURN_IF_ERROR(DeltaBatch(*lists_, list_id_, in_page, &batch));
-      HS_RETURN_IF_ERROR(ApplyDelta(std::move(batch), reached));
-    }
+    HS_RETURN_IF_ERROR(TakePage(page.records, full ? &whole : nullptr, reached, "TCAP list"));
     if (!page.has_next) {
       after = reached;
       break;
@@ -77,14 +66,7 @@ Status Exchange::RunTcap(int64_t* retry_after_s) {
     }
     after = reached;
   }
-  if (full) {
-    std::vector<base::SignalEntry> live;
-    std::vector<store::SignalMeta> live_meta;
-    whole.Take(&live, &live_meta);
-    HS_RETURN_IF_ERROR(ApplyFull(live, live_meta, after, live.size()));
-    std::lock_guard l(mu_);
-    ++full_fetches_;
-  }
+  if (full) HS_RETURN_IF_ERROR(ApplyWhole(&whole, after));
   const std::string counts = std::to_string(pages) + " TCAP pages, " + std::to_string(records) + " records applied, " +
                              std::to_string(skipped) + " of algorithms not screened skipped, " +
                              std::to_string(invalid) + " invalid skipped";

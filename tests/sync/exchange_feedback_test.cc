@@ -30,7 +30,7 @@
 #include "sync/exchange/feedback_queue.h"
 #include "sync/exchange/feedback_sender.h"
 #include "sync/exchange/http_fetcher.h"
-#include "tests/server/server_fixture.h"
+#include "tests/sync/exchange_server.h"
 
 namespace {
 
@@ -38,11 +38,6 @@ using namespace testing_support;
 using base::Status;
 using nlohmann::json;
 
-int HttpStatus(const httplib::Result& r) { return r ? r->status : -1; }
-
-void WaitRunning(const httplib::Server& http) {
-  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
 
 struct Call {
   std::string method, path, query_reactions, token, content_type, body, auth, functions_key;
@@ -51,11 +46,8 @@ struct Call {
 // One fixture for three partners: /ncmec (NCMEC v2), /stopncii (StopNCII),
 // /te (Graph). Each serves one entry and takes feedback; `answers` holds the
 // statuses to give the next feedback calls (200 once empty).
-struct PartnerFixture {
+struct PartnerFixture : LoopbackHttp {
   static constexpr const char* kToken = "111|te-secret";
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
   std::mutex mu;
   std::string ncmec_pdq, stopncii_pdq, te_pdq;
   std::deque<int> answers;
@@ -103,15 +95,9 @@ struct PartnerFixture {
     http.Put(R"(/ncmec/v2/entries/([^/]+)/([^/]+)/([A-Z_]+)/feedback)", feedback);
     http.Post("/stopncii/SubmitFeedback", feedback);
     http.Post(R"(/te/([0-9]+)/)", feedback);
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    WaitRunning(http);
+    Listen();
   }
-  ~PartnerFixture() {
-    http.stop();
-    thread.join();
-  }
+  ~PartnerFixture() { Stop(); }
   std::vector<Call> Calls() {
     std::lock_guard l(mu);
     return calls;
@@ -122,50 +108,26 @@ struct PartnerFixture {
   }
 };
 
-std::string RandomPdq(std::mt19937_64& rng) {
-  std::string raw(32, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
+std::string RandomPdq(std::mt19937_64& rng) { return RandomHex(rng, 32); }
 
-struct FeedbackServer {
-  TempDir tmp;
-  ServerProcess server{tmp.path()};
-  std::string admin, ingest, reviewer;
-  fs::path config;
+// A hashscreend following the three partners of a PartnerFixture on
+// `port` (NCMEC, StopNCII, ThreatExchange), each with its feedback settings.
+struct FeedbackServer : ExchangeServer {
+  std::string reviewer = server.CreateKey("reviewer");
 
   explicit FeedbackServer(int port) {
-    admin = server.CreateKey("admin");
-    ingest = server.CreateKey("ingest", "", {"--hash-queries"});
-    reviewer = server.CreateKey("reviewer");
-    const fs::path d = tmp.path();
-    std::ofstream(d / "ncmec.cred") << "user:s3cret\n";
-    std::ofstream(d / "fetch.key") << "fetch-key\n";
-    std::ofstream(d / "feedback.key") << "feedback-key\n";
-    std::ofstream(d / "sub.key") << "sub-key\n";
-    std::ofstream(d / "te.token") << PartnerFixture::kToken << "\n";
     const std::string base = "http://127.0.0.1:" + std::to_string(port);
-    config = d / "hashscreen.toml";
-    std::ofstream(config) << "[[exchange]]\nname = \"ncmec\"\nkind = \"ncmec\"\nlist = \"ncmec\"\ninterval_s = 30\n"
-                          << "base_url = \"" << base << "/ncmec\"\ncredentials_file = \"" << (d / "ncmec.cred").string()
-                          << "\"\nfeedback_reason = \"01234567-abcd-0123-4567-012345678900\"\nfeedback_attempts = 4\n"
-                          << "[[exchange]]\nname = \"sncii\"\nkind = \"stopncii\"\nlist = \"sncii\"\ninterval_s = 30\n"
-                          << "base_url = \"" << base << "/stopncii\"\nfetch_key_file = \"" << (d / "fetch.key").string()
-                          << "\"\nsubscription_key_file = \"" << (d / "sub.key").string() << "\"\nfeedback_key_file = \""
-                          << (d / "feedback.key").string() << "\"\n"
-                          << "[[exchange]]\nname = \"te\"\nkind = \"threatexchange\"\nlist = \"te\"\ninterval_s = 30\n"
-                          << "privacy_group = \"777\"\ntoken_file = \"" << (d / "te.token").string() << "\"\nbase_url = \""
-                          << base << "/te\"\n";
+    Configure("[[exchange]]\nname = \"ncmec\"\nkind = \"ncmec\"\nlist = \"ncmec\"\ninterval_s = 30\n"
+              "base_url = \"" + base + "/ncmec\"\ncredentials_file = \"" + File("ncmec.cred", "user:s3cret\n") +
+              "\"\nfeedback_reason = \"01234567-abcd-0123-4567-012345678900\"\nfeedback_attempts = 4\n"
+              "[[exchange]]\nname = \"sncii\"\nkind = \"stopncii\"\nlist = \"sncii\"\ninterval_s = 30\n"
+              "base_url = \"" + base + "/stopncii\"\nfetch_key_file = \"" + File("fetch.key", "fetch-key\n") +
+              "\"\nsubscription_key_file = \"" + File("sub.key", "sub-key\n") + "\"\nfeedback_key_file = \"" +
+              File("feedback.key", "feedback-key\n") + "\"\n"
+              "[[exchange]]\nname = \"te\"\nkind = \"threatexchange\"\nlist = \"te\"\ninterval_s = 30\n"
+              "privacy_group = \"777\"\ntoken_file = \"" + File("te.token", std::string(PartnerFixture::kToken) + "\n") +
+              "\"\nbase_url = \"" + base + "/te\"\n");
     Start();
-  }
-  void Start() {
-    std::string error;
-    REQUIRE_MESSAGE(server.Start({"--config", config.string(), "--rate-per-key", "0"}, &error), error);
-  }
-  json Exchanges() {
-    auto r = server.Client()->Get("/v1/exchanges", Bearer(admin));
-    REQUIRE(HttpStatus(r) == 200);
-    return Json(r)["exchanges"];
   }
   void WaitSynced() {
     for (int i = 0; i < 600; ++i) {
@@ -354,8 +316,9 @@ TEST_CASE("exchange feedback retry delay: jittered, growing past 30 s to an hour
 }
 
 TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under the same caps") {
-  httplib::Server http;
   std::atomic<bool> quit{false};
+  LoopbackHttp server;  // after quit: stopped before it goes
+  httplib::Server& http = server.http;
   std::string seen_method, seen_body, seen_type;
   std::mutex mu;
   auto record = [&](const httplib::Request& req, httplib::Response& res) {
@@ -371,9 +334,8 @@ TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under th
     while (!quit) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   });
   http.Post("/big", [](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(1 << 20, 'x'), "text/plain"); });
-  const int port = http.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { http.listen_after_bind(); });
-  WaitRunning(http);
+  server.Listen();
+  const int port = server.port;
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
 
   hsync::HttpFetcher fetcher;
@@ -413,8 +375,7 @@ TEST_CASE("exchange http fetch: POST and PUT carry their body and type, under th
   CHECK(s.code() == Status::Code::kUnavailable);
   CHECK(s.message().find("timed out after 2 s") != std::string::npos);
   quit = true;
-  http.stop();
-  t.join();
+  server.Stop();
 }
 
 TEST_CASE("exchange feedback: reviews reach NCMEC, StopNCII and ThreatExchange, retries, permanent failures, SIGKILL") {

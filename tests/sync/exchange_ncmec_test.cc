@@ -43,10 +43,7 @@ struct Entry {
 
 int64_t NowS() { return base::NowMs() / 1000; }
 
-struct NcmecFixture {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
+struct NcmecFixture : LoopbackHttp {
   std::mutex mu;
   std::map<std::string, Entry> entries;  // "member-id" -> latest state
   size_t page_size = 3;
@@ -126,15 +123,11 @@ struct NcmecFixture {
       body += "</queryResult>\n";
       res.set_content(body, "application/xml");
     });
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Listen();
   }
   ~NcmecFixture() {
     quit = true;
-    http.stop();
-    thread.join();
+    Stop();
   }
   // A change as NCMEC makes it: the entry's timestamp becomes now.
   void Set(Entry e, int64_t ts_s = 0) {
@@ -342,15 +335,7 @@ TEST_CASE("exchange ncmec: a window announcing too many entries is split, SIGKIL
   }
   nc.inflate_max = 2000000;  // the first window "holds" two million: split
   NcmecServer hs(nc.port, "max_window_entries = 1000000\n");
-  for (int delay_ms : {700, 1500, 2500}) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    hs.server.Stop(SIGKILL);
-    hs.Start();
-  }
-  json x = hs.WaitFor([](const json& e) { return e["entries"] == 6000 && e["last_error"].is_null(); }, "the whole list", 120);
-  json list = hs.List(x["list_id"].get<uint64_t>());
-  CHECK(list["signal_count"] == 6000);
-  CHECK(list["last_seq"] == 6000);  // each hash added exactly once
+  json x = CheckSyncSurvivesKills(hs, {700, 1500, 2500}, 6000);
   CHECK(hs.Matches("md5", md5[0]));
   CHECK(hs.Matches("md5", md5[5999]));
   {

@@ -7,11 +7,15 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <random>
 #include <fstream>
 #include <string>
 #include <thread>
+
+#include <httplib.h>
 
 #include "base/hex.h"
 #include "tests/server/server_fixture.h"
@@ -27,6 +31,29 @@ inline std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
   for (auto& c : raw) c = static_cast<char>(rng());
   return base::HexEncode(raw);
 }
+
+// The HTTP side of a test's stand-in for a partner's API (or a plain list
+// server): an httplib server on a free loopback port, served by a thread of
+// its own. A fixture registers its handlers on `http`, then calls Listen();
+// its destructor calls Stop() first, before the members its handlers use
+// are gone.
+struct LoopbackHttp {
+  httplib::Server http;
+  int port = 0;
+  std::thread thread;
+
+  void Listen() {
+    port = http.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    thread = std::thread([this] { http.listen_after_bind(); });
+    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  void Stop() {
+    http.stop();
+    if (thread.joinable()) thread.join();
+  }
+  ~LoopbackHttp() { Stop(); }
+};
 
 struct ExchangeServer {
   TempDir tmp;
@@ -95,6 +122,25 @@ struct ExchangeServer {
     return r->body;
   }
 };
+
+// The first sync survives SIGKILLs: hashscreend is killed after each of
+// `delays_ms` and started again; exchange 0 then reaches `entries` with no
+// error, each added exactly once (the list's signal count and change seq
+// both `entries`). Returns that status.
+inline nlohmann::json CheckSyncSurvivesKills(ExchangeServer& hs, std::initializer_list<int> delays_ms, uint64_t entries) {
+  for (int delay_ms : delays_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    hs.server.Stop(SIGKILL);
+    hs.Start();
+  }
+  nlohmann::json x = hs.WaitFor(
+      [entries](const nlohmann::json& e) { return e["entries"] == entries && e["last_error"].is_null(); },
+      "the whole list after the kills", 120);
+  const nlohmann::json list = hs.List(x["list_id"].get<uint64_t>());
+  CHECK(list["signal_count"] == entries);
+  CHECK(list["last_seq"] == entries);  // each hash added exactly once
+  return x;
+}
 
 // Polls that bring nothing new write nothing: the list's change seq stays
 // put over a few polls (interval_s = 1).

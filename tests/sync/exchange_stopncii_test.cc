@@ -35,10 +35,7 @@ struct Rec {
   json cases = json::object();
 };
 
-struct StopNciiFixture {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
+struct StopNciiFixture : LoopbackHttp {
   std::mutex mu;
   std::map<std::string, Rec> records;  // hash -> latest snapshot
   std::string corrupt_hash;            // a page holding it is cut JSON
@@ -96,15 +93,11 @@ struct StopNciiFixture {
       body["nextPageToken"] = more ? json("off:" + std::to_string(offset + size)) : json(nullptr);
       res.set_content(body.dump(), "application/json");
     });
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Listen();
   }
   ~StopNciiFixture() {
     quit = true;
-    http.stop();
-    thread.join();
+    Stop();
   }
   void Set(Rec r) {
     std::lock_guard l(mu);

@@ -48,10 +48,7 @@ std::string Checkpoint(double t, int64_t id) {
   return buf;
 }
 
-struct TcapFixture {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
+struct TcapFixture : LoopbackHttp {
   std::mutex mu;
   std::map<int64_t, Rec> records;  // id -> latest
   double clock = 1700000000;       // advances 0.5 s per change (exact in a double)
@@ -148,15 +145,11 @@ struct TcapFixture {
       handed_out.insert(checkpoint);
       res.set_content(body.dump(), "application/json");
     });
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Listen();
   }
   ~TcapFixture() {
     quit = true;
-    http.stop();
-    thread.join();
+    Stop();
   }
   void Set(Rec r) { SetMany({std::move(r)}); }
   // At once: no fetch sees some of them without the others.
@@ -524,15 +517,7 @@ TEST_CASE("exchange tcap: SIGKILL mid-sync resumes from the last page applied: n
     tc.Set({i + 1, hashes.back(), i % 2 ? "MD5" : "PDQ"});
   }
   TcapServer hs(tc.port, tc.password, "page_size = 50\n");
-  for (int delay_ms : {600, 900, 1200}) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    hs.server.Stop(SIGKILL);
-    hs.Start();
-  }
-  json x = hs.WaitFor([](const json& e) { return e["entries"] == 3000 && e["last_error"].is_null(); }, "the whole list", 120);
-  json list = hs.List(x["list_id"].get<uint64_t>());
-  CHECK(list["signal_count"] == 3000);
-  CHECK(list["last_seq"] == 3000);  // each hash added exactly once
+  json x = CheckSyncSurvivesKills(hs, {600, 900, 1200}, 3000);
   CHECK(hs.Matches("pdq", hashes[0]));
   CHECK(hs.Matches("md5", hashes[2999]));
   {

@@ -28,17 +28,10 @@ using namespace testing_support;
 using base::Status;
 using nlohmann::json;
 
-void WaitRunning(const httplib::Server& http) {
-  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
-
 // A plain HTTP server on a free loopback port, run by the test: serves
 // `body` at /list.csv with an ETag (its generation), answers 304 to a
 // matching If-None-Match, and can be told to hang or to answer an error.
-struct ListServer {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
+struct ListServer : LoopbackHttp {
   std::mutex mu;
   std::string body;
   int generation = 0;
@@ -69,15 +62,11 @@ struct ListServer {
       res.set_header("ETag", etag);
       res.set_content(body, "text/csv");
     });
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    WaitRunning(http);
+    Listen();
   }
   ~ListServer() {
     quit = true;
-    http.stop();
-    thread.join();
+    Stop();
   }
   void Serve(const std::string& text) {
     std::lock_guard l(mu);
@@ -87,11 +76,7 @@ struct ListServer {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/list.csv"; }
 };
 
-std::string RandomPdq(std::mt19937_64& rng) {
-  std::string raw(32, '\0');
-  for (auto& c : raw) c = static_cast<char>(rng());
-  return base::HexEncode(raw);
-}
+std::string RandomPdq(std::mt19937_64& rng) { return RandomHex(rng, 32); }
 
 std::string Csv(const std::vector<std::string>& pdqs) {
   std::string out = "type,hash,ref\n";
@@ -178,8 +163,9 @@ TEST_CASE("exchange http fetch: Retry-After, URL splitting") {
 }
 
 TEST_CASE("exchange http fetch: a hanging or trickling server is cut off, an oversized body refused, Cancel is prompt") {
-  httplib::Server http;
   std::atomic<bool> quit{false};
+  LoopbackHttp server;  // after quit: stopped before it goes
+  httplib::Server& http = server.http;
   http.Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
     while (!quit) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     res.set_content("late", "text/plain");
@@ -194,9 +180,8 @@ TEST_CASE("exchange http fetch: a hanging or trickling server is cut off, an ove
   http.Get("/big", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(std::string(1 << 20, 'x'), "text/plain");
   });
-  const int port = http.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { http.listen_after_bind(); });
-  WaitRunning(http);
+  server.Listen();
+  const int port = server.port;
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
 
   hsync::HttpFetcher fetcher;
@@ -228,8 +213,7 @@ TEST_CASE("exchange http fetch: a hanging or trickling server is cut off, an ove
   CHECK(s.message().find("canceled") != std::string::npos);
   CHECK(fetcher.Get(req, &a).message().find("canceled") != std::string::npos);  // and every later one
   quit = true;
-  http.stop();
-  t.join();
+  server.Stop();
 }
 
 TEST_CASE("exchange url: follows a list, withdraws, rejects a bad line whole, 304s, Retry-After") {
@@ -367,15 +351,7 @@ TEST_CASE("exchange url: SIGKILL while a large snapshot is applied, restart: not
   partner.Serve(Csv(big));
   ExchangeServer hs(UrlExchange(partner.url()));
   // Kill at a few points of the first fetch and apply.
-  for (int delay_ms : {300, 900, 1500}) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    hs.server.Stop(SIGKILL);
-    hs.Start();
-  }
-  json x = hs.WaitFor([](const json& e) { return e["entries"] == 200000; }, "the large snapshot");
-  json list = hs.List(x["list_id"].get<uint64_t>());
-  CHECK(list["signal_count"] == 200000);
-  CHECK(list["last_seq"] == 200000);  // each hash added exactly once
+  json x = CheckSyncSurvivesKills(hs, {300, 900, 1500}, 200000);
   // A change after the restarts applies once too.
   std::vector<std::string> smaller(big.begin() + 10, big.end());
   partner.Serve(Csv(smaller));

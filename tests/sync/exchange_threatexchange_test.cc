@@ -46,10 +46,7 @@ struct Update {
   json tags = json::array();
 };
 
-struct TeFixture {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
+struct TeFixture : LoopbackHttp {
   std::mutex mu;
   std::vector<Update> updates;  // kept ordered by last_updated
   std::string corrupt_id;       // a page holding this update is broken JSON
@@ -117,14 +114,10 @@ struct TeFixture {
       }
       res.set_content(body.dump(), "application/json");
     });
-    port = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port > 0);
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Listen();
   }
   ~TeFixture() {
-    http.stop();
-    thread.join();
+    Stop();
   }
   void Add(Update u) {
     std::lock_guard l(mu);
