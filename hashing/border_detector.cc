@@ -29,18 +29,16 @@ Status BorderDetector::Start(int width, int height, int channels) {
 
 int BorderDetector::Luma(const uint8_t* row, int x) const {
   if (channels_ == 1) return row[x];
-  const uint8_t* p = row + static_cast<size_t>(x) * 3;
-  return (77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8;
+  uint8_t y;
+  Luma8RgbReference(row + static_cast<size_t>(x) * 3, 1, &y);
+  return y;
 }
 
 void BorderDetector::LumaFromLeft(int n) {
   n = std::min(n, width_);
   if (n <= lum_left_) return;
   if (channels_ == 3) {
-    const uint8_t* p = row_ + static_cast<size_t>(lum_left_) * 3;
-    uint8_t* out = luma_.data();
-    // The same arithmetic as Luma(), in a loop the compiler vectorizes.
-    for (int x = lum_left_; x < n; ++x, p += 3) out[x] = static_cast<uint8_t>((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+    luma8_rgb_(row_ + static_cast<size_t>(lum_left_) * 3, static_cast<size_t>(n - lum_left_), luma_.data() + lum_left_);
   }
   lum_left_ = n;
 }
@@ -49,9 +47,7 @@ void BorderDetector::LumaFromRight(int n) {
   const int from = width_ - std::min(n, width_);
   if (from >= lum_right_) return;
   if (channels_ == 3) {
-    const uint8_t* p = row_ + static_cast<size_t>(from) * 3;
-    uint8_t* out = luma_.data();
-    for (int x = from; x < lum_right_; ++x, p += 3) out[x] = static_cast<uint8_t>((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+    luma8_rgb_(row_ + static_cast<size_t>(from) * 3, static_cast<size_t>(lum_right_ - from), luma_.data() + from);
   }
   lum_right_ = from;
 }

@@ -49,6 +49,7 @@
 #include <optional>
 #include <vector>
 
+#include "hashing/pdq_kernels.h"
 #include "hashing/pixel_sink.h"
 
 namespace hashing {
@@ -104,7 +105,8 @@ class BorderDetector : public PixelSink {
   float MeanDeviation(int slot, int shade) const;
 
   void Row(const uint8_t* row);
-  // Luma of pixel x, 0..255 (integer weights 77, 150, 29 of 256).
+  // Luma of pixel x, 0..255 (PdqKernels::luma8_rgb: integer weights 77, 150,
+  // 29 of 256; runs of pixels go through the process's SIMD kernel).
   int Luma(const uint8_t* row, int x) const;
   // The current row's luma (lum_) holds columns [0, lum_left_) and
   // [lum_right_, width_); these extend the two parts to n columns from their
@@ -146,6 +148,7 @@ class BorderDetector : public PixelSink {
   const uint8_t* lum_ = nullptr;
   int lum_left_ = 0, lum_right_ = 0;
   std::vector<uint8_t> luma_;  // width_ bytes, for RGB rows
+  void (*const luma8_rgb_)(const uint8_t*, size_t, uint8_t*) = ActivePdqKernels().luma8_rgb;
 };
 
 }  // namespace hashing

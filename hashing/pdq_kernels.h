@@ -1,5 +1,6 @@
 // PdqKernels: the hot stages of PDQ (luma, the Jarosz box filter, the DCT),
-// one implementation per SIMD level behind one table of function pointers.
+// and the border detector's 8-bit luma, one implementation per SIMD level
+// behind one table of function pointers.
 //
 // Every implementation computes bit-identical results to the scalar
 // reference: binary32, the reference's operation order, no fused
@@ -53,6 +54,11 @@ struct PdqKernels {
   // b[16x16] = D * a[64x64] * D^T with D = kPdqDct, each output accumulated
   // in float with k increasing from 0.
   void (*dct64_to_16)(const float* a, float* b);
+
+  // The border detector's luma (hashing/border_detector.h) of n interleaved
+  // RGB pixels, in integers: out[i] = (77 R + 150 G + 29 B + 128) >> 8, 0..255.
+  // Not part of PDQ; it lives here to share the registry and the tests.
+  void (*luma8_rgb)(const uint8_t* rgb, size_t n, uint8_t* out);
 };
 
 // Scratch floats box_rows needs for rows of length len (any level).
@@ -75,6 +81,15 @@ void BoxFilter1D(const float* in, float* out, int len, int window);
 // The scalar reference luma_rgb. SIMD kernels call it for the last pixels of
 // a row, those that do not fill a vector.
 bool LumaRgbReference(const uint8_t* rgb, size_t n, float* out);
+
+// The scalar reference luma8_rgb, for the pixels SIMD kernels leave over.
+void Luma8RgbReference(const uint8_t* rgb, size_t n, uint8_t* out);
+
+// luma8_rgb's weights, of 256 (0.299, 0.587, 0.114 rounded; they sum to 256,
+// so a grey pixel keeps its level).
+inline constexpr int kLuma8R = 77;
+inline constexpr int kLuma8G = 150;
+inline constexpr int kLuma8B = 29;
 
 // The luma coefficients: the floats nearest 0.299, 0.587 and 0.114.
 inline constexpr float kLumaR = 0.299f;

@@ -52,6 +52,30 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   return grey_mask == 0xFFFF && tail_grey;
 }
 
+// 16 pixels per step: the channels gathered as for LumaRgb, widened to 16
+// bits, where 77 R + 150 G + 29 B + 128 <= 65408 cannot overflow.
+void Luma8Rgb(const uint8_t* rgb, size_t n, uint8_t* out) {
+  const __m256i wr = _mm256_set1_epi16(kLuma8R), wg = _mm256_set1_epi16(kLuma8G), wb = _mm256_set1_epi16(kLuma8B);
+  const __m256i half = _mm256_set1_epi16(128);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8_t* p = rgb + 3 * i;
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
+    const __m256i r = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 0));
+    const __m256i g = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 1));
+    const __m256i bl = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 2));
+    const __m256i y = _mm256_srli_epi16(
+        _mm256_add_epi16(_mm256_add_epi16(_mm256_mullo_epi16(r, wr), _mm256_mullo_epi16(g, wg)),
+                         _mm256_add_epi16(_mm256_mullo_epi16(bl, wb), half)),
+        8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), bytes);
+  }
+  Luma8RgbReference(rgb + 3 * i, n - i, out + i);
+}
+
 void LumaGrey(const uint8_t* grey, size_t n, float* out) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -251,8 +275,8 @@ void Dct64To16(const float* a, float* b) {
 }  // namespace
 
 namespace internal {
-extern const PdqKernels kAvx2PdqKernels = {LumaRgb, LumaGrey, BoxRows, ColumnStep,
-                                           ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
+extern const PdqKernels kAvx2PdqKernels = {
+    LumaRgb, LumaGrey, BoxRows, ColumnStep, ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16, Luma8Rgb};
 }  // namespace internal
 
 }  // namespace hashing

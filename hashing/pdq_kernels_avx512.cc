@@ -55,6 +55,34 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   return grey_mask == 0xFFFF && tail_grey;
 }
 
+// 32 pixels per step: two groups of 16 gathered as for LumaRgb, widened to
+// 16 bits (77 R + 150 G + 29 B + 128 <= 65408 cannot overflow), narrowed
+// back with one truncating move.
+void Luma8Rgb(const uint8_t* rgb, size_t n, uint8_t* out) {
+  const __m512i wr = _mm512_set1_epi16(kLuma8R), wg = _mm512_set1_epi16(kLuma8G), wb = _mm512_set1_epi16(kLuma8B);
+  const __m512i half = _mm512_set1_epi16(128);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m128i ch[2][3];
+    for (int q = 0; q < 2; ++q) {
+      const uint8_t* p = rgb + 3 * (i + 16 * q);
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
+      for (int k = 0; k < 3; ++k) ch[q][k] = GatherChannel(a, b, c, k);
+    }
+    const __m512i r = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][0], ch[0][0]));
+    const __m512i g = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][1], ch[0][1]));
+    const __m512i bl = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][2], ch[0][2]));
+    const __m512i y = _mm512_srli_epi16(
+        _mm512_add_epi16(_mm512_add_epi16(_mm512_mullo_epi16(r, wr), _mm512_mullo_epi16(g, wg)),
+                         _mm512_add_epi16(_mm512_mullo_epi16(bl, wb), half)),
+        8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi16_epi8(y));
+  }
+  Luma8RgbReference(rgb + 3 * i, n - i, out + i);
+}
+
 void LumaGrey(const uint8_t* grey, size_t n, float* out) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -345,11 +373,12 @@ void Dct64To16(const float* a, float* b) {
 }  // namespace
 
 namespace internal {
-extern const PdqKernels kAvx512PdqKernels = {LumaRgb, LumaGrey, BoxRows, ColumnStep, ColumnRowsSampled, Dct64To16};
+extern const PdqKernels kAvx512PdqKernels = {LumaRgb,           LumaGrey,  BoxRows, ColumnStep,
+                                             ColumnRowsSampled, Dct64To16, Luma8Rgb};
 // The same with the VBMI luma kernel (its own translation unit, compiled
 // with -mavx512vbmi).
-extern const PdqKernels kAvx512VbmiPdqKernels = {LumaRgbAvx512Vbmi, LumaGrey,          BoxRows,
-                                                 ColumnStep,        ColumnRowsSampled, Dct64To16};
+extern const PdqKernels kAvx512VbmiPdqKernels = {LumaRgbAvx512Vbmi, LumaGrey,  BoxRows, ColumnStep,
+                                                 ColumnRowsSampled, Dct64To16, Luma8Rgb};
 }  // namespace internal
 
 }  // namespace hashing

@@ -47,6 +47,12 @@ bool LumaRgbReference(const uint8_t* rgb, size_t n, float* out) {
   return grey;
 }
 
+void Luma8RgbReference(const uint8_t* rgb, size_t n, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i, rgb += 3) {
+    out[i] = static_cast<uint8_t>((kLuma8R * rgb[0] + kLuma8G * rgb[1] + kLuma8B * rgb[2] + 128) >> 8);
+  }
+}
+
 namespace {
 
 void LumaGrey(const uint8_t* grey, size_t n, float* out) {
@@ -104,8 +110,9 @@ void Dct64To16(const float* a, float* b) {
 }  // namespace
 
 namespace internal {
-extern const PdqKernels kScalarPdqKernels = {LumaRgbReference, LumaGrey, BoxRows, ColumnStep,
-                                             ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>, Dct64To16};
+extern const PdqKernels kScalarPdqKernels = {
+    LumaRgbReference, LumaGrey, BoxRows, ColumnStep, ColumnRowsSampledByRows<ColumnStep, BoxRowsSampled>,
+    Dct64To16,        Luma8RgbReference};
 }  // namespace internal
 
 }  // namespace hashing

@@ -540,7 +540,7 @@ constexpr const char kUsage[] =
     "  --dump DIR            write the first image's transformed copies to DIR (to look at them)\n"
     "  --throughput ROUNDS   instead: time the upload path with trimming off and on, ROUNDS rounds\n"
     "  --breakdown ROUNDS    instead: per image, the cost of each part of trimming (min of ROUNDS)\n"
-    "  --trim-copy-mb MB     with --throughput: the kept copy's cap, 0..1024 (default 4)\n"
+    "  --trim-copy-mb MB     with --throughput: the kept copy's cap, 0..1024 (default: the server's, 256)\n"
     "  -h, --help            this text\n"
     "\n"
     "examples (docs/robustness.md has the tables they produce):\n"

@@ -114,6 +114,27 @@ TEST_CASE("luma coefficients and the grey rule") {
   CHECK(differs == 35);  // why the grey path matters (conformance README 1.3)
 }
 
+TEST_CASE("the border detector's 8-bit luma: weights of 256, grey kept, the extremes") {
+  static_assert(kLuma8R + kLuma8G + kLuma8B == 256);
+  std::vector<const PdqKernels*> kernels = SimdKernels();
+  kernels.push_back(&ScalarPdqKernels());
+  for (const PdqKernels* k : kernels) {
+    INFO(KernelName(k));
+    // Every grey level, then the corners of the cube, in one row long enough
+    // for every vector width.
+    std::vector<uint8_t> rgb, want;
+    for (int g = 0; g < 256; ++g) rgb.insert(rgb.end(), {uint8_t(g), uint8_t(g), uint8_t(g)}), want.push_back(uint8_t(g));
+    for (int c = 0; c < 8; ++c) {
+      const int r = c & 1 ? 255 : 0, g = c & 2 ? 255 : 0, b = c & 4 ? 255 : 0;
+      rgb.insert(rgb.end(), {uint8_t(r), uint8_t(g), uint8_t(b)});
+      want.push_back(uint8_t((77 * r + 150 * g + 29 * b + 128) >> 8));
+    }
+    std::vector<uint8_t> got(want.size());
+    k->luma8_rgb(rgb.data(), want.size(), got.data());
+    CHECK(got == want);
+  }
+}
+
 TEST_CASE("SIMD luma, box filter, column sums, fused column and row passes and DCT equal the scalar kernels bit for bit") {
   const PdqKernels& s = ScalarPdqKernels();
   std::mt19937 rng(1234);
@@ -121,9 +142,13 @@ TEST_CASE("SIMD luma, box filter, column sums, fused column and row passes and D
   std::uniform_real_distribution<float> val(-300.0f, 300.0f);
   for (const PdqKernels* k : SimdKernels()) {
     INFO(KernelName(k));
-    for (size_t n : {0, 1, 7, 15, 16, 17, 31, 33, 100, 1001}) {
+    for (size_t n : {0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1001}) {
       std::vector<uint8_t> rgb(3 * n);
       for (auto& b : rgb) b = static_cast<uint8_t>(byte(rng));
+      std::vector<uint8_t> y8_k(n + 1, 7), y8_s(n + 1, 7);
+      k->luma8_rgb(rgb.data(), n, y8_k.data());
+      s.luma8_rgb(rgb.data(), n, y8_s.data());
+      CHECK(y8_k == y8_s);  // the sentinel past n untouched too
       std::vector<float> a(n + 1), b(n + 1);
       CHECK(k->luma_rgb(rgb.data(), n, a.data()) == s.luma_rgb(rgb.data(), n, b.data()));
       CHECK(SameBits(a.data(), b.data(), n));
