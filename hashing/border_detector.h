@@ -74,7 +74,10 @@ class BorderDetector : public PixelSink {
   // Lines a bar may be extended by at its edge: one JPEG MCU.
   static constexpr int kEdge = 16;
 
-  explicit BorderDetector(const BorderTrimOptions& options) : options_(options) {}
+  // `kernels` (luma8_rgb) must outlive the detector; every level gives the
+  // same bytes.
+  explicit BorderDetector(const BorderTrimOptions& options, const PdqKernels& kernels = ActivePdqKernels())
+      : options_(options), luma8_rgb_(kernels.luma8_rgb) {}
   BorderDetector(const BorderDetector&) = delete;
   BorderDetector& operator=(const BorderDetector&) = delete;
 
@@ -127,6 +130,7 @@ class BorderDetector : public PixelSink {
   int Extend(int strict, const float* means, int n, int limit) const;
 
   const BorderTrimOptions options_;
+  void (*const luma8_rgb_)(const uint8_t* rgb, size_t n, uint8_t* out);
   int width_ = 0, height_ = 0, channels_ = 0;
   int rows_ = 0;
   int top_left_ = 0, top_right_ = 0, top_shade_ = 0;  // luma of the corners, of row 0's first pixel
@@ -148,7 +152,6 @@ class BorderDetector : public PixelSink {
   const uint8_t* lum_ = nullptr;
   int lum_left_ = 0, lum_right_ = 0;
   std::vector<uint8_t> luma_;  // width_ bytes, for RGB rows
-  void (*const luma8_rgb_)(const uint8_t*, size_t, uint8_t*) = ActivePdqKernels().luma8_rgb;
 };
 
 }  // namespace hashing

@@ -20,7 +20,7 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   std::optional<TrimRect> trim;
   // The first decode's pixels, kept (when they fit) for the trimmed picture.
   // Declared before it: the copy watches the detector while rows stream.
-  BorderDetector detector(options.trim);
+  BorderDetector detector(options.trim, kernels);
   std::optional<CopySink> copy;
   {
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);

@@ -117,6 +117,9 @@ TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedra
   const auto rows = LoadVectors();
   if (rows.empty()) return;
   CHECK(rows.size() >= 81);
+  // The trimmed picture (rectangle and hashes) per file and mode, from the
+  // first path (the scalar reference); every other path must find the same.
+  std::map<std::string, std::string> trimmed_by_first;
   for (const auto& impl : PdqKernelFamily().all()) {
     if (!impl.Runnable()) {
       MESSAGE("SKIP: this CPU lacks " << base::IsaSetNames(impl.isas & ~base::CpuIsas()) << "; " << impl.name
@@ -140,6 +143,17 @@ TEST_CASE("conformance: every vector, every SIMD path, both modes, all 8 dihedra
         CHECK(h.height == std::stoi(row["height"]));
         CHECK(h.pdq[kOrig].ToHex() == row[full ? "pdq_full" : "pdq_cli512"]);
         CHECK(h.quality == std::stoi(row[full ? "quality_full" : "quality_cli512"]));
+        if (trim) {
+          std::string t = h.trimmed.present ? "" : "none";
+          if (h.trimmed.present) {
+            const TrimRect& r = h.trimmed.rect;
+            t = std::to_string(r.left) + "," + std::to_string(r.top) + "," + std::to_string(r.width) + "x" +
+                std::to_string(r.height);
+            for (const auto& p : h.trimmed.pdq) t += " " + p.ToHex();
+          }
+          const auto [it, first] = trimmed_by_first.try_emplace(row["file"] + (full ? " full" : " cli512"), t);
+          if (!first) CHECK(t == it->second);
+        }
         if (!full) {
           for (int d = kRot90; d < kNumDihedral; ++d) {
             INFO("variant " << kVariantColumns[d]);
