@@ -11,23 +11,6 @@
 namespace hashing {
 namespace {
 
-// Byte-shuffle masks gathering channel `ch` of 16 interleaved RGB pixels from
-// three 16-byte loads (src 0 = bytes 0..15, 1 = 16..31, 2 = 32..47); -1 zeroes.
-struct RgbShuffleMasks {
-  alignas(16) int8_t m[3][3][16];  // [channel][source load][output byte]
-};
-constexpr RgbShuffleMasks MakeRgbShuffleMasks() {
-  RgbShuffleMasks t{};
-  for (int ch = 0; ch < 3; ++ch)
-    for (int src = 0; src < 3; ++src)
-      for (int j = 0; j < 16; ++j) {
-        const int g = 3 * j + ch;
-        t.m[ch][src][j] = (g / 16 == src) ? static_cast<int8_t>(g % 16) : static_cast<int8_t>(-1);
-      }
-  return t;
-}
-constexpr RgbShuffleMasks kRgbShuffleMasks = MakeRgbShuffleMasks();
-
 // Calls Step<add?, sub?, out?>::Run(...) for the operands that are present, so
 // the per-column loop has no branches.
 template <template <bool, bool, bool> class Step>

@@ -12,19 +12,13 @@
 #include "hashing/pdq_dct_table.h"
 #include "hashing/pdq_kernel_shared.h"
 #include "hashing/pdq_kernels.h"
+#include "hashing/pdq_rgb_gather.h"
 
 namespace hashing {
 namespace {
 
 constexpr int kLanes = 8;
 
-
-inline __m128i GatherChannel(__m128i a, __m128i b, __m128i c, int ch) {
-  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][0]));
-  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][1]));
-  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][2]));
-  return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)), _mm_shuffle_epi8(c, mc));
-}
 
 inline __m256 BytesToFloat(__m128i bytes8) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes8)); }
 
@@ -33,11 +27,7 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   int grey_mask = 0xFFFF;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const uint8_t* p = rgb + 3 * i;
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-    const __m128i r = GatherChannel(a, b, c, 0), g = GatherChannel(a, b, c, 1), bl = GatherChannel(a, b, c, 2);
+    const auto [r, g, bl] = LoadRgb16(rgb + 3 * i);
     grey_mask &= _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(r, g), _mm_cmpeq_epi8(g, bl)));
     for (int half = 0; half < 2; ++half) {
       const __m128i rh = half ? _mm_srli_si128(r, 8) : r;
@@ -52,20 +42,15 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   return grey_mask == 0xFFFF && tail_grey;
 }
 
-// 16 pixels per step: the channels gathered as for LumaRgb, widened to 16
+// 16 pixels per step: the channels (LoadRgb16) widened to 16
 // bits, where 77 R + 150 G + 29 B + 128 <= 65408 cannot overflow.
 void Luma8Rgb(const uint8_t* rgb, size_t n, uint8_t* out) {
   const __m256i wr = _mm256_set1_epi16(kLuma8R), wg = _mm256_set1_epi16(kLuma8G), wb = _mm256_set1_epi16(kLuma8B);
   const __m256i half = _mm256_set1_epi16(128);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const uint8_t* p = rgb + 3 * i;
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-    const __m256i r = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 0));
-    const __m256i g = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 1));
-    const __m256i bl = _mm256_cvtepu8_epi16(GatherChannel(a, b, c, 2));
+    const Rgb16 px = LoadRgb16(rgb + 3 * i);
+    const __m256i r = _mm256_cvtepu8_epi16(px.r), g = _mm256_cvtepu8_epi16(px.g), bl = _mm256_cvtepu8_epi16(px.b);
     const __m256i y = _mm256_srli_epi16(
         _mm256_add_epi16(_mm256_add_epi16(_mm256_mullo_epi16(r, wr), _mm256_mullo_epi16(g, wg)),
                          _mm256_add_epi16(_mm256_mullo_epi16(bl, wb), half)),

@@ -9,19 +9,13 @@
 #include "hashing/pdq_dct_table.h"
 #include "hashing/pdq_kernel_shared.h"
 #include "hashing/pdq_kernels.h"
+#include "hashing/pdq_rgb_gather.h"
 
 namespace hashing {
 namespace {
 
 constexpr int kLanes = 16;
 
-
-inline __m128i GatherChannel(__m128i a, __m128i b, __m128i c, int ch) {
-  const __m128i ma = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][0]));
-  const __m128i mb = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][1]));
-  const __m128i mc = _mm_load_si128(reinterpret_cast<const __m128i*>(kRgbShuffleMasks.m[ch][2]));
-  return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)), _mm_shuffle_epi8(c, mc));
-}
 
 inline __m512 BytesToFloat(__m128i bytes16) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes16)); }
 
@@ -41,11 +35,7 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   int grey_mask = 0xFFFF;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const uint8_t* p = rgb + 3 * i;
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-    const __m128i r = GatherChannel(a, b, c, 0), g = GatherChannel(a, b, c, 1), bl = GatherChannel(a, b, c, 2);
+    const auto [r, g, bl] = LoadRgb16(rgb + 3 * i);
     grey_mask &= _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(r, g), _mm_cmpeq_epi8(g, bl)));
     const __m512 y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(cr, BytesToFloat(r)), _mm512_mul_ps(cg, BytesToFloat(g))),
                                    _mm512_mul_ps(cb, BytesToFloat(bl)));
@@ -55,7 +45,7 @@ bool LumaRgb(const uint8_t* rgb, size_t n, float* out) {
   return grey_mask == 0xFFFF && tail_grey;
 }
 
-// 32 pixels per step: two groups of 16 gathered as for LumaRgb, widened to
+// 32 pixels per step: two groups of 16 (LoadRgb16), widened to
 // 16 bits (77 R + 150 G + 29 B + 128 <= 65408 cannot overflow), narrowed
 // back with one truncating move.
 void Luma8Rgb(const uint8_t* rgb, size_t n, uint8_t* out) {
@@ -63,17 +53,10 @@ void Luma8Rgb(const uint8_t* rgb, size_t n, uint8_t* out) {
   const __m512i half = _mm512_set1_epi16(128);
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    __m128i ch[2][3];
-    for (int q = 0; q < 2; ++q) {
-      const uint8_t* p = rgb + 3 * (i + 16 * q);
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
-      for (int k = 0; k < 3; ++k) ch[q][k] = GatherChannel(a, b, c, k);
-    }
-    const __m512i r = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][0], ch[0][0]));
-    const __m512i g = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][1], ch[0][1]));
-    const __m512i bl = _mm512_cvtepu8_epi16(_mm256_set_m128i(ch[1][2], ch[0][2]));
+    const Rgb16 lo = LoadRgb16(rgb + 3 * i), hi = LoadRgb16(rgb + 3 * (i + 16));
+    const __m512i r = _mm512_cvtepu8_epi16(_mm256_set_m128i(hi.r, lo.r));
+    const __m512i g = _mm512_cvtepu8_epi16(_mm256_set_m128i(hi.g, lo.g));
+    const __m512i bl = _mm512_cvtepu8_epi16(_mm256_set_m128i(hi.b, lo.b));
     const __m512i y = _mm512_srli_epi16(
         _mm512_add_epi16(_mm512_add_epi16(_mm512_mullo_epi16(r, wr), _mm512_mullo_epi16(g, wg)),
                          _mm512_add_epi16(_mm512_mullo_epi16(bl, wb), half)),
