@@ -24,6 +24,8 @@ Status BorderDetector::Start(int width, int height, int channels) {
   luma_.assign(channels == 3 ? static_cast<size_t>(width) : 0, 0);
   ring_luma_.assign(static_cast<size_t>(width) * kEdge, 0);
   top_edge_rows_ = 0, ring_end_ = 0;
+  cap_top_open_ = false, cap_top_ = 0, cap_top_edge_rows_ = 0;
+  cap_bottom_start_ = -1, cap_bottom_edge_rows_ = 0;
   return Status::Ok();
 }
 
@@ -183,6 +185,77 @@ void BorderDetector::Row(const uint8_t* row) {
     s.near = true;
     s.uniform_shade = first;
   }
+  if (options_.captions) CaptionRow(uniform, first);
+}
+
+int BorderDetector::TextInk(int shade) {
+  const int margin = std::max(1, width_ / 40);
+  if (RunFromLeft(shade, margin) < margin || RunFromRight(shade, margin) < margin) return -1;
+  LumaFromLeft(width_);
+  const int t = options_.tolerance;
+  int ink = 0;
+  for (int x = 0; x < width_; ++x) ink += std::abs(lum_[x] - shade) > t;
+  return ink * 4 <= 3 * width_ ? ink : -1;
+}
+
+bool BorderDetector::CaptionShape(int outer, int band, int inner, int ink) const {
+  return band > 0 && outer * 8 >= band && inner * 8 >= band && ink * 50 >= width_;
+}
+
+void BorderDetector::CaptionRow(bool uniform, int first) {
+  const int t = options_.tolerance;
+  // Top: row 0's shade, from row 0 on.
+  if (rows_ == 1) {
+    cap_top_open_ = uniform;
+    cap_top_ = uniform ? 1 : 0;
+    cap_top_run_ = 0;
+    cap_top_ink_ = 0;
+  } else if (cap_top_open_ && uniform && std::abs(first - top_shade_) <= t) {
+    if (cap_top_ != rows_ - 1) cap_top_run_ = rows_ - 1;  // a bar run begins after text
+    cap_top_ = rows_;  // a bar row: the caption may end here
+    cap_top_edge_rows_ = 0;
+  } else if (cap_top_open_ || (cap_top_ > top_ && cap_top_edge_rows_ < kEdge)) {
+    if (cap_top_open_) {
+      const int ink = TextInk(top_shade_);
+      if (ink < 0) {
+        cap_top_open_ = false;  // the picture
+      } else {
+        cap_top_ink_ = std::max(cap_top_ink_, ink);
+      }
+    }
+    if (cap_top_edge_rows_ < kEdge) {
+      cap_top_edge_[static_cast<size_t>(cap_top_edge_rows_++)] = MeanDeviation(static_cast<float>(top_shade_));
+    }
+  }
+  // Bottom: a candidate ends at a row that is neither a bar row nor a text
+  // row of its shade; one begins with each uniform run while there is none.
+  if (cap_bottom_start_ >= 0) {
+    if (uniform && std::abs(first - cap_bottom_shade_) <= t) {
+      if (cap_bottom_run_ == rows_ - 1 - cap_bottom_start_) ++cap_bottom_run_;  // still its first run
+    } else {
+      const int ink = TextInk(cap_bottom_shade_);
+      if (ink < 0) {
+        cap_bottom_start_ = -1;
+      } else {
+        cap_bottom_ink_ = std::max(cap_bottom_ink_, ink);
+      }
+    }
+  }
+  if (cap_bottom_start_ < 0 && uniform && bottom_ == 1) {
+    cap_bottom_start_ = rows_ - 1;
+    cap_bottom_shade_ = first;
+    cap_bottom_run_ = 1;
+    cap_bottom_ink_ = 0;
+    // The ring ends with the rows just above this one (the run's first row);
+    // Extend stops at the first row too far from the shade, so do these.
+    cap_bottom_edge_rows_ = 0;
+    for (int i = 1; i <= kEdge && i <= ring_end_; ++i) {
+      const int slot = (ring_end_ - i) % kEdge;
+      const float mean = ring_[static_cast<size_t>(slot)].near ? MeanDeviation(slot, first) : 1e9f;
+      cap_bottom_edge_[static_cast<size_t>(cap_bottom_edge_rows_++)] = mean;
+      if (mean > static_cast<float>(options_.edge_tolerance)) break;
+    }
+  }
 }
 
 void BorderDetector::Rows(int, int n, const uint8_t* data) {
@@ -198,9 +271,9 @@ int BorderDetector::Extend(int strict, const float* means, int n, int limit) con
 }
 
 bool BorderDetector::MayTrimWithoutBottom() const {
-  if (top_open_) return true;
+  if (top_open_ || cap_top_open_) return true;
   // What Result() may remove, generously: each strict bar and its edge.
-  const int top = top_ > 0 ? top_ + kEdge : 0;
+  const int top = std::max(top_ > 0 ? top_ + kEdge : 0, cap_top_ > top_ ? cap_top_ + kEdge : 0);
   const int sides = (left_ > 0 ? left_ + kEdge : 0) + (right_ > 0 ? right_ + kEdge : 0);
   return top >= options_.min_trim * height_ || sides >= options_.min_trim * width_;
 }
@@ -218,14 +291,33 @@ std::optional<TrimRect> BorderDetector::Result() const {
   const int nr = std::min(kEdge, width_ - right);
   for (int i = 0; i < nr; ++i) means[i] = static_cast<float>(right_sums_[static_cast<size_t>(right + i)]) / content_rows;
   const int r = right + Extend(right, means, nr, width_ - l - 1);
-  const int t = top + Extend(top, top_edge_.data(), top_edge_rows_, height_ - bottom - 1);
+  // Caption bars reach further than the uniform rows at their edge.
+  const int tol = options_.tolerance;
+  const double max_caption = options_.max_caption * height_;
+  const bool top_caption = cap_top_ > top && !cap_top_open_ && cap_top_ <= max_caption &&
+                           cap_top_ < height_ - bottom && CaptionShape(top, cap_top_run_ - top, cap_top_ - cap_top_run_, cap_top_ink_);
+  const int cap_bottom = cap_bottom_start_ >= 0 ? height_ - cap_bottom_start_ : 0;
+  const bool bottom_caption = cap_bottom > bottom && bottom > 0 && std::abs(bottom_shade_ - cap_bottom_shade_) <= tol &&
+                              cap_bottom <= max_caption && cap_bottom < height_ - (top_caption ? cap_top_ : 0) &&
+                              CaptionShape(bottom, cap_bottom - cap_bottom_run_ - bottom, cap_bottom_run_, cap_bottom_ink_);
+  // A caption is content added to the picture: the picture is kept whole on
+  // the other side, unless a bar there has the caption's shade (a frame
+  // around both). Else a sky or a dark ground at that edge, uniform as a bar
+  // is, would be cut off the picture the caption was added to.
+  const bool keep_top = !bottom_caption || top_caption || std::abs(top_shade_ - cap_bottom_shade_) <= tol;
+  const bool keep_bottom = !top_caption || bottom_caption || std::abs(bottom_shade_ - top_shade_) <= tol;
+  int t = keep_top ? top + Extend(top, top_edge_.data(), top_edge_rows_, height_ - bottom - 1) : 0;
+  if (top_caption) t = std::max(t, cap_top_ + Extend(cap_top_, cap_top_edge_.data(), cap_top_edge_rows_, height_ - bottom - 1));
   // The ring ends with the rows just above the trailing run.
   int n = 0;
   for (int i = 1; i <= kEdge && i <= ring_end_; ++i, ++n) {
     const int slot = (ring_end_ - i) % kEdge;
     means[n] = ring_[static_cast<size_t>(slot)].near ? MeanDeviation(slot, bottom_shade_) : 1e9f;
   }
-  const int b = bottom + Extend(bottom, means, n, height_ - t - 1);
+  int b = keep_bottom ? bottom + Extend(bottom, means, n, height_ - t - 1) : 0;
+  if (bottom_caption) {
+    b = std::max(b, cap_bottom + Extend(cap_bottom, cap_bottom_edge_.data(), cap_bottom_edge_rows_, height_ - t - 1));
+  }
 
   TrimRect rect{l, t, width_ - l - r, height_ - t - b};
   const bool enough_removed = width_ - rect.width >= options_.min_trim * width_ ||

@@ -14,8 +14,21 @@
 //            top-left pixel (the smallest such run over all rows);
 //   right    the same from the right with the top-right pixel.
 // So a frame, letterbox bars (top + bottom), pillarbox bars (left + right),
-// one bar on one side, each side in one colour, are found; a bar with text in
-// it is not (it is not uniform).
+// one bar on one side, each side in one colour, are found.
+//
+// Caption bars (with `captions`): a bar with a line of text in it is not
+// uniform, so the rules above stop at its text. A caption bar at the top or
+// the bottom is taken instead when, from the image's edge inwards, it is
+//   rows of one shade (uniform, as above), then
+//   text rows: the first and last 1/40 of the row in that shade (text has
+//     margins) and at least a quarter of all its pixels, then
+//   rows of that shade again, the bar's inner margin, where it ends,
+// and the picture follows (its first row is neither). It may take at most
+// `max_caption` of the height; its inner edge is refined as a bar's is. Rows
+// of text on a page with no picture never end such a bar, so a text-only
+// image is not trimmed; a picture whose own edge rows look like a caption
+// (a plain sky with a bird in it, then plain sky again) gives one more
+// trimmed query, as a plain bar in the picture does.
 //
 // Edges: a JPEG blurs a bar's edge over the 8x8 blocks it crosses, noise
 // makes some bar pixel pass t somewhere along a long line, and PDQ is
@@ -59,6 +72,8 @@ struct BorderTrimOptions {
   int edge_tolerance = 10;  // mean deviation of a blurred edge line from the bar's shade
   double min_trim = 0.02;   // trim only if it removes >= this share of the width or of the height
   double min_keep = 0.10;   // and keeps >= this share of both
+  bool captions = true;     // also caption bars (text in a bar) at the top and bottom
+  double max_caption = 1.0 / 3;  // of the height, at most, for a caption bar
 };
 
 struct TrimRect {
@@ -128,6 +143,15 @@ class BorderDetector : public PixelSink {
   // Extension of a bar of `strict` lines by edge lines (mean deviations in
   // order from the bar outwards), at most kEdge and never into `limit`.
   int Extend(int strict, const float* means, int n, int limit) const;
+  // If the current row is a caption's text row in `shade` (see above), its
+  // pixels out of that shade (its ink); -1 if not.
+  int TextInk(int shade);
+  // Whether a caption of `outer` bar rows at the image's edge, a text band
+  // of `band` rows and an inner margin of `inner` bar rows, the band's
+  // inkiest row with `ink` pixels of ink, has a caption's shape.
+  bool CaptionShape(int outer, int band, int inner, int ink) const;
+  // The caption-bar rules for the current row (after the bar rules).
+  void CaptionRow(bool uniform, int first);
 
   const BorderTrimOptions options_;
   void (*const luma8_rgb_)(const uint8_t* rgb, size_t n, uint8_t* out);
@@ -147,6 +171,25 @@ class BorderDetector : public PixelSink {
   std::vector<uint8_t> ring_luma_;                // kEdge rows of width_: the ring's kept luma
   int ring_end_ = 0;                              // rows pushed so far
   std::array<RowStat, kEdge> run_{};              // the trailing uniform run's last rows, not yet pushed
+  // Caption bars. Top: open while every row was a bar row of row 0's shade
+  // or a text row in it; cap_top_ rows to the last bar row seen while open
+  // (a caption when more than top_), and the mean deviations of the rows
+  // after that row (its edge).
+  bool cap_top_open_ = false;
+  int cap_top_ = 0;
+  int cap_top_run_ = 0;  // first row of the bar run that ends at cap_top_
+  int cap_top_ink_ = 0;  // the inkiest text row's ink
+  std::array<float, kEdge> cap_top_edge_{};
+  int cap_top_edge_rows_ = 0;
+  // Bottom: the trailing candidate, from the first row of a uniform run
+  // through bar and text rows of its shade (-1: none), and the mean
+  // deviations of the rows before it, nearest first, taken when it began.
+  int cap_bottom_start_ = -1;
+  int cap_bottom_shade_ = 0;
+  int cap_bottom_run_ = 0;  // rows of its first bar run (its inner margin)
+  int cap_bottom_ink_ = 0;
+  std::array<float, kEdge> cap_bottom_edge_{};
+  int cap_bottom_edge_rows_ = 0;
   // The row being looked at and its luma (see LumaFromLeft).
   const uint8_t* row_ = nullptr;
   const uint8_t* lum_ = nullptr;

@@ -75,6 +75,7 @@ struct ServerConfig {
   // [keys]
   int64_t keys_last_used_flush_s = 60;
   bool trim_borders = true;  // docs/robustness.md: bordered copies go from ~0% to ~100%
+  bool trim_captions = true;  // with trim_borders: caption bars (a bar with text) too
   bool fast_jpeg = false;    // hashing::DecodeScaling; docs/datasets.md "Fast decoding"
 
   // [audit]

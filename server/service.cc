@@ -50,6 +50,7 @@ Service::Service(const ServerConfig& config, size_t workers)
   hash_options_.mode = config.pdq_mode == "cli512" ? hashing::PdqMode::kCli512 : hashing::PdqMode::kFull;
   hash_options_.dihedral = config.dihedral;
   hash_options_.trim_borders = config.trim_borders;
+  hash_options_.trim.captions = config.trim_captions;
   if (config.fast_jpeg) hash_options_.scaling.jpeg_min_side = hashing::kFastJpegMinSide;
   hash_options_.limits.max_bytes = static_cast<uint64_t>(config.max_body_bytes);
   hash_options_.limits.max_pixels = static_cast<uint64_t>(config.max_pixels);

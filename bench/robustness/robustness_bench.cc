@@ -4,7 +4,7 @@
 //
 //   build/bench/robustness [--images DIR] [--pools LIST] [--limit N] [--threads N]
 //                          [--transforms LIST] [--threshold T] [--min-quality Q]
-//                          [--trim-tolerance T] [--markdown FILE] [--show-fp N]
+//                          [--trim-tolerance T] [--no-captions] [--markdown FILE] [--show-fp N]
 //                          [--after SETS] [--tsv FILE] [--dump DIR] [--list]
 //                          [--throughput ROUNDS [--trim-copy-mb MB]] [--breakdown ROUNDS]
 //
@@ -530,7 +530,8 @@ constexpr const char kUsage[] =
     "  --list                print the transform catalogue and exit\n"
     "  --threshold T         PDQ match threshold, 0..256 (default 31)\n"
     "  --min-quality Q       hashes below quality Q count as no hash (default 50, as the server)\n"
-    "  --trim-tolerance T    border detector's per-channel tolerance, 0..255\n"
+    "  --trim-tolerance T    border detector's luma tolerance, 0..255\n"
+    "  --no-captions         trim uniform bars only, not caption bars (text in a bar)\n"
     "  --after SETS          the query sets of the 'after' column: dihedral, aligned, trimmed,\n"
     "                        trimmed-aligned (default aligned,trimmed-aligned)\n"
     "  --fast                hash the copies with fast (scaled) JPEG decoding, originals exact\n"
@@ -600,6 +601,8 @@ int main(int argc, char** argv) {
       int mb = 0;
       s = ParseInt(argv[++i], "--trim-copy-mb", 0, 1024, &mb);
       cfg.trim_copy_max_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (a == "--no-captions") {
+      cfg.trim.captions = false;
     } else if (a == "--trim-tolerance" && has) {
       s = ParseInt(argv[++i], "--trim-tolerance", 0, 255, &cfg.trim.tolerance);
     } else if (a == "--show-fp" && has) {
@@ -697,9 +700,9 @@ int main(int argc, char** argv) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "%zu images (%zu decoded; %zu with quality >= %d, the recall denominator), threshold %d, "
-                "trim tolerance %d, min trim %.0f%%, min keep %.0f%%\n\n",
+                "trim tolerance %d, min trim %.0f%%, min keep %.0f%%, caption bars %s\n\n",
                 pics.size(), ok, eligible, cfg.min_quality, cfg.threshold, cfg.trim.tolerance, cfg.trim.min_trim * 100,
-                cfg.trim.min_keep * 100);
+                cfg.trim.min_keep * 100, cfg.trim.captions ? "on" : "off");
   md << line;
   md << "| transform | group | before | after | median d before / after | trimmed | matched as (after) | "
         "FP pairs before / after |\n|---|---|---|---|---|---|---|---|\n";

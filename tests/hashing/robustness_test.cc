@@ -189,6 +189,62 @@ TEST_CASE("border detector: a JPEG-compressed bar's blurred edge is found to wit
   }
 }
 
+// A caption bar (rb::AddCaptionBar: a white bar of 10% of the height with a
+// line of black text in the middle) is trimmed whole, above or below the
+// picture; with captions off only its outer margin would be. What is not a
+// caption's shape adds nothing to the bar rules: a bar taller than
+// max_caption, a page of text with no picture, a speck in a bar.
+TEST_CASE("border detector: caption bars with text, above or below, to the pixel and through JPEG") {
+  BorderTrimOptions off;
+  off.captions = false;
+  for (const char* name : {kPhotos[0], kPhotos[1], kPhotos[2]}) {
+    if (!ts::RequireData(Photo(name), "tests/data/pdq is part of the repository")) return;
+    const rb::Image photo = Decoded(Photo(name));
+    for (bool top : {false, true}) {
+      const std::string photo_name = name;
+      CAPTURE(photo_name);
+      CAPTURE(top);
+      const rb::Image captioned = rb::AddCaptionBar(photo, 0.10, top);
+      const int bar = captioned.height - photo.height;
+      const TrimRect inside{0, top ? bar : 0, photo.width, photo.height};
+      const auto rect = Detect(captioned);
+      REQUIRE(rect);
+      CHECK(*rect == inside);
+      const auto without = Detect(captioned, off);
+      CHECK((!without || without->height > photo.height));
+      for (int quality : {90, 50}) {
+        CAPTURE(quality);
+        std::vector<uint8_t> jpeg;
+        REQUIRE(rb::EncodeJpeg(captioned, quality, &jpeg).ok());
+        rb::Image decoded;
+        REQUIRE(rb::DecodeToRgb(jpeg, &decoded).ok());
+        const auto blurred = Detect(decoded);
+        REQUIRE(blurred);
+        CHECK(std::abs(blurred->top - inside.top) <= 1);
+        CHECK(std::abs(blurred->height - inside.height) <= 1);
+        CHECK(blurred->width == photo.width);
+      }
+      // A bar of 37.5% of the height is over max_caption (a third).
+      const rb::Image tall = rb::AddCaptionBar(photo, 0.60, top);
+      CHECK(Detect(tall) == Detect(tall, off));
+    }
+  }
+  // A page of text lines with no picture: the caption never ends.
+  rb::Image page(800, 600, {255, 255, 255});
+  for (int y = 60; y < 560; y += 50) rb::DrawText(&page, 40, y, 3, "LINES OF TEXT ON A PAGE", {0, 0, 0});
+  CHECK(Detect(page) == Detect(page, off));
+  // A speck in a bar is not text (under 2% of a row is ink).
+  if (!ts::RequireData(Photo(kPhotos[1]), "tests/data/pdq is part of the repository")) return;
+  rb::Image specked = rb::AddBorder(Decoded(Photo(kPhotos[1])), 0, 90, 0, 0, {255, 255, 255});
+  for (int y = 40; y < 46; ++y) {
+    for (int x = 400; x < 406; ++x) {
+      uint8_t* p = specked.at(x, y);
+      p[0] = p[1] = p[2] = 0;
+    }
+  }
+  CHECK(Detect(specked) == Detect(specked, off));
+}
+
 TEST_CASE("border detector: grey images and refusals") {
   BorderDetector d({});
   CHECK(d.Start(10, 10, 4).code() == base::Status::Code::kUnsupported);
@@ -459,6 +515,7 @@ TEST_CASE("robustness subset: benign edits, mirrors, rotations, EXIF, borders an
       {"border-10-black", kNo, true},   {"border-20-white", kNo, true},   {"border-10-colour", kNo, true},
       {"letterbox", kNo, true},         {"pillarbox", kNo, true},         {"border-10-black+jpeg-50", kNo, true},
       {"letterbox+resize-50", kNo, true}, {"letterbox+jpeg-70", kNo, true},
+      {"caption-10", kNo, true},        {"caption-10-top", kNo, true},
   };
   for (const char* name : kPhotos) {
     if (!ts::RequireData(Photo(name), "tests/data/pdq is part of the repository")) return;
@@ -523,7 +580,7 @@ TEST_CASE("robustness subset: trimmed queries of one photo do not match the othe
     photos.push_back(Decoded(Photo(name)));
   }
   for (size_t j = 0; j < photos.size(); ++j) {
-    for (const char* transform : {"border-10-black", "letterbox", "pillarbox", "border-20-white"}) {
+    for (const char* transform : {"border-10-black", "letterbox", "pillarbox", "border-20-white", "caption-10", "caption-10-top"}) {
       std::vector<uint8_t> upload;
       REQUIRE(rb::FindTransform(transform)->apply(photos[j], 1, &upload).ok());
       const ImageHashes h = Hash(upload, true);

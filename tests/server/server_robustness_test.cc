@@ -66,6 +66,8 @@ TEST_CASE("bordered and letterboxed copies match with trim_borders (default), an
       {"black border", "trimmed", rb::AddBorder(bridge, 160, 100, 160, 100, {0, 0, 0})},
       {"letterbox", "trimmed", rb::AddBorder(bridge, 0, 167, 0, 167, {0, 0, 0})},
       {"white pillarbox", "trimmed", rb::AddBorder(bridge, 267, 0, 267, 0, {255, 255, 255})},
+      {"caption bar below", "trimmed", rb::AddCaptionBar(bridge, 0.10, false)},
+      {"caption bar above", "trimmed", rb::AddCaptionBar(bridge, 0.10, true)},
       {"border then rotated", "trimmed+rot90",
        rb::ApplyOrientation(rb::AddBorder(bridge, 120, 120, 120, 120, {30, 110, 200}), 6)},
       {"rotated, no border", "rot90", rb::ApplyOrientation(bridge, 6)},
@@ -111,6 +113,23 @@ TEST_CASE("EXIF-oriented phone uploads match through the dihedral set, and the a
     REQUIRE(e["hits"].size() == 1);
     CHECK(e["hits"][0]["variant_name"] == variant);
   }
+}
+
+TEST_CASE("with trim_captions=false a captioned copy does not match, a letterboxed one still does") {
+  if (!RequireData(BridgeImage(), "tests/data/pdq is part of the repository")) return;
+  const rb::Image bridge = Bridge();
+  ServerFixture f({"--trim-captions=false"});
+  auto captioned = f.Screen(Upload(rb::AddCaptionBar(bridge, 0.10, false)), "ingest", "image/png");
+  REQUIRE(captioned);
+  REQUIRE(captioned->status == 200);
+  CheckIngestAnswer(Json(captioned));
+  CHECK(Json(captioned)["match"] == false);
+  CHECK(AuditOf(f, captioned)["hits"].empty());
+  auto letterboxed = f.Screen(Upload(rb::AddBorder(bridge, 0, 167, 0, 167, {0, 0, 0})), "ingest", "image/png");
+  REQUIRE(letterboxed);
+  REQUIRE(letterboxed->status == 200);
+  CHECK(Json(letterboxed)["match"] == true);
+  CHECK(AuditOf(f, letterboxed)["hits"][0]["variant_name"] == "trimmed");
 }
 
 TEST_CASE("with trim_borders=false a bordered copy does not match, a turned one still does") {
