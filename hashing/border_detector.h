@@ -23,12 +23,17 @@
 //   text rows: the first and last 1/40 of the row in that shade (text has
 //     margins) and at least a quarter of all its pixels, then
 //   rows of that shade again, the bar's inner margin, where it ends,
-// and the picture follows (its first row is neither). It may take at most
-// `max_caption` of the height; its inner edge is refined as a bar's is. Rows
-// of text on a page with no picture never end such a bar, so a text-only
-// image is not trimmed; a picture whose own edge rows look like a caption
-// (a plain sky with a bird in it, then plain sky again) gives one more
-// trimmed query, as a plain bar in the picture does.
+// and the picture follows (its first row is neither). Each margin is at
+// least 1/8 of the text band between them, the band's inkiest row has at
+// least 2% of its pixels out of the shade, and the whole bar takes at most
+// `max_caption` of the height; its inner edge is refined as a bar's is.
+// A caption is content added to a picture, so with one the picture is kept
+// whole on the other side (its own sky or dark ground would pass for a
+// bar) unless a bar there has the caption's shade (a frame around both).
+// Rows of text on a page with no picture never end such a bar, so a
+// text-only image is not trimmed; a picture whose own edge rows look like a
+// caption (a plain sky with a kite in it, then plain sky again) gives one
+// more trimmed query, as a plain bar in the picture does.
 //
 // Edges: a JPEG blurs a bar's edge over the 8x8 blocks it crosses, noise
 // makes some bar pixel pass t somewhere along a long line, and PDQ is
