@@ -5,6 +5,7 @@
 #include "base/crypto.h"
 #include "hashing/decode_budget.h"
 #include "hashing/image_decoder.h"
+#include "hashing/image_format.h"
 #include "hashing/pdq_stream_hasher.h"
 #include "hashing/sink_adapters.h"
 
@@ -25,7 +26,12 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
   {
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     if (options.trim_borders) {
-      copy.emplace(&budget, options.trim_copy_max_bytes, &detector);
+      // A PNG's copy is kept whole: inflating it again costs ~15x the copy
+      // (docs/robustness.md, "A PNG keeps its copy whole"), so even a
+      // bottom-only trim is cheaper from memory. Other formats drop the copy once only a
+      // bottom bar could make a trim (most uploads have none).
+      const bool keep_whole = SniffFormat(bytes) == ImageFormat::kPng;
+      copy.emplace(&budget, options.trim_copy_max_bytes, keep_whole ? nullptr : &detector);
       TeeSink look(&detector, &*copy);
       TeeSink tee(&hasher, &look);
       HS_RETURN_IF_ERROR(DecodeImage(bytes, options.limits, &budget, &tee, &info, options.scaling));
@@ -36,7 +42,8 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     pdq = hasher.Finish();
   }
   PdqResult trimmed;
-  if (trim && copy->complete()) {
+  const bool from_copy = trim && copy->complete();
+  if (from_copy) {
     // The same pixels a second decode would deliver, from memory.
     PdqStreamHasher hasher(kernels, options.mode, options.dihedral);
     HS_RETURN_IF_ERROR(copy->Replay(*trim, &hasher).WithContext("trimmed picture"));
@@ -72,6 +79,7 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     out->trimmed.pdq = trimmed.hashes;
     out->trimmed.aligned = trimmed.aligned;
     out->trimmed.quality = trimmed.quality;
+    out->trimmed.from_copy = from_copy;
   }
   // MD5 is what NCMEC and StopNCII lists share; SHA-256 the collision-resistant one.
   out->md5 = base::Md5(bytes);

@@ -9,7 +9,8 @@
 // pixels come from a copy the first decode kept (CopySink), when the image
 // takes at most trim_copy_max_bytes (8-bit RGB or grey), fits in the
 // decode memory budget beside the decoder, and has a top or side bar (the
-// copy is dropped once only a bottom bar could make a trim); otherwise the
+// copy is dropped once only a bottom bar could make a trim) or is a PNG
+// (kept whole: inflating again costs ~15x the copy); otherwise the
 // bytes are decoded a second time, after the first pass has ended. The hashes are the same
 // bits either way (a decoder delivers the same pixels every time). Both
 // passes are charged to one DecodeBudget: limits.max_decode_ms bounds them
@@ -97,6 +98,7 @@ struct ImageHashes {
     std::array<PdqHash, kNumDihedral> pdq{};
     std::array<PdqHash, kNumDihedral> aligned{};
     int quality = 0;
+    bool from_copy = false;  // hashed from the first decode's kept pixels, not a second decode
   } trimmed;
   std::array<uint8_t, 16> md5{};
   std::array<uint8_t, 32> sha256{};

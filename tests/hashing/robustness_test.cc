@@ -340,9 +340,10 @@ TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals 
     int left, top, right, bottom;
     bool jpeg, grey;
   };
-  // A bar at the bottom alone: the copy is dropped after the first rows
+  // A bar at the bottom alone: a JPEG's copy is dropped after the first rows
   // (BorderDetector::MayTrimWithoutBottom) and the trimmed pass decodes
-  // again. A wide frame: the copy is over 2 MiB (an anonymous mapping).
+  // again; a PNG's is kept whole. A wide frame: the copy is over 2 MiB (an
+  // anonymous mapping).
   const Case cases[] = {{kPhotos[0], 0, 60, 0, 90, true, false},    {kPhotos[0], 80, 0, 120, 0, true, false},
                         {kPhotos[1], 50, 40, 50, 40, false, false},   {kPhotos[1], 0, 0, 70, 0, false, true},
                         {kPhotos[2], 30, 30, 0, 0, true, true},       {kPhotos[0], 0, 0, 0, 90, true, false},
@@ -371,6 +372,8 @@ TEST_CASE("trim_borders: the trimmed picture hashed from the kept pixels equals 
     REQUIRE(HashImage(bytes, kept, &a).ok());
     REQUIRE(HashImage(bytes, redecoded, &b).ok());
     REQUIRE(a.trimmed.present);
+    CHECK(a.trimmed.from_copy == (!c.jpeg || c.top > 0 || c.left > 0 || c.right > 0));
+    CHECK_FALSE(b.trimmed.from_copy);
     CHECK(a.trimmed.rect == b.trimmed.rect);
     CHECK(a.trimmed.pdq == b.trimmed.pdq);
     CHECK(a.trimmed.aligned == b.trimmed.aligned);
