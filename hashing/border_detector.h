@@ -106,12 +106,12 @@ class BorderDetector : public PixelSink {
   // After the decoder returned ok.
   std::optional<TrimRect> Result() const;
   // While rows stream: false once no trim can meet min_trim without a bottom
-  // bar (the top bar has ended short of it, or there is none, and the side
-  // bars left are too narrow). Such a picture keeps (nearly) whole rows from
-  // the top if it is trimmed at all, and most are not: HashImage then stops
-  // keeping a copy of its pixels and decodes again in the rare case it must
-  // (a copy costs every upload, a second decode only trimmed ones). Never
-  // changes Result().
+  // bar (the top bar or top caption has ended short of it, or there is none,
+  // and the side bars left are too narrow). Such a picture keeps (nearly)
+  // whole rows from the top if it is trimmed at all, and most are not:
+  // HashImage then stops keeping a copy of its pixels (but a PNG's) and
+  // decodes again in the rare case it must (a copy costs every upload, a
+  // second decode only trimmed ones). Never changes Result().
   bool MayTrimWithoutBottom() const;
 
  private:

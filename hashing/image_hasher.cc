@@ -28,8 +28,8 @@ Status HashImage(std::span<const uint8_t> bytes, const HashOptions& options, Ima
     if (options.trim_borders) {
       // A PNG's copy is kept whole: inflating it again costs ~15x the copy
       // (docs/robustness.md, "A PNG keeps its copy whole"), so even a
-      // bottom-only trim is cheaper from memory. Other formats drop the copy once only a
-      // bottom bar could make a trim (most uploads have none).
+      // bottom-only trim is cheaper from memory. Other formats drop the
+      // copy once only a bottom bar could make a trim (most uploads have none).
       const bool keep_whole = SniffFormat(bytes) == ImageFormat::kPng;
       copy.emplace(&budget, options.trim_copy_max_bytes, keep_whole ? nullptr : &detector);
       TeeSink look(&detector, &*copy);
